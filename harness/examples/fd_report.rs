@@ -1,0 +1,61 @@
+//! Prints, per parameter, the largest relative error between the reference gradient and
+//! central finite differences over many random cases (counting coordinates whose
+//! magnitude is at least 100 times the rounding floor of the check, where a relative
+//! error means something) (the strategy of the proptest in
+//! `tests/reference_vs_finite_differences.rs`, raised-cosine gate).
+//!
+//! ```text
+//! cargo run --release -p spikegrad-harness --example fd_report -- [CASES] [SEED]
+//! ```
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+use spikegrad_harness::{case, check_case, GateShape, Param, Shapes};
+use spikegrad_reference::gradient;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let cases: usize = args.next().map_or(256, |a| a.parse().expect("CASES is a number"));
+    let seed: u64 = args.next().map_or(1, |a| a.parse().expect("SEED is a number"));
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        proptest::test_runner::Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    let strategy = (
+        case(GateShape::RaisedCosine, Shapes::default()),
+        proptest::array::uniform2(proptest::num::u64::ANY),
+    );
+
+    let mut worst = [(0.0f64, 0usize, f64::NAN, f64::NAN); 6];
+    let (mut checked, mut failed) = (0usize, 0usize);
+    for case_no in 0..cases {
+        let (case, picks) = strategy.new_tree(&mut runner).expect("strategy generates").current();
+        let grad = gradient(&case.cfg, &case.net, &case.batch).expect("valid case runs");
+        let rs = check_case(&case, &grad, &picks);
+        for r in rs {
+            checked += 1;
+            if !r.passed {
+                failed += 1;
+                eprintln!("case {case_no}: FAILED {r:?}");
+            }
+            let slot = &mut worst[Param::ALL.iter().position(|&p| p == r.param).unwrap()];
+            let significant =
+                r.gradient.abs().max(r.finite_difference.abs()) > 100.0 * r.rounding_floor;
+            if significant && r.relative_error > slot.0 {
+                *slot = (r.relative_error, case_no, r.gradient, r.finite_difference);
+            }
+        }
+    }
+    println!(
+        "{cases} cases (seed {seed}), {checked} coordinates checked, {failed} outside tolerance"
+    );
+    println!(
+        "{:<4} {:>12} {:>6} {:>14} {:>14}",
+        "param", "max rel err", "case", "gradient", "finite diff"
+    );
+    for (param, (err, case_no, g, fd)) in Param::ALL.iter().zip(worst) {
+        println!("{:<5} {:>12.3e} {:>6} {:>14.6e} {:>14.6e}", param.name(), err, case_no, g, fd);
+    }
+}

@@ -1,0 +1,122 @@
+//! proptest strategies for cases that respect MODEL.md section 4.
+//!
+//! Scales are chosen so that a case holds both resting and firing neurons and so that
+//! the recurrence and readout matter: one spike deposits unit charge, so s is of order
+//! 1/tau_s and W, O are drawn of order tau_s (W also divided by sqrt(N)).
+
+use proptest::prelude::*;
+use spikegrad_reference::{Batch, Config, Gate, Network};
+
+/// Which gate a strategy draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateShape {
+    /// [`Gate::Boxcar`].
+    Boxcar,
+    /// [`Gate::RaisedCosine`].
+    RaisedCosine,
+}
+
+impl GateShape {
+    /// The gate of this shape with width `delta`.
+    pub fn with_delta(self, delta: f64) -> Gate {
+        match self {
+            GateShape::Boxcar => Gate::Boxcar { delta },
+            GateShape::RaisedCosine => Gate::RaisedCosine { delta },
+        }
+    }
+}
+
+/// One complete problem: configuration, parameters and a batch of trials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// Step, time constants and gate.
+    pub cfg: Config,
+    /// Parameters.
+    pub net: Network,
+    /// Trials.
+    pub batch: Batch,
+}
+
+/// Limits on the shapes a [`case`] strategy draws (inclusive).
+#[derive(Debug, Clone, Copy)]
+pub struct Shapes {
+    /// Largest N.
+    pub max_n: usize,
+    /// Largest n_in and n_out.
+    pub max_io: usize,
+    /// Largest B.
+    pub max_b: usize,
+    /// Largest T.
+    pub max_t: usize,
+}
+
+impl Default for Shapes {
+    /// N 1..24, n_in and n_out 1..3, B 1..4, T 1..300.
+    fn default() -> Self {
+        Shapes { max_n: 24, max_io: 3, max_b: 4, max_t: 300 }
+    }
+}
+
+fn uniform_vec(len: usize, lo: f64, hi: f64) -> impl Strategy<Value = Vec<f64>> {
+    proptest::collection::vec(lo..=hi, len)
+}
+
+/// A valid configuration with the given gate shape: tau in [5, 30] ms, Delta in
+/// [0.3, 1.9], tau_s in [2, 100] ms, and h a random fraction of
+/// min(tau Delta / 4, tau / 10, tau_s). The rules allow h up to tau Delta / 4; the extra
+/// tau / 10 keeps the Euler map in the regime a user runs (h/tau <= 0.1) and out of the
+/// strongly expanding one, where every gradient is astronomically large and no finite
+/// difference can check it.
+pub fn config(shape: GateShape) -> impl Strategy<Value = Config> {
+    (5.0..30.0f64, 0.3..1.9f64, 2.0..100.0f64, 0.05..0.95f64).prop_map(
+        move |(tau, delta, tau_s, fraction)| {
+            let h_max = (tau * delta / 4.0).min(tau / 10.0).min(tau_s);
+            Config { h: fraction * h_max, tau, tau_s, gate: shape.with_delta(delta) }
+        },
+    )
+}
+
+/// A valid case with shapes within `shapes` and the given gate shape.
+pub fn case(shape: GateShape, shapes: Shapes) -> impl Strategy<Value = Case> {
+    (
+        config(shape),
+        1..=shapes.max_n,
+        1..=shapes.max_io,
+        1..=shapes.max_io,
+        1..=shapes.max_b,
+        1..=shapes.max_t,
+        0.0..1.0f64,
+    )
+        .prop_flat_map(|(cfg, n, n_in, n_out, b, t, w_gain)| {
+            let w_scale = w_gain * cfg.tau_s / (n as f64).sqrt();
+            let o_scale = cfg.tau_s;
+            let net = (
+                uniform_vec(n * n, -w_scale, w_scale),
+                uniform_vec(n * n_in, -1.0 / n_in as f64, 1.0 / n_in as f64),
+                // Bias around the rheobase (I = 0): some neurons rest, some fire.
+                uniform_vec(n, -1.0, 1.0),
+                uniform_vec(n_out * n, -o_scale, o_scale),
+            )
+                .prop_map(move |(w, u, i0, o)| Network { n, n_in, n_out, w, u, i0, o });
+            let batch = (
+                uniform_vec(b * n, -1.0, 1.0),
+                uniform_vec(b * n, 0.0, 1.0 / cfg.tau_s),
+                uniform_vec(t * b * n_in, -1.0, 1.0),
+                uniform_vec(t * b * n_out, -1.0, 1.0),
+                proptest::collection::vec(
+                    prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64],
+                    t * b * n_out,
+                ),
+            )
+                .prop_map(move |(v0, s0, x, target, mask)| Batch {
+                    b,
+                    t,
+                    v0,
+                    s0,
+                    x,
+                    target,
+                    mask,
+                });
+            (Just(cfg), net, batch).prop_map(|(cfg, net, batch)| Case { cfg, net, batch })
+        })
+}

@@ -1,0 +1,87 @@
+//! Trials in a batch do not interact: the batch's loss is the mean of its trials' losses,
+//! its parameter gradients the mean of theirs, and its dL/dv_0, dL/ds_0 rows those of the
+//! single trials divided by B.
+
+use approx::assert_relative_eq;
+use proptest::prelude::*;
+use spikegrad_harness::{case, Case, GateShape, Shapes};
+use spikegrad_reference::{gradient, Batch};
+
+/// Trial `b` of `batch`, as a batch of one.
+fn trial(case: &Case, b: usize) -> Batch {
+    let (n, n_in, n_out, nb) = (case.net.n, case.net.n_in, case.net.n_out, case.batch.b);
+    let per_step = |data: &[f64], width: usize| -> Vec<f64> {
+        (0..case.batch.t).flat_map(|t| data[(t * nb + b) * width..][..width].to_vec()).collect()
+    };
+    Batch {
+        b: 1,
+        t: case.batch.t,
+        v0: case.batch.v0[b * n..][..n].to_vec(),
+        s0: case.batch.s0[b * n..][..n].to_vec(),
+        x: per_step(&case.batch.x, n_in),
+        target: per_step(&case.batch.target, n_out),
+        mask: per_step(&case.batch.mask, n_out),
+    }
+}
+
+fn check(shape: GateShape, case: Case) {
+    let nb = case.batch.b as f64;
+    let n = case.net.n;
+    let whole = gradient(&case.cfg, &case.net, &case.batch).unwrap();
+    let singles: Vec<_> = (0..case.batch.b)
+        .map(|b| gradient(&case.cfg, &case.net, &trial(&case, b)).unwrap())
+        .collect();
+    let mean = |pick: fn(&spikegrad_reference::Gradient) -> &Vec<f64>| -> Vec<f64> {
+        let mut sum = vec![0.0; pick(&singles[0]).len()];
+        for single in &singles {
+            for (acc, x) in sum.iter_mut().zip(pick(single)) {
+                *acc += x / nb;
+            }
+        }
+        sum
+    };
+    let loss: f64 = singles.iter().map(|g| g.loss).sum::<f64>() / nb;
+    assert_relative_eq!(whole.loss, loss, max_relative = 1e-12, epsilon = 1e-300);
+    for (name, got, want) in [
+        ("dW", &whole.w, mean(|g| &g.w)),
+        ("dU", &whole.u, mean(|g| &g.u)),
+        ("dI0", &whole.i0, mean(|g| &g.i0)),
+        ("dO", &whole.o, mean(|g| &g.o)),
+    ] {
+        let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() <= 1e-12 * scale, "{shape:?} {name}[{i}]: batch {g}, trials {w}");
+        }
+    }
+    for (b, single) in singles.iter().enumerate() {
+        for i in 0..n {
+            // Same arithmetic, scaled by 1/B in the injected error: equal to rounding.
+            assert_relative_eq!(
+                whole.v0[b * n + i],
+                single.v0[i] / nb,
+                max_relative = 1e-12,
+                epsilon = 1e-300
+            );
+            assert_relative_eq!(
+                whole.s0[b * n + i],
+                single.s0[i] / nb,
+                max_relative = 1e-12,
+                epsilon = 1e-300
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(spikegrad_harness::cases(64))]
+
+    #[test]
+    fn batch_equals_trials_run_one_by_one_raised_cosine(case in case(GateShape::RaisedCosine, Shapes::default())) {
+        check(GateShape::RaisedCosine, case);
+    }
+
+    #[test]
+    fn batch_equals_trials_run_one_by_one_boxcar(case in case(GateShape::Boxcar, Shapes::default())) {
+        check(GateShape::Boxcar, case);
+    }
+}

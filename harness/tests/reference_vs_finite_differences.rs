@@ -1,0 +1,22 @@
+//! The reference's adjoint gradient equals central finite differences of its own loss
+//! (f64, raised-cosine gate), for every parameter and for v_0 and s_0. The tolerance and
+//! why it is right are in `spikegrad_harness::finite_difference`.
+
+use proptest::prelude::*;
+use spikegrad_harness::{case, check_case, GateShape, Shapes};
+use spikegrad_reference::gradient;
+
+proptest! {
+    #![proptest_config(spikegrad_harness::cases(256))]
+
+    #[test]
+    fn reference_gradient_matches_finite_differences(
+        case in case(GateShape::RaisedCosine, Shapes::default()),
+        picks in proptest::array::uniform2(any::<u64>()),
+    ) {
+        let grad = gradient(&case.cfg, &case.net, &case.batch).unwrap();
+        for report in check_case(&case, &grad, &picks) {
+            prop_assert!(report.passed, "{report:?}");
+        }
+    }
+}
