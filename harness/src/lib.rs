@@ -5,6 +5,7 @@
 //! central-finite-difference checker every gradient is held to.
 #![deny(missing_docs)]
 
+pub mod engines;
 pub mod finite_difference;
 pub mod strategy;
 

@@ -45,7 +45,8 @@ fn gates_integrate_to_one_over_a_turn() {
     let width = 2.0 / cells as f64;
     for delta in [0.1, 0.5, 1.0, 1.5, 1.9] {
         for gate in [Gate::Boxcar { delta }, Gate::RaisedCosine { delta }] {
-            let integral: f64 = (0..cells).map(|c| gate.g(-1.0 + (c as f64 + 0.5) * width) * width).sum();
+            let integral: f64 =
+                (0..cells).map(|c| gate.g(-1.0 + (c as f64 + 0.5) * width) * width).sum();
             let bound = 2.0 * width / delta;
             assert!((integral - 1.0).abs() <= bound, "{gate:?}: {integral}");
         }

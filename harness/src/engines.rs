@@ -1,0 +1,212 @@
+//! Runs a [`Case`] through the kernels in either precision and hands back everything in
+//! f64, shaped like the reference's results, so one comparison serves every engine.
+
+use crate::strategy::Case;
+use spikegrad::{Backend, Batch, Config, Gate, Network, Real, Step, Workspace};
+use spikegrad_reference as reference;
+
+/// The kernels' configuration for a reference configuration.
+pub fn kernels_config(cfg: &reference::Config) -> Config {
+    let gate = match cfg.gate {
+        reference::Gate::Boxcar { delta } => Gate::Boxcar { delta },
+        reference::Gate::RaisedCosine { delta } => Gate::RaisedCosine { delta },
+    };
+    Config { h: cfg.h, tau: cfg.tau, tau_s: cfg.tau_s, gate }
+}
+
+fn cast<T: Real>(values: &[f64]) -> Vec<T> {
+    values.iter().map(|&x| T::from_f64(x)).collect()
+}
+
+fn widen<T: Real>(values: &[T]) -> Vec<f64> {
+    values.iter().map(|x| x.to_f64()).collect()
+}
+
+/// A case converted to precision `T`, owning its arrays.
+pub struct Converted<T> {
+    w: Vec<T>,
+    u: Vec<T>,
+    i0: Vec<T>,
+    o: Vec<T>,
+    v0: Vec<T>,
+    s0: Vec<T>,
+    x: Vec<T>,
+    target: Vec<T>,
+    mask: Vec<T>,
+    case: Case,
+}
+
+impl<T: Real> Converted<T> {
+    /// Rounds every array of `case` to `T`.
+    pub fn new(case: &Case) -> Self {
+        let (net, batch) = (&case.net, &case.batch);
+        Converted {
+            w: cast(&net.w),
+            u: cast(&net.u),
+            i0: cast(&net.i0),
+            o: cast(&net.o),
+            v0: cast(&batch.v0),
+            s0: cast(&batch.s0),
+            x: cast(&batch.x),
+            target: cast(&batch.target),
+            mask: cast(&batch.mask),
+            case: case.clone(),
+        }
+    }
+
+    /// The parameter view.
+    pub fn network(&self) -> Network<'_, T> {
+        let net = &self.case.net;
+        Network {
+            n: net.n,
+            n_in: net.n_in,
+            n_out: net.n_out,
+            w: &self.w,
+            u: &self.u,
+            i0: &self.i0,
+            o: &self.o,
+        }
+    }
+
+    /// The trials view.
+    pub fn batch(&self) -> Batch<'_, T> {
+        let batch = &self.case.batch;
+        Batch {
+            b: batch.b,
+            t: batch.t,
+            v0: &self.v0,
+            s0: &self.s0,
+            x: &self.x,
+            target: &self.target,
+            mask: &self.mask,
+        }
+    }
+}
+
+/// What an engine computed for a case, in f64.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    /// Loss and gradients.
+    pub gradient: reference::Gradient,
+    /// v_t for t = 0..=T.
+    pub v: Vec<Vec<f64>>,
+    /// s_t for t = 0..=T.
+    pub s: Vec<Vec<f64>>,
+}
+
+/// The reference's outputs.
+pub fn reference_outputs(case: &Case) -> Result<Outputs, reference::Error> {
+    let gradient = reference::gradient(&case.cfg, &case.net, &case.batch)?;
+    let tr =
+        reference::forward(&case.cfg, &case.net, &case.batch, true)?.trajectory.expect("recorded");
+    Ok(Outputs { gradient, v: tr.v, s: tr.s })
+}
+
+/// The kernels' outputs in precision `T` on `backend` with at most `threads` threads.
+pub fn kernel_outputs<T: Real>(
+    case: &Case,
+    backend: Backend,
+    threads: usize,
+) -> Result<Outputs, spikegrad::Error> {
+    let step = Step::<T>::with_backend(&kernels_config(&case.cfg), backend)?;
+    let data = Converted::<T>::new(case);
+    let mut workspace = Workspace::<T>::with_threads(threads);
+    let g = workspace.gradient(&step, &data.network(), &data.batch())?.clone();
+    let tr = workspace.trajectory().expect("gradient records the trajectory");
+    let steps = 0..=case.batch.t;
+    Ok(Outputs {
+        gradient: reference::Gradient {
+            loss: g.loss,
+            w: widen(&g.w),
+            u: widen(&g.u),
+            i0: widen(&g.i0),
+            o: widen(&g.o),
+            v0: widen(&g.v0),
+            s0: widen(&g.s0),
+        },
+        v: steps.clone().map(|t| widen(tr.v(t))).collect(),
+        s: steps.map(|t| widen(tr.s(t))).collect(),
+    })
+}
+
+/// max |a - b| / max |b| over an array (0 when both are all zero): the norm-wise relative
+/// difference, well defined where some entries are zero.
+pub fn normwise_difference(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let diff = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    if diff == 0.0 {
+        0.0
+    } else {
+        diff / scale
+    }
+}
+
+/// The norm-wise difference of every output, by name: `loss`, the six gradients, and
+/// the trajectories `v` (as the phase on the circle) and `s`.
+pub fn differences(got: &Outputs, want: &Outputs) -> Vec<(&'static str, f64)> {
+    let (g, w) = (&got.gradient, &want.gradient);
+    let flat = |x: &[Vec<f64>]| x.concat();
+    // Phases are compared on the circle: -1 and 1 - 1e-17 are neighbours.
+    let phase_gap = |a: &[Vec<f64>], b: &[Vec<f64>]| {
+        let gap = flat(a).iter().zip(flat(b)).fold(0.0f64, |m, (x, y)| {
+            let d = (x - y).rem_euclid(2.0);
+            m.max(d.min(2.0 - d))
+        });
+        gap
+    };
+    vec![
+        ("loss", normwise_difference(&[g.loss], &[w.loss])),
+        ("dW", normwise_difference(&g.w, &w.w)),
+        ("dU", normwise_difference(&g.u, &w.u)),
+        ("dI0", normwise_difference(&g.i0, &w.i0)),
+        ("dO", normwise_difference(&g.o, &w.o)),
+        ("dv0", normwise_difference(&g.v0, &w.v0)),
+        ("ds0", normwise_difference(&g.s0, &w.s0)),
+        ("v", phase_gap(&got.v, &want.v)),
+        ("s", normwise_difference(&flat(&got.s), &flat(&want.s))),
+    ]
+}
+
+/// How far the reference's own outputs move when every parameter and initial state is
+/// perturbed by one ulp (multiplied by 1 +- 2^-52, alternating): the amplification of
+/// rounding-level noise by the dynamics. Two correct implementations that round
+/// differently cannot agree better than this; where it exceeds 1e-14 (the dynamics
+/// amplify rounding more than a hundredfold toward 1e-12), agreement to 1e-12 is not a
+/// meaningful requirement.
+pub fn rounding_sensitivity(case: &Case) -> f64 {
+    let mut perturbed = case.clone();
+    let (net, batch) = (&mut perturbed.net, &mut perturbed.batch);
+    let mut sign = 1.0;
+    for values in [&mut net.w, &mut net.u, &mut net.i0, &mut net.o, &mut batch.v0, &mut batch.s0] {
+        for x in values.iter_mut() {
+            *x *= 1.0 + sign * f64::EPSILON;
+            sign = -sign;
+        }
+    }
+    match (reference_outputs(case), reference_outputs(&perturbed)) {
+        (Ok(a), Ok(b)) => differences(&b, &a).iter().fold(0.0f64, |m, (_, d)| m.max(*d)),
+        _ => f64::INFINITY,
+    }
+}
+
+/// The largest norm-wise difference allowed between the kernels in precision `T` and
+/// the reference, for a case of the given [`rounding_sensitivity`].
+///
+/// - f64: 1e-12 wherever the case's conditioning allows it (sensitivity <= 1e-13: then
+///   the kernels' differences, which were measured at most 8.6 times the sensitivity
+///   over 256 random cases, stay below 1e-12); otherwise 100 times the sensitivity.
+/// - f32: the same conditioning at f32 rounding: 100 times the sensitivity scaled by
+///   eps_f32 / eps_f64 = 2^29 (measured ratio at most 21 over 256 cases), and never
+///   below 1e-6 (a few ulps of f32 on outputs of order one).
+pub fn kernel_tolerance<T: spikegrad::Real>(sensitivity: f64) -> f64 {
+    if T::NAME == "f64" {
+        if sensitivity <= 1e-13 {
+            1e-12
+        } else {
+            100.0 * sensitivity
+        }
+    } else {
+        (100.0 * sensitivity * 2f64.powi(29)).max(1e-6)
+    }
+}

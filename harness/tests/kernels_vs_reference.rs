@@ -1,0 +1,58 @@
+//! The kernels' trial-level forward and gradient equal the reference on every output
+//! (loss, the six gradients, the v and s trajectories), for both gates, both
+//! precisions, every SIMD backend and B 1..4, N 1..24 (mostly not multiples of any lane
+//! count). Tolerances: `spikegrad_harness::engines::kernel_tolerance` (1e-12 norm-wise
+//! for f64 wherever the case's conditioning allows it).
+
+use proptest::prelude::*;
+use spikegrad::{Backend, Real};
+use spikegrad_harness::engines::{
+    differences, kernel_outputs, kernel_tolerance, reference_outputs, rounding_sensitivity,
+};
+use spikegrad_harness::{case, Case, GateShape, Shapes};
+
+fn check<T: Real>(case: &Case, backend: Backend) -> Result<(), TestCaseError> {
+    let want = reference_outputs(case).unwrap();
+    let sensitivity = rounding_sensitivity(case);
+    let tolerance = kernel_tolerance::<T>(sensitivity);
+    let got =
+        kernel_outputs::<T>(case, backend, 1).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    for (output, difference) in differences(&got, &want) {
+        prop_assert!(
+            difference <= tolerance,
+            "{} on {}: {output} differs by {difference:e} > {tolerance:e} (sensitivity {sensitivity:e})",
+            T::NAME,
+            backend.name()
+        );
+    }
+    Ok(())
+}
+
+fn backend(pick: usize) -> Backend {
+    let all = Backend::all_available();
+    all[pick % all.len()]
+}
+
+proptest! {
+    #![proptest_config(spikegrad_harness::cases(96))]
+
+    #[test]
+    fn raised_cosine_f64(case in case(GateShape::RaisedCosine, Shapes::default()), pick: usize) {
+        check::<f64>(&case, backend(pick))?;
+    }
+
+    #[test]
+    fn boxcar_f64(case in case(GateShape::Boxcar, Shapes::default()), pick: usize) {
+        check::<f64>(&case, backend(pick))?;
+    }
+
+    #[test]
+    fn raised_cosine_f32(case in case(GateShape::RaisedCosine, Shapes::default()), pick: usize) {
+        check::<f32>(&case, backend(pick))?;
+    }
+
+    #[test]
+    fn boxcar_f32(case in case(GateShape::Boxcar, Shapes::default()), pick: usize) {
+        check::<f32>(&case, backend(pick))?;
+    }
+}

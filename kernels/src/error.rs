@@ -1,0 +1,129 @@
+use core::fmt;
+
+/// Everything the public API can refuse or detect. Messages say what is wrong and where:
+/// the field, array, index, step, trial or neuron.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// A scalar of the configuration breaks a rule of MODEL.md section 4.
+    InvalidConfig {
+        /// Field name as in `config.json` (`h`, `tau`, `tau_s`, `delta`).
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+        /// The rule it breaks, in words.
+        rule: String,
+    },
+    /// A dimension (N, n_in, n_out, B, T) is zero.
+    EmptyDimension {
+        /// Which dimension.
+        name: &'static str,
+    },
+    /// An array does not have the length its shape requires.
+    ShapeMismatch {
+        /// The array (`W`, `U`, `I0`, `O`, `v0`, `s0`, `x`, `target`, `mask`, or a step
+        /// kernel argument).
+        array: &'static str,
+        /// Expected shape in words, e.g. `(N, N) = (4, 4)`.
+        expected: String,
+        /// Number of elements expected.
+        expected_len: usize,
+        /// Number of elements given.
+        got_len: usize,
+    },
+    /// An input array holds NaN or an infinity.
+    NonFiniteInput {
+        /// The array.
+        array: &'static str,
+        /// Flat (C order) index of the first bad element.
+        index: usize,
+        /// The bad value.
+        value: f64,
+    },
+    /// A mask entry is outside [0, 1].
+    MaskOutOfRange {
+        /// Flat (C order) index into `mask`.
+        index: usize,
+        /// The bad value.
+        value: f64,
+    },
+    /// The forward run produced a non-finite state.
+    NonFiniteState {
+        /// `v` or `s`.
+        quantity: &'static str,
+        /// Time index t of the state v_t / s_t.
+        step: usize,
+        /// Trial in the batch.
+        trial: usize,
+        /// Neuron.
+        neuron: usize,
+    },
+    /// The loss overflowed (the readout o_t is too large to square).
+    NonFiniteLoss {
+        /// Time index t of the readout o_t.
+        step: usize,
+        /// Trial in the batch.
+        trial: usize,
+        /// Readout channel.
+        channel: usize,
+    },
+    /// The reverse sweep produced a non-finite costate or gradient.
+    NonFiniteGradient {
+        /// `lam_v`, `lam_s` (at `step`) or a gradient name (`dW`, `dU`, `dI0`, `dO`).
+        quantity: &'static str,
+        /// Time index t of the costate, or `None` for a summed gradient.
+        step: Option<usize>,
+        /// Flat index (trial * N + neuron for costates, C order for gradients).
+        index: usize,
+    },
+    /// A step kernel ([`crate::forward_step`], [`crate::reverse_step`]) produced a
+    /// non-finite output.
+    NonFiniteOutput {
+        /// The output argument.
+        quantity: &'static str,
+        /// Index into it.
+        index: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidConfig { field, value, rule } => {
+                write!(f, "invalid config: {field} = {value}: {rule}")
+            }
+            Error::EmptyDimension { name } => {
+                write!(f, "invalid shape: {name} is 0; every dimension must be at least 1")
+            }
+            Error::ShapeMismatch { array, expected, expected_len, got_len } => write!(
+                f,
+                "shape mismatch: {array} has {got_len} elements, expected {expected} = {expected_len}"
+            ),
+            Error::NonFiniteInput { array, index, value } => {
+                write!(f, "non-finite input: {array}[{index}] = {value}")
+            }
+            Error::MaskOutOfRange { index, value } => {
+                write!(f, "mask out of range: mask[{index}] = {value}, must be in [0, 1]")
+            }
+            Error::NonFiniteState { quantity, step, trial, neuron } => write!(
+                f,
+                "non-finite state: {quantity} at step {step}, trial {trial}, neuron {neuron}"
+            ),
+            Error::NonFiniteLoss { step, trial, channel } => write!(
+                f,
+                "non-finite loss: the readout error overflows at step {step}, trial {trial}, \
+                 readout channel {channel}"
+            ),
+            Error::NonFiniteGradient { quantity, step: Some(step), index } => {
+                write!(f, "non-finite gradient: {quantity} at step {step}, index {index}")
+            }
+            Error::NonFiniteGradient { quantity, step: None, index } => {
+                write!(f, "non-finite gradient: {quantity}[{index}]")
+            }
+            Error::NonFiniteOutput { quantity, index } => {
+                write!(f, "non-finite output: {quantity}[{index}]")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,251 @@
+//! The hand-vectorised parts, written once over pulp's `Simd` and a [`Real`] type:
+//! sin/cos(pi x), wrap, and the two fused elementwise step kernels.
+//!
+//! Each kernel is a struct implementing `WithSimd` (structs, not closures, because
+//! closures are not reliably inlined into the target-feature context). The body walks
+//! whole registers; the tail goes through `partial_load` / `partial_store`, so it takes
+//! exactly the same numeric path. Each kernel also returns whether every output is
+//! finite, from a running sum of (x - x) that is 0 for finite x and NaN otherwise: the
+//! check costs two operations per output, not a second pass.
+
+pub mod backend;
+pub mod sincospi;
+pub mod wrap;
+
+use crate::gate::GateKernel;
+use crate::neuron::Neuron;
+use crate::real::Real;
+use pulp::{Simd, WithSimd};
+use wrap::wrap;
+
+/// Constants of one Euler step, as the kernels use them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepConstants<T> {
+    /// h / tau.
+    pub k: T,
+    /// 1 - h / tau_s.
+    pub decay: T,
+    /// 1 / tau_s.
+    pub inv_tau_s: T,
+}
+
+/// Whether every lane of an accumulator of (x - x) terms is still zero.
+#[inline(always)]
+fn all_zero<S: Simd, T: Real>(acc: T::Lanes<S>) -> bool {
+    bytemuck::cast_slice::<T::Lanes<S>, T>(core::slice::from_ref(&acc))
+        .iter()
+        .all(|&x| x == T::from_f64(0.0))
+}
+
+/// Adds (x - x) to `acc`: NaN from then on if x is not finite.
+#[inline(always)]
+fn track<S: Simd, T: Real>(simd: S, acc: T::Lanes<S>, x: T::Lanes<S>) -> T::Lanes<S> {
+    T::vadd(simd, acc, T::vsub(simd, x, x))
+}
+
+/// The elementwise part of one forward step (MODEL.md section 2), given I_t:
+/// dv = (h/tau) f(v, I); v_next = wrap(v + dv); s_next = (1 - h/tau_s) s + g(v) dv / tau_s.
+pub(crate) struct ForwardKernel<'a, T: Real, N, G> {
+    pub neuron: N,
+    pub gate: G,
+    pub c: StepConstants<T>,
+    pub v: &'a [T],
+    pub s: &'a [T],
+    pub current: &'a [T],
+    pub v_next: &'a mut [T],
+    pub s_next: &'a mut [T],
+}
+
+impl<T: Real, N: Neuron, G: GateKernel<T>> ForwardKernel<'_, T, N, G> {
+    #[inline(always)]
+    fn lanes<S: Simd>(
+        &self,
+        simd: S,
+        v: T::Lanes<S>,
+        s: T::Lanes<S>,
+        current: T::Lanes<S>,
+    ) -> (T::Lanes<S>, T::Lanes<S>) {
+        let dv = T::vmul(simd, T::splat(simd, self.c.k), self.neuron.f::<S, T>(simd, v, current));
+        let v_next = wrap::<S, T>(simd, T::vadd(simd, v, dv));
+        let deposit = T::vmul(
+            simd,
+            T::vmul(simd, self.gate.g(simd, v), dv),
+            T::splat(simd, self.c.inv_tau_s),
+        );
+        let s_next = T::vfma(simd, T::splat(simd, self.c.decay), s, deposit);
+        (v_next, s_next)
+    }
+}
+
+impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ForwardKernel<'_, T, N, G> {
+    /// Whether every output is finite.
+    type Output = bool;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> bool {
+        let (v, v_tail) = T::as_simd::<S>(self.v);
+        let (s, s_tail) = T::as_simd::<S>(self.s);
+        let (current, current_tail) = T::as_simd::<S>(self.current);
+        // Safe to split the outputs while `self` still borrows them immutably for
+        // `lanes`: move them out first.
+        let this = ForwardKernel { v_next: &mut [], s_next: &mut [], ..self };
+        let (v_next, v_next_tail) = T::as_mut_simd::<S>(self.v_next);
+        let (s_next, s_next_tail) = T::as_mut_simd::<S>(self.s_next);
+        let mut acc = T::splat(simd, T::from_f64(0.0));
+        for ((((v, s), current), v_next), s_next) in
+            v.iter().zip(s).zip(current).zip(v_next.iter_mut()).zip(s_next.iter_mut())
+        {
+            let (vn, sn) = this.lanes(simd, *v, *s, *current);
+            *v_next = vn;
+            *s_next = sn;
+            acc = track::<S, T>(simd, track::<S, T>(simd, acc, vn), sn);
+        }
+        if !v_tail.is_empty() {
+            let (vn, sn) = this.lanes(
+                simd,
+                T::partial_load(simd, v_tail),
+                T::partial_load(simd, s_tail),
+                T::partial_load(simd, current_tail),
+            );
+            T::partial_store(simd, v_next_tail, vn);
+            T::partial_store(simd, s_next_tail, sn);
+            // Lanes past the tail hold the image of zeros: finite, so harmless here.
+            acc = track::<S, T>(simd, track::<S, T>(simd, acc, vn), sn);
+        }
+        all_zero::<S, T>(acc)
+    }
+}
+
+/// The elementwise part of one reverse step (MODEL.md section 3), given lam_v_{t+1}
+/// (in `lam_v`, overwritten by lam_v_t), lam_s_{t+1} and d_t:
+///
+/// ```text
+/// a     = lam_v_{t+1} + g(v_t) lam_s_{t+1} / tau_s
+/// e_t   = (h/tau) df/dI(v_t, I_t) a
+/// lam_v = lam_v_{t+1} + (h/tau) df/dv(v_t, I_t) a + g'(v_t) dv_t lam_s_{t+1} / tau_s
+/// lam_s = (1 - h/tau_s) lam_s_{t+1} + d_t          (W^T e_t is the caller's GEMM)
+/// ```
+pub(crate) struct ReverseKernel<'a, T: Real, N, G> {
+    pub neuron: N,
+    pub gate: G,
+    pub c: StepConstants<T>,
+    pub v: &'a [T],
+    pub current: &'a [T],
+    pub lam_s_next: &'a [T],
+    pub d: &'a [T],
+    pub lam_v: &'a mut [T],
+    pub e: &'a mut [T],
+    pub lam_s: &'a mut [T],
+}
+
+/// Inputs and outputs of one register of the reverse step.
+struct ReverseLanes<L> {
+    e: L,
+    lam_v: L,
+    lam_s: L,
+}
+
+impl<T: Real, N: Neuron, G: GateKernel<T>> ReverseKernel<'_, T, N, G> {
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn lanes<S: Simd>(
+        &self,
+        simd: S,
+        v: T::Lanes<S>,
+        current: T::Lanes<S>,
+        lam_v: T::Lanes<S>,
+        lam_s_next: T::Lanes<S>,
+        d: T::Lanes<S>,
+    ) -> ReverseLanes<T::Lanes<S>> {
+        let k = T::splat(simd, self.c.k);
+        let (f, df_dv, df_di) = self.neuron.f_and_derivatives::<S, T>(simd, v, current);
+        let (g, slope) = self.gate.g_and_slope(simd, v);
+        let dv = T::vmul(simd, k, f);
+        let lam_s_scaled = T::vmul(simd, lam_s_next, T::splat(simd, self.c.inv_tau_s));
+        let a = T::vfma(simd, g, lam_s_scaled, lam_v);
+        let e = T::vmul(simd, T::vmul(simd, k, df_di), a);
+        let through_gate = T::vfma(simd, T::vmul(simd, slope, dv), lam_s_scaled, lam_v);
+        let lam_v = T::vfma(simd, T::vmul(simd, k, df_dv), a, through_gate);
+        let lam_s = T::vfma(simd, T::splat(simd, self.c.decay), lam_s_next, d);
+        ReverseLanes { e, lam_v, lam_s }
+    }
+}
+
+impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ReverseKernel<'_, T, N, G> {
+    /// Whether every output, and the input lam_s_{t+1}, is finite.
+    type Output = bool;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> bool {
+        let (v, v_tail) = T::as_simd::<S>(self.v);
+        let (current, current_tail) = T::as_simd::<S>(self.current);
+        let (lam_s_next, lam_s_next_tail) = T::as_simd::<S>(self.lam_s_next);
+        let (d, d_tail) = T::as_simd::<S>(self.d);
+        let this = ReverseKernel { lam_v: &mut [], e: &mut [], lam_s: &mut [], ..self };
+        let (lam_v, lam_v_tail) = T::as_mut_simd::<S>(self.lam_v);
+        let (e, e_tail) = T::as_mut_simd::<S>(self.e);
+        let (lam_s, lam_s_tail) = T::as_mut_simd::<S>(self.lam_s);
+        let mut acc = T::splat(simd, T::from_f64(0.0));
+        let body = v
+            .iter()
+            .zip(current)
+            .zip(lam_s_next)
+            .zip(d)
+            .zip(lam_v.iter_mut())
+            .zip(e.iter_mut())
+            .zip(lam_s.iter_mut());
+        for ((((((v, current), lam_s_next), d), lam_v), e), lam_s) in body {
+            let out = this.lanes(simd, *v, *current, *lam_v, *lam_s_next, *d);
+            *lam_v = out.lam_v;
+            *e = out.e;
+            *lam_s = out.lam_s;
+            acc = track::<S, T>(simd, acc, *lam_s_next);
+            acc = track::<S, T>(simd, track::<S, T>(simd, acc, out.lam_v), out.e);
+            acc = track::<S, T>(simd, acc, out.lam_s);
+        }
+        if !v_tail.is_empty() {
+            let lam_s_next = T::partial_load(simd, lam_s_next_tail);
+            let out = this.lanes(
+                simd,
+                T::partial_load(simd, v_tail),
+                T::partial_load(simd, current_tail),
+                T::partial_load(simd, lam_v_tail),
+                lam_s_next,
+                T::partial_load(simd, d_tail),
+            );
+            T::partial_store(simd, lam_v_tail, out.lam_v);
+            T::partial_store(simd, e_tail, out.e);
+            T::partial_store(simd, lam_s_tail, out.lam_s);
+            acc = track::<S, T>(simd, acc, lam_s_next);
+            acc = track::<S, T>(simd, track::<S, T>(simd, acc, out.lam_v), out.e);
+            acc = track::<S, T>(simd, acc, out.lam_s);
+        }
+        all_zero::<S, T>(acc)
+    }
+}
+
+/// sin(pi x) and cos(pi x) over slices (for tests and benchmarks of the polynomial).
+pub(crate) struct SinCosPiKernel<'a, T> {
+    pub x: &'a [T],
+    pub sin: &'a mut [T],
+    pub cos: &'a mut [T],
+}
+
+impl<T: Real> WithSimd for SinCosPiKernel<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let (x, x_tail) = T::as_simd::<S>(self.x);
+        let (sin, sin_tail) = T::as_mut_simd::<S>(self.sin);
+        let (cos, cos_tail) = T::as_mut_simd::<S>(self.cos);
+        for ((x, sin), cos) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
+            (*sin, *cos) = sincospi::sin_cos_pi::<S, T>(simd, *x);
+        }
+        if !x_tail.is_empty() {
+            let (s, c) = sincospi::sin_cos_pi::<S, T>(simd, T::partial_load(simd, x_tail));
+            T::partial_store(simd, sin_tail, s);
+            T::partial_store(simd, cos_tail, c);
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The step-level API: one time step of the forward or reverse sweep on plain slices,
+//! for another simulator to call on its own buffers.
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::gate::{BoxcarKernel, Gate, RaisedCosineKernel};
+use crate::neuron::Theta;
+use crate::real::Real;
+use crate::simd::backend::Backend;
+use crate::simd::{ForwardKernel, ReverseKernel, SinCosPiKernel, StepConstants};
+
+/// A validated configuration compiled for the kernels: h/tau, 1 - h/tau_s, 1/tau_s and
+/// the gate in precision `T`, plus the SIMD backend that runs them.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<T: Real> {
+    config: Config,
+    constants: StepConstants<T>,
+    gate: CompiledGate<T>,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum CompiledGate<T> {
+    Boxcar(BoxcarKernel<T>),
+    RaisedCosine(RaisedCosineKernel<T>),
+}
+
+/// Runs `$body` with `$gate` bound to the concrete gate kernel, so that each gate shape
+/// gets its own monomorphised kernel.
+macro_rules! with_gate {
+    ($step:expr, |$gate:ident| $body:expr) => {
+        match $step.gate {
+            CompiledGate::Boxcar($gate) => $body,
+            CompiledGate::RaisedCosine($gate) => $body,
+        }
+    };
+}
+
+impl<T: Real> Step<T> {
+    /// Validates `config` (MODEL.md section 4) and compiles it for the fastest backend
+    /// of this CPU.
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        Self::with_backend(config, Backend::detect())
+    }
+
+    /// As [`Step::new`], on a chosen backend.
+    pub fn with_backend(config: &Config, backend: Backend) -> Result<Self, Error> {
+        config.validate()?;
+        let gate = match config.gate {
+            Gate::Boxcar { delta } => CompiledGate::Boxcar(BoxcarKernel::new(delta)),
+            Gate::RaisedCosine { delta } => {
+                CompiledGate::RaisedCosine(RaisedCosineKernel::new(delta))
+            }
+        };
+        let constants = StepConstants {
+            k: T::from_f64(config.h / config.tau),
+            decay: T::from_f64(1.0 - config.h / config.tau_s),
+            inv_tau_s: T::from_f64(1.0 / config.tau_s),
+        };
+        Ok(Step { config: *config, constants, gate, backend })
+    }
+
+    /// The configuration this was compiled from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The backend that runs the kernels.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Forward kernel without length checks; returns whether every output is finite.
+    #[inline]
+    pub(crate) fn forward_unchecked(
+        &self,
+        v: &[T],
+        s: &[T],
+        current: &[T],
+        v_next: &mut [T],
+        s_next: &mut [T],
+    ) -> bool {
+        let c = self.constants;
+        with_gate!(self, |gate| self.backend.dispatch(ForwardKernel {
+            neuron: Theta,
+            gate,
+            c,
+            v,
+            s,
+            current,
+            v_next,
+            s_next
+        }))
+    }
+
+    /// Reverse kernel without length checks; returns whether every output and
+    /// `lam_s_next` are finite.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn reverse_unchecked(
+        &self,
+        v: &[T],
+        current: &[T],
+        lam_s_next: &[T],
+        d: &[T],
+        lam_v: &mut [T],
+        e: &mut [T],
+        lam_s: &mut [T],
+    ) -> bool {
+        let c = self.constants;
+        with_gate!(self, |gate| self.backend.dispatch(ReverseKernel {
+            neuron: Theta,
+            gate,
+            c,
+            v,
+            current,
+            lam_s_next,
+            d,
+            lam_v,
+            e,
+            lam_s
+        }))
+    }
+}
+
+fn check_len(array: &'static str, got: usize, expected: usize, of: &str) -> Result<(), Error> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            array,
+            expected: format!("the length of {of}"),
+            expected_len: expected,
+            got_len: got,
+        })
+    }
+}
+
+fn first_non_finite<T: Real>(quantity: &'static str, values: &[T]) -> Result<(), Error> {
+    match values.iter().position(|x| !x.is_finite()) {
+        Some(index) => Err(Error::NonFiniteOutput { quantity, index }),
+        None => Ok(()),
+    }
+}
+
+/// The fused forward Euler step of MODEL.md section 2, elementwise over any number of
+/// neurons and trials (all slices the same length), given the input current I_t:
+///
+/// ```text
+/// dv_t    = (h/tau) f(v_t, I_t)
+/// v_{t+1} = wrap(v_t + dv_t)
+/// s_{t+1} = (1 - h/tau_s) s_t + g(v_t) dv_t / tau_s
+/// ```
+///
+/// Errors if the lengths differ or an output is not finite.
+///
+/// # Example
+/// ```
+/// use spikegrad::{forward_step, Config, Gate, Step};
+///
+/// let config = Config { h: 0.5, tau: 20.0, tau_s: 50.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+/// let step = Step::<f32>::new(&config)?;
+/// let (v, s, current) = ([0.9f32, -0.4], [0.0f32, 0.0], [0.2f32, -0.5]);
+/// let (mut v_next, mut s_next) = ([0.0f32; 2], [0.0f32; 2]);
+/// forward_step(&step, &v, &s, &current, &mut v_next, &mut s_next)?;
+/// assert!(s_next[0] > 0.0); // the first neuron is inside the gate: it deposits charge
+/// assert_eq!(s_next[1], 0.0); // the second rests far from it
+/// # Ok::<(), spikegrad::Error>(())
+/// ```
+pub fn forward_step<T: Real>(
+    step: &Step<T>,
+    v: &[T],
+    s: &[T],
+    current: &[T],
+    v_next: &mut [T],
+    s_next: &mut [T],
+) -> Result<(), Error> {
+    check_len("s", s.len(), v.len(), "v")?;
+    check_len("current", current.len(), v.len(), "v")?;
+    check_len("v_next", v_next.len(), v.len(), "v")?;
+    check_len("s_next", s_next.len(), v.len(), "v")?;
+    if !step.forward_unchecked(v, s, current, v_next, s_next) {
+        first_non_finite("v_next", v_next)?;
+        first_non_finite("s_next", s_next)?;
+    }
+    Ok(())
+}
+
+/// The fused reverse costate step of MODEL.md section 3, elementwise, given the state
+/// v_t, I_t of the forward run, lam_v_{t+1} (in `lam_v`, overwritten with lam_v_t),
+/// lam_s_{t+1} and the readout error d_t:
+///
+/// ```text
+/// a_t     = lam_v_{t+1} + g(v_t) lam_s_{t+1} / tau_s
+/// e_t     = (h/tau) df/dI(v_t, I_t) a_t
+/// lam_v_t = lam_v_{t+1} + (h/tau) df/dv(v_t, I_t) a_t + g'(v_t) dv_t lam_s_{t+1} / tau_s
+/// lam_s   = (1 - h/tau_s) lam_s_{t+1} + d_t
+/// ```
+///
+/// The caller completes lam_s_t = lam_s + W^T e_t with a matrix product. Errors if the
+/// lengths differ or an output (or `lam_s_next`) is not finite.
+///
+/// # Example
+/// ```
+/// use spikegrad::{reverse_step, Config, Gate, Step};
+///
+/// let config = Config { h: 0.5, tau: 20.0, tau_s: 50.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+/// let step = Step::<f64>::new(&config)?;
+/// let (v, current, lam_s_next, d) = ([0.9, -0.4], [0.2, -0.5], [1.0, 1.0], [0.0, 0.0]);
+/// let mut lam_v = [0.0, 0.0];
+/// let (mut e, mut lam_s) = ([0.0; 2], [0.0; 2]);
+/// reverse_step(&step, &v, &current, &mut lam_v, &lam_s_next, &d, &mut e, &mut lam_s)?;
+/// assert!(e[0] != 0.0 && e[1] == 0.0); // only the neuron inside the gate feels lam_s
+/// assert_eq!(lam_s[1], 1.0 - 0.5 / 50.0);
+/// # Ok::<(), spikegrad::Error>(())
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn reverse_step<T: Real>(
+    step: &Step<T>,
+    v: &[T],
+    current: &[T],
+    lam_v: &mut [T],
+    lam_s_next: &[T],
+    d: &[T],
+    e: &mut [T],
+    lam_s: &mut [T],
+) -> Result<(), Error> {
+    check_len("current", current.len(), v.len(), "v")?;
+    check_len("lam_v", lam_v.len(), v.len(), "v")?;
+    check_len("lam_s_next", lam_s_next.len(), v.len(), "v")?;
+    check_len("d", d.len(), v.len(), "v")?;
+    check_len("e", e.len(), v.len(), "v")?;
+    check_len("lam_s", lam_s.len(), v.len(), "v")?;
+    if !step.reverse_unchecked(v, current, lam_s_next, d, lam_v, e, lam_s) {
+        first_non_finite("lam_s_next", lam_s_next)?;
+        first_non_finite("lam_v", lam_v)?;
+        first_non_finite("e", e)?;
+        first_non_finite("lam_s", lam_s)?;
+    }
+    Ok(())
+}
+
+/// sin(pi x) and cos(pi x) for x in [-1, 1), elementwise, with the polynomial the
+/// kernels use (see [`crate::simd::sincospi`] for its accuracy), on `backend`.
+pub fn sin_cos_pi<T: Real>(
+    backend: Backend,
+    x: &[T],
+    sin: &mut [T],
+    cos: &mut [T],
+) -> Result<(), Error> {
+    check_len("sin", sin.len(), x.len(), "x")?;
+    check_len("cos", cos.len(), x.len(), "x")?;
+    backend.dispatch(SinCosPiKernel { x, sin, cos });
+    Ok(())
+}
