@@ -1,1 +1,380 @@
-//! Benchmark support.
+//! Support for the criterion benchmarks in `benches/sweeps.rs`: the fixed problems
+//! S1-S3, the plain-Rust step loop with std's sin/cos (the baseline the SIMD kernels are
+//! measured against), and the bare matrix products of one gradient (the limit).
+
+use faer::Accum;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use spikegrad::gemm::{block_steps, product};
+use spikegrad::{Batch, Config, Gate, Network};
+
+/// The benchmark configurations (N, B, T) of DESIGN.md.
+pub const CONFIGURATIONS: [(&str, usize, usize, usize); 3] =
+    [("S1", 128, 1, 4000), ("S2", 256, 32, 2000), ("S3", 1024, 16, 500)];
+
+/// Input and readout channels of every benchmark problem.
+pub const CHANNELS: usize = 2;
+
+/// A seeded random problem in f32 with the delayed-memory XOR's settings (h 2 ms,
+/// tau 20, tau_s 1000, raised cosine Delta 1, a quiet start): realistic spiking, no
+/// blow-up over thousands of steps.
+pub struct Problem {
+    /// Step, time constants, gate.
+    pub config: Config,
+    /// N, B, T.
+    pub n: usize,
+    /// Trials.
+    pub b: usize,
+    /// Steps.
+    pub t: usize,
+    w: Vec<f32>,
+    u: Vec<f32>,
+    i0: Vec<f32>,
+    o: Vec<f32>,
+    v0: Vec<f32>,
+    s0: Vec<f32>,
+    x: Vec<f32>,
+    target: Vec<f32>,
+    mask: Vec<f32>,
+}
+
+struct Normal(Xoshiro256PlusPlus);
+
+impl Normal {
+    fn uniform(&mut self) -> f64 {
+        (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// One N(mean, sd^2) draw (Box-Muller).
+    fn sample(&mut self, mean: f64, sd: f64) -> f32 {
+        let (a, b) = (1.0 - self.uniform(), self.uniform());
+        (mean + sd * (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()) as f32
+    }
+
+    fn vec(&mut self, len: usize, mean: f64, sd: f64) -> Vec<f32> {
+        (0..len).map(|_| self.sample(mean, sd)).collect()
+    }
+}
+
+impl Problem {
+    /// The problem of size (N, B, T) drawn from `seed`.
+    pub fn new(n: usize, b: usize, t: usize, seed: u64) -> Self {
+        let mut rng = Normal(Xoshiro256PlusPlus::seed_from_u64(seed));
+        let scale = (n as f64).sqrt();
+        let i0 = rng.vec(n, -0.3, 0.5);
+        // Resting neurons start at their stable phase; others anywhere.
+        let rest: Vec<f32> = i0
+            .iter()
+            .map(|&i| {
+                if i < 0.0 {
+                    -(((1.0 + i) / (1.0 - i)) as f64).acos() as f32 / std::f32::consts::PI
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let v0 = (0..b).flat_map(|_| rest.iter().copied()).collect();
+        let x = (0..t * b * CHANNELS)
+            .map(|i| if (i / (b * CHANNELS)) % 400 < 25 { 1.0 } else { 0.0 })
+            .collect();
+        Problem {
+            config: Config {
+                h: 2.0,
+                tau: 20.0,
+                tau_s: 1000.0,
+                gate: Gate::RaisedCosine { delta: 1.0 },
+            },
+            n,
+            b,
+            t,
+            w: rng.vec(n * n, 0.0, 20.0 / scale),
+            u: rng.vec(n * CHANNELS, 0.0, 2.0),
+            i0,
+            o: rng.vec(CHANNELS * n, 0.0, 10.0 / scale),
+            v0,
+            s0: vec![0.0; b * n],
+            x,
+            target: rng.vec(t * b * CHANNELS, 0.0, 1.0),
+            mask: vec![1.0; t * b * CHANNELS],
+        }
+    }
+
+    /// The parameters.
+    pub fn network(&self) -> Network<'_, f32> {
+        Network {
+            n: self.n,
+            n_in: CHANNELS,
+            n_out: CHANNELS,
+            w: &self.w,
+            u: &self.u,
+            i0: &self.i0,
+            o: &self.o,
+        }
+    }
+
+    /// The trials.
+    pub fn batch(&self) -> Batch<'_, f32> {
+        Batch {
+            b: self.b,
+            t: self.t,
+            v0: &self.v0,
+            s0: &self.s0,
+            x: &self.x,
+            target: &self.target,
+            mask: &self.mask,
+        }
+    }
+}
+
+/// The constants of the std baseline.
+#[derive(Debug, Clone, Copy)]
+pub struct StdStep {
+    k: f32,
+    decay: f32,
+    inv_tau_s: f32,
+    half_width: f32,
+    width: f32,
+}
+
+impl StdStep {
+    /// For a raised-cosine configuration.
+    pub fn new(config: &Config) -> Self {
+        StdStep {
+            k: (config.h / config.tau) as f32,
+            decay: (1.0 - config.h / config.tau_s) as f32,
+            inv_tau_s: (1.0 / config.tau_s) as f32,
+            half_width: (config.gate.delta() / 2.0) as f32,
+            width: config.gate.delta() as f32,
+        }
+    }
+
+    fn gate(&self, v: f32) -> (f32, f32) {
+        let x = wrap(v - 1.0);
+        if x.abs() < self.half_width {
+            let y = 2.0 * std::f32::consts::PI * x / self.width;
+            let slope = -2.0 * std::f32::consts::PI / (self.width * self.width);
+            ((1.0 + y.cos()) / self.width, slope * y.sin())
+        } else {
+            (0.0, 0.0)
+        }
+    }
+}
+
+fn wrap(v: f32) -> f32 {
+    v - 2.0 * ((v + 1.0) / 2.0).floor()
+}
+
+/// The forward step of MODEL.md section 2, elementwise, in plain Rust with std's
+/// sin/cos: the baseline of the `step_kernels_std` benchmark.
+pub fn std_forward_step(
+    step: &StdStep,
+    v: &[f32],
+    s: &[f32],
+    current: &[f32],
+    v_next: &mut [f32],
+    s_next: &mut [f32],
+) {
+    for i in 0..v.len() {
+        let c = (std::f32::consts::PI * v[i]).cos();
+        let dv = step.k * ((1.0 - c) + (1.0 + c) * current[i]);
+        v_next[i] = wrap(v[i] + dv);
+        s_next[i] = step.decay * s[i] + step.gate(v[i]).0 * dv * step.inv_tau_s;
+    }
+}
+
+/// The reverse step of MODEL.md section 3, elementwise, in plain Rust with std's sin/cos.
+#[allow(clippy::too_many_arguments)]
+pub fn std_reverse_step(
+    step: &StdStep,
+    v: &[f32],
+    current: &[f32],
+    lam_v: &mut [f32],
+    lam_s_next: &[f32],
+    d: &[f32],
+    e: &mut [f32],
+    lam_s: &mut [f32],
+) {
+    for i in 0..v.len() {
+        let (sin, cos) = (std::f32::consts::PI * v[i]).sin_cos();
+        let dv = step.k * ((1.0 - cos) + (1.0 + cos) * current[i]);
+        let (g, slope) = step.gate(v[i]);
+        let ls = lam_s_next[i] * step.inv_tau_s;
+        let a = lam_v[i] + g * ls;
+        e[i] = step.k * (1.0 + cos) * a;
+        lam_v[i] += step.k * std::f32::consts::PI * sin * (1.0 - current[i]) * a + slope * dv * ls;
+        lam_s[i] = step.decay * lam_s_next[i] + d[i];
+    }
+}
+
+/// The matrix products one [`spikegrad::Workspace::gradient`] performs, with the same
+/// shapes, count, blocking and thread policy, on buffers of the same sizes, and nothing
+/// else: the floor under the gradient's time.
+pub struct GemmLimit {
+    n: usize,
+    b: usize,
+    t: usize,
+    threads: usize,
+    w: Vec<f32>,
+    u: Vec<f32>,
+    o: Vec<f32>,
+    x: Vec<f32>,
+    states: Vec<f32>,
+    currents: Vec<f32>,
+    readout: Vec<f32>,
+    e_block: Vec<f32>,
+    d_block: Vec<f32>,
+    lam_s: Vec<f32>,
+    ones: Vec<f32>,
+    dw: Vec<f32>,
+    du: Vec<f32>,
+    di0: Vec<f32>,
+    d_o: Vec<f32>,
+}
+
+impl GemmLimit {
+    /// Buffers for `problem`, products on at most `threads` threads.
+    pub fn new(problem: &Problem, threads: usize) -> Self {
+        let (n, b, t) = (problem.n, problem.b, problem.t);
+        let block = block_steps(b, t) * b;
+        GemmLimit {
+            n,
+            b,
+            t,
+            threads,
+            w: problem.w.clone(),
+            u: problem.u.clone(),
+            o: problem.o.clone(),
+            x: problem.x.clone(),
+            states: vec![0.01; (t + 1) * n * b],
+            currents: vec![0.0; t * n * b],
+            readout: vec![0.0; t * b * CHANNELS],
+            e_block: vec![0.01; block * n],
+            d_block: vec![0.0; block * n],
+            lam_s: vec![0.0; n * b],
+            ones: vec![1.0; block],
+            dw: vec![0.0; n * n],
+            du: vec![0.0; n * CHANNELS],
+            di0: vec![0.0; n],
+            d_o: vec![0.0; n * CHANNELS],
+        }
+    }
+
+    /// One gradient's worth of products.
+    pub fn run(&mut self) {
+        use faer::MatMut as M;
+        use faer::MatRef as R;
+        let (n, b, t, th) = (self.n, self.b, self.t, self.threads);
+        let nb = n * b;
+        let w = R::from_column_major_slice(&self.w, n, n);
+        let o_t = R::from_column_major_slice(&self.o, n, CHANNELS);
+        // Forward: U x for all steps, W s_t per step, O s for all steps.
+        let u = R::from_column_major_slice(&self.u, CHANNELS, n).transpose();
+        product(
+            th,
+            M::from_column_major_slice_mut(&mut self.currents, n, t * b),
+            Accum::Add,
+            u,
+            R::from_column_major_slice(&self.x, CHANNELS, t * b),
+        );
+        for step in 0..t {
+            let s = R::from_column_major_slice(&self.states[step * nb..][..nb], n, b);
+            product(
+                th,
+                M::from_column_major_slice_mut(&mut self.currents[step * nb..][..nb], n, b),
+                Accum::Add,
+                w.transpose(),
+                s,
+            );
+        }
+        let states_after = R::from_column_major_slice(&self.states[nb..], n, t * b);
+        product(
+            th,
+            M::from_column_major_slice_mut(&mut self.readout, CHANNELS, t * b),
+            Accum::Replace,
+            o_t.transpose(),
+            states_after,
+        );
+        // Reverse: dO, lam_s_T, then per block d_t, per step W^T e_t, per block dW, dU, dI0.
+        let residual = R::from_column_major_slice(&self.readout, CHANNELS, t * b);
+        product(
+            th,
+            M::from_column_major_slice_mut(&mut self.d_o, n, CHANNELS),
+            Accum::Replace,
+            states_after,
+            residual.transpose(),
+        );
+        let r_last =
+            R::from_column_major_slice(&self.readout[(t - 1) * b * CHANNELS..], CHANNELS, b);
+        product(
+            th,
+            M::from_column_major_slice_mut(&mut self.lam_s, n, b),
+            Accum::Replace,
+            o_t,
+            r_last,
+        );
+        let block = block_steps(b, t);
+        let mut end = t;
+        while end > 0 {
+            let start = end.saturating_sub(block);
+            let columns = (end - start) * b;
+            let first = start.max(1);
+            if first < end {
+                let r = R::from_column_major_slice(
+                    &self.readout[(first - 1) * b * CHANNELS..(end - 1) * b * CHANNELS],
+                    CHANNELS,
+                    (end - first) * b,
+                );
+                product(
+                    th,
+                    M::from_column_major_slice_mut(
+                        &mut self.d_block[(first - start) * nb..columns * n],
+                        n,
+                        (end - first) * b,
+                    ),
+                    Accum::Replace,
+                    o_t,
+                    r,
+                );
+            }
+            for j in (0..end - start).rev() {
+                let e = R::from_column_major_slice(&self.e_block[j * nb..][..nb], n, b);
+                product(
+                    th,
+                    M::from_column_major_slice_mut(&mut self.lam_s, n, b),
+                    Accum::Add,
+                    w,
+                    e,
+                );
+            }
+            let e = R::from_column_major_slice(&self.e_block[..columns * n], n, columns);
+            let s = R::from_column_major_slice(&self.states[start * nb..end * nb], n, columns);
+            product(
+                th,
+                M::from_column_major_slice_mut(&mut self.dw, n, n),
+                Accum::Add,
+                s,
+                e.transpose(),
+            );
+            let x = R::from_column_major_slice(
+                &self.x[start * b * CHANNELS..end * b * CHANNELS],
+                CHANNELS,
+                columns,
+            );
+            product(
+                th,
+                M::from_column_major_slice_mut(&mut self.du, CHANNELS, n),
+                Accum::Add,
+                x,
+                e.transpose(),
+            );
+            product(
+                th,
+                M::from_column_major_slice_mut(&mut self.di0, n, 1),
+                Accum::Add,
+                e,
+                R::from_column_major_slice(&self.ones[..columns], columns, 1),
+            );
+            end = start;
+        }
+    }
+}

@@ -168,19 +168,31 @@ pub fn differences(got: &Outputs, want: &Outputs) -> Vec<(&'static str, f64)> {
     ]
 }
 
+/// Cases whose [`rounding_sensitivity`] exceeds this are not differentiable at any scale
+/// a finite difference can resolve: a neuron balanced on its threshold fires or not
+/// depending on the last bit (seen: one neuron, sensitivity 0.99). Their gradient exists
+/// and the kernels compute it, but no finite difference can check it, so the
+/// finite-difference tests set them aside (about 1 case in 100 of the strategy).
+pub const FD_CHECKABLE_SENSITIVITY: f64 = 1e-8;
+
 /// How far the reference's own outputs move when every parameter and initial state is
-/// perturbed by one ulp (multiplied by 1 +- 2^-52, alternating): the amplification of
-/// rounding-level noise by the dynamics. Two correct implementations that round
-/// differently cannot agree better than this; where it exceeds 1e-14 (the dynamics
-/// amplify rounding more than a hundredfold toward 1e-12), agreement to 1e-12 is not a
-/// meaningful requirement.
+/// perturbed by one ulp of f64 (multiplied by 1 +- 2^-52, alternating): the
+/// amplification of rounding-level noise by the dynamics. Two correct implementations
+/// that round differently cannot agree better than this.
 pub fn rounding_sensitivity(case: &Case) -> f64 {
+    sensitivity_to(case, f64::EPSILON)
+}
+
+/// As [`rounding_sensitivity`], for a relative perturbation `relative` of every
+/// parameter and initial state (2^-23 measures the conditioning at f32 precision, where
+/// the response may already be nonlinear).
+pub fn sensitivity_to(case: &Case, relative: f64) -> f64 {
     let mut perturbed = case.clone();
     let (net, batch) = (&mut perturbed.net, &mut perturbed.batch);
     let mut sign = 1.0;
     for values in [&mut net.w, &mut net.u, &mut net.i0, &mut net.o, &mut batch.v0, &mut batch.s0] {
         for x in values.iter_mut() {
-            *x *= 1.0 + sign * f64::EPSILON;
+            *x *= 1.0 + sign * relative;
             sign = -sign;
         }
     }
@@ -191,22 +203,30 @@ pub fn rounding_sensitivity(case: &Case) -> f64 {
 }
 
 /// The largest norm-wise difference allowed between the kernels in precision `T` and
-/// the reference, for a case of the given [`rounding_sensitivity`].
+/// the reference on `case`, or `None` where the case is too ill-conditioned at that
+/// precision for any comparison to mean something. Calibrated on 1500 random cases
+/// (both gates; `examples/kernel_report.rs` prints the same figures):
 ///
-/// - f64: 1e-12 wherever the case's conditioning allows it (sensitivity <= 1e-13: then
-///   the kernels' differences, which were measured at most 8.6 times the sensitivity
-///   over 256 random cases, stay below 1e-12); otherwise 100 times the sensitivity.
-/// - f32: the same conditioning at f32 rounding: 100 times the sensitivity scaled by
-///   eps_f32 / eps_f64 = 2^29 (measured ratio at most 21 over 256 cases), and never
-///   below 1e-6 (a few ulps of f32 on outputs of order one).
-pub fn kernel_tolerance<T: spikegrad::Real>(sensitivity: f64) -> f64 {
+/// - f64: 1e-12 wherever the case allows it (f64 [`rounding_sensitivity`] <= 1e-13:
+///   77% of cases, largest difference seen 6.2e-13); otherwise 100 times the
+///   sensitivity (largest ratio seen 15); set aside above 1e-8 (6 cases in 1500, neurons
+///   balanced on a threshold, see [`FD_CHECKABLE_SENSITIVITY`]).
+/// - f32: 300 times the sensitivity to an f32 ulp ([`sensitivity_to`] 2^-23; largest
+///   ratio seen 72: the kernels round at every step, the sensitivity perturbs once),
+///   and never below 1e-6; set aside above 1e-2 (17 cases in 1500: an f32 ulp of the
+///   inputs moves the outputs by over 1%, so f32 cannot represent the problem).
+pub fn kernel_tolerance<T: spikegrad::Real>(case: &Case) -> Option<f64> {
     if T::NAME == "f64" {
-        if sensitivity <= 1e-13 {
-            1e-12
+        let sensitivity = rounding_sensitivity(case);
+        if sensitivity > FD_CHECKABLE_SENSITIVITY {
+            None
+        } else if sensitivity <= 1e-13 {
+            Some(1e-12)
         } else {
-            100.0 * sensitivity
+            Some(100.0 * sensitivity)
         }
     } else {
-        (100.0 * sensitivity * 2f64.powi(29)).max(1e-6)
+        let sensitivity = sensitivity_to(case, 2f64.powi(-23));
+        (sensitivity <= 1e-2).then(|| (300.0 * sensitivity).max(1e-6))
     }
 }

@@ -4,8 +4,9 @@
 
 use approx::assert_relative_eq;
 use proptest::prelude::*;
+use spikegrad_harness::engines::{kernel_tolerance, normwise_difference};
 use spikegrad_harness::{case, Case, GateShape, Shapes};
-use spikegrad_reference::{gradient, Batch};
+use spikegrad_reference::{gradient, Batch, Gradient};
 
 /// Trial `b` of `batch`, as a batch of one.
 fn trial(case: &Case, b: usize) -> Batch {
@@ -31,7 +32,7 @@ fn check(shape: GateShape, case: Case) {
     let singles: Vec<_> = (0..case.batch.b)
         .map(|b| gradient(&case.cfg, &case.net, &trial(&case, b)).unwrap())
         .collect();
-    let mean = |pick: fn(&spikegrad_reference::Gradient) -> &Vec<f64>| -> Vec<f64> {
+    let mean = |pick: fn(&Gradient) -> &Vec<f64>| -> Vec<f64> {
         let mut sum = vec![0.0; pick(&singles[0]).len()];
         for single in &singles {
             for (acc, x) in sum.iter_mut().zip(pick(single)) {
@@ -42,33 +43,28 @@ fn check(shape: GateShape, case: Case) {
     };
     let loss: f64 = singles.iter().map(|g| g.loss).sum::<f64>() / nb;
     assert_relative_eq!(whole.loss, loss, max_relative = 1e-12, epsilon = 1e-300);
+    // The forward sweeps are the same arithmetic trial by trial; the reverse sweeps
+    // differ in rounding only ((h/B) m r against (h m r)/B), which the dynamics amplify
+    // like any rounding difference: hence the conditioning-aware tolerance.
+    let Some(tolerance) = kernel_tolerance::<f64>(&case) else {
+        return; // balanced on a threshold: the last bit decides, nothing to compare
+    };
+    let per_trial = |pick: fn(&Gradient) -> &Vec<f64>| -> Vec<f64> {
+        singles.iter().flat_map(|single| pick(single).iter().map(|x| x / nb)).collect()
+    };
     for (name, got, want) in [
         ("dW", &whole.w, mean(|g| &g.w)),
         ("dU", &whole.u, mean(|g| &g.u)),
         ("dI0", &whole.i0, mean(|g| &g.i0)),
         ("dO", &whole.o, mean(|g| &g.o)),
+        ("dv0", &whole.v0, per_trial(|g| &g.v0)),
+        ("ds0", &whole.s0, per_trial(|g| &g.s0)),
     ] {
-        let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!((g - w).abs() <= 1e-12 * scale, "{shape:?} {name}[{i}]: batch {g}, trials {w}");
-        }
-    }
-    for (b, single) in singles.iter().enumerate() {
-        for i in 0..n {
-            // Same arithmetic, scaled by 1/B in the injected error: equal to rounding.
-            assert_relative_eq!(
-                whole.v0[b * n + i],
-                single.v0[i] / nb,
-                max_relative = 1e-12,
-                epsilon = 1e-300
-            );
-            assert_relative_eq!(
-                whole.s0[b * n + i],
-                single.s0[i] / nb,
-                max_relative = 1e-12,
-                epsilon = 1e-300
-            );
-        }
+        let d = normwise_difference(got, &want);
+        assert!(
+            d <= tolerance,
+            "{shape:?} {name}: batch and trials differ by {d:e} > {tolerance:e} (N = {n})"
+        );
     }
 }
 

@@ -2,25 +2,27 @@
 //! (loss, the six gradients, the v and s trajectories), for both gates, both
 //! precisions, every SIMD backend and B 1..4, N 1..24 (mostly not multiples of any lane
 //! count). Tolerances: `spikegrad_harness::engines::kernel_tolerance` (1e-12 norm-wise
-//! for f64 wherever the case's conditioning allows it).
+//! for f64 wherever the case's conditioning allows it, which is most cases; cases too
+//! ill-conditioned to compare at a precision are rejected, about 1 in 100).
 
 use proptest::prelude::*;
 use spikegrad::{Backend, Real};
 use spikegrad_harness::engines::{
-    differences, kernel_outputs, kernel_tolerance, reference_outputs, rounding_sensitivity,
+    differences, kernel_outputs, kernel_tolerance, reference_outputs,
 };
 use spikegrad_harness::{case, Case, GateShape, Shapes};
 
 fn check<T: Real>(case: &Case, backend: Backend) -> Result<(), TestCaseError> {
+    let Some(tolerance) = kernel_tolerance::<T>(case) else {
+        return Err(TestCaseError::reject("too ill-conditioned at this precision to compare"));
+    };
     let want = reference_outputs(case).unwrap();
-    let sensitivity = rounding_sensitivity(case);
-    let tolerance = kernel_tolerance::<T>(sensitivity);
     let got =
         kernel_outputs::<T>(case, backend, 1).map_err(|e| TestCaseError::fail(e.to_string()))?;
     for (output, difference) in differences(&got, &want) {
         prop_assert!(
             difference <= tolerance,
-            "{} on {}: {output} differs by {difference:e} > {tolerance:e} (sensitivity {sensitivity:e})",
+            "{} on {}: {output} differs by {difference:e} > {tolerance:e}",
             T::NAME,
             backend.name()
         );

@@ -1,5 +1,6 @@
 //! The matrix products, through faer, into preallocated buffers; and the choice between
-//! one thread and both for each of them.
+//! one thread and several for each of them. Public so that benchmarks (and other
+//! simulators) can reproduce exactly the products a sweep performs.
 
 use crate::real::Real;
 use faer::linalg::matmul::matmul;
@@ -8,11 +9,22 @@ use faer::{Accum, MatMut, MatRef, Par};
 /// Below this many flops per product, a rayon hand-off (~7 us measured here) costs more
 /// than the second core saves (`shared/MEASURED.md`: W s at N = 128-256, B = 1 runs at
 /// ~35 GFLOP/s on one core and ~18 on two).
-pub(crate) const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+
+/// Columns (trials x steps) per block of the weight-gradient products: summing e_t s_t^T
+/// over 64+ columns in one GEMM runs 3-4x faster per flop than rank-1 updates
+/// (`shared/MEASURED.md`); 256 keeps a block of e_t within L2 at N = 256.
+pub const BLOCK_COLUMNS: usize = 256;
+
+/// Steps per block of the reverse sweep's gradient products for a batch of `b` trials
+/// and `steps` steps: [`BLOCK_COLUMNS`] columns, at least one step, at most all.
+pub fn block_steps(b: usize, steps: usize) -> usize {
+    (BLOCK_COLUMNS / b).clamp(1, steps)
+}
 
 /// `Par::Seq`, or `Par::rayon(threads)` when the product `m x k` by `k x n` is big
 /// enough for threads to pay.
-pub(crate) fn par(threads: usize, m: usize, n: usize, k: usize) -> Par {
+pub fn par(threads: usize, m: usize, n: usize, k: usize) -> Par {
     if threads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS {
         Par::rayon(threads)
     } else {
@@ -35,8 +47,9 @@ pub(crate) fn row_major<T: Real>(data: &[T], rows: usize, cols: usize) -> MatRef
     MatRef::from_column_major_slice(data, cols, rows).transpose()
 }
 
-/// dst = lhs rhs (`accum` = Replace) or dst += lhs rhs (`Add`), with threads chosen by size.
-pub(crate) fn product<T: Real>(
+/// dst = lhs rhs (`accum` = Replace) or dst += lhs rhs (`Add`), on at most `threads`
+/// threads, fewer if the product is too small for threads to pay ([`par`]).
+pub fn product<T: Real>(
     threads: usize,
     dst: MatMut<'_, T>,
     accum: Accum,

@@ -1,17 +1,12 @@
 //! The trial-level reverse costate sweep (MODEL.md section 3) and the gradients.
 
 use crate::error::Error;
-use crate::gemm::{col_major, col_major_mut, product};
+use crate::gemm::{block_steps, col_major, col_major_mut, product};
 use crate::network::{Batch, Dims, Network};
 use crate::real::Real;
 use crate::step::Step;
 use crate::workspace::{fit, Gradient, Workspace};
 use faer::Accum;
-
-/// Columns (trials x steps) per block of the weight-gradient products: summing e_t s_t^T
-/// over 64+ columns in one GEMM runs 3-4x faster per flop than rank-1 updates
-/// (`shared/MEASURED.md`); 256 keeps the block of e_t in L2 at N = 256.
-const BLOCK_COLUMNS: usize = 256;
 
 fn first_non_finite<T: Real>(values: &[T]) -> Option<usize> {
     values.iter().position(|x| !x.is_finite())
@@ -51,7 +46,7 @@ impl<T: Real> Workspace<T> {
         let dims = self.dims.expect("forward succeeded");
         let Dims { n, n_in, n_out, b, t: steps } = dims;
         let (nb, threads) = (dims.nb(), self.threads);
-        let block_steps = (BLOCK_COLUMNS / b).clamp(1, steps);
+        let block_steps = block_steps(b, steps);
         fit(&mut self.e_block, block_steps * nb);
         fit(&mut self.d_block, block_steps * nb);
         fit(&mut self.ones, block_steps * b);

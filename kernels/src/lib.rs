@@ -10,7 +10,7 @@ mod config;
 mod error;
 mod forward;
 pub mod gate;
-mod gemm;
+pub mod gemm;
 mod gradient;
 mod network;
 pub mod neuron;

@@ -1,0 +1,84 @@
+//! Criterion benchmarks with stable ids: groups `S1`, `S2`, `S3` (DESIGN.md's (N, B, T)
+//! configurations, f32, n_in = n_out = 2, raised-cosine gate), each with
+//!
+//! - `forward`: the recorded forward sweep and loss;
+//! - `gradient`: forward + reverse, every gradient;
+//! - `step_kernels`: the SIMD elementwise forward and reverse kernels alone, T steps each;
+//! - `step_kernels_std`: the same loop in plain Rust with std's sin/cos (the baseline);
+//! - `gemm_limit`: the bare matrix products one gradient performs, nothing else.
+//!
+//! `cargo bench -p spikegrad-benches -- --save-baseline NAME` / `--baseline NAME`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use spikegrad::{forward_step, reverse_step, Step, Workspace};
+use spikegrad_benches::{
+    std_forward_step, std_reverse_step, GemmLimit, Problem, StdStep, CONFIGURATIONS,
+};
+use std::hint::black_box;
+use std::time::Duration;
+
+/// State vectors of one step, spread over the circle and over both signs of current.
+fn step_data(nb: usize) -> [Vec<f32>; 4] {
+    let pattern = |salt: f32| {
+        (0..nb).map(|i| ((i as f32 * 0.618034 + salt).fract() * 2.0 - 1.0) * 0.99).collect()
+    };
+    [pattern(0.1), pattern(0.2), pattern(0.3), pattern(0.4)]
+}
+
+fn sweeps(c: &mut Criterion) {
+    eprintln!("spikegrad backend: {}", spikegrad::Backend::detect().name());
+    for (name, n, b, t) in CONFIGURATIONS {
+        let problem = Problem::new(n, b, t, 7);
+        let step = Step::<f32>::new(&problem.config).expect("valid configuration");
+        let (net, batch) = (problem.network(), problem.batch());
+        let mut workspace = Workspace::<f32>::new();
+        let mut group = c.benchmark_group(name);
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(4));
+
+        group.bench_function("forward", |bench| {
+            bench.iter(|| black_box(workspace.forward(&step, &net, &batch, true).expect("finite")))
+        });
+        group.bench_function("gradient", |bench| {
+            bench.iter(|| black_box(workspace.gradient(&step, &net, &batch).expect("finite").loss))
+        });
+
+        let nb = n * b;
+        let [v, s, current, lam] = step_data(nb);
+        let (mut v2, mut s2) = (v.clone(), s.clone());
+        let (mut lam_v, mut e, mut lam_s) = (lam.clone(), vec![0.0f32; nb], vec![0.0f32; nb]);
+        let d = vec![0.0f32; nb];
+        group.bench_function("step_kernels", |bench| {
+            bench.iter(|| {
+                for _ in 0..t {
+                    forward_step(&step, &v, &s, &current, &mut v2, &mut s2).expect("finite");
+                    reverse_step(&step, &v, &current, &mut lam_v, &lam, &d, &mut e, &mut lam_s)
+                        .expect("finite");
+                    lam_v.copy_from_slice(&lam);
+                }
+                black_box((&v2, &s2, &e, &lam_s));
+            })
+        });
+        let std_step = StdStep::new(&problem.config);
+        group.bench_function("step_kernels_std", |bench| {
+            bench.iter(|| {
+                for _ in 0..t {
+                    std_forward_step(&std_step, &v, &s, &current, &mut v2, &mut s2);
+                    std_reverse_step(
+                        &std_step, &v, &current, &mut lam_v, &lam, &d, &mut e, &mut lam_s,
+                    );
+                    lam_v.copy_from_slice(&lam);
+                }
+                black_box((&v2, &s2, &e, &lam_s));
+            })
+        });
+        let mut limit = GemmLimit::new(&problem, workspace.threads());
+        group.bench_function("gemm_limit", |bench| bench.iter(|| limit.run()));
+        group.finish();
+    }
+}
+
+criterion_group!(benches, sweeps);
+criterion_main!(benches);
