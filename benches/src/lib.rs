@@ -5,7 +5,7 @@
 use faer::Accum;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use spikegrad::gemm::{block_steps, product};
+use spikegrad::gemm::{block_steps, product, sweep_threads};
 use spikegrad::{Batch, Config, Gate, Network};
 
 /// The benchmark configurations (N, B, T) of DESIGN.md.
@@ -240,7 +240,7 @@ impl GemmLimit {
             n,
             b,
             t,
-            threads,
+            threads: sweep_threads(threads, n, b),
             w: problem.w.clone(),
             u: problem.u.clone(),
             o: problem.o.clone(),

@@ -1,5 +1,5 @@
 //! Prints how closely the kernels (f64 and f32, random backends) reproduce the reference
-//! over many random cases of both gates: per output, the largest norm-wise difference,
+//! over many random cases (both gates in f64, the raised cosine in f32): per output, the largest norm-wise difference,
 //! overall and over the cases held to the strict f64 tolerance 1e-12; and how many
 //! differences exceeded `kernel_tolerance` (the property test's criterion).
 //!
@@ -37,7 +37,7 @@ impl Tally {
         if d.iter().any(|(_, x)| *x > tolerance) {
             self.over_tolerance += 1;
         }
-        let strict = T::NAME == "f64" && tolerance == 1e-12;
+        let strict = T::NAME == "f64" && tolerance <= 1e-12;
         self.strict += strict as usize;
         for (worst, take) in [(&mut self.worst, true), (&mut self.worst_strict, strict)] {
             if !take {
@@ -72,7 +72,9 @@ fn main() {
         let backend = backends[i % backends.len()];
         let want = reference_outputs(&case).expect("valid case");
         f64s.add::<f64>(&case, backend, &want);
-        f32s.add::<f32>(&case, backend, &want);
+        if shape == GateShape::RaisedCosine {
+            f32s.add::<f32>(&case, backend, &want);
+        }
     }
     println!("{cases} cases (seed {seed}), both gates, backends in turn:");
     for (name, t) in [("f64", &f64s), ("f32", &f32s)] {

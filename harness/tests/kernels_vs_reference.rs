@@ -1,6 +1,6 @@
 //! The kernels' trial-level forward and gradient equal the reference on every output
-//! (loss, the six gradients, the v and s trajectories), for both gates, both
-//! precisions, every SIMD backend and B 1..4, N 1..24 (mostly not multiples of any lane
+//! (loss, the six gradients, the v and s trajectories), for both gates in f64 and the
+//! raised cosine in f32 (why not the boxcar: see `kernel_tolerance`), every SIMD backend and B 1..4, N 1..24 (mostly not multiples of any lane
 //! count). Tolerances: `spikegrad_harness::engines::kernel_tolerance` (1e-12 norm-wise
 //! for f64 wherever the case's conditioning allows it, which is most cases; cases too
 //! ill-conditioned to compare at a precision are rejected, about 1 in 100).
@@ -53,8 +53,4 @@ proptest! {
         check::<f32>(&case, backend(pick))?;
     }
 
-    #[test]
-    fn boxcar_f32(case in case(GateShape::Boxcar, Shapes::default()), pick: usize) {
-        check::<f32>(&case, backend(pick))?;
-    }
 }

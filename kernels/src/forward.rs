@@ -1,7 +1,7 @@
 //! The trial-level forward sweep (MODEL.md section 2) over a batch.
 
 use crate::error::Error;
-use crate::gemm::{col_major, col_major_mut, product, row_major};
+use crate::gemm::{col_major, col_major_mut, product, row_major, sweep_threads, use_rows_kernel};
 use crate::network::{validate, Batch, Dims, Network};
 use crate::real::Real;
 use crate::step::Step;
@@ -107,7 +107,7 @@ impl<T: Real> Workspace<T> {
         self.recorded = false;
         let dims = validate(net, batch)?;
         let Dims { n, n_in, n_out, b, t: steps } = dims;
-        let (nb, threads) = (dims.nb(), self.threads);
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
         let slots = if record { steps + 1 } else { 2 };
         fit(&mut self.v, slots * nb);
         fit(&mut self.s, slots * nb);
@@ -117,6 +117,15 @@ impl<T: Real> Workspace<T> {
         self.v[..nb].copy_from_slice(batch.v0);
         self.s[..nb].copy_from_slice(batch.s0);
         let (w, o) = (row_major(net.w, n, n), row_major(net.o, n_out, n));
+        let rows_kernel = use_rows_kernel(n, b);
+        if rows_kernel {
+            fit(&mut self.w_transposed, n * n);
+            for (j, row) in self.w_transposed.chunks_exact_mut(n).enumerate() {
+                for (i, x) in row.iter_mut().enumerate() {
+                    *x = net.w[i * n + j];
+                }
+            }
+        }
 
         if record {
             // All input currents at once: one product of n_in x (T B) columns.
@@ -130,7 +139,17 @@ impl<T: Real> Workspace<T> {
                 input_current(threads, net, &batch.x[t * b * n_in..][..b * n_in], b, current);
             }
             let s_now = &self.s[now * nb..][..nb];
-            product(threads, col_major_mut(current, n, b), Accum::Add, w, col_major(s_now, n, b));
+            if rows_kernel {
+                step.accumulate_rows(&self.w_transposed, s_now, current, n, n);
+            } else {
+                product(
+                    threads,
+                    col_major_mut(current, n, b),
+                    Accum::Add,
+                    w,
+                    col_major(s_now, n, b),
+                );
+            }
             let (v_now, v_next) = two_slots(&mut self.v, now, next, nb);
             let (s_now, s_next) = two_slots(&mut self.s, now, next, nb);
             if !step.forward_unchecked(v_now, s_now, current, v_next, s_next) {

@@ -22,6 +22,25 @@ pub fn block_steps(b: usize, steps: usize) -> usize {
     (BLOCK_COLUMNS / b).clamp(1, steps)
 }
 
+/// Whether the per-step products (N x N by N x B) go through the row-accumulating SIMD
+/// kernel instead of faer: for one or two trials, where a step is latency-bound and
+/// faer's per-call overhead dominates (measured by the `S1` benchmark).
+pub fn use_rows_kernel(n: usize, b: usize) -> bool {
+    b <= 2 && 2 * n * n * b < PARALLEL_MIN_FLOPS
+}
+
+/// The threads a whole sweep may use: `threads`, or 1 when its per-step products
+/// (N x N by N x B) are too small to share. Such a sweep is latency-bound, and waking
+/// the pool for its occasional block products slows the steps around them more than the
+/// products gain (`S1`: 2.69 us per gradient step on one thread, 2.98 on two).
+pub fn sweep_threads(threads: usize, n: usize, b: usize) -> usize {
+    if 2 * n * n * b < PARALLEL_MIN_FLOPS {
+        1
+    } else {
+        threads
+    }
+}
+
 /// `Par::Seq`, or `Par::rayon(threads)` when the product `m x k` by `k x n` is big
 /// enough for threads to pay.
 pub fn par(threads: usize, m: usize, n: usize, k: usize) -> Par {

@@ -1,7 +1,7 @@
 //! The trial-level reverse costate sweep (MODEL.md section 3) and the gradients.
 
 use crate::error::Error;
-use crate::gemm::{block_steps, col_major, col_major_mut, product};
+use crate::gemm::{block_steps, col_major, col_major_mut, product, sweep_threads, use_rows_kernel};
 use crate::network::{Batch, Dims, Network};
 use crate::real::Real;
 use crate::step::Step;
@@ -45,7 +45,7 @@ impl<T: Real> Workspace<T> {
         let loss = self.forward(step, net, batch, true)?;
         let dims = self.dims.expect("forward succeeded");
         let Dims { n, n_in, n_out, b, t: steps } = dims;
-        let (nb, threads) = (dims.nb(), self.threads);
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
         let block_steps = block_steps(b, steps);
         fit(&mut self.e_block, block_steps * nb);
         fit(&mut self.d_block, block_steps * nb);
@@ -61,6 +61,7 @@ impl<T: Real> Workspace<T> {
         fit(&mut g.o, n_out * n);
         // Column-major views of row-major W and O are W^T and O^T.
         let (w_t, o_t) = (col_major(net.w, n, n), col_major(net.o, n, n_out));
+        let rows_kernel = use_rows_kernel(n, b);
 
         // dO^T = (s_1 .. s_T) R^T, one product over all steps.
         let states_after = col_major(&self.s[nb..], n, steps * b);
@@ -114,13 +115,18 @@ impl<T: Real> Workspace<T> {
                     e,
                     &mut self.lam_s,
                 );
-                product(
-                    threads,
-                    col_major_mut(&mut self.lam_s, n, b),
-                    Accum::Add,
-                    w_t,
-                    col_major(e, n, b),
-                );
+                if rows_kernel {
+                    // Rows of W are the columns of W^T.
+                    step.accumulate_rows(net.w, e, &mut self.lam_s, n, n);
+                } else {
+                    product(
+                        threads,
+                        col_major_mut(&mut self.lam_s, n, b),
+                        Accum::Add,
+                        w_t,
+                        col_major(e, n, b),
+                    );
+                }
                 if !all_finite {
                     return Err(self.diagnose_reverse(t, j * nb));
                 }

@@ -70,6 +70,14 @@ impl<T: Real> Step<T> {
         self.backend
     }
 
+    /// y += A x, where `rows` holds A^T row-major (k rows of length m), x is k x b and
+    /// y is m x b column-major: the per-step product for a narrow batch (see
+    /// [`crate::gemm::use_rows_kernel`]).
+    pub(crate) fn accumulate_rows(&self, rows: &[T], x: &[T], y: &mut [T], m: usize, k: usize) {
+        debug_assert!(rows.len() == m * k && x.len() % k == 0 && y.len() == m * (x.len() / k));
+        self.backend.dispatch(crate::simd::columns::AccumulateRows { rows, x, y, m, k })
+    }
+
     /// Forward kernel without length checks; returns whether every output is finite.
     #[inline]
     pub(crate) fn forward_unchecked(

@@ -104,6 +104,8 @@ pub struct Workspace<T> {
     pub(crate) lam_v: Vec<T>,
     pub(crate) lam_s: Vec<T>,
     pub(crate) lam_s_next: Vec<T>,
+    /// W^T, row-major, for the row-accumulating product kernel.
+    pub(crate) w_transposed: Vec<T>,
     /// e_t for a block of steps, N x (K B).
     pub(crate) e_block: Vec<T>,
     /// d_t for a block of steps, N x (K B).
@@ -144,6 +146,7 @@ impl<T: Real> Workspace<T> {
             readout: Vec::new(),
             residual: Vec::new(),
             lam_v: Vec::new(),
+            w_transposed: Vec::new(),
             lam_s: Vec::new(),
             lam_s_next: Vec::new(),
             e_block: Vec::new(),

@@ -9,6 +9,7 @@
 //! check costs two operations per output, not a second pass.
 
 pub mod backend;
+pub(crate) mod columns;
 pub mod sincospi;
 pub mod wrap;
 
