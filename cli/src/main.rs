@@ -1,14 +1,77 @@
 //! `spikegrad`: the command line of the spikegrad workspace.
 
-use clap::Parser;
+mod case;
+mod grad;
+mod npy;
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// Exact gradients for gated-synapse spiking networks (Huh & Sejnowski, NeurIPS 2018).
 #[derive(Parser, Debug)]
-#[command(name = "spikegrad", version, about)]
-struct Cli {}
+#[command(name = "spikegrad", version, about, long_version = long_version())]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _cli = Cli::parse();
-    eprintln!("spikegrad: no subcommand yet; see README.md for what is implemented");
-    std::process::exit(2);
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Loss and every gradient for a case folder (config.json and .npy arrays; see README).
+    Grad {
+        /// The case folder.
+        case_dir: PathBuf,
+        /// Output folder [default: CASE_DIR/gradient]; replaced whole, or left untouched on error.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Precision of the computation and of the output files [default: the input's].
+        #[arg(long, value_enum)]
+        precision: Option<Precision>,
+        /// Implementation.
+        #[arg(long, value_enum, default_value = "kernels")]
+        engine: grad::Engine,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Precision {
+    F32,
+    F64,
+}
+
+/// `--version` also says which SIMD backend this CPU runs.
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{} (SIMD backend: {})",
+            env!("CARGO_PKG_VERSION"),
+            spikegrad::Backend::detect().name()
+        )
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Grad { case_dir, out, precision, engine } => {
+            let precision = precision.map(|p| match p {
+                Precision::F32 => npy::Dtype::F32,
+                Precision::F64 => npy::Dtype::F64,
+            });
+            grad::run(&case_dir, out.as_deref(), precision, engine)
+        }
+    };
+    match result {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -1,0 +1,357 @@
+//! `spikegrad grad` end to end: a case written here, run through the binary, equals the
+//! library's result bit for bit; every hostile case gives one clear error line naming the
+//! file, exit status 2, and no output at all.
+
+use npyz::WriterBuilder;
+use spikegrad::{Batch, Config, Gate, Network, Step, Workspace};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_spikegrad");
+
+/// A fresh empty folder under the target directory.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("grad-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_npy<T: npyz::AutoSerialize + Copy>(
+    path: &Path,
+    shape: &[u64],
+    values: &[T],
+    fortran: bool,
+) {
+    let mut file = std::fs::File::create(path).unwrap();
+    let order = if fortran { npyz::Order::Fortran } else { npyz::Order::C };
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .order(order)
+        .writer(&mut file)
+        .begin_nd()
+        .unwrap();
+    writer.extend(values.iter().copied()).unwrap();
+    writer.finish().unwrap();
+}
+
+fn read_npy<T: npyz::Deserialize>(path: &Path) -> Vec<T> {
+    npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap().into_vec().unwrap()
+}
+
+/// The arrays of a small case: N 5, n_in 2, n_out 1, B 2, T 40; spiking and resting
+/// neurons, a recurrent coupling, a masked target.
+struct Arrays {
+    w: Vec<f64>,
+    u: Vec<f64>,
+    i0: Vec<f64>,
+    o: Vec<f64>,
+    v0: Vec<f64>,
+    s0: Vec<f64>,
+    x: Vec<f64>,
+    target: Vec<f64>,
+    mask: Vec<f64>,
+}
+
+const N: usize = 5;
+const N_IN: usize = 2;
+const N_OUT: usize = 1;
+const B: usize = 2;
+const T: usize = 40;
+
+fn arrays() -> Arrays {
+    let wave = |len: usize, salt: f64, scale: f64| -> Vec<f64> {
+        (0..len).map(|i| ((i as f64 * 0.618034 + salt).fract() * 2.0 - 1.0) * scale).collect()
+    };
+    Arrays {
+        w: wave(N * N, 0.1, 30.0),
+        u: wave(N * N_IN, 0.2, 1.5),
+        i0: wave(N, 0.3, 0.8),
+        o: wave(N_OUT * N, 0.4, 40.0),
+        v0: wave(B * N, 0.5, 0.99),
+        s0: vec![0.0; B * N],
+        x: wave(T * B * N_IN, 0.6, 1.0),
+        target: wave(T * B * N_OUT, 0.7, 1.0),
+        mask: (0..T * B * N_OUT).map(|i| if i < T * B * N_OUT / 2 { 0.0 } else { 1.0 }).collect(),
+    }
+}
+
+fn config_json() -> &'static str {
+    r#"{"h": 0.5, "tau": 10.0, "tau_s": 30.0, "gate": "raised_cosine", "delta": 1.0, "task": "ignored"}"#
+}
+
+fn write_case<T: npyz::AutoSerialize + Copy>(dir: &Path, cast: impl Fn(f64) -> T) {
+    let a = arrays();
+    std::fs::write(dir.join("config.json"), config_json()).unwrap();
+    let (n, ni, no, b, t) = (N as u64, N_IN as u64, N_OUT as u64, B as u64, T as u64);
+    let files: [(&str, Vec<u64>, &Vec<f64>); 9] = [
+        ("W", vec![n, n], &a.w),
+        ("U", vec![n, ni], &a.u),
+        ("I0", vec![n], &a.i0),
+        ("O", vec![no, n], &a.o),
+        ("v0", vec![b, n], &a.v0),
+        ("s0", vec![b, n], &a.s0),
+        ("x", vec![t, b, ni], &a.x),
+        ("target", vec![t, b, no], &a.target),
+        ("mask", vec![t, b, no], &a.mask),
+    ];
+    for (name, shape, values) in files {
+        let values: Vec<T> = values.iter().map(|&x| cast(x)).collect();
+        write_npy(&dir.join(format!("{name}.npy")), &shape, &values, false);
+    }
+}
+
+fn library_gradient<T: spikegrad::Real>() -> spikegrad::Gradient<T> {
+    let a = arrays();
+    let c = |v: &Vec<f64>| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
+    let (w, u, i0, o, v0, s0, x, target, mask) = (
+        c(&a.w),
+        c(&a.u),
+        c(&a.i0),
+        c(&a.o),
+        c(&a.v0),
+        c(&a.s0),
+        c(&a.x),
+        c(&a.target),
+        c(&a.mask),
+    );
+    let net = Network { n: N, n_in: N_IN, n_out: N_OUT, w: &w, u: &u, i0: &i0, o: &o };
+    let batch = Batch { b: B, t: T, v0: &v0, s0: &s0, x: &x, target: &target, mask: &mask };
+    let config = Config { h: 0.5, tau: 10.0, tau_s: 30.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+    let step = Step::<T>::new(&config).unwrap();
+    Workspace::new().gradient(&step, &net, &batch).unwrap().clone()
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn loss_of(out: &Path) -> f64 {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("loss.json")).unwrap()).unwrap();
+    json["loss"].as_f64().unwrap()
+}
+
+#[test]
+fn f64_case_equals_the_library_bit_for_bit() {
+    let dir = scratch("f64");
+    write_case(&dir, |x| x);
+    let out = dir.join("result");
+    let (code, stdout, stderr) =
+        run(&["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("loss"), "{stdout}");
+    let want = library_gradient::<f64>();
+    assert_eq!(loss_of(&out).to_bits(), want.loss.to_bits());
+    for (name, values) in [
+        ("dW", &want.w),
+        ("dU", &want.u),
+        ("dI0", &want.i0),
+        ("dO", &want.o),
+        ("dv0", &want.v0),
+        ("ds0", &want.s0),
+    ] {
+        let got: Vec<f64> = read_npy(&out.join(format!("{name}.npy")));
+        assert_eq!(
+            got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            values.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn f32_case_equals_the_library_bit_for_bit_and_stays_f32() {
+    let dir = scratch("f32");
+    write_case(&dir, |x| x as f32);
+    let (code, _, stderr) = run(&["grad", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let out = dir.join("gradient");
+    let want = library_gradient::<f32>();
+    assert_eq!(loss_of(&out).to_bits(), want.loss.to_bits());
+    let got: Vec<f32> = read_npy(&out.join("dW.npy"));
+    assert_eq!(
+        got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        want.w.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    // --precision f64 on f32 input computes and writes f64.
+    let (code, _, stderr) = run(&["grad", dir.to_str().unwrap(), "--precision", "f64"]);
+    assert_eq!(code, 0, "{stderr}");
+    let _: Vec<f64> = read_npy(&out.join("dW.npy"));
+}
+
+#[test]
+fn reference_engine_agrees_with_the_kernels() {
+    let dir = scratch("reference");
+    write_case(&dir, |x| x);
+    let (kernels, reference) = (dir.join("k"), dir.join("r"));
+    assert_eq!(run(&["grad", dir.to_str().unwrap(), "--out", kernels.to_str().unwrap()]).0, 0);
+    assert_eq!(
+        run(&[
+            "grad",
+            dir.to_str().unwrap(),
+            "--out",
+            reference.to_str().unwrap(),
+            "--engine",
+            "reference"
+        ])
+        .0,
+        0
+    );
+    let (a, b): (Vec<f64>, Vec<f64>) =
+        (read_npy(&kernels.join("dW.npy")), read_npy(&reference.join("dW.npy")));
+    let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= 1e-10 * scale));
+}
+
+/// Breaks a fresh f64 case with `damage`, runs it, and checks: exit 2, one stderr line
+/// naming `file` and containing `fragment`, and no output folder (nor temporary one).
+fn hostile(name: &str, file: &str, fragment: &str, damage: impl FnOnce(&Path)) {
+    let dir = scratch(name);
+    write_case(&dir, |x| x);
+    damage(&dir);
+    let out = dir.join("out");
+    let (code, stdout, stderr) =
+        run(&["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 2, "{name}: {stdout} {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{name}: one line, got {stderr:?}");
+    assert!(stderr.contains(file) && stderr.contains(fragment), "{name}: {stderr}");
+    assert!(!out.exists(), "{name}: no output");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{name}: no temporary folder left");
+    println!("{name}: {}", stderr.trim());
+}
+
+#[test]
+fn hostile_cases_give_one_clear_line_and_exit_2() {
+    hostile("missing", "U.npy", "file not found", |d| {
+        std::fs::remove_file(d.join("U.npy")).unwrap()
+    });
+    hostile("int-dtype", "x.npy", "dtype <i4 is not supported", |d| {
+        write_npy(
+            &d.join("x.npy"),
+            &[T as u64, B as u64, N_IN as u64],
+            &[1i32; T * B * N_IN],
+            false,
+        )
+    });
+    hostile("mixed-dtype", "O.npy", "differs from W.npy", |d| {
+        write_npy(&d.join("O.npy"), &[1, N as u64], &[0.5f32; N], false)
+    });
+    hostile("fortran", "W.npy", "Fortran order", |d| {
+        write_npy(&d.join("W.npy"), &[N as u64, N as u64], &[0.0f64; N * N], true)
+    });
+    hostile("shape", "U.npy", "expected (N, n_in)", |d| {
+        write_npy(&d.join("U.npy"), &[N as u64 + 1, 2], &[0.0f64; (N + 1) * 2], false)
+    });
+    hostile("rank", "I0.npy", "expected (N,)", |d| {
+        write_npy(&d.join("I0.npy"), &[N as u64, 1], &[0.0f64; N], false)
+    });
+    hostile("zero-dim", "v0.npy", "is 0", |d| {
+        write_npy::<f64>(&d.join("v0.npy"), &[0, N as u64], &[], false)
+    });
+    hostile("truncated", "x.npy", "needs 1280 bytes of data but the file holds 1000", |d| {
+        let bytes = std::fs::read(d.join("x.npy")).unwrap();
+        let header = bytes.len() - T * B * N_IN * 8;
+        std::fs::write(d.join("x.npy"), &bytes[..header + 1000]).unwrap();
+    });
+    hostile("huge-shape", "target.npy", "needs more than usize::MAX", |d| {
+        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let padded = format!("{header:<118}\n");
+        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(padded.as_bytes());
+        bytes.extend_from_slice(&[0u8; 64]);
+        std::fs::write(d.join("target.npy"), bytes).unwrap();
+    });
+    hostile("huge-header", "mask.npy", "header claims 4294967295 bytes", |d| {
+        let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+        bytes.extend_from_slice(b"{}");
+        std::fs::write(d.join("mask.npy"), bytes).unwrap();
+    });
+    hostile("not-npy", "s0.npy", "not a .npy file", |d| {
+        std::fs::write(d.join("s0.npy"), b"hello").unwrap()
+    });
+    hostile("nan", "W.npy", "element [1, 2] is NaN", |d| {
+        let mut w = arrays().w;
+        w[N + 2] = f64::NAN;
+        write_npy(&d.join("W.npy"), &[N as u64, N as u64], &w, false)
+    });
+    hostile("infinite", "x.npy", "is inf", |d| {
+        let mut x = arrays().x;
+        x[7] = f64::INFINITY;
+        write_npy(&d.join("x.npy"), &[T as u64, B as u64, N_IN as u64], &x, false)
+    });
+    hostile("mask-range", "mask.npy", "must lie in [0, 1]", |d| {
+        let mut m = arrays().mask;
+        m[3] = 1.5;
+        write_npy(&d.join("mask.npy"), &[T as u64, B as u64, N_OUT as u64], &m, false)
+    });
+    let config =
+        |text: &'static str| move |d: &Path| std::fs::write(d.join("config.json"), text).unwrap();
+    hostile(
+        "h-negative",
+        "config.json",
+        "h = -0.5: must be finite and > 0",
+        config(r#"{"h": -0.5, "tau": 10, "tau_s": 30, "gate": "boxcar", "delta": 1}"#),
+    );
+    hostile(
+        "h-jumps-gate",
+        "config.json",
+        "would jump over the gate",
+        config(r#"{"h": 4, "tau": 10, "tau_s": 30, "gate": "boxcar", "delta": 1}"#),
+    );
+    hostile(
+        "tau-s-below-h",
+        "config.json",
+        "must be < tau_s",
+        config(r#"{"h": 0.5, "tau": 10, "tau_s": 0.4, "gate": "boxcar", "delta": 1}"#),
+    );
+    hostile(
+        "delta",
+        "config.json",
+        "0 < delta < 2",
+        config(r#"{"h": 0.5, "tau": 10, "tau_s": 30, "gate": "boxcar", "delta": 2}"#),
+    );
+    hostile(
+        "gate-name",
+        "config.json",
+        "is not \"raised_cosine\" or \"boxcar\"",
+        config(r#"{"h": 0.5, "tau": 10, "tau_s": 30, "gate": "step", "delta": 1}"#),
+    );
+    hostile(
+        "missing-field",
+        "config.json",
+        "missing field `tau_s`",
+        config(r#"{"h": 0.5, "tau": 10, "gate": "boxcar", "delta": 1}"#),
+    );
+    hostile("bad-json", "config.json", "invalid", config("{h: 0.5"));
+    hostile("overflow", "the run failed", "non-finite", |d| {
+        let mut w = arrays().w;
+        w[0] = f64::MAX;
+        write_npy(&d.join("W.npy"), &[N as u64, N as u64], &w, false);
+        write_npy(&d.join("s0.npy"), &[B as u64, N as u64], &[1.0f64; B * N], false);
+    });
+}
+
+#[test]
+fn an_existing_output_is_replaced_whole() {
+    let dir = scratch("replace");
+    write_case(&dir, |x| x);
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("stale.txt"), "old").unwrap();
+    assert_eq!(run(&["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap()]).0, 0);
+    assert!(out.join("dW.npy").exists() && !out.join("stale.txt").exists());
+}
