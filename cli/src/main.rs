@@ -4,6 +4,8 @@ mod case;
 mod grad;
 mod npy;
 mod output;
+mod plots;
+mod train;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -32,6 +34,34 @@ enum Command {
         /// Implementation.
         #[arg(long, value_enum, default_value = "kernels")]
         engine: grad::Engine,
+    },
+    /// Train one of the paper's tasks; writes the model, metrics.json and SVG figures.
+    Train {
+        #[command(subcommand)]
+        task: Task,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Task {
+    /// The delayed-memory XOR (README describes the task exactly).
+    Xor {
+        #[command(flatten)]
+        common: train::Common,
+        /// Euler step h (ms).
+        #[arg(long, default_value_t = 2.0)]
+        h: f64,
+    },
+    /// Predictive coding: auto-encode a smooth 2-channel signal; also trains W = 0.
+    Predict {
+        #[command(flatten)]
+        common: train::Common,
+        /// Euler step h (ms).
+        #[arg(long, default_value_t = 1.0)]
+        h: f64,
+        /// Synaptic time constant tau_s (ms).
+        #[arg(long, default_value_t = 10.0)]
+        tau_s: f64,
     },
 }
 
@@ -62,6 +92,10 @@ fn main() -> ExitCode {
                 Precision::F64 => npy::Dtype::F64,
             });
             grad::run(&case_dir, out.as_deref(), precision, engine)
+        }
+        Command::Train { task: Task::Xor { common, h } } => train::xor(&common, h),
+        Command::Train { task: Task::Predict { common, h, tau_s } } => {
+            train::predict(&common, h, tau_s)
         }
     };
     match result {

@@ -108,14 +108,15 @@ pub fn parse(bytes: &[u8]) -> Result<Array, String> {
         npyz::DType::Plain(type_str) => type_str.to_string(),
         other => other.descr(),
     };
-    let (dtype, item) =
-        match descr.as_str() {
-            "<f4" => (Dtype::F32, 4),
-            "<f8" => (Dtype::F64, 8),
-            other => return Err(format!(
+    let (dtype, item) = match descr.as_str() {
+        "<f4" => (Dtype::F32, 4),
+        "<f8" => (Dtype::F64, 8),
+        other => {
+            return Err(format!(
                 "dtype {other} is not supported: use little-endian float32 (<f4) or float64 (<f8)"
-            )),
-        };
+            ))
+        }
+    };
     let shape: Vec<usize> = header
         .shape()
         .iter()

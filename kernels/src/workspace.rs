@@ -161,6 +161,13 @@ impl<T: Real> Workspace<T> {
         self.threads
     }
 
+    /// The readout o_{t+1} = O s_{t+1} of the last successful forward run, recorded or
+    /// not, laid out like `target`: (T, B, n_out).
+    pub fn readout(&self) -> Option<&[T]> {
+        let dims = self.dims?;
+        Some(&self.readout[..dims.t * dims.b * dims.n_out])
+    }
+
     /// The states of the last forward run, if it was recorded (and succeeded).
     pub fn trajectory(&self) -> Option<Trajectory<'_, T>> {
         let dims = self.dims?;

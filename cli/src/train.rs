@@ -1,0 +1,410 @@
+//! `spikegrad train xor` and `spikegrad train predict`: the paper's two tasks.
+
+use crate::npy;
+use crate::output::{write_json, Staging};
+use crate::plots::{self, RasterPanel};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use spikegrad::{Config, Gate};
+use spikegrad_train::adam::Clip;
+use spikegrad_train::model::{InitScales, Model, Trials};
+use spikegrad_train::predict::{self, Predict};
+use spikegrad_train::rng::Rng;
+use spikegrad_train::xor::{self, Xor, XorScore};
+use spikegrad_train::{Recording, Trained, Trainer};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Settings shared by both tasks.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Common {
+    /// Seed of the initial weights and of the training trials (held-out trials use others).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder [default: runs/<task>-<seed>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Neurons N.
+    #[arg(long, default_value_t = 64)]
+    pub neurons: usize,
+    /// Trials per training batch.
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Largest number of training iterations.
+    #[arg(long)]
+    pub max_iterations: Option<usize>,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 5e-3)]
+    pub learning_rate: f64,
+    /// Iterations between held-out checks.
+    #[arg(long, default_value_t = 250)]
+    pub eval_every: usize,
+}
+
+// Seeds of the separate streams, derived from the run's seed.
+const INIT_STREAM: u64 = 0x1111_0000_0000_0000;
+const CHECK_STREAM: u64 = 0x2222_0000_0000_0000;
+const TEST_STREAM: u64 = 0x3333_0000_0000_0000;
+
+fn progress(total: usize) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} it  {msg}  ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Writes the model as a case-style folder's parameter files plus `config.json`.
+fn save_model(dir: &Path, model: &Model, task: serde_json::Value) -> Result<(), String> {
+    let c = &model.config;
+    let config = json!({ "h": c.h, "tau": c.tau, "tau_s": c.tau_s, "gate": c.gate.name(), "delta": c.gate.delta(), "task": task });
+    write_json(&dir.join("config.json"), &config).map_err(|e| e.to_string())?;
+    let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
+    for (name, shape, values) in [
+        ("W", vec![n, n], &model.w),
+        ("U", vec![n, n_in], &model.u),
+        ("I0", vec![n], &model.i0),
+        ("O", vec![n_out, n], &model.o),
+        ("v0", vec![n], &model.v0),
+        ("s0", vec![n], &model.s0),
+    ] {
+        npy::write(&dir.join(format!("{name}.npy")), &shape, values)
+            .map_err(|e| format!("{name}.npy: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Raster panels for the first `count` trials of a recording.
+fn panels(
+    rec: &Recording,
+    trials: &Trials,
+    h: f64,
+    titles: &[String],
+    n_in: usize,
+    n_out: usize,
+) -> Vec<RasterPanel> {
+    let time = |step: usize| step as f64 * h;
+    titles
+        .iter()
+        .enumerate()
+        .map(|(k, title)| RasterPanel {
+            title: title.clone(),
+            inputs: (0..n_in)
+                .map(|c| {
+                    (0..trials.t)
+                        .map(|t| (time(t), trials.x[(t * trials.b + k) * n_in + c] as f64))
+                        .collect()
+                })
+                .collect(),
+            spikes: (0..trials.t)
+                .flat_map(|t| {
+                    (0..rec.n).filter(move |&i| rec.spiked(t, k, i)).map(move |i| (time(t + 1), i))
+                })
+                .collect(),
+            readout: (0..n_out)
+                .flat_map(|c| {
+                    let at = |t: usize| (t * trials.b + k) * n_out + c;
+                    let masked = (0..trials.t).filter(|&t| trials.mask[at(t)] > 0.0);
+                    [
+                        (
+                            format!("readout {c}"),
+                            (0..trials.t)
+                                .map(|t| (time(t + 1), rec.readout[at(t)] as f64))
+                                .collect(),
+                        ),
+                        (
+                            format!("target {c}"),
+                            masked.map(|t| (time(t + 1), trials.target[at(t)] as f64)).collect(),
+                        ),
+                    ]
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A line above the progress bar, or on stderr when there is no bar (not a terminal).
+fn note(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
+
+fn fmt_score(s: &XorScore) -> String {
+    let p = s.per_pattern.map(|x| format!("{:.1}", 100.0 * x));
+    format!("{:.1}% (patterns --,-+,+-,++: {}/{}/{}/{})", 100.0 * s.overall, p[0], p[1], p[2], p[3])
+}
+
+fn score_json(s: &XorScore) -> serde_json::Value {
+    json!({ "overall": s.overall, "per_pattern": { "--": s.per_pattern[0], "-+": s.per_pattern[1], "+-": s.per_pattern[2], "++": s.per_pattern[3] }, "mean_abs_readout": s.margin })
+}
+
+/// Whether a held-out check passes: overall >= 0.995 and every pattern >= 0.98.
+fn passes(s: &XorScore) -> bool {
+    s.overall >= 0.995 && s.per_pattern.iter().all(|&p| p >= 0.98)
+}
+
+/// `spikegrad train xor`.
+pub fn xor(common: &Common, h: f64) -> Result<String, String> {
+    let start = Instant::now();
+    let task = Xor { h };
+    let config = Config { h, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+    config.validate().map_err(|e| e.to_string())?;
+    let scales = InitScales {
+        bias_mean: -0.3,
+        bias_sd: 0.5,
+        input_sd: 2.0,
+        recurrent_gain: 20.0,
+        readout_gain: 10.0,
+    };
+    let model = Model::quiet_start(
+        config,
+        common.neurons,
+        2,
+        1,
+        scales,
+        &mut Rng::new(common.seed ^ INIT_STREAM),
+    );
+    let mut trainer =
+        Trainer::new(model, common.learning_rate, Clip::GlobalNorm(1.0), Trained::ALL)
+            .map_err(|e| e.to_string())?;
+    let (batch, max_iterations, steps) =
+        (common.batch.unwrap_or(64), common.max_iterations.unwrap_or(6000), task.steps());
+
+    let mut rng = Rng::new(common.seed);
+    let mut trials = Trials::new(&trainer.model, batch, steps);
+    let mut check = Trials::new(&trainer.model, 1000, steps);
+    let check_drawn = task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
+    let bar = progress(max_iterations);
+    let (mut losses, mut checks) = (Vec::new(), Vec::new());
+    let mut passed_at = None;
+    for iteration in 1..=max_iterations {
+        task.sample(&mut rng, &mut trials);
+        let report = trainer.train_step(&trials).map_err(|e| e.to_string())?;
+        losses.push((iteration as f64, report.loss));
+        if iteration % common.eval_every == 0 || iteration == max_iterations {
+            let (readout, loss) = trainer.evaluate(&check).map_err(|e| e.to_string())?;
+            let score = task.score(readout, &check_drawn);
+            checks.push(json!({ "iteration": iteration, "loss": loss, "accuracy": score_json(&score), "seconds": start.elapsed().as_secs_f64() }));
+            note(&bar, format!("iteration {iteration}: held-out check {}", fmt_score(&score)));
+            if passes(&score) {
+                passed_at = Some(iteration);
+                break;
+            }
+        }
+        bar.set_message(format!("loss {:.2}  skipped {}", report.loss, trainer.skipped()));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    // An independent test set, never seen by the stopping rule.
+    let mut test = Trials::new(&trainer.model, 1000, steps);
+    let test_drawn = task.sample(&mut Rng::new(common.seed ^ TEST_STREAM), &mut test);
+    let (readout, test_loss) = trainer.evaluate(&test).map_err(|e| e.to_string())?;
+    let score = task.score(readout, &test_drawn);
+    let wall = start.elapsed().as_secs_f64();
+
+    // One trial of each pattern, recorded for the figures; firing rate over 200 trials.
+    let mut shown = Trials::new(&trainer.model, 200, steps);
+    let drawn = task.sample(&mut Rng::new(common.seed ^ TEST_STREAM ^ 1), &mut shown);
+    let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
+    let rate = rec.firing_rate(h);
+    let order: Vec<usize> = xor::PATTERNS
+        .iter()
+        .filter_map(|&p| drawn.iter().position(|d| (d.a1, d.a2) == p))
+        .collect();
+    let mut four = Trials::new(&trainer.model, order.len(), steps);
+    for (k, &src) in order.iter().enumerate() {
+        for t in 0..steps {
+            four.x[(t * four.b + k) * 2..][..2]
+                .copy_from_slice(&shown.x[(t * shown.b + src) * 2..][..2]);
+            four.target[t * four.b + k] = shown.target[t * shown.b + src];
+            four.mask[t * four.b + k] = shown.mask[t * shown.b + src];
+        }
+    }
+    let rec4 = trainer.record(&four).map_err(|e| e.to_string())?;
+    let titles: Vec<String> = order
+        .iter()
+        .map(|&k| {
+            format!("a1 = {:+}, a2 = {:+}, t2 = {:.0} ms", drawn[k].a1, drawn[k].a2, drawn[k].t2)
+        })
+        .collect();
+
+    let out =
+        common.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/xor-{}", common.seed)));
+    let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let dir = staging.path();
+    let task_json = json!({ "name": "xor", "trial_ms": xor::TRIAL_MS, "first_pulse_ms": xor::FIRST_PULSE, "pulse_ms": xor::PULSE_MS,
+        "second_pulse_start_ms": xor::SECOND_PULSE_START, "go_cue_ms": xor::GO_CUE, "response_ms": xor::RESPONSE, "neurons": trainer.model.n });
+    save_model(dir, &trainer.model, task_json)?;
+    let metrics = json!({
+        "task": "xor", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(),
+        "passed_check_at": passed_at, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
+        "test": { "trials": 1000, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
+    });
+    write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
+    let smoothed = smooth(&losses, 25);
+    plots::lines(
+        &dir.join("loss.svg"),
+        "training loss (delayed-memory XOR)",
+        "iteration",
+        "loss",
+        &[("batch loss", losses.clone()), ("25-iteration mean", smoothed)],
+        true,
+    )?;
+    plots::rasters(
+        &dir.join("raster.svg"),
+        &panels(&rec4, &four, h, &titles, 2, 1),
+        trainer.model.n,
+        xor::TRIAL_MS,
+    )?;
+    staging.commit().map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(format!(
+        "xor seed {}: test accuracy {} after {} iterations ({} skipped), {:.1} Hz, {:.0} s -> {}",
+        common.seed,
+        fmt_score(&score),
+        trainer.updates() + trainer.skipped(),
+        trainer.skipped(),
+        rate,
+        wall,
+        out.display()
+    ))
+}
+
+/// Running mean over `window` points.
+fn smooth(series: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
+    series
+        .windows(window.min(series.len()).max(1))
+        .map(|w| {
+            (
+                w[w.len() - 1].0,
+                w.iter().map(|p| p.1).filter(|y| y.is_finite()).sum::<f64>() / w.len() as f64,
+            )
+        })
+        .collect()
+}
+
+/// A finished run: the trainer, its loss per iteration, its held-out checks.
+type TrainedRun = (Trainer, Vec<(f64, f64)>, Vec<serde_json::Value>);
+
+/// Trains one predictive-coding network; returns the trainer and its loss history.
+fn train_predict(
+    common: &Common,
+    task: &Predict,
+    config: Config,
+    recurrent: bool,
+    progress_label: &str,
+) -> Result<TrainedRun, String> {
+    let start = Instant::now();
+    let scales = InitScales {
+        bias_mean: -0.3,
+        bias_sd: 0.5,
+        input_sd: 1.0,
+        recurrent_gain: if recurrent { 10.0 } else { 0.0 },
+        readout_gain: 10.0,
+    };
+    let model = Model::quiet_start(
+        config,
+        common.neurons,
+        predict::CHANNELS,
+        predict::CHANNELS,
+        scales,
+        &mut Rng::new(common.seed ^ INIT_STREAM),
+    );
+    let trained = Trained { w: recurrent, ..Trained::ALL };
+    let mut trainer = Trainer::new(model, common.learning_rate, Clip::PerParameter(1.0), trained)
+        .map_err(|e| e.to_string())?;
+    let (batch, max_iterations, steps) =
+        (common.batch.unwrap_or(32), common.max_iterations.unwrap_or(1500), task.steps());
+    let mut rng = Rng::new(common.seed);
+    let mut trials = Trials::new(&trainer.model, batch, steps);
+    let mut check = Trials::new(&trainer.model, 200, steps);
+    task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
+    let bar = progress(max_iterations);
+    let (mut losses, mut checks) = (Vec::new(), Vec::new());
+    for iteration in 1..=max_iterations {
+        task.sample(&mut rng, &mut trials);
+        let report = trainer.train_step(&trials).map_err(|e| e.to_string())?;
+        losses.push((iteration as f64, report.loss));
+        if iteration % common.eval_every == 0 || iteration == max_iterations {
+            let (readout, _) = trainer.evaluate(&check).map_err(|e| e.to_string())?;
+            let nmse = task.nmse(readout, &check);
+            checks.push(json!({ "iteration": iteration, "nmse": nmse, "seconds": start.elapsed().as_secs_f64() }));
+            note(&bar, format!("{progress_label} iteration {iteration}: held-out NMSE {nmse:.4}"));
+        }
+        bar.set_message(format!("{progress_label} loss {:.3}", report.loss));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok((trainer, losses, checks))
+}
+
+/// `spikegrad train predict`.
+pub fn predict(common: &Common, h: f64, tau_s: f64) -> Result<String, String> {
+    let start = Instant::now();
+    let task = Predict { h, duration_ms: 500.0, time_scale_ms: 50.0 };
+    let config = Config { h, tau: 20.0, tau_s, gate: Gate::RaisedCosine { delta: 1.0 } };
+    config.validate().map_err(|e| e.to_string())?;
+    let (mut trainer, losses, checks) = train_predict(common, &task, config, true, "recurrent")?;
+    let (mut plain, plain_losses, plain_checks) =
+        train_predict(common, &task, config, false, "W = 0")?;
+
+    let steps = task.steps();
+    let mut test = Trials::new(&trainer.model, 1000, steps);
+    task.sample(&mut Rng::new(common.seed ^ TEST_STREAM), &mut test);
+    let nmse = task.nmse(trainer.evaluate(&test).map_err(|e| e.to_string())?.0, &test);
+    let plain_nmse = task.nmse(plain.evaluate(&test).map_err(|e| e.to_string())?.0, &test);
+    let mut shown = Trials::new(&trainer.model, 100, steps);
+    task.sample(&mut Rng::new(common.seed ^ TEST_STREAM ^ 1), &mut shown);
+    let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
+    let rate = rec.firing_rate(h);
+    let plain_rate = plain.record(&shown).map_err(|e| e.to_string())?.firing_rate(h);
+    let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
+    let wall = start.elapsed().as_secs_f64();
+
+    let out = common
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("runs/predict-{}", common.seed)));
+    let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let dir = staging.path();
+    let task_json = json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": trainer.model.n });
+    save_model(dir, &trainer.model, task_json.clone())?;
+    std::fs::create_dir(dir.join("w0")).map_err(|e| e.to_string())?;
+    save_model(&dir.join("w0"), &plain.model, task_json)?;
+    let metrics = json!({
+        "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
+        "test": { "trials": 1000, "nmse": nmse, "firing_rate_hz": rate },
+        "w0": { "test_nmse": plain_nmse, "firing_rate_hz": plain_rate, "skipped_steps": plain.skipped(), "checks": plain_checks },
+        "checks": checks,
+    });
+    write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
+    plots::lines(
+        &dir.join("loss.svg"),
+        "training loss (predictive coding)",
+        "iteration",
+        "loss",
+        &[("recurrent", smooth(&losses, 25)), ("W = 0", smooth(&plain_losses, 25))],
+        true,
+    )?;
+    let titles: Vec<String> = (0..3).map(|k| format!("held-out trial {k}")).collect();
+    plots::rasters(
+        &dir.join("raster.svg"),
+        &panels(&rec, &shown, h, &titles, 2, 2),
+        trainer.model.n,
+        task.duration_ms,
+    )?;
+    staging.commit().map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(format!(
+        "predict seed {}: test NMSE {nmse:.4} at {rate:.1} Hz (W = 0: {plain_nmse:.4} at {plain_rate:.1} Hz), {:.0} s -> {}",
+        common.seed,
+        wall,
+        out.display()
+    ))
+}

@@ -1,0 +1,141 @@
+//! A network's parameters and initial state, owned, in f32.
+
+use crate::rng::Rng;
+use spikegrad::{Batch, Config, Network};
+
+/// Parameters W, U, I0, O and the initial state (v0, s0) every trial starts from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Step, time constants, gate.
+    pub config: Config,
+    /// Neurons.
+    pub n: usize,
+    /// Input channels.
+    pub n_in: usize,
+    /// Readout channels.
+    pub n_out: usize,
+    /// (N, N).
+    pub w: Vec<f32>,
+    /// (N, n_in).
+    pub u: Vec<f32>,
+    /// (N).
+    pub i0: Vec<f32>,
+    /// (n_out, N).
+    pub o: Vec<f32>,
+    /// Initial phase of every trial, (N).
+    pub v0: Vec<f32>,
+    /// Initial synaptic current of every trial, (N).
+    pub s0: Vec<f32>,
+}
+
+/// Standard deviations of the initial weights, in the units of MODEL.md.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InitScales {
+    /// Mean of I0.
+    pub bias_mean: f64,
+    /// Standard deviation of I0.
+    pub bias_sd: f64,
+    /// Standard deviation of U.
+    pub input_sd: f64,
+    /// Standard deviation of W is this / sqrt(N).
+    pub recurrent_gain: f64,
+    /// Standard deviation of O is this / sqrt(N).
+    pub readout_gain: f64,
+}
+
+/// The stable rest phase of a theta neuron with bias I0 < 0: cos(pi v) = (1 + I0)/(1 - I0),
+/// v < 0.
+pub fn rest_phase(i0: f64) -> f64 {
+    -((1.0 + i0) / (1.0 - i0)).acos() / std::f64::consts::PI
+}
+
+impl Model {
+    /// A quiet, excitable start (`shared/TASKS.md`): I0 ~ N(bias_mean, bias_sd^2), so most
+    /// neurons rest and fire only when driven; each resting neuron starts at its rest
+    /// phase, the others at a random phase; s0 = 0.
+    pub fn quiet_start(
+        config: Config,
+        n: usize,
+        n_in: usize,
+        n_out: usize,
+        scales: InitScales,
+        rng: &mut Rng,
+    ) -> Self {
+        let root = (n as f64).sqrt();
+        let i0 = rng.normals(n, scales.bias_mean, scales.bias_sd);
+        let u = rng.normals(n * n_in, 0.0, scales.input_sd);
+        let w = rng.normals(n * n, 0.0, scales.recurrent_gain / root);
+        let o = rng.normals(n_out * n, 0.0, scales.readout_gain / root);
+        let v0 =
+            i0.iter()
+                .map(|&i| {
+                    if i < 0.0 {
+                        rest_phase(i as f64) as f32
+                    } else {
+                        rng.range(-1.0, 1.0) as f32
+                    }
+                })
+                .collect();
+        Model { config, n, n_in, n_out, w, u, i0, o, v0, s0: vec![0.0; n] }
+    }
+
+    /// The parameter view.
+    pub fn network(&self) -> Network<'_, f32> {
+        Network {
+            n: self.n,
+            n_in: self.n_in,
+            n_out: self.n_out,
+            w: &self.w,
+            u: &self.u,
+            i0: &self.i0,
+            o: &self.o,
+        }
+    }
+}
+
+/// Inputs, targets and mask for B trials of T steps, with the initial state tiled.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trials {
+    /// B.
+    pub b: usize,
+    /// T.
+    pub t: usize,
+    /// (B, N): the model's v0 for every trial.
+    pub v0: Vec<f32>,
+    /// (B, N).
+    pub s0: Vec<f32>,
+    /// (T, B, n_in).
+    pub x: Vec<f32>,
+    /// (T, B, n_out).
+    pub target: Vec<f32>,
+    /// (T, B, n_out).
+    pub mask: Vec<f32>,
+}
+
+impl Trials {
+    /// Empty trials of the given size for `model` (inputs, targets and masks zero).
+    pub fn new(model: &Model, b: usize, t: usize) -> Self {
+        Trials {
+            b,
+            t,
+            v0: model.v0.repeat(b),
+            s0: model.s0.repeat(b),
+            x: vec![0.0; t * b * model.n_in],
+            target: vec![0.0; t * b * model.n_out],
+            mask: vec![0.0; t * b * model.n_out],
+        }
+    }
+
+    /// The batch view.
+    pub fn batch(&self) -> Batch<'_, f32> {
+        Batch {
+            b: self.b,
+            t: self.t,
+            v0: &self.v0,
+            s0: &self.s0,
+            x: &self.x,
+            target: &self.target,
+            mask: &self.mask,
+        }
+    }
+}

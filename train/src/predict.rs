@@ -1,0 +1,73 @@
+//! Predictive coding (auto-encoding): the network receives a smooth 2-channel random
+//! signal and its readout must reproduce the signal at every step, through few spikes.
+//!
+//! The signal is white noise low-pass filtered twice by a first-order filter of time
+//! constant `time_scale_ms` (smooth, not just continuous), scaled to unit stationary
+//! variance and started in its stationary state. The readout o_{t+1} (target index t)
+//! is asked to equal the input x_t that drove step t.
+
+use crate::model::Trials;
+use crate::rng::Rng;
+
+/// The task's constants.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Predict {
+    /// Euler step (ms).
+    pub h: f64,
+    /// Trial length (ms).
+    pub duration_ms: f64,
+    /// Time constant of each of the two filters (ms).
+    pub time_scale_ms: f64,
+}
+
+/// Input (and readout) channels.
+pub const CHANNELS: usize = 2;
+
+impl Predict {
+    /// Steps per trial.
+    pub fn steps(&self) -> usize {
+        (self.duration_ms / self.h).round() as usize
+    }
+
+    /// Fills `trials` with fresh signals; target = input, mask 1 everywhere.
+    pub fn sample(&self, rng: &mut Rng, trials: &mut Trials) {
+        let (b, t) = (trials.b, trials.t);
+        let a = (-self.h / self.time_scale_ms).exp();
+        // z: AR(1) with unit variance; y = gain * sum_j a^j z_{t-j} has variance
+        // gain^2 (1 + a^2) / (1 - a^2)^2, which the gain makes 1. Stationary start:
+        // corr(y, z) = 1 / sqrt(1 + a^2).
+        let gain = (1.0 - a * a) / (1.0 + a * a).sqrt();
+        let innovation = (1.0 - a * a).sqrt();
+        let coupling = 1.0 / (1.0 + a * a).sqrt();
+        for k in 0..b {
+            for c in 0..CHANNELS {
+                let mut z = rng.normal(0.0, 1.0);
+                let mut y =
+                    coupling * z + (1.0 - coupling * coupling).sqrt() * rng.normal(0.0, 1.0);
+                for step in 0..t {
+                    let at = (step * b + k) * CHANNELS + c;
+                    trials.x[at] = y as f32;
+                    trials.target[at] = y as f32;
+                    trials.mask[at] = 1.0;
+                    y = a * y + gain * z;
+                    z = a * z + innovation * rng.normal(0.0, 1.0);
+                }
+            }
+        }
+    }
+
+    /// Normalised mean squared error of a readout (T, B, 2) against the targets:
+    /// mean (o - target)^2 / variance of the target, over every step, trial and channel.
+    pub fn nmse(&self, readout: &[f32], trials: &Trials) -> f64 {
+        let n = readout.len() as f64;
+        let mean = trials.target.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let variance = trials.target.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+        let mse = readout
+            .iter()
+            .zip(&trials.target)
+            .map(|(&o, &y)| (o as f64 - y as f64).powi(2))
+            .sum::<f64>()
+            / n;
+        mse / variance
+    }
+}

@@ -1,0 +1,143 @@
+//! The delayed-memory XOR task, defined exactly so a saved model can be scored
+//! independently (times in ms):
+//!
+//! - two inputs, a 1000 ms trial; channel 0 carries a pulse of amplitude a1 in {-1, +1}
+//!   during [50, 100) and one of amplitude a2 in {-1, +1} during [t2, t2 + 50), with t2
+//!   uniform on [200, 600]; channel 1 a go cue of amplitude 1 during [800, 850);
+//! - one readout; target +1 during [850, 1000) if a1 != a2, else -1; mask 1 there, 0
+//!   elsewhere;
+//! - a trial is correct when the sign of the mean readout over [850, 1000) is the target's.
+//!
+//! Step t covers [t h, (t + 1) h): the input x_t is the value at time t h, and the
+//! readout o_{t+1} (target index t) is the value at time (t + 1) h.
+
+use crate::model::Trials;
+use crate::rng::Rng;
+
+/// The task's constants.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Xor {
+    /// Euler step (ms).
+    pub h: f64,
+}
+
+/// Trial length (ms).
+pub const TRIAL_MS: f64 = 1000.0;
+/// First pulse [start, end) (ms).
+pub const FIRST_PULSE: (f64, f64) = (50.0, 100.0);
+/// Length of the second pulse (ms); its start is uniform on `SECOND_PULSE_START`.
+pub const PULSE_MS: f64 = 50.0;
+/// Range of the second pulse's start (ms), both ends included.
+pub const SECOND_PULSE_START: (f64, f64) = (200.0, 600.0);
+/// Go cue [start, end) (ms).
+pub const GO_CUE: (f64, f64) = (800.0, 850.0);
+/// Response window [start, end) (ms).
+pub const RESPONSE: (f64, f64) = (850.0, 1000.0);
+
+/// The four (a1, a2) patterns, in the order accuracies are reported.
+pub const PATTERNS: [(i8, i8); 4] = [(-1, -1), (-1, 1), (1, -1), (1, 1)];
+
+/// What was drawn for each trial.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct XorTrial {
+    /// First pulse's sign.
+    pub a1: i8,
+    /// Second pulse's sign.
+    pub a2: i8,
+    /// Second pulse's start (ms).
+    pub t2: f64,
+}
+
+impl XorTrial {
+    /// +1 if a1 != a2, else -1.
+    pub fn target(&self) -> f32 {
+        if self.a1 != self.a2 {
+            1.0
+        } else {
+            -1.0
+        }
+    }
+
+    /// Index into [`PATTERNS`].
+    pub fn pattern(&self) -> usize {
+        PATTERNS.iter().position(|&p| p == (self.a1, self.a2)).expect("signs are +-1")
+    }
+}
+
+/// Accuracy overall and per pattern.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct XorScore {
+    /// Fraction of trials correct.
+    pub overall: f64,
+    /// Fraction correct per pattern of [`PATTERNS`].
+    pub per_pattern: [f64; 4],
+    /// Mean over trials of |mean readout over the response window|.
+    pub margin: f64,
+}
+
+impl Xor {
+    /// Steps per trial.
+    pub fn steps(&self) -> usize {
+        (TRIAL_MS / self.h).round() as usize
+    }
+
+    fn within(&self, time: f64, (start, end): (f64, f64)) -> bool {
+        time >= start && time < end
+    }
+
+    /// Fills `trials` (2 inputs, 1 readout) with fresh random trials.
+    pub fn sample(&self, rng: &mut Rng, trials: &mut Trials) -> Vec<XorTrial> {
+        let (b, t) = (trials.b, trials.t);
+        let drawn: Vec<XorTrial> = (0..b)
+            .map(|_| XorTrial {
+                a1: rng.sign() as i8,
+                a2: rng.sign() as i8,
+                t2: rng.range(SECOND_PULSE_START.0, SECOND_PULSE_START.1),
+            })
+            .collect();
+        for step in 0..t {
+            let (now, next) = (step as f64 * self.h, (step + 1) as f64 * self.h);
+            for (k, trial) in drawn.iter().enumerate() {
+                let x = &mut trials.x[(step * b + k) * 2..][..2];
+                x[0] = if self.within(now, FIRST_PULSE) {
+                    trial.a1 as f32
+                } else if self.within(now, (trial.t2, trial.t2 + PULSE_MS)) {
+                    trial.a2 as f32
+                } else {
+                    0.0
+                };
+                x[1] = if self.within(now, GO_CUE) { 1.0 } else { 0.0 };
+                let in_window = self.within(next, RESPONSE);
+                trials.target[step * b + k] = if in_window { trial.target() } else { 0.0 };
+                trials.mask[step * b + k] = if in_window { 1.0 } else { 0.0 };
+            }
+        }
+        drawn
+    }
+
+    /// Scores a readout (T, B, 1) of `drawn` trials.
+    pub fn score(&self, readout: &[f32], drawn: &[XorTrial]) -> XorScore {
+        let b = drawn.len();
+        let steps = readout.len() / b;
+        let (mut correct, mut count, mut margin) = ([0usize; 4], [0usize; 4], 0.0);
+        for (k, trial) in drawn.iter().enumerate() {
+            let window: Vec<f64> = (0..steps)
+                .filter(|&step| self.within((step + 1) as f64 * self.h, RESPONSE))
+                .map(|step| readout[step * b + k] as f64)
+                .collect();
+            let mean = window.iter().sum::<f64>() / window.len().max(1) as f64;
+            let p = trial.pattern();
+            count[p] += 1;
+            correct[p] += (mean.signum() as f32 == trial.target()) as usize;
+            margin += mean.abs() / b as f64;
+        }
+        let per_pattern = std::array::from_fn(|p| {
+            if count[p] > 0 {
+                correct[p] as f64 / count[p] as f64
+            } else {
+                f64::NAN
+            }
+        });
+        XorScore { overall: correct.iter().sum::<usize>() as f64 / b as f64, per_pattern, margin }
+    }
+}

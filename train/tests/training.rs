@@ -1,0 +1,162 @@
+//! The training pieces: Adam, the tasks' definitions, determinism, and that a few steps
+//! of training reduce the loss.
+
+use spikegrad::{Config, Gate};
+use spikegrad_train::adam::{Adam, Clip};
+use spikegrad_train::model::{rest_phase, InitScales, Model, Trials};
+use spikegrad_train::predict::Predict;
+use spikegrad_train::rng::Rng;
+use spikegrad_train::xor::{Xor, XorTrial, PATTERNS};
+use spikegrad_train::{Trained, Trainer};
+
+#[test]
+fn adam_minimises_a_quadratic_and_clips() {
+    // f(p) = sum (p - 3)^2 / 2: gradient p - 3.
+    let mut p = vec![0.0f32; 4];
+    let mut adam = Adam::new(0.1, Clip::GlobalNorm(1.0), &[4]);
+    for _ in 0..500 {
+        let g: Vec<f32> = p.iter().map(|x| x - 3.0).collect();
+        let norm = adam.update(&mut [&mut p], &[Some(&g)]);
+        assert!(norm.is_finite());
+    }
+    assert!(p.iter().all(|x| (x - 3.0).abs() < 1e-2), "{p:?}");
+    // A frozen parameter does not move.
+    let mut q = vec![1.0f32; 2];
+    let mut adam = Adam::new(0.1, Clip::None, &[2]);
+    adam.update(&mut [&mut q], &[None]);
+    assert_eq!(q, vec![1.0, 1.0]);
+}
+
+#[test]
+fn adam_first_step_has_size_learning_rate_whatever_the_scale() {
+    for scale in [1e-3f32, 1.0, 1e6] {
+        let mut p = vec![0.0f32];
+        Adam::new(0.01, Clip::None, &[1]).update(&mut [&mut p], &[Some(&[scale])]);
+        assert!((p[0] + 0.01).abs() < 1e-6, "{scale}: {}", p[0]);
+    }
+}
+
+fn xor_trials(b: usize) -> (Xor, Trials, Vec<XorTrial>) {
+    let task = Xor { h: 2.0 };
+    let config =
+        Config { h: 2.0, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+    let scales = InitScales {
+        bias_mean: -0.3,
+        bias_sd: 0.5,
+        input_sd: 2.0,
+        recurrent_gain: 20.0,
+        readout_gain: 10.0,
+    };
+    let model = Model::quiet_start(config, 8, 2, 1, scales, &mut Rng::new(3));
+    let mut trials = Trials::new(&model, b, task.steps());
+    let drawn = task.sample(&mut Rng::new(4), &mut trials);
+    (task, trials, drawn)
+}
+
+#[test]
+fn xor_trials_follow_the_definition() {
+    let (task, trials, drawn) = xor_trials(50);
+    assert_eq!(task.steps(), 500);
+    for (k, trial) in drawn.iter().enumerate() {
+        assert!((200.0..=600.0).contains(&trial.t2));
+        let x = |t: usize, c: usize| trials.x[(t * 50 + k) * 2 + c];
+        assert_eq!(x(25, 0), trial.a1 as f32, "50 ms: first pulse");
+        assert_eq!(x(49, 0), trial.a1 as f32, "98 ms: first pulse");
+        assert_eq!(x(50, 0), 0.0, "100 ms: after it");
+        let t2 = (trial.t2 / 2.0).ceil() as usize;
+        assert_eq!(x(t2, 0), trial.a2 as f32, "second pulse starts at t2");
+        assert_eq!(x(400, 1), 1.0, "800 ms: go cue");
+        assert_eq!(x(425, 1), 0.0, "850 ms: cue over");
+        // Target index t is time (t + 1) h: the window [850, 1000) is t = 424..499.
+        let want = if trial.a1 != trial.a2 { 1.0 } else { -1.0 };
+        assert_eq!((trials.target[424 * 50 + k], trials.mask[424 * 50 + k]), (want, 1.0));
+        assert_eq!((trials.target[423 * 50 + k], trials.mask[423 * 50 + k]), (0.0, 0.0));
+    }
+    let mask_steps = trials.mask.iter().filter(|&&m| m == 1.0).count() / 50;
+    assert_eq!(mask_steps, 75, "150 ms of 2 ms steps");
+    for p in PATTERNS {
+        assert!(drawn.iter().any(|d| (d.a1, d.a2) == p), "every pattern drawn");
+    }
+}
+
+#[test]
+fn xor_score_counts_the_sign_of_the_window_mean() {
+    let (task, trials, drawn) = xor_trials(20);
+    // A readout equal to the target scores 100%; its negation 0%.
+    let perfect: Vec<f32> = trials.target.clone();
+    assert_eq!(task.score(&perfect, &drawn).overall, 1.0);
+    let wrong: Vec<f32> = trials.target.iter().map(|x| -x).collect();
+    assert_eq!(task.score(&wrong, &drawn).overall, 0.0);
+}
+
+#[test]
+fn predict_signal_has_unit_variance_and_target_equals_input() {
+    let task = Predict { h: 1.0, duration_ms: 500.0, time_scale_ms: 50.0 };
+    let config = Config { h: 1.0, tau: 20.0, tau_s: 10.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+    let scales = InitScales {
+        bias_mean: -0.3,
+        bias_sd: 0.5,
+        input_sd: 1.0,
+        recurrent_gain: 10.0,
+        readout_gain: 10.0,
+    };
+    let model = Model::quiet_start(config, 4, 2, 2, scales, &mut Rng::new(1));
+    let mut trials = Trials::new(&model, 400, task.steps());
+    task.sample(&mut Rng::new(2), &mut trials);
+    assert_eq!(trials.x, trials.target);
+    let n = trials.x.len() as f64;
+    let mean = trials.x.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let var = trials.x.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+    assert!(mean.abs() < 0.05 && (var - 1.0).abs() < 0.05, "mean {mean}, variance {var}");
+    // Smooth: neighbouring samples nearly equal (lag-1 correlation of a twice-filtered
+    // signal with a 50-step time constant is above 0.999).
+    let lag: f64 = (0..trials.t - 1)
+        .map(|t| (trials.x[t * 800] as f64) * (trials.x[(t + 1) * 800] as f64))
+        .sum::<f64>();
+    let zero: f64 = (0..trials.t - 1).map(|t| (trials.x[t * 800] as f64).powi(2)).sum::<f64>();
+    assert!(lag / zero > 0.99, "{}", lag / zero);
+    // Rest phases are fixed points.
+    let v = rest_phase(-0.5);
+    assert!(
+        ((1.0 - (std::f64::consts::PI * v).cos())
+            + (1.0 + (std::f64::consts::PI * v).cos()) * -0.5)
+            .abs()
+            < 1e-12
+    );
+}
+
+fn short_run(seed: u64, iterations: usize) -> (Vec<f64>, Model) {
+    let task = Predict { h: 1.0, duration_ms: 200.0, time_scale_ms: 50.0 };
+    let config = Config { h: 1.0, tau: 20.0, tau_s: 10.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+    let scales = InitScales {
+        bias_mean: -0.3,
+        bias_sd: 0.5,
+        input_sd: 1.0,
+        recurrent_gain: 10.0,
+        readout_gain: 10.0,
+    };
+    let model = Model::quiet_start(config, 16, 2, 2, scales, &mut Rng::new(seed));
+    let mut trainer = Trainer::new(model, 2e-2, Clip::PerParameter(1.0), Trained::ALL).unwrap();
+    let mut trials = Trials::new(&trainer.model, 8, task.steps());
+    task.sample(&mut Rng::new(seed + 1), &mut trials);
+    // The same batch again and again: the loss on it must fall.
+    let losses = (0..iterations).map(|_| trainer.train_step(&trials).unwrap().loss).collect();
+    (losses, trainer.model)
+}
+
+#[test]
+fn training_reduces_the_loss_on_a_fixed_batch() {
+    let (losses, _) = short_run(5, 40);
+    assert!(losses[39] < 0.5 * losses[0], "{} -> {}", losses[0], losses[39]);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bits() {
+    let (a, model_a) = short_run(7, 5);
+    let (b, model_b) = short_run(7, 5);
+    assert_eq!(
+        a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    assert_eq!(model_a, model_b);
+}
