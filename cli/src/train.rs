@@ -175,7 +175,7 @@ pub fn xor(common: &Common, h: f64) -> Result<String, String> {
         Trainer::new(model, common.learning_rate, Clip::GlobalNorm(1.0), Trained::ALL)
             .map_err(|e| e.to_string())?;
     let (batch, max_iterations, steps) =
-        (common.batch.unwrap_or(64), common.max_iterations.unwrap_or(6000), task.steps());
+        (common.batch.unwrap_or(64), common.max_iterations.unwrap_or(12000), task.steps());
 
     let mut rng = Rng::new(common.seed);
     let mut trials = Trials::new(&trainer.model, batch, steps);
@@ -255,8 +255,8 @@ pub fn xor(common: &Common, h: f64) -> Result<String, String> {
         "training loss (delayed-memory XOR)",
         "iteration",
         "loss",
-        &[("batch loss", losses.clone()), ("25-iteration mean", smoothed)],
-        true,
+        &[("batch loss", losses), ("25-iteration mean", smoothed)],
+        false,
     )?;
     plots::rasters(
         &dir.join("raster.svg"),
