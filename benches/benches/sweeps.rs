@@ -29,7 +29,7 @@ fn sweeps(c: &mut Criterion) {
     eprintln!("spikegrad backend: {}", spikegrad::Backend::detect().name());
     for (name, n, b, t) in CONFIGURATIONS {
         let problem = Problem::new(n, b, t, 7);
-        let step = Step::<f32>::new(&problem.config).expect("valid configuration");
+        let step = Step::<f32>::new(problem.config()).expect("valid configuration");
         let (net, batch) = (problem.network(), problem.batch());
         let mut workspace = Workspace::<f32>::new();
         let mut group = c.benchmark_group(name);
@@ -61,7 +61,7 @@ fn sweeps(c: &mut Criterion) {
                 black_box((&v2, &s2, &e, &lam_s));
             })
         });
-        let std_step = StdStep::new(&problem.config);
+        let std_step = StdStep::new(problem.config());
         group.bench_function("step_kernels_std", |bench| {
             bench.iter(|| {
                 for _ in 0..t {

@@ -9,7 +9,7 @@ fn main() {
         std::env::args().nth(2).map_or(10, |i| i.parse().expect("ITERATIONS is a number"));
     let &(_, n, b, t) = CONFIGURATIONS.iter().find(|c| c.0 == name).expect("S1, S2 or S3");
     let problem = Problem::new(n, b, t, 7);
-    let step = Step::<f32>::new(&problem.config).expect("valid");
+    let step = Step::<f32>::new(problem.config()).expect("valid");
     let mut workspace = Workspace::<f32>::new();
     let (net, batch) = (problem.network(), problem.batch());
     let start = std::time::Instant::now();

@@ -3,10 +3,10 @@
 //! measured against), and the bare matrix products of one gradient (the limit).
 
 use faer::Accum;
-use rand_xoshiro::rand_core::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
 use spikegrad::gemm::{block_steps, product, sweep_threads};
 use spikegrad::{Batch, Config, Gate, Network};
+use spikegrad_train::model::{InitScales, Model, Trials};
+use spikegrad_train::rng::Rng;
 
 /// The benchmark configurations (N, B, T) of DESIGN.md.
 pub const CONFIGURATIONS: [(&str, usize, usize, usize); 3] =
@@ -16,113 +16,53 @@ pub const CONFIGURATIONS: [(&str, usize, usize, usize); 3] =
 pub const CHANNELS: usize = 2;
 
 /// A seeded random problem in f32 with the delayed-memory XOR's settings (h 2 ms,
-/// tau 20, tau_s 1000, raised cosine Delta 1, a quiet start): realistic spiking, no
-/// blow-up over thousands of steps.
+/// tau 20, tau_s 1000, raised cosine Delta 1, the quiet start of `spikegrad-train`, at
+/// half the XOR's recurrent gain): realistic spiking, and a gradient that stays finite
+/// in f32 over S1's 4000 steps (at the full gain the costates of some draws overflow
+/// over 8 s of simulated time; `tests/` checks every configuration).
 pub struct Problem {
-    /// Step, time constants, gate.
-    pub config: Config,
-    /// N, B, T.
-    pub n: usize,
-    /// Trials.
-    pub b: usize,
-    /// Steps.
-    pub t: usize,
-    w: Vec<f32>,
-    u: Vec<f32>,
-    i0: Vec<f32>,
-    o: Vec<f32>,
-    v0: Vec<f32>,
-    s0: Vec<f32>,
-    x: Vec<f32>,
-    target: Vec<f32>,
-    mask: Vec<f32>,
-}
-
-struct Normal(Xoshiro256PlusPlus);
-
-impl Normal {
-    fn uniform(&mut self) -> f64 {
-        (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// One N(mean, sd^2) draw (Box-Muller).
-    fn sample(&mut self, mean: f64, sd: f64) -> f32 {
-        let (a, b) = (1.0 - self.uniform(), self.uniform());
-        (mean + sd * (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()) as f32
-    }
-
-    fn vec(&mut self, len: usize, mean: f64, sd: f64) -> Vec<f32> {
-        (0..len).map(|_| self.sample(mean, sd)).collect()
-    }
+    /// Parameters and initial state.
+    pub model: Model,
+    /// Inputs (a pulse every 800 ms on both channels), random targets, mask 1.
+    pub trials: Trials,
 }
 
 impl Problem {
     /// The problem of size (N, B, T) drawn from `seed`.
     pub fn new(n: usize, b: usize, t: usize, seed: u64) -> Self {
-        let mut rng = Normal(Xoshiro256PlusPlus::seed_from_u64(seed));
-        let scale = (n as f64).sqrt();
-        let i0 = rng.vec(n, -0.3, 0.5);
-        // Resting neurons start at their stable phase; others anywhere.
-        let rest: Vec<f32> = i0
-            .iter()
-            .map(|&i| {
-                if i < 0.0 {
-                    -(((1.0 + i) / (1.0 - i)) as f64).acos() as f32 / std::f32::consts::PI
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let v0 = (0..b).flat_map(|_| rest.iter().copied()).collect();
-        let x = (0..t * b * CHANNELS)
-            .map(|i| if (i / (b * CHANNELS)) % 400 < 25 { 1.0 } else { 0.0 })
-            .collect();
-        Problem {
-            config: Config {
-                h: 2.0,
-                tau: 20.0,
-                tau_s: 1000.0,
-                gate: Gate::RaisedCosine { delta: 1.0 },
-            },
-            n,
-            b,
-            t,
-            w: rng.vec(n * n, 0.0, 20.0 / scale),
-            u: rng.vec(n * CHANNELS, 0.0, 2.0),
-            i0,
-            o: rng.vec(CHANNELS * n, 0.0, 10.0 / scale),
-            v0,
-            s0: vec![0.0; b * n],
-            x,
-            target: rng.vec(t * b * CHANNELS, 0.0, 1.0),
-            mask: vec![1.0; t * b * CHANNELS],
+        let config =
+            Config { h: 2.0, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+        let scales = InitScales {
+            bias_mean: -0.3,
+            bias_sd: 0.5,
+            input_sd: 2.0,
+            recurrent_gain: 10.0,
+            readout_gain: 10.0,
+        };
+        let mut rng = Rng::new(seed);
+        let model = Model::quiet_start(config, n, CHANNELS, CHANNELS, scales, &mut rng);
+        let mut trials = Trials::new(&model, b, t);
+        for (i, x) in trials.x.iter_mut().enumerate() {
+            *x = if (i / (b * CHANNELS)) % 400 < 25 { 1.0 } else { 0.0 };
         }
+        trials.target = rng.normals(t * b * CHANNELS, 0.0, 1.0);
+        trials.mask.fill(1.0);
+        Problem { model, trials }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.model.config
     }
 
     /// The parameters.
     pub fn network(&self) -> Network<'_, f32> {
-        Network {
-            n: self.n,
-            n_in: CHANNELS,
-            n_out: CHANNELS,
-            w: &self.w,
-            u: &self.u,
-            i0: &self.i0,
-            o: &self.o,
-        }
+        self.model.network()
     }
 
     /// The trials.
     pub fn batch(&self) -> Batch<'_, f32> {
-        Batch {
-            b: self.b,
-            t: self.t,
-            v0: &self.v0,
-            s0: &self.s0,
-            x: &self.x,
-            target: &self.target,
-            mask: &self.mask,
-        }
+        self.trials.batch()
     }
 }
 
@@ -234,17 +174,17 @@ pub struct GemmLimit {
 impl GemmLimit {
     /// Buffers for `problem`, products on at most `threads` threads.
     pub fn new(problem: &Problem, threads: usize) -> Self {
-        let (n, b, t) = (problem.n, problem.b, problem.t);
+        let (n, b, t) = (problem.model.n, problem.trials.b, problem.trials.t);
         let block = block_steps(b, t) * b;
         GemmLimit {
             n,
             b,
             t,
             threads: sweep_threads(threads, n, b),
-            w: problem.w.clone(),
-            u: problem.u.clone(),
-            o: problem.o.clone(),
-            x: problem.x.clone(),
+            w: problem.model.w.clone(),
+            u: problem.model.u.clone(),
+            o: problem.model.o.clone(),
+            x: problem.trials.x.clone(),
             states: vec![0.01; (t + 1) * n * b],
             currents: vec![0.0; t * n * b],
             readout: vec![0.0; t * b * CHANNELS],

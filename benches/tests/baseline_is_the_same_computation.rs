@@ -9,7 +9,7 @@ use spikegrad_benches::{std_forward_step, std_reverse_step, Problem, StdStep};
 fn std_steps_match_the_kernels() {
     let problem = Problem::new(37, 3, 10, 1);
     let (step, std_step) =
-        (Step::<f32>::new(&problem.config).unwrap(), StdStep::new(&problem.config));
+        (Step::<f32>::new(problem.config()).unwrap(), StdStep::new(problem.config()));
     let nb = 111;
     let pattern = |salt: f32| -> Vec<f32> {
         (0..nb).map(|i| ((i as f32 * 0.618034 + salt).fract() * 2.0 - 1.0) * 0.99).collect()
@@ -38,11 +38,15 @@ fn std_steps_match_the_kernels() {
 }
 
 #[test]
-fn benchmark_problems_stay_finite() {
-    // S1's shape at a tenth of its length: the settings spike without blowing up.
-    let problem = Problem::new(128, 1, 400, 7);
-    let step = Step::<f32>::new(&problem.config).unwrap();
-    let mut workspace = Workspace::new();
-    let gradient = workspace.gradient(&step, &problem.network(), &problem.batch()).unwrap();
-    assert!(gradient.loss.is_finite() && gradient.w.iter().any(|&x| x != 0.0));
+fn benchmark_problems_have_finite_gradients() {
+    // Every configuration at full size, with the seed the benchmarks use.
+    for (name, n, b, t) in spikegrad_benches::CONFIGURATIONS {
+        let problem = Problem::new(n, b, t, 7);
+        let step = Step::<f32>::new(problem.config()).unwrap();
+        let mut workspace = Workspace::new();
+        let gradient = workspace
+            .gradient(&step, &problem.network(), &problem.batch())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(gradient.loss.is_finite() && gradient.w.iter().any(|&x| x != 0.0), "{name}");
+    }
 }

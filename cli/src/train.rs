@@ -365,7 +365,6 @@ pub fn predict(common: &Common, h: f64, tau_s: f64) -> Result<String, String> {
     let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
     let rate = rec.firing_rate(h);
     let plain_rate = plain.record(&shown).map_err(|e| e.to_string())?.firing_rate(h);
-    let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
     let wall = start.elapsed().as_secs_f64();
 
     let out = common

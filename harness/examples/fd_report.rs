@@ -9,7 +9,6 @@
 //! ```
 
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 use spikegrad_harness::engines::{rounding_sensitivity, FD_CHECKABLE_SENSITIVITY};
 use spikegrad_harness::{case, check_case, GateShape, Param, Shapes};
 use spikegrad_reference::gradient;
@@ -18,12 +17,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let cases: usize = args.next().map_or(256, |a| a.parse().expect("CASES is a number"));
     let seed: u64 = args.next().map_or(1, |a| a.parse().expect("SEED is a number"));
-    let mut seed_bytes = [0u8; 32];
-    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(
-        proptest::test_runner::Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
-    );
+    let mut runner = spikegrad_harness::seeded_runner(seed);
     let strategy = (
         case(GateShape::RaisedCosine, Shapes::default()),
         proptest::array::uniform2(proptest::num::u64::ANY),

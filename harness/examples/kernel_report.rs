@@ -8,7 +8,6 @@
 //! ```
 
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 use spikegrad::{Backend, Real};
 use spikegrad_harness::engines::{
     differences, kernel_outputs, kernel_tolerance, reference_outputs, Outputs,
@@ -57,12 +56,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let cases: usize = args.next().map_or(256, |a| a.parse().expect("CASES is a number"));
     let seed: u64 = args.next().map_or(1, |a| a.parse().expect("SEED is a number"));
-    let mut seed_bytes = [0u8; 32];
-    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(
-        proptest::test_runner::Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
-    );
+    let mut runner = spikegrad_harness::seeded_runner(seed);
     let backends = Backend::all_available();
     let (mut f64s, mut f32s) = (Tally::default(), Tally::default());
     for i in 0..cases {

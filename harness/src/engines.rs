@@ -149,11 +149,10 @@ pub fn differences(got: &Outputs, want: &Outputs) -> Vec<(&'static str, f64)> {
     let flat = |x: &[Vec<f64>]| x.concat();
     // Phases are compared on the circle: -1 and 1 - 1e-17 are neighbours.
     let phase_gap = |a: &[Vec<f64>], b: &[Vec<f64>]| {
-        let gap = flat(a).iter().zip(flat(b)).fold(0.0f64, |m, (x, y)| {
+        flat(a).iter().zip(flat(b)).fold(0.0f64, |m, (x, y)| {
             let d = (x - y).rem_euclid(2.0);
             m.max(d.min(2.0 - d))
-        });
-        gap
+        })
     };
     vec![
         ("loss", normwise_difference(&[g.loss], &[w.loss])),

@@ -19,3 +19,15 @@ pub fn cases(default: u32) -> proptest::test_runner::Config {
         std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default);
     proptest::test_runner::Config { cases, ..Default::default() }
 }
+
+/// A proptest runner whose draws are fixed by `seed` (for the report examples and for
+/// tests that need one reproducible draw).
+pub fn seeded_runner(seed: u64) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(
+        proptest::test_runner::Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
+}

@@ -3,16 +3,12 @@
 //! the per-step products to go parallel (over 2 MFLOP each).
 
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 use spikegrad::{Backend, Real, Step, Workspace};
 use spikegrad_harness::engines::{kernels_config, normwise_difference, Converted};
 use spikegrad_harness::{case, GateShape, Shapes};
 
 fn large_case(seed: u8) -> spikegrad_harness::Case {
-    let mut runner = TestRunner::new_with_rng(
-        Default::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
-    );
+    let mut runner = spikegrad_harness::seeded_runner(seed as u64);
     let strategy =
         case(GateShape::RaisedCosine, Shapes { max_n: 256, max_io: 2, max_b: 16, max_t: 40 });
     // Draw until the case is big enough to go parallel.
