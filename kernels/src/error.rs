@@ -30,6 +30,11 @@ pub enum Error {
         /// Number of elements given.
         got_len: usize,
     },
+    /// The problem's trajectory, (T + 1) N B values, would not fit in memory.
+    TooLarge {
+        /// The sizes involved, in words.
+        what: String,
+    },
     /// An input array holds NaN or an infinity.
     NonFiniteInput {
         /// The array.
@@ -98,6 +103,7 @@ impl fmt::Display for Error {
                 f,
                 "shape mismatch: {array} has {got_len} elements, expected {expected} = {expected_len}"
             ),
+            Error::TooLarge { what } => write!(f, "problem too large: {what}"),
             Error::NonFiniteInput { array, index, value } => {
                 write!(f, "non-finite input: {array}[{index}] = {value}")
             }

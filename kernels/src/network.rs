@@ -117,11 +117,8 @@ pub(crate) fn validate<T: Real>(net: &Network<'_, T>, batch: &Batch<'_, T>) -> R
     if product(&[t + 1, n, b])
         .is_none_or(|len| len > isize::MAX as usize / core::mem::size_of::<T>())
     {
-        return Err(Error::ShapeMismatch {
-            array: "x",
-            expected: "a trajectory (T + 1) N B that fits in memory".into(),
-            expected_len: usize::MAX,
-            got_len: batch.x.len(),
+        return Err(Error::TooLarge {
+            what: format!("the trajectory holds (T + 1) N B values with T = {t}, N = {n}, B = {b}, more than memory can address"),
         });
     }
     Ok(Dims { n, n_in, n_out, b, t })
