@@ -5,11 +5,12 @@
 //! `tests/reference_vs_finite_differences.rs`, raised-cosine gate).
 //!
 //! ```text
-//! cargo run --release -p spikegrad-harness --example fd_report -- [CASES] [SEED]
+//! cargo run --release -p spikegrad-harness --example fd_report -- [CASES] [SEED] [reference|kernels]
 //! ```
 
 use proptest::strategy::{Strategy, ValueTree};
-use spikegrad_harness::engines::{rounding_sensitivity, FD_CHECKABLE_SENSITIVITY};
+use spikegrad::Backend;
+use spikegrad_harness::engines::{kernel_outputs, rounding_sensitivity, FD_CHECKABLE_SENSITIVITY};
 use spikegrad_harness::{case, check_case, GateShape, Param, Shapes};
 use spikegrad_reference::gradient;
 
@@ -17,6 +18,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let cases: usize = args.next().map_or(256, |a| a.parse().expect("CASES is a number"));
     let seed: u64 = args.next().map_or(1, |a| a.parse().expect("SEED is a number"));
+    let engine = args.next().unwrap_or_else(|| "reference".into());
+    assert!(engine == "reference" || engine == "kernels", "ENGINE is reference or kernels");
     let mut runner = spikegrad_harness::seeded_runner(seed);
     let strategy = (
         case(GateShape::RaisedCosine, Shapes::default()),
@@ -31,7 +34,11 @@ fn main() {
             set_aside += 1;
             continue;
         }
-        let grad = gradient(&case.cfg, &case.net, &case.batch).expect("valid case runs");
+        let grad = if engine == "kernels" {
+            kernel_outputs::<f64>(&case, Backend::detect(), 1).expect("valid case runs").gradient
+        } else {
+            gradient(&case.cfg, &case.net, &case.batch).expect("valid case runs")
+        };
         let rs = check_case(&case, &grad, &picks);
         for r in rs {
             checked += 1;
@@ -48,7 +55,7 @@ fn main() {
         }
     }
     println!(
-        "{cases} cases (seed {seed}), {set_aside} set aside as balanced on a threshold, \
+        "{engine}: {cases} cases (seed {seed}), {set_aside} set aside as balanced on a threshold, \
          {checked} coordinates checked, {failed} outside tolerance"
     );
     println!(
