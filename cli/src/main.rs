@@ -1,11 +1,6 @@
 //! `spikegrad`: the command line of the spikegrad workspace.
 
-mod case;
-mod grad;
-mod npy;
-mod output;
-mod plots;
-mod train;
+use spikegrad_cli::{grad, npy, train};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

@@ -96,8 +96,24 @@ pub fn parse(bytes: &[u8]) -> Result<Array, String> {
             bytes.len() - prefix
         ));
     }
-    let header = npyz::NpyHeader::from_reader(&bytes[..prefix + header_len])
-        .map_err(|e| format!("bad header: {e}"))?;
+    // A plain float array's header is one dict holding one tuple. npyz's parser
+    // backtracks exponentially on deep nesting (a `case_folder` fuzz finding: 18 nested
+    // braces in the shape took minutes), so nesting is bounded before it parses.
+    let mut depth = 0usize;
+    for &c in &bytes[prefix..prefix + header_len] {
+        match c {
+            b'{' | b'(' | b'[' => depth += 1,
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > 3 {
+            return Err("bad header: nested too deeply for a plain float32/float64 array".into());
+        }
+    }
+    // npyz's parse errors draw a multi-line caret diagram: keep the error on one line.
+    let header = npyz::NpyHeader::from_reader(&bytes[..prefix + header_len]).map_err(|e| {
+        format!("bad header: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+    })?;
     if header.order() != npyz::Order::C {
         return Err(
             "Fortran order is not supported: save a C-contiguous array (np.ascontiguousarray)"

@@ -280,6 +280,25 @@ fn hostile_cases_give_one_clear_line_and_exit_2() {
         bytes.extend_from_slice(b"{}");
         std::fs::write(d.join("mask.npy"), bytes).unwrap();
     });
+    // A `case_folder` fuzz finding: npyz's parse error spans several lines.
+    hostile("header-syntax", "x.npy", "bad header: could not parse Python expression", |d| {
+        let header = "{'descr': '<f4', 'fortran_orderF'al :se, 'shape': (12, 2, 2), }";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let padded = format!("{header:<118}\n");
+        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(padded.as_bytes());
+        std::fs::write(d.join("x.npy"), bytes).unwrap();
+    });
+    // A `case_folder` fuzz finding: nested braces made npyz's parser take minutes.
+    hostile("header-nesting", "U.npy", "nested too deeply", |d| {
+        let header =
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (3, {{{{{{{{{{{{{{{{{{2), }";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let padded = format!("{header:<118}\n");
+        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(padded.as_bytes());
+        std::fs::write(d.join("U.npy"), bytes).unwrap();
+    });
     hostile("not-npy", "s0.npy", "not a .npy file", |d| {
         std::fs::write(d.join("s0.npy"), b"hello").unwrap()
     });

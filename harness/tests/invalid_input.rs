@@ -223,3 +223,43 @@ fn every_param_is_checked_for_finiteness() {
         assert_eq!(array_mut(&mut case, i).0, param.name());
     }
 }
+
+#[test]
+fn a_valid_config_outside_the_kernels_precision_is_refused() {
+    // Valid for MODEL.md, but h/tau underflows f32 and 1/Delta^2 overflows it (a
+    // `kernels_vs_reference` fuzz finding: the f32 kernels ran with zero dynamics).
+    use spikegrad::{Config as KConfig, Gate as KGate, Step};
+    let tiny_step = KConfig {
+        h: 7.7e-121,
+        tau: 2.8e209,
+        tau_s: 2.8e209,
+        gate: KGate::RaisedCosine { delta: 1.0 },
+    };
+    let err = Step::<f32>::new(&tiny_step).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("invalid config: h = 7.7e-121: h = 7.7e-121 is not a normal f32"),
+        "{err}"
+    );
+    let narrow_gate =
+        KConfig { h: 1e-100, tau: 1.0, tau_s: 1.0, gate: KGate::Boxcar { delta: 1.2e-96 } };
+    assert!(Step::<f32>::new(&narrow_gate).is_err());
+    // f64 represents the second, not the first.
+    assert!(Step::<f64>::new(&tiny_step).is_err() && Step::<f64>::new(&narrow_gate).is_ok());
+}
+
+#[test]
+fn a_step_below_the_kernels_precision_is_refused() {
+    // Another `kernels_vs_reference` finding: h = 2.4e-310 is valid and h/tau is a normal
+    // f32, but every readout error (h/B) m (o - ohat) underflowed to 0 in f32.
+    use spikegrad::{Config as KConfig, Gate as KGate, Step};
+    let config = KConfig {
+        h: 2.39e-310,
+        tau: 4.78e-299,
+        tau_s: 2.54e-29,
+        gate: KGate::RaisedCosine { delta: 5.2e-10 },
+    };
+    assert!(config.validate().is_ok());
+    let err = Step::<f32>::new(&config).unwrap_err();
+    assert!(err.to_string().starts_with("invalid config: h = "), "{err}");
+}

@@ -33,6 +33,8 @@ pub trait Real:
     const NAME: &'static str;
     /// Machine epsilon.
     const EPSILON: Self;
+    /// The smallest positive normal number.
+    const MIN_POSITIVE: Self;
     /// Coefficients of P with sin(pi t) = t P(t^2) on |t| <= 1/2, lowest degree first
     /// (see [`crate::simd::sincospi`]).
     const SIN_PI_COEFFICIENTS: &'static [Self];
@@ -100,6 +102,7 @@ macro_rules! impl_real {
 
             const NAME: &'static str = stringify!($t);
             const EPSILON: Self = $t::EPSILON;
+            const MIN_POSITIVE: Self = $t::MIN_POSITIVE;
             const SIN_PI_COEFFICIENTS: &'static [Self] = &$coefficients;
             const INTEGER_THRESHOLD: Self = (1u64 << $bits) as $t;
             const ROUNDING_MAGIC: Self = 1.5 * (1u64 << $bits) as $t;

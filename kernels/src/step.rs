@@ -52,6 +52,34 @@ impl<T: Real> Step<T> {
                 CompiledGate::RaisedCosine(RaisedCosineKernel::new(delta))
             }
         };
+        let delta = config.gate.delta();
+        // A valid configuration can still leave T's range: h/tau = 1e-330 is 0 in f32,
+        // 1/Delta = 1e96 is infinite, and h (which scales every readout error) below
+        // f32's normal range zeroes the gradient. Such constants would give silently
+        // wrong results.
+        for (field, name, value) in [
+            ("h", "h", config.h),
+            ("h", "h/tau", config.h / config.tau),
+            ("tau_s", "1/tau_s", 1.0 / config.tau_s),
+            ("delta", "Delta/2", delta / 2.0),
+            ("delta", "2 pi/Delta^2", 2.0 * core::f64::consts::PI / (delta * delta)),
+        ] {
+            let compiled = T::from_f64(value);
+            if !(compiled.is_finite() && compiled >= T::MIN_POSITIVE) {
+                return Err(Error::InvalidConfig {
+                    field,
+                    value: match field {
+                        "h" => config.h,
+                        "tau_s" => config.tau_s,
+                        _ => delta,
+                    },
+                    rule: format!(
+                        "{name} = {value:e} is not a normal {} number: rescale the time constants",
+                        T::NAME
+                    ),
+                });
+            }
+        }
         let constants = StepConstants {
             k: T::from_f64(config.h / config.tau),
             decay: T::from_f64(1.0 - config.h / config.tau_s),

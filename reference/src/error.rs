@@ -81,7 +81,13 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidConfig { field, value, rule } => {
-                write!(f, "invalid config: {field} = {value}: {rule}")
+                // Scientific notation where plain digits would run long (1e-300, 1e300).
+                let plain = *value == 0.0 || !value.is_finite() || (1e-4..1e9).contains(&value.abs());
+                if plain {
+                    write!(f, "invalid config: {field} = {value}: {rule}")
+                } else {
+                    write!(f, "invalid config: {field} = {value:e}: {rule}")
+                }
             }
             Error::EmptyDimension { name } => {
                 write!(f, "invalid shape: {name} is 0; every dimension must be at least 1")

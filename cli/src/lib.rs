@@ -1,0 +1,10 @@
+//! The `spikegrad` command line as a library: the case-folder reader and the `grad` and
+//! `train` commands, so that fuzz targets and tests can drive them without a process.
+#![deny(missing_docs)]
+
+pub mod case;
+pub mod grad;
+pub mod npy;
+pub mod output;
+pub mod plots;
+pub mod train;

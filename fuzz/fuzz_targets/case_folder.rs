@@ -1,0 +1,50 @@
+//! Bytes -> config.json and the nine .npy files of a case folder (the parts between
+//! `SEPARATOR`s, in the order config.json, then `ARRAYS`; missing parts stay missing
+//! files), written to a scratch folder in memory-backed storage; loading it and computing its gradient never panics
+//! and never allocates more than the files justify (libFuzzer's -malloc_limit_mb catches
+//! that): it succeeds or returns a one-line error.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use spikegrad_cli::case::ARRAYS;
+use spikegrad_cli::grad::{self, Engine};
+use std::path::PathBuf;
+
+/// Splits the input into files (`fuzz/make_case_seed.py` writes seeds in this form).
+const SEPARATOR: &[u8] = b"\n--spikegrad-file--\n";
+
+fn scratch() -> PathBuf {
+    let base = if std::path::Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
+    base.join(format!("spikegrad-fuzz-case-{}", std::process::id()))
+}
+
+fn split(data: &[u8]) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
+    let mut rest = data;
+    while let Some(at) = rest.windows(SEPARATOR.len()).position(|w| w == SEPARATOR) {
+        parts.push(&rest[..at]);
+        rest = &rest[at + SEPARATOR.len()..];
+    }
+    parts.push(rest);
+    parts
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&engine_byte, data)) = data.split_first() else { return };
+    let parts = split(data);
+    let dir = scratch();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.json"), parts[0]).unwrap();
+    for (name, bytes) in ARRAYS.iter().zip(&parts[1..]) {
+        std::fs::write(dir.join(format!("{name}.npy")), bytes).unwrap();
+    }
+    let engine = if engine_byte & 1 == 1 { Engine::Reference } else { Engine::Kernels };
+    match grad::run(&dir, Some(&dir.join("out")), None, engine) {
+        Ok(summary) => assert!(dir.join("out/dW.npy").exists(), "{summary}"),
+        Err(message) => {
+            assert!(!message.contains('\n'), "one line: {message}");
+            assert!(!dir.join("out").exists(), "no output on error");
+        }
+    }
+});
