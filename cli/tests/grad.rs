@@ -123,6 +123,16 @@ fn library_gradient<T: spikegrad::Real>() -> spikegrad::Gradient<T> {
     Workspace::new().gradient(&step, &net, &batch).unwrap().clone()
 }
 
+/// A version-1 .npy file with this header text (padded as numpy pads it) and data.
+fn npy_with_header(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let padded = format!("{header:<118}\n");
+    bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(padded.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN).args(args).output().unwrap();
     (
@@ -267,12 +277,7 @@ fn hostile_cases_give_one_clear_line_and_exit_2() {
     });
     hostile("huge-shape", "target.npy", "needs more than usize::MAX", |d| {
         let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }";
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        let padded = format!("{header:<118}\n");
-        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
-        bytes.extend_from_slice(padded.as_bytes());
-        bytes.extend_from_slice(&[0u8; 64]);
-        std::fs::write(d.join("target.npy"), bytes).unwrap();
+        std::fs::write(d.join("target.npy"), npy_with_header(header, &[0u8; 64])).unwrap();
     });
     hostile("huge-header", "mask.npy", "header claims 4294967295 bytes", |d| {
         let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
@@ -283,21 +288,13 @@ fn hostile_cases_give_one_clear_line_and_exit_2() {
     // A `case_folder` fuzz finding: npyz's parse error spans several lines.
     hostile("header-syntax", "x.npy", "bad header: could not parse Python expression", |d| {
         let header = "{'descr': '<f4', 'fortran_orderF'al :se, 'shape': (12, 2, 2), }";
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        let padded = format!("{header:<118}\n");
-        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
-        bytes.extend_from_slice(padded.as_bytes());
-        std::fs::write(d.join("x.npy"), bytes).unwrap();
+        std::fs::write(d.join("x.npy"), npy_with_header(header, &[])).unwrap();
     });
     // A `case_folder` fuzz finding: nested braces made npyz's parser take minutes.
     hostile("header-nesting", "U.npy", "nested too deeply", |d| {
         let header =
             "{'descr': '<f8', 'fortran_order': False, 'shape': (3, {{{{{{{{{{{{{{{{{{2), }";
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        let padded = format!("{header:<118}\n");
-        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
-        bytes.extend_from_slice(padded.as_bytes());
-        std::fs::write(d.join("U.npy"), bytes).unwrap();
+        std::fs::write(d.join("U.npy"), npy_with_header(header, &[])).unwrap();
     });
     hostile("not-npy", "s0.npy", "not a .npy file", |d| {
         std::fs::write(d.join("s0.npy"), b"hello").unwrap()

@@ -1,8 +1,8 @@
 //! Bytes -> a small network, batch, inputs, configuration, gate and precision. The
 //! kernels and the reference either both refuse the input with the same message, or both
-//! run; where both run on a physical configuration, they agree within ten times the
-//! harness's conditioning-aware tolerance (`spikegrad_harness::engines::kernel_tolerance`)
-//! and at least 1e-9. A run that overflows is an error of the same kind in both engines
+//! run; where both run on a physical configuration in f64, they agree within ten times
+//! the harness's conditioning-aware tolerance
+//! (`spikegrad_harness::engines::kernel_tolerance`) and at least 1e-9. A run that overflows is an error of the same kind in both engines
 //! (f64), or in f32 an overflow of f32's smaller range.
 #![no_main]
 
@@ -142,9 +142,26 @@ fuzz_target!(|input: Input| {
             // a wrong tail lane disagrees at order 1e-6 or more, so the fuzz bar is ten
             // times the tolerance, and at least 1e-9.
             let tolerance = tolerance.map(|t| (10.0 * t).max(1e-9));
-            if let (Some(tolerance), false, true) = (tolerance, input.f32 && input.boxcar, input.physical) {
+            // f32 numbers are compared by the property tests, on the strategy their
+            // tolerance was calibrated on; here a spike shifted by one step in f32 moves a
+            // phase by order 1 in cases the probe calls well-conditioned (found: 0.89).
+            if let (Some(tolerance), false, true) = (tolerance, input.f32, input.physical) {
+                // Plus an absolute floor of 1e-12 of the largest gradient entry: e_t has
+                // the factor 1 + cos(pi v), all rounding where v is near -1, so a gradient
+                // array that is all such terms (found: dW of 7e-35 beside dO of order 1)
+                // differs between any two correct implementations in its leading digits.
+                let (g, w) = (&got.gradient, &want.gradient);
+                let arrays = [(&g.w, &w.w), (&g.u, &w.u), (&g.i0, &w.i0), (&g.o, &w.o), (&g.v0, &w.v0), (&g.s0, &w.s0)];
+                let largest = arrays.iter().flat_map(|(_, b)| b.iter()).fold(0.0f64, |m, x| m.max(x.abs()));
+                let floor = 1e-12 * largest;
                 for (output, d) in differences(&got, &want) {
-                    assert!(d <= tolerance, "{output} differs by {d:e} > {tolerance:e}");
+                    let index = ["dW", "dU", "dI0", "dO", "dv0", "ds0"].iter().position(|&n| n == output);
+                    let absolute_ok = index.is_some_and(|i| {
+                        let (a, b) = arrays[i];
+                        let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                        a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() <= tolerance * scale + floor)
+                    });
+                    assert!(d <= tolerance || absolute_ok, "{output} differs by {d:e} > {tolerance:e}");
                 }
             }
         }
