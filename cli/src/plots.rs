@@ -9,21 +9,18 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// A line plot of one or more series against x, with a log-scaled y axis if `log_y`.
+/// A line plot of one or more series against x (linear axes: plotters labels a log axis
+/// only at whole decades, and a loss curve often spans less than one).
 pub fn lines(
     path: &Path,
     title: &str,
     x_label: &str,
     y_label: &str,
     series: &[(&str, Vec<(f64, f64)>)],
-    log_y: bool,
 ) -> Result<()> {
     let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let points = series
-        .iter()
-        .flat_map(|(_, s)| s.iter())
-        .filter(|(_, y)| y.is_finite() && (!log_y || *y > 0.0));
+    let points = series.iter().flat_map(|(_, s)| s.iter()).filter(|(_, y)| y.is_finite());
     let (mut x0, mut x1, mut y0, mut y1) =
         (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in points {
@@ -37,52 +34,32 @@ pub fn lines(
         (x0, x1) = if x0.is_finite() { (x0, x0 + 1.0) } else { (0.0, 1.0) };
     }
     if y0.partial_cmp(&y1) != Some(std::cmp::Ordering::Less) {
-        (y0, y1) = if y0.is_finite() { (y0, y0 + 1.0) } else { (1.0, 2.0) };
+        (y0, y1) = if y0.is_finite() { (y0, y0 + 1.0) } else { (0.0, 1.0) };
     }
-    let colors = [BLUE, RED, GREEN, BLACK, MAGENTA, CYAN];
-    let mut builder = ChartBuilder::on(&root);
-    builder
+    let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(40)
-        .y_label_area_size(70);
-    if log_y {
-        let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(err)?;
-        chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(err)?;
-        for (k, (name, s)) in series.iter().enumerate() {
-            let color = colors[k % colors.len()];
-            let s = s.iter().copied().filter(|(_, y)| y.is_finite() && *y > 0.0);
-            chart
-                .draw_series(LineSeries::new(s, color))
-                .map_err(err)?
-                .label(*name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        }
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err)?;
+    let colors = [BLUE, RED, GREEN, BLACK, MAGENTA, CYAN];
+    chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(err)?;
+    for (k, (name, s)) in series.iter().enumerate() {
+        let color = colors[k % colors.len()];
+        let s = s.iter().copied().filter(|(_, y)| y.is_finite());
         chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-    } else {
-        let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
-        chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(err)?;
-        for (k, (name, s)) in series.iter().enumerate() {
-            let color = colors[k % colors.len()];
-            let s = s.iter().copied().filter(|(_, y)| y.is_finite());
-            chart
-                .draw_series(LineSeries::new(s, color))
-                .map_err(err)?
-                .label(*name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+            .draw_series(LineSeries::new(s, color))
+            .map_err(err)?
+            .label(*name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
     }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
     root.present().map_err(err)
 }
 

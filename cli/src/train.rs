@@ -256,7 +256,6 @@ pub fn xor(common: &Common, h: f64) -> Result<String, String> {
         "iteration",
         "loss",
         &[("batch loss", losses), ("25-iteration mean", smoothed)],
-        false,
     )?;
     plots::rasters(
         &dir.join("raster.svg"),
@@ -390,7 +389,6 @@ pub fn predict(common: &Common, h: f64, tau_s: f64) -> Result<String, String> {
         "iteration",
         "loss",
         &[("recurrent", smooth(&losses, 25)), ("W = 0", smooth(&plain_losses, 25))],
-        true,
     )?;
     let titles: Vec<String> = (0..3).map(|k| format!("held-out trial {k}")).collect();
     plots::rasters(

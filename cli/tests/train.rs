@@ -1,0 +1,101 @@
+//! `spikegrad train` end to end, at toy size: the output folder holds the model as a
+//! case-style folder (v0, s0 of shape (N,)), metrics.json and the SVG figures, and the
+//! same seed gives the same model bit for bit.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn run(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spikegrad")).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn folder(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn shape(path: &PathBuf) -> Vec<u64> {
+    npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap().shape().to_vec()
+}
+
+#[test]
+fn train_xor_writes_model_metrics_and_figures() {
+    let (a, b) = (folder("train-xor-a"), folder("train-xor-b"));
+    for out in [&a, &b] {
+        run(&[
+            "train",
+            "xor",
+            "--neurons",
+            "8",
+            "--batch",
+            "4",
+            "--max-iterations",
+            "6",
+            "--eval-every",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+    }
+    for file in [
+        "config.json",
+        "metrics.json",
+        "loss.svg",
+        "raster.svg",
+        "W.npy",
+        "U.npy",
+        "I0.npy",
+        "O.npy",
+        "v0.npy",
+        "s0.npy",
+    ] {
+        assert!(a.join(file).exists(), "{file}");
+    }
+    assert_eq!(shape(&a.join("v0.npy")), vec![8]);
+    assert_eq!(shape(&a.join("W.npy")), vec![8, 8]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["iterations"], 6);
+    assert_eq!(metrics["test"]["trials"], 1000);
+    assert_eq!(metrics["checks"].as_array().unwrap().len(), 2);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("config.json")).unwrap()).unwrap();
+    assert_eq!((config["h"].as_f64(), config["gate"].as_str()), (Some(2.0), Some("raised_cosine")));
+    assert_eq!(
+        std::fs::read(a.join("W.npy")).unwrap(),
+        std::fs::read(b.join("W.npy")).unwrap(),
+        "same seed, same bits"
+    );
+}
+
+#[test]
+fn train_predict_writes_both_networks() {
+    let out = folder("train-predict");
+    run(&[
+        "train",
+        "predict",
+        "--neurons",
+        "6",
+        "--batch",
+        "2",
+        "--max-iterations",
+        "4",
+        "--eval-every",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert!(metrics["test"]["nmse"].as_f64().unwrap().is_finite());
+    assert!(metrics["w0"]["test_nmse"].as_f64().unwrap().is_finite());
+    assert!(out.join("w0/W.npy").exists() && out.join("raster.svg").exists());
+    // The W = 0 network's W stays 0.
+    let w: Vec<f32> = npyz::NpyFile::new(std::fs::File::open(out.join("w0/W.npy")).unwrap())
+        .unwrap()
+        .into_vec()
+        .unwrap();
+    assert!(w.iter().all(|&x| x == 0.0));
+}
