@@ -4,9 +4,10 @@
 
 use faer::Accum;
 use spikegrad::gemm::{block_steps, product, sweep_threads};
-use spikegrad::{Batch, Config, Gate, Network};
+use spikegrad::{Batch, Config, Network};
 use spikegrad_train::model::{InitScales, Model, Trials};
 use spikegrad_train::rng::Rng;
+use spikegrad_train::xor::{self, Xor};
 
 /// The benchmark configurations (N, B, T) of DESIGN.md.
 pub const CONFIGURATIONS: [(&str, usize, usize, usize); 3] =
@@ -30,15 +31,8 @@ pub struct Problem {
 impl Problem {
     /// The problem of size (N, B, T) drawn from `seed`.
     pub fn new(n: usize, b: usize, t: usize, seed: u64) -> Self {
-        let config =
-            Config { h: 2.0, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } };
-        let scales = InitScales {
-            bias_mean: -0.3,
-            bias_sd: 0.5,
-            input_sd: 2.0,
-            recurrent_gain: 10.0,
-            readout_gain: 10.0,
-        };
+        let config = Xor { h: 2.0 }.config();
+        let scales = InitScales { recurrent_gain: xor::INIT.recurrent_gain / 2.0, ..xor::INIT };
         let mut rng = Rng::new(seed);
         let model = Model::quiet_start(config, n, CHANNELS, CHANNELS, scales, &mut rng);
         let mut trials = Trials::new(&model, b, t);

@@ -5,7 +5,7 @@ use crate::output::{write_json, Staging};
 use crate::plots::{self, RasterPanel};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use spikegrad::{Config, Gate};
+use spikegrad::Config;
 use spikegrad_train::adam::Clip;
 use spikegrad_train::model::{InitScales, Model, Trials};
 use spikegrad_train::predict::{self, Predict};
@@ -154,15 +154,9 @@ fn passes(s: &XorScore) -> bool {
 pub fn xor(common: &Common, h: f64) -> Result<String, String> {
     let start = Instant::now();
     let task = Xor { h };
-    let config = Config { h, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+    let config = task.config();
     config.validate().map_err(|e| e.to_string())?;
-    let scales = InitScales {
-        bias_mean: -0.3,
-        bias_sd: 0.5,
-        input_sd: 2.0,
-        recurrent_gain: 20.0,
-        readout_gain: 10.0,
-    };
+    let scales = xor::INIT;
     let model = Model::quiet_start(
         config,
         common.neurons,
@@ -302,11 +296,8 @@ fn train_predict(
 ) -> Result<TrainedRun, String> {
     let start = Instant::now();
     let scales = InitScales {
-        bias_mean: -0.3,
-        bias_sd: 0.5,
-        input_sd: 1.0,
-        recurrent_gain: if recurrent { 10.0 } else { 0.0 },
-        readout_gain: 10.0,
+        recurrent_gain: if recurrent { predict::INIT.recurrent_gain } else { 0.0 },
+        ..predict::INIT
     };
     let model = Model::quiet_start(
         config,
@@ -348,7 +339,7 @@ fn train_predict(
 pub fn predict(common: &Common, h: f64, tau_s: f64) -> Result<String, String> {
     let start = Instant::now();
     let task = Predict { h, duration_ms: 500.0, time_scale_ms: 50.0 };
-    let config = Config { h, tau: 20.0, tau_s, gate: Gate::RaisedCosine { delta: 1.0 } };
+    let config = task.config(tau_s);
     config.validate().map_err(|e| e.to_string())?;
     let (mut trainer, losses, checks) = train_predict(common, &task, config, true, "recurrent")?;
     let (mut plain, plain_losses, plain_checks) =

@@ -6,8 +6,9 @@
 //! variance and started in its stationary state. The readout o_{t+1} (target index t)
 //! is asked to equal the input x_t that drove step t.
 
-use crate::model::Trials;
+use crate::model::{InitScales, Trials};
 use crate::rng::Rng;
+use spikegrad::{Config, Gate};
 
 /// The task's constants.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,7 +24,23 @@ pub struct Predict {
 /// Input (and readout) channels.
 pub const CHANNELS: usize = 2;
 
+/// The start that trained best (`shared/TASKS.md`): I0 ~ N(-0.3, 0.5^2), U ~ N(0, 1),
+/// W and O ~ N(0, (10/sqrt N)^2).
+pub const INIT: InitScales = InitScales {
+    bias_mean: -0.3,
+    bias_sd: 0.5,
+    input_sd: 1.0,
+    recurrent_gain: 10.0,
+    readout_gain: 10.0,
+};
+
 impl Predict {
+    /// The model's constants for this task: tau 20 ms, the given tau_s, raised-cosine
+    /// gate of width 1, step h.
+    pub fn config(&self, tau_s: f64) -> Config {
+        Config { h: self.h, tau: 20.0, tau_s, gate: Gate::RaisedCosine { delta: 1.0 } }
+    }
+
     /// Steps per trial.
     pub fn steps(&self) -> usize {
         (self.duration_ms / self.h).round() as usize

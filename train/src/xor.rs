@@ -11,8 +11,9 @@
 //! Step t covers [t h, (t + 1) h): the input x_t is the value at time t h, and the
 //! readout o_{t+1} (target index t) is the value at time (t + 1) h.
 
-use crate::model::Trials;
+use crate::model::{InitScales, Trials};
 use crate::rng::Rng;
+use spikegrad::{Config, Gate};
 
 /// The task's constants.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,7 +76,23 @@ pub struct XorScore {
     pub margin: f64,
 }
 
+/// The quiet, excitable start known to learn the task (`shared/TASKS.md`):
+/// I0 ~ N(-0.3, 0.5^2), U ~ N(0, 2^2), W ~ N(0, (20/sqrt N)^2), O ~ N(0, (10/sqrt N)^2).
+pub const INIT: InitScales = InitScales {
+    bias_mean: -0.3,
+    bias_sd: 0.5,
+    input_sd: 2.0,
+    recurrent_gain: 20.0,
+    readout_gain: 10.0,
+};
+
 impl Xor {
+    /// The model's constants for this task: tau 20 ms, tau_s 1000 ms (memory over the
+    /// delay), raised-cosine gate of width 1, step h.
+    pub fn config(&self) -> Config {
+        Config { h: self.h, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } }
+    }
+
     /// Steps per trial.
     pub fn steps(&self) -> usize {
         (TRIAL_MS / self.h).round() as usize

@@ -1,12 +1,11 @@
 //! The training pieces: Adam, the tasks' definitions, determinism, and that a few steps
 //! of training reduce the loss.
 
-use spikegrad::{Config, Gate};
 use spikegrad_train::adam::{Adam, Clip};
-use spikegrad_train::model::{rest_phase, InitScales, Model, Trials};
-use spikegrad_train::predict::Predict;
+use spikegrad_train::model::{rest_phase, Model, Trials};
+use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
-use spikegrad_train::xor::{Xor, XorTrial, PATTERNS};
+use spikegrad_train::xor::{self, Xor, XorTrial, PATTERNS};
 use spikegrad_train::{Trained, Trainer};
 
 #[test]
@@ -38,16 +37,7 @@ fn adam_first_step_has_size_learning_rate_whatever_the_scale() {
 
 fn xor_trials(b: usize) -> (Xor, Trials, Vec<XorTrial>) {
     let task = Xor { h: 2.0 };
-    let config =
-        Config { h: 2.0, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } };
-    let scales = InitScales {
-        bias_mean: -0.3,
-        bias_sd: 0.5,
-        input_sd: 2.0,
-        recurrent_gain: 20.0,
-        readout_gain: 10.0,
-    };
-    let model = Model::quiet_start(config, 8, 2, 1, scales, &mut Rng::new(3));
+    let model = Model::quiet_start(task.config(), 8, 2, 1, xor::INIT, &mut Rng::new(3));
     let mut trials = Trials::new(&model, b, task.steps());
     let drawn = task.sample(&mut Rng::new(4), &mut trials);
     (task, trials, drawn)
@@ -92,14 +82,7 @@ fn xor_score_counts_the_sign_of_the_window_mean() {
 #[test]
 fn predict_signal_has_unit_variance_and_target_equals_input() {
     let task = Predict { h: 1.0, duration_ms: 500.0, time_scale_ms: 50.0 };
-    let config = Config { h: 1.0, tau: 20.0, tau_s: 10.0, gate: Gate::RaisedCosine { delta: 1.0 } };
-    let scales = InitScales {
-        bias_mean: -0.3,
-        bias_sd: 0.5,
-        input_sd: 1.0,
-        recurrent_gain: 10.0,
-        readout_gain: 10.0,
-    };
+    let (config, scales) = (task.config(10.0), predict::INIT);
     let model = Model::quiet_start(config, 4, 2, 2, scales, &mut Rng::new(1));
     let mut trials = Trials::new(&model, 400, task.steps());
     task.sample(&mut Rng::new(2), &mut trials);
@@ -127,14 +110,7 @@ fn predict_signal_has_unit_variance_and_target_equals_input() {
 
 fn short_run(seed: u64, iterations: usize) -> (Vec<f64>, Model) {
     let task = Predict { h: 1.0, duration_ms: 200.0, time_scale_ms: 50.0 };
-    let config = Config { h: 1.0, tau: 20.0, tau_s: 10.0, gate: Gate::RaisedCosine { delta: 1.0 } };
-    let scales = InitScales {
-        bias_mean: -0.3,
-        bias_sd: 0.5,
-        input_sd: 1.0,
-        recurrent_gain: 10.0,
-        readout_gain: 10.0,
-    };
+    let (config, scales) = (task.config(10.0), predict::INIT);
     let model = Model::quiet_start(config, 16, 2, 2, scales, &mut Rng::new(seed));
     let mut trainer = Trainer::new(model, 2e-2, Clip::PerParameter(1.0), Trained::ALL).unwrap();
     let mut trials = Trials::new(&trainer.model, 8, task.steps());
