@@ -7,6 +7,11 @@
 //! - `step_kernels_std`: the same loop in plain Rust with std's sin/cos (the baseline);
 //! - `gemm_limit`: the bare matrix products one gradient performs, nothing else.
 //!
+//! and a group `train` at the XOR training step's size (N 64, B 64, T 500), where the
+//! per-step products are too small for a second core: `gradient` (one workspace, as in
+//! the S groups) against `shards_1` and `shards_2` (spikegrad-train's data-parallel
+//! gradient on 1 and 2 threads).
+//!
 //! `cargo bench -p spikegrad-benches -- --save-baseline NAME` / `--baseline NAME`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -14,6 +19,7 @@ use spikegrad::{forward_step, reverse_step, Step, Workspace};
 use spikegrad_benches::{
     std_forward_step, std_reverse_step, GemmLimit, Problem, StdStep, CONFIGURATIONS,
 };
+use spikegrad_train::shards::Shards;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -80,5 +86,31 @@ fn sweeps(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, sweeps);
+fn training_step(c: &mut Criterion) {
+    let problem = Problem::new(64, 64, 500, 7);
+    let step = Step::<f32>::new(problem.config()).expect("valid configuration");
+    let net = problem.network();
+    let mut group = c.benchmark_group("train");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let mut workspace = Workspace::<f32>::new();
+    group.bench_function("gradient", |bench| {
+        bench.iter(|| {
+            black_box(workspace.gradient(&step, &net, &problem.batch()).expect("finite").loss)
+        })
+    });
+    for count in [1, 2] {
+        let mut shards = Shards::new(count);
+        group.bench_function(format!("shards_{count}"), |bench| {
+            bench.iter(|| {
+                black_box(shards.gradient(&step, &net, &problem.trials).expect("finite").loss)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, sweeps, training_step);
 criterion_main!(benches);

@@ -136,3 +136,41 @@ fn the_same_seed_gives_the_same_bits() {
     );
     assert_eq!(model_a, model_b);
 }
+
+#[test]
+fn shards_combine_to_the_whole_batch_gradient() {
+    use spikegrad::{Step, Workspace};
+    use spikegrad_train::shards::Shards;
+    let task = Predict { h: 1.0, duration_ms: 200.0, time_scale_ms: 50.0 };
+    let model = Model::quiet_start(task.config(10.0), 16, 2, 2, predict::INIT, &mut Rng::new(9));
+    let step = Step::<f32>::new(&model.config).unwrap();
+    // Uneven splits (5 = 2 + 3; 1 + 1 + 1 + 1 + 1) and more shards than trials.
+    for (b, count) in [(5, 2), (5, 5), (2, 3), (1, 2)] {
+        let mut trials = Trials::new(&model, b, task.steps());
+        task.sample(&mut Rng::new(10), &mut trials);
+        let whole = Workspace::with_threads(1)
+            .gradient(&step, &model.network(), &trials.batch())
+            .unwrap()
+            .clone();
+        let mut shards = Shards::new(count);
+        let split = shards.gradient(&step, &model.network(), &trials).unwrap();
+        let rel = (split.loss - whole.loss).abs() / whole.loss;
+        assert!(rel < 1e-6, "B {b}, {count} shards: loss {} vs {}", split.loss, whole.loss);
+        for (name, a, w) in [
+            ("W", &split.w, &whole.w),
+            ("U", &split.u, &whole.u),
+            ("I0", &split.i0, &whole.i0),
+            ("O", &split.o, &whole.o),
+        ] {
+            let scale = w.iter().map(|x| x.abs()).fold(0.0f32, f32::max);
+            let worst = a.iter().zip(w).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+            assert!(
+                scale > 0.0 && worst <= 1e-5 * scale,
+                "B {b}, {count} shards, {name}: {worst} of {scale}"
+            );
+        }
+        // One shard is the whole batch, bit for bit.
+        let one = Shards::new(1).gradient(&step, &model.network(), &trials).unwrap().clone();
+        assert_eq!((one.loss, &one.w, &one.o), (whole.loss, &whole.w, &whole.o));
+    }
+}
