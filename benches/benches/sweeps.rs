@@ -10,7 +10,7 @@
 //! and a group `train` at the XOR training step's size (N 64, B 64, T 500), where the
 //! per-step products are too small for a second core: `gradient` (one workspace, as in
 //! the S groups) against `shards_1` and `shards_2` (spikegrad-train's data-parallel
-//! gradient on 1 and 2 threads).
+//! gradient on 1 and 2 threads) and `shards_2_f64` (the same in f64).
 //!
 //! `cargo bench -p spikegrad-benches -- --save-baseline NAME` / `--baseline NAME`.
 
@@ -102,13 +102,19 @@ fn training_step(c: &mut Criterion) {
         })
     });
     for count in [1, 2] {
-        let mut shards = Shards::new(count);
+        let mut shards = Shards::<f32>::new(problem.config(), count).expect("valid");
         group.bench_function(format!("shards_{count}"), |bench| {
             bench.iter(|| {
-                black_box(shards.gradient(&step, &net, &problem.trials).expect("finite").loss)
+                black_box(shards.gradient(&problem.model, &problem.trials).expect("finite").loss)
             })
         });
     }
+    let mut shards = Shards::<f64>::new(problem.config(), 2).expect("valid");
+    group.bench_function("shards_2_f64", |bench| {
+        bench.iter(|| {
+            black_box(shards.gradient(&problem.model, &problem.trials).expect("finite").loss)
+        })
+    });
     group.finish();
 }
 

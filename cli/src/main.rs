@@ -54,8 +54,11 @@ enum Task {
         /// Euler step h (ms).
         #[arg(long, default_value_t = 1.0)]
         h: f64,
+        /// Membrane time constant tau (ms).
+        #[arg(long, default_value_t = spikegrad_train::predict::TAU)]
+        tau: f64,
         /// Synaptic time constant tau_s (ms).
-        #[arg(long, default_value_t = 10.0)]
+        #[arg(long, default_value_t = spikegrad_train::predict::TAU_S)]
         tau_s: f64,
     },
 }
@@ -89,8 +92,8 @@ fn main() -> ExitCode {
             grad::run(&case_dir, out.as_deref(), precision, engine)
         }
         Command::Train { task: Task::Xor { common, h } } => train::xor(&common, h),
-        Command::Train { task: Task::Predict { common, h, tau_s } } => {
-            train::predict(&common, h, tau_s)
+        Command::Train { task: Task::Predict { common, h, tau, tau_s } } => {
+            train::predict(&common, h, tau, tau_s)
         }
     };
     match result {

@@ -6,12 +6,12 @@ use crate::plots::{self, RasterPanel};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use spikegrad::Config;
-use spikegrad_train::adam::Clip;
+use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::model::{InitScales, Model, Trials};
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::xor::{self, Xor, XorScore};
-use spikegrad_train::{Recording, Trained, Trainer};
+use spikegrad_train::{Precision, Recording, Settings, StepReport, Trained, Trainer};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -39,6 +39,28 @@ pub struct Common {
     /// Iterations between held-out checks.
     #[arg(long, default_value_t = 250)]
     pub eval_every: usize,
+    /// Precision of the training gradient [default: f32 for xor, f64 for predict].
+    #[arg(long, value_enum)]
+    pub precision: Option<GradientPrecision>,
+}
+
+/// `--precision`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GradientPrecision {
+    /// f32: fastest; steps whose costates overflow are skipped.
+    F32,
+    /// f64: about half the speed; finite where f32 overflows.
+    F64,
+}
+
+impl GradientPrecision {
+    fn of(choice: Option<GradientPrecision>, default: Precision) -> Precision {
+        match choice {
+            None => default,
+            Some(GradientPrecision::F32) => Precision::F32,
+            Some(GradientPrecision::F64) => Precision::F64,
+        }
+    }
 }
 
 // Seeds of the separate streams, derived from the run's seed.
@@ -127,6 +149,28 @@ fn panels(
         .collect()
 }
 
+/// Consecutive skipped steps (non-finite gradients) after which a run stops with an
+/// error: heavy-tailed gradients skip a step now and then; a run of skips means every
+/// gradient overflows and nothing is being learned.
+const MAX_SKIPPED_IN_A_ROW: u64 = 50;
+
+/// One training step; an error if the last [`MAX_SKIPPED_IN_A_ROW`] steps were all skipped.
+fn train_step(
+    trainer: &mut Trainer,
+    trials: &Trials,
+    iteration: usize,
+) -> Result<StepReport, String> {
+    let report = trainer.train_step(trials).map_err(|e| e.to_string())?;
+    if trainer.skipped_in_a_row() >= MAX_SKIPPED_IN_A_ROW {
+        return Err(format!(
+            "training stalled at iteration {iteration}: the last {MAX_SKIPPED_IN_A_ROW} gradients were \
+             all non-finite in f32 (the run or its costates overflow); try a smaller \
+             --learning-rate, or settings with slower neurons (a larger tau)"
+        ));
+    }
+    Ok(report)
+}
+
 /// A line above the progress bar, or on stderr when there is no bar (not a terminal).
 fn note(bar: &ProgressBar, line: String) {
     if bar.is_hidden() {
@@ -165,9 +209,13 @@ pub fn xor(common: &Common, h: f64) -> Result<String, String> {
         scales,
         &mut Rng::new(common.seed ^ INIT_STREAM),
     );
-    let mut trainer =
-        Trainer::new(model, common.learning_rate, Clip::GlobalNorm(1.0), Trained::ALL)
-            .map_err(|e| e.to_string())?;
+    let settings = Settings {
+        clip: Clip::GlobalNorm(1.0),
+        second_moment_decay: xor::SECOND_MOMENT_DECAY,
+        precision: GradientPrecision::of(common.precision, Precision::F32),
+        ..Settings::new(common.learning_rate)
+    };
+    let mut trainer = Trainer::new(model, settings).map_err(|e| e.to_string())?;
     let (batch, max_iterations, steps) =
         (common.batch.unwrap_or(64), common.max_iterations.unwrap_or(12000), task.steps());
 
@@ -180,7 +228,7 @@ pub fn xor(common: &Common, h: f64) -> Result<String, String> {
     let mut passed_at = None;
     for iteration in 1..=max_iterations {
         task.sample(&mut rng, &mut trials);
-        let report = trainer.train_step(&trials).map_err(|e| e.to_string())?;
+        let report = train_step(&mut trainer, &trials, iteration)?;
         losses.push((iteration as f64, report.loss));
         if iteration % common.eval_every == 0 || iteration == max_iterations {
             let (readout, loss) = trainer.evaluate(&check).map_err(|e| e.to_string())?;
@@ -283,17 +331,33 @@ fn smooth(series: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// A finished run: the trainer, its loss per iteration, its held-out checks.
-type TrainedRun = (Trainer, Vec<(f64, f64)>, Vec<serde_json::Value>);
+/// `train predict`'s default batch.
+const PREDICT_BATCH: usize = 32;
+/// `train predict`'s default iterations (each network).
+const PREDICT_ITERATIONS: usize = 1500;
 
-/// Trains one predictive-coding network; returns the trainer and its loss history.
+/// A finished predictive-coding run.
+struct PredictRun {
+    /// The trainer, its model the one of the best held-out check.
+    trainer: Trainer,
+    /// (iteration, batch loss).
+    losses: Vec<(f64, f64)>,
+    /// The held-out checks.
+    checks: Vec<serde_json::Value>,
+    /// The iteration whose model was kept.
+    kept: usize,
+}
+
+/// Trains one predictive-coding network with a cosine learning-rate decay (to
+/// [`predict::LEARNING_RATE_FLOOR`] of the rate), keeping the model of the best
+/// held-out check (trials separate from the test trials).
 fn train_predict(
     common: &Common,
     task: &Predict,
     config: Config,
     recurrent: bool,
     progress_label: &str,
-) -> Result<TrainedRun, String> {
+) -> Result<PredictRun, String> {
     let start = Instant::now();
     let scales = InitScales {
         recurrent_gain: if recurrent { predict::INIT.recurrent_gain } else { 0.0 },
@@ -307,43 +371,62 @@ fn train_predict(
         scales,
         &mut Rng::new(common.seed ^ INIT_STREAM),
     );
-    let trained = Trained { w: recurrent, ..Trained::ALL };
-    let mut trainer = Trainer::new(model, common.learning_rate, Clip::PerParameter(1.0), trained)
-        .map_err(|e| e.to_string())?;
-    let (batch, max_iterations, steps) =
-        (common.batch.unwrap_or(32), common.max_iterations.unwrap_or(1500), task.steps());
+    let settings = Settings {
+        clip: Clip::PerParameter(1.0),
+        trained: Trained { w: recurrent, ..Trained::ALL },
+        precision: GradientPrecision::of(common.precision, Precision::F64),
+        ..Settings::new(common.learning_rate)
+    };
+    let mut trainer = Trainer::new(model, settings).map_err(|e| e.to_string())?;
+    let (batch, max_iterations, steps) = (
+        common.batch.unwrap_or(PREDICT_BATCH),
+        common.max_iterations.unwrap_or(PREDICT_ITERATIONS),
+        task.steps(),
+    );
     let mut rng = Rng::new(common.seed);
     let mut trials = Trials::new(&trainer.model, batch, steps);
     let mut check = Trials::new(&trainer.model, 200, steps);
     task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
     let bar = progress(max_iterations);
     let (mut losses, mut checks) = (Vec::new(), Vec::new());
+    let mut best: Option<(f64, usize, Model)> = None;
     for iteration in 1..=max_iterations {
+        let progress = (iteration - 1) as f64 / max_iterations as f64;
+        trainer.set_learning_rate(cosine_decay(
+            common.learning_rate,
+            predict::LEARNING_RATE_FLOOR,
+            progress,
+        ));
         task.sample(&mut rng, &mut trials);
-        let report = trainer.train_step(&trials).map_err(|e| e.to_string())?;
+        let report = train_step(&mut trainer, &trials, iteration)?;
         losses.push((iteration as f64, report.loss));
         if iteration % common.eval_every == 0 || iteration == max_iterations {
             let (readout, _) = trainer.evaluate(&check).map_err(|e| e.to_string())?;
             let nmse = task.nmse(readout, &check);
             checks.push(json!({ "iteration": iteration, "nmse": nmse, "seconds": start.elapsed().as_secs_f64() }));
             note(&bar, format!("{progress_label} iteration {iteration}: held-out NMSE {nmse:.4}"));
+            if best.as_ref().is_none_or(|(lowest, _, _)| nmse < *lowest) {
+                best = Some((nmse, iteration, trainer.model.clone()));
+            }
         }
         bar.set_message(format!("{progress_label} loss {:.3}", report.loss));
         bar.inc(1);
     }
     bar.finish_and_clear();
-    Ok((trainer, losses, checks))
+    let (_, kept, model) = best.expect("the last iteration is checked");
+    trainer.model = model;
+    Ok(PredictRun { trainer, losses, checks, kept })
 }
 
 /// `spikegrad train predict`.
-pub fn predict(common: &Common, h: f64, tau_s: f64) -> Result<String, String> {
+pub fn predict(common: &Common, h: f64, tau: f64, tau_s: f64) -> Result<String, String> {
     let start = Instant::now();
     let task = Predict { h, duration_ms: 500.0, time_scale_ms: 50.0 };
-    let config = task.config(tau_s);
+    let config = task.config(tau, tau_s);
     config.validate().map_err(|e| e.to_string())?;
-    let (mut trainer, losses, checks) = train_predict(common, &task, config, true, "recurrent")?;
-    let (mut plain, plain_losses, plain_checks) =
-        train_predict(common, &task, config, false, "W = 0")?;
+    let run = train_predict(common, &task, config, true, "recurrent")?;
+    let plain_run = train_predict(common, &task, config, false, "W = 0")?;
+    let (mut trainer, mut plain) = (run.trainer, plain_run.trainer);
 
     let steps = task.steps();
     let mut test = Trials::new(&trainer.model, 1000, steps);
@@ -364,14 +447,20 @@ pub fn predict(common: &Common, h: f64, tau_s: f64) -> Result<String, String> {
     let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
     let task_json = json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": trainer.model.n });
+    let precision = match GradientPrecision::of(common.precision, Precision::F64) {
+        Precision::F32 => "f32",
+        Precision::F64 => "f64",
+    };
     save_model(dir, &trainer.model, task_json.clone())?;
     std::fs::create_dir(dir.join("w0")).map_err(|e| e.to_string())?;
     save_model(&dir.join("w0"), &plain.model, task_json)?;
     let metrics = json!({
         "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
+        "batch": common.batch.unwrap_or(PREDICT_BATCH), "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
+        "kept_iteration": run.kept,
         "test": { "trials": 1000, "nmse": nmse, "firing_rate_hz": rate },
-        "w0": { "test_nmse": plain_nmse, "firing_rate_hz": plain_rate, "skipped_steps": plain.skipped(), "checks": plain_checks },
-        "checks": checks,
+        "w0": { "test_nmse": plain_nmse, "firing_rate_hz": plain_rate, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks },
+        "checks": run.checks,
     });
     write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
     plots::lines(
@@ -379,7 +468,7 @@ pub fn predict(common: &Common, h: f64, tau_s: f64) -> Result<String, String> {
         "training loss (predictive coding)",
         "iteration",
         "loss",
-        &[("recurrent", smooth(&losses, 25)), ("W = 0", smooth(&plain_losses, 25))],
+        &[("recurrent", smooth(&run.losses, 25)), ("W = 0", smooth(&plain_run.losses, 25))],
     )?;
     let titles: Vec<String> = (0..3).map(|k| format!("held-out trial {k}")).collect();
     plots::rasters(
@@ -390,8 +479,9 @@ pub fn predict(common: &Common, h: f64, tau_s: f64) -> Result<String, String> {
     )?;
     staging.commit().map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(format!(
-        "predict seed {}: test NMSE {nmse:.4} at {rate:.1} Hz (W = 0: {plain_nmse:.4} at {plain_rate:.1} Hz), {:.0} s -> {}",
+        "predict seed {}: test NMSE {nmse:.4} at {rate:.1} Hz (W = 0: {plain_nmse:.4} at {plain_rate:.1} Hz), {} skipped steps, {:.0} s -> {}",
         common.seed,
+        trainer.skipped() + plain.skipped(),
         wall,
         out.display()
     ))

@@ -4,7 +4,9 @@
 /// How gradients are clipped before the Adam update.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Clip {
-    /// No clipping.
+    /// No clipping. The second moment squares the gradient: beyond |g| ~ 1e154 (an
+    /// f64 gradient of a tonically firing network can get there) it overflows and the
+    /// step is lost; clip such gradients.
     None,
     /// Scale all gradients together so their joint Euclidean norm is at most this.
     GlobalNorm(f64),
@@ -30,9 +32,23 @@ pub struct Adam {
     second: Vec<Vec<f64>>,
 }
 
-/// Euclidean norm of a gradient array, accumulated in f64.
-pub fn norm(gradient: &[f32]) -> f64 {
-    gradient.iter().map(|&g| (g as f64) * (g as f64)).sum::<f64>().sqrt()
+/// Euclidean norm of a gradient array, scaled so that gradients near f64's largest
+/// values (the f64 costates of a tonically firing network can reach them) do not
+/// overflow in the sum of squares.
+pub fn norm(gradient: &[f64]) -> f64 {
+    let largest = gradient.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    if largest == 0.0 || !largest.is_finite() {
+        return largest;
+    }
+    largest * gradient.iter().map(|&g| (g / largest).powi(2)).sum::<f64>().sqrt()
+}
+
+/// A cosine learning-rate decay: `base` at `progress` 0, `base * floor` at 1, half-way
+/// between at 0.5. Late, small steps let a run settle into the minimum its noisy early
+/// steps found instead of hovering around it.
+pub fn cosine_decay(base: f64, floor: f64, progress: f64) -> f64 {
+    let p = progress.clamp(0.0, 1.0);
+    base * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * p).cos()))
 }
 
 impl Adam {
@@ -59,10 +75,10 @@ impl Adam {
     /// a `None` gradient leaves its parameter frozen. Returns the global gradient norm
     /// before clipping. The caller skips non-finite gradients (see
     /// [`crate::Trainer`]); this function assumes finite input.
-    pub fn update(&mut self, parameters: &mut [&mut [f32]], gradients: &[Option<&[f32]>]) -> f64 {
+    pub fn update(&mut self, parameters: &mut [&mut [f32]], gradients: &[Option<&[f64]>]) -> f64 {
         assert_eq!(parameters.len(), self.first.len(), "one gradient slot per parameter");
         let norms: Vec<f64> = gradients.iter().map(|g| g.map_or(0.0, norm)).collect();
-        let global = norms.iter().map(|n| n * n).sum::<f64>().sqrt();
+        let global = norm(&norms);
         self.steps += 1;
         let t = self.steps as i32;
         let (c1, c2) = (1.0 - self.beta1.powi(t), 1.0 - self.beta2.powi(t));
@@ -78,7 +94,7 @@ impl Adam {
                 .zip(gradient.iter())
                 .zip(self.first[k].iter_mut().zip(&mut self.second[k]))
             {
-                let g = g as f64 * scale;
+                let g = g * scale;
                 *m = self.beta1 * *m + (1.0 - self.beta1) * g;
                 *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
                 let step = self.learning_rate * (*m / c1) / ((*v / c2).sqrt() + self.epsilon);

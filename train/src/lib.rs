@@ -53,50 +53,105 @@ pub struct StepReport {
 /// gives the same bits everywhere.
 pub const SHARDS: usize = 2;
 
+/// The precision of the training gradient (the model and its forward runs stay f32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// f32: fastest; the costates of tonically firing networks can overflow, and such
+    /// steps are skipped.
+    F32,
+    /// f64: about half the speed; finite where f32 overflows.
+    F64,
+}
+
+/// How a [`Trainer`] trains.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// Adam's step size.
+    pub learning_rate: f64,
+    /// Adam's second-moment decay (beta2).
+    pub second_moment_decay: f64,
+    /// Clipping before each update.
+    pub clip: Clip,
+    /// Which parameters are trained.
+    pub trained: Trained,
+    /// Precision of the gradient.
+    pub precision: Precision,
+    /// Shards (threads) each batch is split into.
+    pub shards: usize,
+}
+
+impl Settings {
+    /// Adam at this rate with the usual betas (0.9, 0.999), no clipping, every parameter
+    /// trained, f32 gradients, [`SHARDS`] shards.
+    pub fn new(learning_rate: f64) -> Self {
+        Settings {
+            learning_rate,
+            second_moment_decay: 0.999,
+            clip: Clip::None,
+            trained: Trained::ALL,
+            precision: Precision::F32,
+            shards: SHARDS,
+        }
+    }
+}
+
+/// The data-parallel gradient in the chosen precision.
+enum Sharded {
+    F32(Shards<f32>),
+    F64(Shards<f64>),
+}
+
 /// Gradient descent on a [`Model`] with Adam.
 pub struct Trainer {
     /// The model being trained.
     pub model: Model,
     step: Step<f32>,
     adam: Adam,
-    shards: Shards,
+    sharded: Sharded,
     workspace: Workspace<f32>,
     trained: Trained,
     skipped: u64,
+    skipped_in_a_row: u64,
 }
 
 impl Trainer {
-    /// A trainer for `model` (its configuration validated here), splitting each batch
-    /// into [`SHARDS`] shards.
-    pub fn new(
-        model: Model,
-        learning_rate: f64,
-        clip: Clip,
-        trained: Trained,
-    ) -> Result<Self, Error> {
-        let step = Step::new(&model.config)?;
+    /// A trainer for `model`; an error if its configuration is invalid, or its
+    /// constants are not normal numbers in f32 or in the gradient's precision.
+    pub fn new(model: Model, settings: Settings) -> Result<Self, Error> {
         let lengths = [model.w.len(), model.u.len(), model.i0.len(), model.o.len()];
+        let mut adam = Adam::new(settings.learning_rate, settings.clip, &lengths);
+        adam.beta2 = settings.second_moment_decay;
+        let sharded = match settings.precision {
+            Precision::F32 => Sharded::F32(Shards::new(&model.config, settings.shards)?),
+            Precision::F64 => Sharded::F64(Shards::new(&model.config, settings.shards)?),
+        };
         Ok(Trainer {
-            adam: Adam::new(learning_rate, clip, &lengths),
+            step: Step::new(&model.config)?,
+            adam,
             model,
-            step,
-            shards: Shards::new(SHARDS),
+            sharded,
             workspace: Workspace::new(),
-            trained,
+            trained: settings.trained,
             skipped: 0,
+            skipped_in_a_row: 0,
         })
-    }
-
-    /// The same trainer splitting each batch into `count` shards (1: one thread). The
-    /// gradient is the same up to rounding; the bits depend on the count.
-    pub fn with_shards(mut self, count: usize) -> Self {
-        self.shards = Shards::new(count);
-        self
     }
 
     /// Steps skipped so far for a non-finite gradient.
     pub fn skipped(&self) -> u64 {
         self.skipped
+    }
+
+    /// Steps skipped since the last update: a long run of them means training has
+    /// stalled (every gradient overflows), not that it is unlucky.
+    pub fn skipped_in_a_row(&self) -> u64 {
+        self.skipped_in_a_row
+    }
+
+    /// Adam's step size from the next update on (for a schedule such as
+    /// [`adam::cosine_decay`]).
+    pub fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.adam.learning_rate = learning_rate;
     }
 
     /// Updates so far.
@@ -109,19 +164,29 @@ impl Trainer {
     /// ending the run: gradient norms of these tasks are heavy-tailed
     /// (`shared/TASKS.md`). Errors only for trials that do not fit the model.
     pub fn train_step(&mut self, trials: &Trials) -> Result<StepReport, Error> {
-        let net = self.model.network();
-        let g = match self.shards.gradient(&self.step, &net, trials) {
-            Ok(g) => g,
-            Err(
+        let result = match &mut self.sharded {
+            Sharded::F32(shards) => shards.gradient(&self.model, trials),
+            Sharded::F64(shards) => shards.gradient(&self.model, trials),
+        };
+        let finite = |g: &&shards::Combined| {
+            [&g.w, &g.u, &g.i0, &g.o].iter().all(|a| a.iter().all(|x| x.is_finite()))
+        };
+        // A non-finite run or gradient, in a shard or (past f64's range) in their sum.
+        let g = match result {
+            Ok(g) if finite(&g) => g,
+            Ok(_)
+            | Err(
                 Error::NonFiniteState { .. }
                 | Error::NonFiniteLoss { .. }
                 | Error::NonFiniteGradient { .. },
             ) => {
                 self.skipped += 1;
+                self.skipped_in_a_row += 1;
                 return Ok(StepReport { loss: f64::NAN, gradient_norm: f64::NAN, skipped: true });
             }
             Err(e) => return Err(e),
         };
+        self.skipped_in_a_row = 0;
         let t = self.trained;
         let m = &mut self.model;
         let gradient_norm = self.adam.update(

@@ -1,88 +1,135 @@
 //! Data-parallel gradients: a batch split into a fixed number of shards of whole trials,
-//! each run on its own thread with its own workspace.
+//! each run on its own thread with its own workspace, in the precision asked for.
 //!
 //! Trials are independent given the parameters, and MODEL.md's loss is the batch mean
 //! L = (1/B) sum_b L_b, so with shards of b_i trials, L = sum_i (b_i / B) L_i and the
 //! same weights combine the gradients. At the tasks' sizes (N 64, B 32-64) the per-step
 //! products are far below the size where the kernels use a second core
-//! (`spikegrad::gemm::PARALLEL_MIN_FLOPS`), so whole sweeps on half the batch each are
-//! how a training step uses both cores.
+//! (`spikegrad::gemm::PARALLEL_MIN_FLOPS`), so whole sweeps on a part of the batch each
+//! are how a training step uses both cores.
+//!
+//! The model and trials are f32; a shard copies its trials (and the parameters) into its
+//! own precision `T`. In f64 the costates of tonically firing networks, which grow
+//! through recurrent coupling, stay finite far longer than in f32 (they overflow f32 on
+//! most steps of the predictive-coding task); clipping only needs their direction.
 //!
 //! The split depends only on B and the shard count, never on the machine's cores, so a
 //! seed gives the same bits on any machine with the same shard count.
 
-use crate::model::Trials;
-use spikegrad::{Error, Gradient, Network, Step, Workspace};
+use crate::model::{Model, Trials};
+use spikegrad::{Batch, Error, Gradient, Network, Real, Step, Workspace};
 
-/// The gradient of the whole batch, combined from its shards.
+/// The gradient of the whole batch, combined from its shards in f64.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Combined {
     /// L over the whole batch.
     pub loss: f64,
     /// dL/dW, (N, N).
-    pub w: Vec<f32>,
+    pub w: Vec<f64>,
     /// dL/dU, (N, n_in).
-    pub u: Vec<f32>,
+    pub u: Vec<f64>,
     /// dL/dI0, (N).
-    pub i0: Vec<f32>,
+    pub i0: Vec<f64>,
     /// dL/dO, (n_out, N).
-    pub o: Vec<f32>,
+    pub o: Vec<f64>,
 }
 
-struct Shard {
-    workspace: Workspace<f32>,
-    trials: Trials,
+/// One shard's trials in precision `T`, laid out like [`Trials`].
+#[derive(Debug, Clone, Default)]
+struct ShardTrials<T> {
+    b: usize,
+    t: usize,
+    v0: Vec<T>,
+    s0: Vec<T>,
+    x: Vec<T>,
+    target: Vec<T>,
+    mask: Vec<T>,
 }
 
-/// A batch split into shards, with a workspace per shard.
-pub struct Shards {
+impl<T: Real> ShardTrials<T> {
+    /// The trials [lo, hi) of `all`, converted to `T`.
+    fn copy_from(&mut self, all: &Trials, lo: usize, hi: usize) {
+        let (t, width) = (all.t, all.v0.len() / all.b);
+        let (n_in, n_out) = (all.x.len() / (t * all.b), all.target.len() / (t * all.b));
+        self.b = hi - lo;
+        self.t = t;
+        convert(&all.v0[lo * width..hi * width], &mut self.v0);
+        convert(&all.s0[lo * width..hi * width], &mut self.s0);
+        let columns = |from: &[f32], into: &mut Vec<T>, per: usize| {
+            into.clear();
+            for step in 0..t {
+                let range = (step * all.b + lo) * per..(step * all.b + hi) * per;
+                into.extend(from[range].iter().map(|&x| T::from_f64(x as f64)));
+            }
+        };
+        columns(&all.x, &mut self.x, n_in);
+        columns(&all.target, &mut self.target, n_out);
+        columns(&all.mask, &mut self.mask, n_out);
+    }
+
+    fn batch(&self) -> Batch<'_, T> {
+        Batch {
+            b: self.b,
+            t: self.t,
+            v0: &self.v0,
+            s0: &self.s0,
+            x: &self.x,
+            target: &self.target,
+            mask: &self.mask,
+        }
+    }
+}
+
+/// `from`, converted to `T`, into `into` (resized).
+fn convert<T: Real>(from: &[f32], into: &mut Vec<T>) {
+    into.clear();
+    into.extend(from.iter().map(|&x| T::from_f64(x as f64)));
+}
+
+struct Shard<T> {
+    workspace: Workspace<T>,
+    trials: ShardTrials<T>,
+}
+
+/// A batch split into shards, each with a workspace, computing in precision `T`.
+pub struct Shards<T: Real> {
+    step: Step<T>,
     count: usize,
-    shards: Vec<Shard>,
+    shards: Vec<Shard<T>>,
+    /// W, U, I0, O converted to `T`.
+    parameters: [Vec<T>; 4],
     combined: Combined,
 }
 
-/// The trials [lo, hi) of `all`, copied into `part` (resized as needed).
-fn copy_trials(all: &Trials, lo: usize, hi: usize, part: &mut Trials) {
-    let (b, t, width) = (hi - lo, all.t, all.v0.len() / all.b);
-    let (n_in, n_out) = (all.x.len() / (all.t * all.b), all.target.len() / (all.t * all.b));
-    part.b = b;
-    part.t = t;
-    part.v0.clear();
-    part.v0.extend_from_slice(&all.v0[lo * width..hi * width]);
-    part.s0.clear();
-    part.s0.extend_from_slice(&all.s0[lo * width..hi * width]);
-    let columns = |from: &[f32], into: &mut Vec<f32>, per: usize| {
-        into.clear();
-        for step in 0..t {
-            into.extend_from_slice(&from[(step * all.b + lo) * per..(step * all.b + hi) * per]);
-        }
-    };
-    columns(&all.x, &mut part.x, n_in);
-    columns(&all.target, &mut part.target, n_out);
-    columns(&all.mask, &mut part.mask, n_out);
-}
-
 /// One shard's gradient, with its trial count.
-fn run_shard<'a>(
-    shard: &'a mut Shard,
-    step: &Step<f32>,
-    net: &Network<'_, f32>,
-) -> Result<(f64, &'a Gradient<f32>), Error> {
-    let b = shard.trials.b as f64;
+fn run_shard<'a, T: Real>(
+    shard: &'a mut Shard<T>,
+    step: &Step<T>,
+    net: &Network<'_, T>,
+) -> Result<(usize, &'a Gradient<T>), Error> {
+    let b = shard.trials.b;
     shard.workspace.gradient(step, net, &shard.trials.batch()).map(|g| (b, g))
 }
 
 /// Adds `weight * from` into `into`.
-fn accumulate(into: &mut [f32], from: &[f32], weight: f32) {
+fn accumulate<T: Real>(into: &mut [f64], from: &[T], weight: f64) {
     for (a, &g) in into.iter_mut().zip(from) {
-        *a += weight * g;
+        *a += weight * g.to_f64();
     }
 }
 
-impl Shards {
-    /// `count` shards (at least 1); a batch of B < `count` trials uses B.
-    pub fn new(count: usize) -> Self {
-        Shards { count: count.max(1), shards: Vec::new(), combined: Combined::default() }
+impl<T: Real> Shards<T> {
+    /// `count` shards (at least 1; a batch of B < `count` trials uses B) for networks of
+    /// this configuration; an error if the configuration is invalid or its constants are
+    /// not normal numbers in `T` ([`Step::new`]).
+    pub fn new(config: &spikegrad::Config, count: usize) -> Result<Self, Error> {
+        Ok(Shards {
+            step: Step::new(config)?,
+            count: count.max(1),
+            shards: Vec::new(),
+            parameters: Default::default(),
+            combined: Combined::default(),
+        })
     }
 
     /// The number of shards a batch is split into (at most).
@@ -90,27 +137,31 @@ impl Shards {
         self.count
     }
 
-    /// dL/d(W, U, I0, O) and L over `trials` (MODEL.md section 3), computed shard by
-    /// shard on scoped threads and combined with weights b_i / B. The first error of any
-    /// shard, in shard order, is returned.
-    pub fn gradient(
-        &mut self,
-        step: &Step<f32>,
-        net: &Network<'_, f32>,
-        trials: &Trials,
-    ) -> Result<&Combined, Error> {
+    /// dL/d(W, U, I0, O) and L of `model` over `trials` (MODEL.md section 3), computed
+    /// shard by shard on scoped threads in precision `T` and combined in f64 with
+    /// weights b_i / B. The first error of any shard, in shard order, is returned.
+    pub fn gradient(&mut self, model: &Model, trials: &Trials) -> Result<&Combined, Error> {
         let parts = self.count.min(trials.b).max(1);
         while self.shards.len() < parts {
-            self.shards
-                .push(Shard { workspace: Workspace::with_threads(1), trials: Trials::default() });
+            self.shards.push(Shard {
+                workspace: Workspace::with_threads(1),
+                trials: ShardTrials::default(),
+            });
         }
         // Shard i holds trials [i B / parts, (i + 1) B / parts).
         let bounds = |i: usize| i * trials.b / parts;
         let shards = &mut self.shards[..parts];
         for (i, shard) in shards.iter_mut().enumerate() {
-            copy_trials(trials, bounds(i), bounds(i + 1), &mut shard.trials);
+            shard.trials.copy_from(trials, bounds(i), bounds(i + 1));
         }
-        let run = |shard| run_shard(shard, step, net);
+        let [w, u, i0, o] = &mut self.parameters;
+        for (from, into) in [(&model.w, &mut *w), (&model.u, u), (&model.i0, i0), (&model.o, o)] {
+            convert(from, into);
+        }
+        let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
+        let net = Network { n, n_in, n_out, w, u, i0, o };
+        let step = &self.step;
+        let run = |shard| run_shard(shard, step, &net);
         let gradients = std::thread::scope(|scope| {
             let (first, rest) = shards.split_first_mut().expect("at least one shard");
             let handles: Vec<_> = rest.iter_mut().map(|s| scope.spawn(|| run(s))).collect();
@@ -121,7 +172,6 @@ impl Shards {
 
         let c = &mut self.combined;
         c.loss = 0.0;
-        let (n, n_in, n_out) = (net.n, net.n_in, net.n_out);
         for (buffer, len) in
             [(&mut c.w, n * n), (&mut c.u, n * n_in), (&mut c.i0, n), (&mut c.o, n_out * n)]
         {
@@ -129,9 +179,8 @@ impl Shards {
             buffer.resize(len, 0.0);
         }
         for (b, g) in gradients {
-            let weight = b / trials.b as f64;
+            let weight = b as f64 / trials.b as f64;
             c.loss += weight * g.loss;
-            let weight = weight as f32;
             accumulate(&mut c.w, &g.w, weight);
             accumulate(&mut c.u, &g.u, weight);
             accumulate(&mut c.i0, &g.i0, weight);

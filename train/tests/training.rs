@@ -5,8 +5,9 @@ use spikegrad_train::adam::{Adam, Clip};
 use spikegrad_train::model::{rest_phase, Model, Trials};
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
+use spikegrad_train::shards::{Combined, Shards};
 use spikegrad_train::xor::{self, Xor, XorTrial, PATTERNS};
-use spikegrad_train::{Trained, Trainer};
+use spikegrad_train::{Settings, Trainer};
 
 #[test]
 fn adam_minimises_a_quadratic_and_clips() {
@@ -14,7 +15,7 @@ fn adam_minimises_a_quadratic_and_clips() {
     let mut p = vec![0.0f32; 4];
     let mut adam = Adam::new(0.1, Clip::GlobalNorm(1.0), &[4]);
     for _ in 0..500 {
-        let g: Vec<f32> = p.iter().map(|x| x - 3.0).collect();
+        let g: Vec<f64> = p.iter().map(|&x| x as f64 - 3.0).collect();
         let norm = adam.update(&mut [&mut p], &[Some(&g)]);
         assert!(norm.is_finite());
     }
@@ -27,8 +28,17 @@ fn adam_minimises_a_quadratic_and_clips() {
 }
 
 #[test]
+fn cosine_decay_runs_from_base_to_floor() {
+    use spikegrad_train::adam::cosine_decay;
+    assert_eq!(cosine_decay(2.0, 0.05, 0.0), 2.0);
+    assert!((cosine_decay(2.0, 0.05, 1.0) - 0.1).abs() < 1e-15);
+    assert!((cosine_decay(2.0, 0.05, 0.5) - 1.05).abs() < 1e-15);
+    assert_eq!(cosine_decay(2.0, 0.05, 7.0), cosine_decay(2.0, 0.05, 1.0));
+}
+
+#[test]
 fn adam_first_step_has_size_learning_rate_whatever_the_scale() {
-    for scale in [1e-3f32, 1.0, 1e6] {
+    for scale in [1e-3, 1.0, 1e6, 1e150] {
         let mut p = vec![0.0f32];
         Adam::new(0.01, Clip::None, &[1]).update(&mut [&mut p], &[Some(&[scale])]);
         assert!((p[0] + 0.01).abs() < 1e-6, "{scale}: {}", p[0]);
@@ -82,7 +92,7 @@ fn xor_score_counts_the_sign_of_the_window_mean() {
 #[test]
 fn predict_signal_has_unit_variance_and_target_equals_input() {
     let task = Predict { h: 1.0, duration_ms: 500.0, time_scale_ms: 50.0 };
-    let (config, scales) = (task.config(10.0), predict::INIT);
+    let (config, scales) = (task.config(20.0, 10.0), predict::INIT);
     let model = Model::quiet_start(config, 4, 2, 2, scales, &mut Rng::new(1));
     let mut trials = Trials::new(&model, 400, task.steps());
     task.sample(&mut Rng::new(2), &mut trials);
@@ -110,9 +120,10 @@ fn predict_signal_has_unit_variance_and_target_equals_input() {
 
 fn short_run(seed: u64, iterations: usize) -> (Vec<f64>, Model) {
     let task = Predict { h: 1.0, duration_ms: 200.0, time_scale_ms: 50.0 };
-    let (config, scales) = (task.config(10.0), predict::INIT);
+    let (config, scales) = (task.config(20.0, 10.0), predict::INIT);
     let model = Model::quiet_start(config, 16, 2, 2, scales, &mut Rng::new(seed));
-    let mut trainer = Trainer::new(model, 2e-2, Clip::PerParameter(1.0), Trained::ALL).unwrap();
+    let settings = Settings { clip: Clip::PerParameter(1.0), ..Settings::new(2e-2) };
+    let mut trainer = Trainer::new(model, settings).unwrap();
     let mut trials = Trials::new(&trainer.model, 8, task.steps());
     task.sample(&mut Rng::new(seed + 1), &mut trials);
     // The same batch again and again: the loss on it must fall.
@@ -137,40 +148,76 @@ fn the_same_seed_gives_the_same_bits() {
     assert_eq!(model_a, model_b);
 }
 
+/// Largest |a - b| over the largest |b|, per parameter array.
+fn relative_differences(a: &Combined, b: &Combined) -> [(&'static str, f64); 4] {
+    let rel = |x: &[f64], y: &[f64]| {
+        let scale = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(scale > 0.0);
+        x.iter().zip(y).fold(0.0f64, |m, (p, q)| m.max((p - q).abs())) / scale
+    };
+    [
+        ("W", rel(&a.w, &b.w)),
+        ("U", rel(&a.u, &b.u)),
+        ("I0", rel(&a.i0, &b.i0)),
+        ("O", rel(&a.o, &b.o)),
+    ]
+}
+
 #[test]
 fn shards_combine_to_the_whole_batch_gradient() {
-    use spikegrad::{Step, Workspace};
-    use spikegrad_train::shards::Shards;
+    use spikegrad::Workspace;
     let task = Predict { h: 1.0, duration_ms: 200.0, time_scale_ms: 50.0 };
-    let model = Model::quiet_start(task.config(10.0), 16, 2, 2, predict::INIT, &mut Rng::new(9));
-    let step = Step::<f32>::new(&model.config).unwrap();
+    let model =
+        Model::quiet_start(task.config(20.0, 10.0), 16, 2, 2, predict::INIT, &mut Rng::new(9));
     // Uneven splits (5 = 2 + 3; 1 + 1 + 1 + 1 + 1) and more shards than trials.
     for (b, count) in [(5, 2), (5, 5), (2, 3), (1, 2)] {
         let mut trials = Trials::new(&model, b, task.steps());
         task.sample(&mut Rng::new(10), &mut trials);
-        let whole = Workspace::with_threads(1)
+        let whole = |precision_f64: bool| {
+            if precision_f64 {
+                Shards::<f64>::new(&model.config, 1)
+                    .unwrap()
+                    .gradient(&model, &trials)
+                    .unwrap()
+                    .clone()
+            } else {
+                Shards::<f32>::new(&model.config, 1)
+                    .unwrap()
+                    .gradient(&model, &trials)
+                    .unwrap()
+                    .clone()
+            }
+        };
+        let (whole32, whole64) = (whole(false), whole(true));
+        let split32 = Shards::<f32>::new(&model.config, count)
+            .unwrap()
+            .gradient(&model, &trials)
+            .unwrap()
+            .clone();
+        let split64 = Shards::<f64>::new(&model.config, count)
+            .unwrap()
+            .gradient(&model, &trials)
+            .unwrap()
+            .clone();
+        for (name, rel) in relative_differences(&split64, &whole64) {
+            assert!(rel < 1e-12, "f64, B {b}, {count} shards, {name}: {rel:e}");
+        }
+        for (name, rel) in relative_differences(&split32, &whole32) {
+            assert!(rel < 1e-5, "f32, B {b}, {count} shards, {name}: {rel:e}");
+        }
+        // f32 against f64: rounding of f32 over 200 steps, not a different gradient.
+        for (name, rel) in relative_differences(&split32, &whole64) {
+            assert!(rel < 1e-3, "f32 vs f64, B {b}, {count} shards, {name}: {rel:e}");
+        }
+        assert!((split64.loss - whole64.loss).abs() < 1e-12 * whole64.loss);
+        // One f32 shard is the kernels' whole-batch gradient, bit for bit.
+        let step = spikegrad::Step::<f32>::new(&model.config).unwrap();
+        let direct = Workspace::with_threads(1)
             .gradient(&step, &model.network(), &trials.batch())
             .unwrap()
             .clone();
-        let mut shards = Shards::new(count);
-        let split = shards.gradient(&step, &model.network(), &trials).unwrap();
-        let rel = (split.loss - whole.loss).abs() / whole.loss;
-        assert!(rel < 1e-6, "B {b}, {count} shards: loss {} vs {}", split.loss, whole.loss);
-        for (name, a, w) in [
-            ("W", &split.w, &whole.w),
-            ("U", &split.u, &whole.u),
-            ("I0", &split.i0, &whole.i0),
-            ("O", &split.o, &whole.o),
-        ] {
-            let scale = w.iter().map(|x| x.abs()).fold(0.0f32, f32::max);
-            let worst = a.iter().zip(w).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
-            assert!(
-                scale > 0.0 && worst <= 1e-5 * scale,
-                "B {b}, {count} shards, {name}: {worst} of {scale}"
-            );
-        }
-        // One shard is the whole batch, bit for bit.
-        let one = Shards::new(1).gradient(&step, &model.network(), &trials).unwrap().clone();
-        assert_eq!((one.loss, &one.w, &one.o), (whole.loss, &whole.w, &whole.o));
+        assert_eq!(whole32.loss, direct.loss);
+        assert_eq!(whole32.w, direct.w.iter().map(|&x| x as f64).collect::<Vec<_>>());
+        assert_eq!(whole32.o, direct.o.iter().map(|&x| x as f64).collect::<Vec<_>>());
     }
 }
