@@ -46,6 +46,10 @@ enum Task {
         /// Euler step h (ms).
         #[arg(long, default_value_t = 2.0)]
         h: f64,
+        /// Restart from fresh initial weights when the held-out check has not passed
+        /// after this many iterations (0: never).
+        #[arg(long, default_value_t = spikegrad_train::xor::RESTART_AFTER)]
+        restart_after: usize,
     },
     /// Predictive coding: auto-encode a smooth 2-channel signal; also trains W = 0.
     Predict {
@@ -60,6 +64,9 @@ enum Task {
         /// Synaptic time constant tau_s (ms).
         #[arg(long, default_value_t = spikegrad_train::predict::TAU_S)]
         tau_s: f64,
+        /// Trial length (ms).
+        #[arg(long, default_value_t = spikegrad_train::predict::TRIAL_MS)]
+        trial_ms: f64,
     },
 }
 
@@ -91,9 +98,11 @@ fn main() -> ExitCode {
             });
             grad::run(&case_dir, out.as_deref(), precision, engine)
         }
-        Command::Train { task: Task::Xor { common, h } } => train::xor(&common, h),
-        Command::Train { task: Task::Predict { common, h, tau, tau_s } } => {
-            train::predict(&common, h, tau, tau_s)
+        Command::Train { task: Task::Xor { common, h, restart_after } } => {
+            train::xor(&common, h, restart_after)
+        }
+        Command::Train { task: Task::Predict { common, h, tau, tau_s, trial_ms } } => {
+            train::predict(&common, h, tau, tau_s, trial_ms)
         }
     };
     match result {

@@ -164,8 +164,8 @@ fn train_step(
     if trainer.skipped_in_a_row() >= MAX_SKIPPED_IN_A_ROW {
         return Err(format!(
             "training stalled at iteration {iteration}: the last {MAX_SKIPPED_IN_A_ROW} gradients were \
-             all non-finite in f32 (the run or its costates overflow); try a smaller \
-             --learning-rate, or settings with slower neurons (a larger tau)"
+             all non-finite (the run or its costates overflow); try --precision f64, a smaller \
+             --learning-rate, or (predict) slower neurons with a larger --tau"
         ));
     }
     Ok(report)
@@ -195,38 +195,44 @@ fn passes(s: &XorScore) -> bool {
 }
 
 /// `spikegrad train xor`.
-pub fn xor(common: &Common, h: f64) -> Result<String, String> {
+pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, String> {
     let start = Instant::now();
     let task = Xor { h };
     let config = task.config();
     config.validate().map_err(|e| e.to_string())?;
-    let scales = xor::INIT;
-    let model = Model::quiet_start(
-        config,
-        common.neurons,
-        2,
-        1,
-        scales,
-        &mut Rng::new(common.seed ^ INIT_STREAM),
-    );
     let settings = Settings {
         clip: Clip::GlobalNorm(1.0),
-        second_moment_decay: xor::SECOND_MOMENT_DECAY,
         precision: GradientPrecision::of(common.precision, Precision::F32),
         ..Settings::new(common.learning_rate)
     };
-    let mut trainer = Trainer::new(model, settings).map_err(|e| e.to_string())?;
-    let (batch, max_iterations, steps) =
-        (common.batch.unwrap_or(64), common.max_iterations.unwrap_or(12000), task.steps());
+    // Attempt k (from 0) starts from the initial weights drawn from its own stream.
+    let fresh = |attempt: u64| {
+        let mut init = Rng::new(common.seed ^ INIT_STREAM ^ attempt);
+        let model = Model::quiet_start(config, common.neurons, 2, 1, xor::INIT, &mut init);
+        Trainer::new(model, settings).map_err(|e| e.to_string())
+    };
+    let mut trainer = fresh(0)?;
+    let (batch, max_iterations, steps) = (
+        common.batch.unwrap_or(64),
+        common.max_iterations.unwrap_or(xor::MAX_ITERATIONS),
+        task.steps(),
+    );
 
     let mut rng = Rng::new(common.seed);
     let mut trials = Trials::new(&trainer.model, batch, steps);
     let mut check = Trials::new(&trainer.model, 1000, steps);
     let check_drawn = task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
     let bar = progress(max_iterations);
-    let (mut losses, mut checks) = (Vec::new(), Vec::new());
-    let mut passed_at = None;
+    let (mut losses, mut checks, mut restarts) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut passed_at, mut attempt_start, mut iterations) = (None, 0, 0);
     for iteration in 1..=max_iterations {
+        iterations = iteration;
+        if restart_after > 0 && iteration - 1 - attempt_start == restart_after {
+            note(&bar, format!("iteration {iteration}: no pass in {restart_after} iterations, restarting from fresh initial weights"));
+            restarts.push(iteration - 1);
+            attempt_start = iteration - 1;
+            trainer = fresh(restarts.len() as u64)?;
+        }
         task.sample(&mut rng, &mut trials);
         let report = train_step(&mut trainer, &trials, iteration)?;
         losses.push((iteration as f64, report.loss));
@@ -286,7 +292,7 @@ pub fn xor(common: &Common, h: f64) -> Result<String, String> {
         "second_pulse_start_ms": xor::SECOND_PULSE_START, "go_cue_ms": xor::GO_CUE, "response_ms": xor::RESPONSE, "neurons": trainer.model.n });
     save_model(dir, &trainer.model, task_json)?;
     let metrics = json!({
-        "task": "xor", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(),
+        "task": "xor", "seed": common.seed, "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
         "passed_check_at": passed_at, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
         "test": { "trials": 1000, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
     });
@@ -307,10 +313,11 @@ pub fn xor(common: &Common, h: f64) -> Result<String, String> {
     )?;
     staging.commit().map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(format!(
-        "xor seed {}: test accuracy {} after {} iterations ({} skipped), {:.1} Hz, {:.0} s -> {}",
+        "xor seed {}: test accuracy {} after {} iterations ({} restarts, {} skipped), {:.1} Hz, {:.0} s -> {}",
         common.seed,
         fmt_score(&score),
-        trainer.updates() + trainer.skipped(),
+        iterations,
+        restarts.len(),
         trainer.skipped(),
         rate,
         wall,
@@ -334,7 +341,7 @@ fn smooth(series: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
 /// `train predict`'s default batch.
 const PREDICT_BATCH: usize = 32;
 /// `train predict`'s default iterations (each network).
-const PREDICT_ITERATIONS: usize = 1500;
+const PREDICT_ITERATIONS: usize = 3000;
 
 /// A finished predictive-coding run.
 struct PredictRun {
@@ -419,11 +426,22 @@ fn train_predict(
 }
 
 /// `spikegrad train predict`.
-pub fn predict(common: &Common, h: f64, tau: f64, tau_s: f64) -> Result<String, String> {
+pub fn predict(
+    common: &Common,
+    h: f64,
+    tau: f64,
+    tau_s: f64,
+    trial_ms: f64,
+) -> Result<String, String> {
     let start = Instant::now();
-    let task = Predict { h, duration_ms: 500.0, time_scale_ms: 50.0 };
+    let task = Predict { h, duration_ms: trial_ms, time_scale_ms: predict::TIME_SCALE_MS };
     let config = task.config(tau, tau_s);
     config.validate().map_err(|e| e.to_string())?;
+    if !(trial_ms.is_finite() && trial_ms >= h) {
+        return Err(format!(
+            "--trial-ms {trial_ms}: must be finite and at least one step (h = {h})"
+        ));
+    }
     let run = train_predict(common, &task, config, true, "recurrent")?;
     let plain_run = train_predict(common, &task, config, false, "W = 0")?;
     let (mut trainer, mut plain) = (run.trainer, plain_run.trainer);
@@ -431,8 +449,13 @@ pub fn predict(common: &Common, h: f64, tau: f64, tau_s: f64) -> Result<String, 
     let steps = task.steps();
     let mut test = Trials::new(&trainer.model, 1000, steps);
     task.sample(&mut Rng::new(common.seed ^ TEST_STREAM), &mut test);
-    let nmse = task.nmse(trainer.evaluate(&test).map_err(|e| e.to_string())?.0, &test);
-    let plain_nmse = task.nmse(plain.evaluate(&test).map_err(|e| e.to_string())?.0, &test);
+    // NMSE over whole trials, and from 50 ms on (after the start from rest).
+    let settled = (50.0 / h).round() as usize;
+    let readout = trainer.evaluate(&test).map_err(|e| e.to_string())?.0;
+    let (nmse, nmse_settled) = (task.nmse(readout, &test), task.nmse_from(readout, &test, settled));
+    let readout = plain.evaluate(&test).map_err(|e| e.to_string())?.0;
+    let (plain_nmse, plain_settled) =
+        (task.nmse(readout, &test), task.nmse_from(readout, &test, settled));
     let mut shown = Trials::new(&trainer.model, 100, steps);
     task.sample(&mut Rng::new(common.seed ^ TEST_STREAM ^ 1), &mut shown);
     let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
@@ -458,8 +481,8 @@ pub fn predict(common: &Common, h: f64, tau: f64, tau_s: f64) -> Result<String, 
         "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
         "batch": common.batch.unwrap_or(PREDICT_BATCH), "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
         "kept_iteration": run.kept,
-        "test": { "trials": 1000, "nmse": nmse, "firing_rate_hz": rate },
-        "w0": { "test_nmse": plain_nmse, "firing_rate_hz": plain_rate, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks },
+        "test": { "trials": 1000, "nmse": nmse, "nmse_from_50ms": nmse_settled, "firing_rate_hz": rate },
+        "w0": { "test_nmse": plain_nmse, "test_nmse_from_50ms": plain_settled, "firing_rate_hz": plain_rate, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks },
         "checks": run.checks,
     });
     write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
@@ -479,7 +502,7 @@ pub fn predict(common: &Common, h: f64, tau: f64, tau_s: f64) -> Result<String, 
     )?;
     staging.commit().map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(format!(
-        "predict seed {}: test NMSE {nmse:.4} at {rate:.1} Hz (W = 0: {plain_nmse:.4} at {plain_rate:.1} Hz), {} skipped steps, {:.0} s -> {}",
+        "predict seed {}: test NMSE {nmse:.4} ({nmse_settled:.4} from 50 ms) at {rate:.1} Hz (W = 0: {plain_nmse:.4} ({plain_settled:.4}) at {plain_rate:.1} Hz), {} skipped steps, {:.0} s -> {}",
         common.seed,
         trainer.skipped() + plain.skipped(),
         wall,

@@ -35,6 +35,8 @@ fn train_xor_writes_model_metrics_and_figures() {
             "6",
             "--eval-every",
             "3",
+            "--restart-after",
+            "4",
             "--out",
             out.to_str().unwrap(),
         ]);
@@ -58,6 +60,8 @@ fn train_xor_writes_model_metrics_and_figures() {
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(a.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(metrics["iterations"], 6);
+    // No check passes at this size: attempt 2 starts after iteration 4.
+    assert_eq!(metrics["restarts_at"], serde_json::json!([4]));
     assert_eq!(metrics["test"]["trials"], 1000);
     assert_eq!(metrics["checks"].as_array().unwrap().len(), 2);
     let config: serde_json::Value =
@@ -91,6 +95,9 @@ fn train_predict_writes_both_networks() {
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert!(metrics["test"]["nmse"].as_f64().unwrap().is_finite());
     assert!(metrics["w0"]["test_nmse"].as_f64().unwrap().is_finite());
+    // The model kept is the one of the best held-out check, at iteration 2 or 4.
+    assert!([2, 4].contains(&metrics["kept_iteration"].as_u64().unwrap()));
+    assert_eq!(metrics["gradient_precision"], "f64");
     assert!(out.join("w0/W.npy").exists() && out.join("raster.svg").exists());
     // The W = 0 network's W stays 0.
     let w: Vec<f32> = npyz::NpyFile::new(std::fs::File::open(out.join("w0/W.npy")).unwrap())
@@ -98,4 +105,21 @@ fn train_predict_writes_both_networks() {
         .into_vec()
         .unwrap();
     assert!(w.iter().all(|&x| x == 0.0));
+}
+
+#[test]
+fn a_run_whose_every_gradient_overflows_stops_with_an_error() {
+    // tau 5 ms: every neuron fires tonically and the f32 costates overflow at once.
+    let out = folder("train-stalled");
+    let args = ["train", "predict", "--tau", "5", "--precision", "f32", "--max-iterations", "80"];
+    let result = Command::new(env!("CARGO_BIN_EXE_spikegrad"))
+        .args(args)
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("training stalled at iteration 50"), "{stderr}");
+    assert!(stderr.trim_end().lines().count() == 1, "{stderr}");
+    assert!(!out.exists(), "no output folder on error");
 }

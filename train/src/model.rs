@@ -1,7 +1,7 @@
 //! A network's parameters and initial state, owned, in f32.
 
 use crate::rng::Rng;
-use spikegrad::{Batch, Config, Network};
+use spikegrad::{Batch, Config, Network, Real};
 
 /// Parameters W, U, I0, O and the initial state (v0, s0) every trial starts from.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,23 +93,24 @@ impl Model {
     }
 }
 
-/// Inputs, targets and mask for B trials of T steps, with the initial state tiled.
+/// Inputs, targets and mask for B trials of T steps, with the initial state tiled; f32
+/// as sampled, or another precision for a gradient computed in it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Trials {
+pub struct Trials<T = f32> {
     /// B.
     pub b: usize,
     /// T.
     pub t: usize,
     /// (B, N): the model's v0 for every trial.
-    pub v0: Vec<f32>,
+    pub v0: Vec<T>,
     /// (B, N).
-    pub s0: Vec<f32>,
+    pub s0: Vec<T>,
     /// (T, B, n_in).
-    pub x: Vec<f32>,
+    pub x: Vec<T>,
     /// (T, B, n_out).
-    pub target: Vec<f32>,
+    pub target: Vec<T>,
     /// (T, B, n_out).
-    pub mask: Vec<f32>,
+    pub mask: Vec<T>,
 }
 
 impl Trials {
@@ -125,9 +126,11 @@ impl Trials {
             mask: vec![0.0; t * b * model.n_out],
         }
     }
+}
 
+impl<T: Real> Trials<T> {
     /// The batch view.
-    pub fn batch(&self) -> Batch<'_, f32> {
+    pub fn batch(&self) -> Batch<'_, T> {
         Batch {
             b: self.b,
             t: self.t,

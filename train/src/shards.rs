@@ -17,7 +17,7 @@
 //! seed gives the same bits on any machine with the same shard count.
 
 use crate::model::{Model, Trials};
-use spikegrad::{Batch, Error, Gradient, Network, Real, Step, Workspace};
+use spikegrad::{Error, Gradient, Network, Real, Step, Workspace};
 
 /// The gradient of the whole batch, combined from its shards in f64.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -34,50 +34,24 @@ pub struct Combined {
     pub o: Vec<f64>,
 }
 
-/// One shard's trials in precision `T`, laid out like [`Trials`].
-#[derive(Debug, Clone, Default)]
-struct ShardTrials<T> {
-    b: usize,
-    t: usize,
-    v0: Vec<T>,
-    s0: Vec<T>,
-    x: Vec<T>,
-    target: Vec<T>,
-    mask: Vec<T>,
-}
-
-impl<T: Real> ShardTrials<T> {
-    /// The trials [lo, hi) of `all`, converted to `T`.
-    fn copy_from(&mut self, all: &Trials, lo: usize, hi: usize) {
-        let (t, width) = (all.t, all.v0.len() / all.b);
-        let (n_in, n_out) = (all.x.len() / (t * all.b), all.target.len() / (t * all.b));
-        self.b = hi - lo;
-        self.t = t;
-        convert(&all.v0[lo * width..hi * width], &mut self.v0);
-        convert(&all.s0[lo * width..hi * width], &mut self.s0);
-        let columns = |from: &[f32], into: &mut Vec<T>, per: usize| {
-            into.clear();
-            for step in 0..t {
-                let range = (step * all.b + lo) * per..(step * all.b + hi) * per;
-                into.extend(from[range].iter().map(|&x| T::from_f64(x as f64)));
-            }
-        };
-        columns(&all.x, &mut self.x, n_in);
-        columns(&all.target, &mut self.target, n_out);
-        columns(&all.mask, &mut self.mask, n_out);
-    }
-
-    fn batch(&self) -> Batch<'_, T> {
-        Batch {
-            b: self.b,
-            t: self.t,
-            v0: &self.v0,
-            s0: &self.s0,
-            x: &self.x,
-            target: &self.target,
-            mask: &self.mask,
+/// The trials [lo, hi) of `all`, converted to `T`, into `part` (resized).
+fn copy_trials<T: Real>(all: &Trials, lo: usize, hi: usize, part: &mut Trials<T>) {
+    let (t, width) = (all.t, all.v0.len() / all.b);
+    let (n_in, n_out) = (all.x.len() / (t * all.b), all.target.len() / (t * all.b));
+    part.b = hi - lo;
+    part.t = t;
+    convert(&all.v0[lo * width..hi * width], &mut part.v0);
+    convert(&all.s0[lo * width..hi * width], &mut part.s0);
+    let columns = |from: &[f32], into: &mut Vec<T>, per: usize| {
+        into.clear();
+        for step in 0..t {
+            let range = (step * all.b + lo) * per..(step * all.b + hi) * per;
+            into.extend(from[range].iter().map(|&x| T::from_f64(x as f64)));
         }
-    }
+    };
+    columns(&all.x, &mut part.x, n_in);
+    columns(&all.target, &mut part.target, n_out);
+    columns(&all.mask, &mut part.mask, n_out);
 }
 
 /// `from`, converted to `T`, into `into` (resized).
@@ -88,7 +62,7 @@ fn convert<T: Real>(from: &[f32], into: &mut Vec<T>) {
 
 struct Shard<T> {
     workspace: Workspace<T>,
-    trials: ShardTrials<T>,
+    trials: Trials<T>,
 }
 
 /// A batch split into shards, each with a workspace, computing in precision `T`.
@@ -143,16 +117,14 @@ impl<T: Real> Shards<T> {
     pub fn gradient(&mut self, model: &Model, trials: &Trials) -> Result<&Combined, Error> {
         let parts = self.count.min(trials.b).max(1);
         while self.shards.len() < parts {
-            self.shards.push(Shard {
-                workspace: Workspace::with_threads(1),
-                trials: ShardTrials::default(),
-            });
+            self.shards
+                .push(Shard { workspace: Workspace::with_threads(1), trials: Trials::default() });
         }
         // Shard i holds trials [i B / parts, (i + 1) B / parts).
         let bounds = |i: usize| i * trials.b / parts;
         let shards = &mut self.shards[..parts];
         for (i, shard) in shards.iter_mut().enumerate() {
-            shard.trials.copy_from(trials, bounds(i), bounds(i + 1));
+            copy_trials(trials, bounds(i), bounds(i + 1), &mut shard.trials);
         }
         let [w, u, i0, o] = &mut self.parameters;
         for (from, into) in [(&model.w, &mut *w), (&model.u, u), (&model.i0, i0), (&model.o, o)] {

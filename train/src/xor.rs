@@ -76,22 +76,29 @@ pub struct XorScore {
     pub margin: f64,
 }
 
-/// The quiet, excitable start known to learn the task (`shared/TASKS.md`):
-/// I0 ~ N(-0.3, 0.5^2), U ~ N(0, 2^2), W ~ N(0, (20/sqrt N)^2), O ~ N(0, (10/sqrt N)^2).
+/// A quiet, excitable start: I0 ~ N(-0.1, 0.5^2), so most neurons rest, near threshold,
+/// and fire only when driven; U ~ N(0, 2^2), W ~ N(0, (20/sqrt N)^2), O ~ N(0, (10/sqrt N)^2).
+/// `shared/TASKS.md` starts from I0 ~ N(-0.3, 0.5^2); from there seed 1 of 3 stayed on the
+/// 3-of-4-patterns plateau for 12000 iterations (and for three restarts of 5000), while
+/// from -0.1 seeds 1-6 passed within 750-3750 iterations (README, Training); presumably
+/// neurons nearer threshold pass more gradient through the gate, which the conjunctions
+/// XOR needs are made of.
 pub const INIT: InitScales = InitScales {
-    bias_mean: -0.3,
+    bias_mean: -0.1,
     bias_sd: 0.5,
     input_sd: 2.0,
     recurrent_gain: 20.0,
     readout_gain: 10.0,
 };
 
-/// Adam's second-moment decay for this task: 0.99 rather than the usual 0.999. The
-/// gradient norms are heavy-tailed; with 0.999 one large (clipped) gradient keeps the
-/// step sizes small for ~1000 iterations, and seed 1 of 3 stayed on a 3-of-4-patterns
-/// plateau for the whole 12000-iteration budget. With 0.99, seeds 1-8, 10 and 12 passed
-/// in 1500-7000 iterations; seed 9 was still on the plateau at 10000 (README, Training).
-pub const SECOND_MOMENT_DECAY: f64 = 0.99;
+/// Training restarts from fresh initial weights after this many iterations without a
+/// passing held-out check: a safety net for a run stuck on the 3-of-4-patterns plateau,
+/// which, from the less excitable start I0 ~ N(-0.3, 0.5^2), one seed of three never
+/// left within 12000 iterations. From [`INIT`] every measured run passed within 4000.
+pub const RESTART_AFTER: usize = 5000;
+
+/// Default budget of training iterations, over all restarts (~10 ms each on 2 cores).
+pub const MAX_ITERATIONS: usize = 15000;
 
 impl Xor {
     /// The model's constants for this task: tau 20 ms, tau_s 1000 ms (memory over the

@@ -118,6 +118,24 @@ fn predict_signal_has_unit_variance_and_target_equals_input() {
     );
 }
 
+#[test]
+fn predict_nmse_from_a_step_leaves_out_the_steps_before_it() {
+    let task = Predict { h: 1.0, duration_ms: 100.0, time_scale_ms: 50.0 };
+    let model =
+        Model::quiet_start(task.config(20.0, 10.0), 4, 2, 2, predict::INIT, &mut Rng::new(1));
+    let mut trials = Trials::new(&model, 30, task.steps());
+    task.sample(&mut Rng::new(2), &mut trials);
+    // Exact after step 20, zero before it.
+    let mut readout = trials.target.clone();
+    readout[..20 * 30 * 2].fill(0.0);
+    assert!(task.nmse(&readout, &trials) > 0.05);
+    assert_eq!(task.nmse_from(&readout, &trials, 20), 0.0);
+    assert!(task.nmse_from(&readout, &trials, 19) > 0.0);
+    // A zero readout scores about 1 (mean square over variance, the mean near 0).
+    let zero = vec![0.0; readout.len()];
+    assert!((task.nmse(&zero, &trials) - 1.0).abs() < 0.3, "{}", task.nmse(&zero, &trials));
+}
+
 fn short_run(seed: u64, iterations: usize) -> (Vec<f64>, Model) {
     let task = Predict { h: 1.0, duration_ms: 200.0, time_scale_ms: 50.0 };
     let (config, scales) = (task.config(20.0, 10.0), predict::INIT);
