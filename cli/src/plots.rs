@@ -94,12 +94,13 @@ pub fn rasters(
             .caption(&panel.title, ("sans-serif", 16))
             .margin(5)
             .y_label_area_size(50)
-            .build_cartesian_2d(0.0..duration_ms, -1.2..1.2)
+            .build_cartesian_2d(0.0..duration_ms, span(panel.inputs.iter().map(|s| &s[..])))
             .map_err(err)?;
         chart.configure_mesh().disable_mesh().y_desc("input").x_labels(0).draw().map_err(err)?;
-        for (k, input) in panel.inputs.iter().enumerate() {
+        // Input c in the colour of target c below (readout c, target c take 2c+1, 2c+2).
+        for (c, input) in panel.inputs.iter().enumerate() {
             chart
-                .draw_series(LineSeries::new(input.iter().copied(), colors[k % colors.len()]))
+                .draw_series(LineSeries::new(input.iter().copied(), colors[(2 * c + 2) % 4]))
                 .map_err(err)?;
         }
         let mut chart = ChartBuilder::on(middle)
@@ -116,18 +117,11 @@ pub fn rasters(
                 )
             }))
             .map_err(err)?;
-        let (mut lo, mut hi) = (-1.0f64, 1.0f64);
-        for (_, s) in &panel.readout {
-            for &(_, y) in s {
-                lo = lo.min(y);
-                hi = hi.max(y);
-            }
-        }
         let mut chart = ChartBuilder::on(bottom)
             .margin(5)
             .x_label_area_size(30)
             .y_label_area_size(50)
-            .build_cartesian_2d(0.0..duration_ms, lo * 1.05..hi * 1.05)
+            .build_cartesian_2d(0.0..duration_ms, span(panel.readout.iter().map(|(_, s)| &s[..])))
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -152,4 +146,16 @@ pub fn rasters(
             .map_err(err)?;
     }
     root.present().map_err(err)
+}
+
+/// A y range holding every point of `series` and at least [-1, 1], with a 5% margin.
+fn span<'a>(series: impl Iterator<Item = &'a [(f64, f64)]>) -> std::ops::Range<f64> {
+    let (mut lo, mut hi) = (-1.0f64, 1.0f64);
+    for &(_, y) in series.flatten() {
+        if y.is_finite() {
+            lo = lo.min(y);
+            hi = hi.max(y);
+        }
+    }
+    lo * 1.05..hi * 1.05
 }

@@ -30,10 +30,9 @@ pub const TAU: f64 = 10.0;
 /// signal with this time constant scores NMSE 0.037 (`shared/TASKS.md`).
 pub const TAU_S: f64 = 10.0;
 
-/// Default trial length (ms). Every trial starts from rest with the readout at its
-/// resting value, so its first ~20 ms cost NMSE ~0.7 whatever the coding: at 500 ms
-/// that start adds ~0.014 to the whole-trial NMSE, at 1000 ms half as much. The
-/// metrics also report the NMSE from 50 ms on, free of it.
+/// Default trial length (ms). Every trial starts from rest, and its first steps cost the
+/// same whatever the coding (NMSE ~0.7 over the first 10 ms): over 1000 ms trials the
+/// whole-trial NMSE is ~0.006 above the NMSE from 50 ms on, over 500 ms about twice that.
 pub const TRIAL_MS: f64 = 1000.0;
 
 /// Time constant of the input's two low-pass filters (ms).
