@@ -45,6 +45,16 @@ pub struct Batch<'a, T> {
     pub mask: &'a [T],
 }
 
+impl<T: Real> Network<'_, T> {
+    /// Checks that `batch` fits this network and that both are valid input (MODEL.md
+    /// section 4: shapes, finite values, the mask in [0, 1], an addressable trajectory),
+    /// with the errors the sweeps would return; for callers that split or convert a
+    /// batch before running it.
+    pub fn check(&self, batch: &Batch<'_, T>) -> Result<(), Error> {
+        validate(self, batch).map(|_| ())
+    }
+}
+
 /// The dimensions of a problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Dims {

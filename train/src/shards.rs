@@ -113,8 +113,11 @@ impl<T: Real> Shards<T> {
 
     /// dL/d(W, U, I0, O) and L of `model` over `trials` (MODEL.md section 3), computed
     /// shard by shard on scoped threads in precision `T` and combined in f64 with
-    /// weights b_i / B. The first error of any shard, in shard order, is returned.
+    /// weights b_i / B. Trials that do not fit the model are refused before any split,
+    /// with the kernels' error ([`Network::check`]); otherwise the first error of any
+    /// shard, in shard order, is returned.
     pub fn gradient(&mut self, model: &Model, trials: &Trials) -> Result<&Combined, Error> {
+        model.network().check(&trials.batch())?;
         let parts = self.count.min(trials.b).max(1);
         while self.shards.len() < parts {
             self.shards

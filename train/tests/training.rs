@@ -166,6 +166,29 @@ fn the_same_seed_gives_the_same_bits() {
     assert_eq!(model_a, model_b);
 }
 
+#[test]
+fn shards_refuse_trials_that_do_not_fit_with_the_kernels_error() {
+    use spikegrad::Error;
+    let task = Predict { h: 1.0, duration_ms: 20.0, time_scale_ms: 50.0 };
+    let model =
+        Model::quiet_start(task.config(20.0, 10.0), 4, 2, 2, predict::INIT, &mut Rng::new(1));
+    let mut shards = Shards::<f64>::new(&model.config, 2).unwrap();
+    let empty = Trials::new(&model, 0, task.steps());
+    assert!(matches!(shards.gradient(&model, &empty), Err(Error::EmptyDimension { name: "B" })));
+    let mut short = Trials::new(&model, 3, task.steps());
+    short.x.pop();
+    assert!(matches!(
+        shards.gradient(&model, &short),
+        Err(Error::ShapeMismatch { array: "x", .. })
+    ));
+    let mut nan = Trials::new(&model, 3, task.steps());
+    nan.target[5] = f32::NAN;
+    assert!(matches!(
+        shards.gradient(&model, &nan),
+        Err(Error::NonFiniteInput { array: "target", index: 5, .. })
+    ));
+}
+
 /// Largest |a - b| over the largest |b|, per parameter array.
 fn relative_differences(a: &Combined, b: &Combined) -> [(&'static str, f64); 4] {
     let rel = |x: &[f64], y: &[f64]| {
