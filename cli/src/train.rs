@@ -224,9 +224,8 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     let check_drawn = task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
     let bar = progress(max_iterations);
     let (mut losses, mut checks, mut restarts) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut passed_at, mut attempt_start, mut iterations) = (None, 0, 0);
+    let (mut passed_at, mut attempt_start) = (None, 0);
     for iteration in 1..=max_iterations {
-        iterations = iteration;
         if restart_after > 0 && iteration - 1 - attempt_start == restart_after {
             note(&bar, format!("iteration {iteration}: no pass in {restart_after} iterations, restarting from fresh initial weights"));
             restarts.push(iteration - 1);
@@ -250,6 +249,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let iterations = losses.len();
 
     // An independent test set, never seen by the stopping rule.
     let mut test = Trials::new(&trainer.model, 1000, steps);
@@ -293,6 +293,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     save_model(dir, &trainer.model, task_json)?;
     let metrics = json!({
         "task": "xor", "seed": common.seed, "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
+        "gradient_precision": GradientPrecision::of(common.precision, Precision::F32).name(),
         "passed_check_at": passed_at, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
         "test": { "trials": 1000, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
     });
@@ -449,13 +450,16 @@ pub fn predict(
     let steps = task.steps();
     let mut test = Trials::new(&trainer.model, 1000, steps);
     task.sample(&mut Rng::new(common.seed ^ TEST_STREAM), &mut test);
-    // NMSE over whole trials, and from 50 ms on (after the start from rest).
+    // NMSE over whole trials, and from 50 ms on (after the start from rest) when the
+    // trials are longer than that.
     let settled = (50.0 / h).round() as usize;
+    let from_50ms =
+        |readout: &[f32]| (settled < steps).then(|| task.nmse_from(readout, &test, settled));
     let readout = trainer.evaluate(&test).map_err(|e| e.to_string())?.0;
-    let (nmse, nmse_settled) = (task.nmse(readout, &test), task.nmse_from(readout, &test, settled));
+    let (nmse, nmse_settled) = (task.nmse(readout, &test), from_50ms(readout));
     let readout = plain.evaluate(&test).map_err(|e| e.to_string())?.0;
-    let (plain_nmse, plain_settled) =
-        (task.nmse(readout, &test), task.nmse_from(readout, &test, settled));
+    let (plain_nmse, plain_settled) = (task.nmse(readout, &test), from_50ms(readout));
+    let bracket = |x: Option<f64>| x.map_or(String::new(), |x| format!(" ({x:.4} from 50 ms)"));
     let mut shown = Trials::new(&trainer.model, 100, steps);
     task.sample(&mut Rng::new(common.seed ^ TEST_STREAM ^ 1), &mut shown);
     let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
@@ -470,10 +474,7 @@ pub fn predict(
     let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
     let task_json = json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": trainer.model.n });
-    let precision = match GradientPrecision::of(common.precision, Precision::F64) {
-        Precision::F32 => "f32",
-        Precision::F64 => "f64",
-    };
+    let precision = GradientPrecision::of(common.precision, Precision::F64).name();
     save_model(dir, &trainer.model, task_json.clone())?;
     std::fs::create_dir(dir.join("w0")).map_err(|e| e.to_string())?;
     save_model(&dir.join("w0"), &plain.model, task_json)?;
@@ -502,8 +503,10 @@ pub fn predict(
     )?;
     staging.commit().map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(format!(
-        "predict seed {}: test NMSE {nmse:.4} ({nmse_settled:.4} from 50 ms) at {rate:.1} Hz (W = 0: {plain_nmse:.4} ({plain_settled:.4}) at {plain_rate:.1} Hz), {} skipped steps, {:.0} s -> {}",
+        "predict seed {}: test NMSE {nmse:.4}{} at {rate:.1} Hz (W = 0: {plain_nmse:.4}{} at {plain_rate:.1} Hz), {} skipped steps, {:.0} s -> {}",
         common.seed,
+        bracket(nmse_settled),
+        bracket(plain_settled),
         trainer.skipped() + plain.skipped(),
         wall,
         out.display()

@@ -63,6 +63,16 @@ pub enum Precision {
     F64,
 }
 
+impl Precision {
+    /// "f32" or "f64".
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+}
+
 /// How a [`Trainer`] trains.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
