@@ -189,6 +189,12 @@ fn score_json(s: &XorScore) -> serde_json::Value {
     json!({ "overall": s.overall, "per_pattern": { "--": s.per_pattern[0], "-+": s.per_pattern[1], "+-": s.per_pattern[2], "++": s.per_pattern[3] }, "mean_abs_readout": s.margin })
 }
 
+/// Passing held-out checks in a row that end a run, the second after training at
+/// [`xor::SETTLING_RATE`] times the rate: margins are thin and accuracy moves between
+/// checks, so one pass can be a lucky moment (stopping at the first, seed 9 passed a
+/// check at 100% and then scored 95.7% on one pattern of the test trials).
+const PASSES_IN_A_ROW: usize = 2;
+
 /// Whether a held-out check passes: overall >= 0.995 and every pattern >= 0.98.
 fn passes(s: &XorScore) -> bool {
     s.overall >= 0.995 && s.per_pattern.iter().all(|&p| p >= 0.98)
@@ -224,10 +230,13 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     let check_drawn = task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
     let bar = progress(max_iterations);
     let (mut losses, mut checks, mut restarts) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut passed_at, mut attempt_start) = (None, 0);
+    let (mut passed_at, mut attempt_start, mut passes_in_a_row) = (None, 0, 0);
     for iteration in 1..=max_iterations {
-        if restart_after > 0 && iteration - 1 - attempt_start == restart_after {
-            note(&bar, format!("iteration {iteration}: no pass in {restart_after} iterations, restarting from fresh initial weights"));
+        if restart_after > 0
+            && iteration - 1 - attempt_start >= restart_after
+            && passes_in_a_row == 0
+        {
+            note(&bar, format!("iteration {iteration}: no two passing checks in a row within {restart_after} iterations, restarting from fresh initial weights"));
             restarts.push(iteration - 1);
             attempt_start = iteration - 1;
             trainer = fresh(restarts.len() as u64)?;
@@ -240,9 +249,13 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
             let score = task.score(readout, &check_drawn);
             checks.push(json!({ "iteration": iteration, "loss": loss, "accuracy": score_json(&score), "seconds": start.elapsed().as_secs_f64() }));
             note(&bar, format!("iteration {iteration}: held-out check {}", fmt_score(&score)));
-            if passes(&score) {
+            passes_in_a_row = if passes(&score) { passes_in_a_row + 1 } else { 0 };
+            if passes_in_a_row == PASSES_IN_A_ROW {
                 passed_at = Some(iteration);
                 break;
+            }
+            if passes_in_a_row == 1 {
+                trainer.set_learning_rate(common.learning_rate * xor::SETTLING_RATE);
             }
         }
         bar.set_message(format!("loss {:.2}  skipped {}", report.loss, trainer.skipped()));

@@ -79,10 +79,9 @@ pub struct XorScore {
 /// A quiet, excitable start: I0 ~ N(-0.1, 0.5^2), so most neurons rest, near threshold,
 /// and fire only when driven; U ~ N(0, 2^2), W ~ N(0, (20/sqrt N)^2), O ~ N(0, (10/sqrt N)^2).
 /// `shared/TASKS.md` starts from I0 ~ N(-0.3, 0.5^2); from there seed 1 of 3 stayed on the
-/// 3-of-4-patterns plateau for 12000 iterations (and for three restarts of 5000), while
-/// from -0.1 seeds 1-6 passed within 750-3750 iterations (README, Training); presumably
-/// neurons nearer threshold pass more gradient through the gate, which the conjunctions
-/// XOR needs are made of.
+/// 3-of-4-patterns plateau for 12000 iterations, while from -0.1 every seed measured
+/// passed (README, Training); presumably neurons nearer threshold pass more gradient
+/// through the gate, which the conjunctions XOR needs are made of.
 pub const INIT: InitScales = InitScales {
     bias_mean: -0.1,
     bias_sd: 0.5,
@@ -92,13 +91,21 @@ pub const INIT: InitScales = InitScales {
 };
 
 /// Training restarts from fresh initial weights after this many iterations without a
-/// passing held-out check: a safety net for a run stuck on the 3-of-4-patterns plateau,
-/// which, from the less excitable start I0 ~ N(-0.3, 0.5^2), one seed of three never
-/// left within 12000 iterations. From [`INIT`] every measured run passed within 4000.
+/// passing pair of held-out checks: a run can sit on the 3-of-4-patterns plateau for
+/// the whole budget (from TASKS.md's start, I0 ~ N(-0.3, 0.5^2), seed 1 did for 12000
+/// iterations). From [`INIT`], 6 of 12 seeds needed restarts (seed 10 four) and all
+/// passed within 22250 iterations (README, Training).
 pub const RESTART_AFTER: usize = 5000;
 
-/// Default budget of training iterations, over all restarts (~10 ms each on 2 cores).
-pub const MAX_ITERATIONS: usize = 15000;
+/// Once a held-out check passes, training goes on at this fraction of the learning rate
+/// until the next check, which must pass too: at the full rate accuracy moves between
+/// checks (100%, then 97% on the next), and a second pass at the full rate was rarer
+/// than the escape itself.
+pub const SETTLING_RATE: f64 = 0.1;
+
+/// Default budget of training iterations, over all restarts: five attempts, about 10.5
+/// ms each on 2 cores, so even a run that never passes ends within 5 minutes here.
+pub const MAX_ITERATIONS: usize = 25000;
 
 impl Xor {
     /// The model's constants for this task: tau 20 ms, tau_s 1000 ms (memory over the
