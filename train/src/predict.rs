@@ -101,7 +101,7 @@ impl Predict {
 
     /// [`Predict::nmse`] over the steps from `first` on (each trial starts from rest, so
     /// its first steps cost the same whatever the coding: this separates the two).
-    /// The variance is still that of the whole target.
+    /// The variance is still that of the whole target; NaN when no step is left.
     pub fn nmse_from(&self, readout: &[f32], trials: &Trials, first: usize) -> f64 {
         let n = readout.len() as f64;
         let mean = trials.target.iter().map(|&x| x as f64).sum::<f64>() / n;
