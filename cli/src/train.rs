@@ -231,6 +231,8 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     let bar = progress(max_iterations);
     let (mut losses, mut checks, mut restarts) = (Vec::new(), Vec::new(), Vec::new());
     let (mut passed_at, mut attempt_start, mut passes_in_a_row) = (None, 0, 0);
+    // The model of the most accurate check so far, kept if no attempt passes.
+    let mut best: Option<(f64, usize, Model)> = None;
     for iteration in 1..=max_iterations {
         if restart_after > 0
             && iteration - 1 - attempt_start >= restart_after
@@ -249,6 +251,9 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
             let score = task.score(readout, &check_drawn);
             checks.push(json!({ "iteration": iteration, "loss": loss, "accuracy": score_json(&score), "seconds": start.elapsed().as_secs_f64() }));
             note(&bar, format!("iteration {iteration}: held-out check {}", fmt_score(&score)));
+            if best.as_ref().is_none_or(|(highest, _, _)| score.overall > *highest) {
+                best = Some((score.overall, iteration, trainer.model.clone()));
+            }
             passes_in_a_row = if passes(&score) { passes_in_a_row + 1 } else { 0 };
             if passes_in_a_row == PASSES_IN_A_ROW {
                 passed_at = Some(iteration);
@@ -263,6 +268,14 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     }
     bar.finish_and_clear();
     let iterations = losses.len();
+    let kept = match (passed_at, best) {
+        (Some(iteration), _) => iteration,
+        (None, Some((_, iteration, model))) => {
+            trainer.model = model;
+            iteration
+        }
+        (None, None) => iterations,
+    };
 
     // An independent test set, never seen by the stopping rule.
     let mut test = Trials::new(&trainer.model, 1000, steps);
@@ -307,7 +320,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     let metrics = json!({
         "task": "xor", "seed": common.seed, "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
         "gradient_precision": GradientPrecision::of(common.precision, Precision::F32).name(),
-        "passed_check_at": passed_at, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
+        "passed_check_at": passed_at, "kept_iteration": kept, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
         "test": { "trials": 1000, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
     });
     write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;

@@ -62,6 +62,8 @@ fn train_xor_writes_model_metrics_and_figures() {
     assert_eq!(metrics["iterations"], 6);
     // No check passes at this size: attempt 2 starts after iteration 4.
     assert_eq!(metrics["restarts_at"], serde_json::json!([4]));
+    // No attempt passed: the model saved is that of the most accurate check (3 or 6).
+    assert!([3, 6].contains(&metrics["kept_iteration"].as_u64().unwrap()));
     assert_eq!(metrics["test"]["trials"], 1000);
     assert_eq!(metrics["checks"].as_array().unwrap().len(), 2);
     let config: serde_json::Value =
