@@ -149,6 +149,20 @@ fn panels(
         .collect()
 }
 
+/// The model of the best held-out check so far: (score, iteration, model).
+#[derive(Default)]
+struct BestCheck(Option<(f64, usize, Model)>);
+
+impl BestCheck {
+    /// Keeps a copy of `model` if `score` beats every score offered before (offer the
+    /// negation of a score where lower is better).
+    fn offer(&mut self, score: f64, iteration: usize, model: &Model) {
+        if self.0.as_ref().is_none_or(|(best, _, _)| score > *best) {
+            self.0 = Some((score, iteration, model.clone()));
+        }
+    }
+}
+
 /// Consecutive skipped steps (non-finite gradients) after which a run stops with an
 /// error: heavy-tailed gradients skip a step now and then; a run of skips means every
 /// gradient overflows and nothing is being learned.
@@ -232,7 +246,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     let (mut losses, mut checks, mut restarts) = (Vec::new(), Vec::new(), Vec::new());
     let (mut passed_at, mut attempt_start, mut passes_in_a_row) = (None, 0, 0);
     // The model of the most accurate check so far, kept if no attempt passes.
-    let mut best: Option<(f64, usize, Model)> = None;
+    let mut best = BestCheck::default();
     for iteration in 1..=max_iterations {
         if restart_after > 0
             && iteration - 1 - attempt_start >= restart_after
@@ -251,9 +265,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
             let score = task.score(readout, &check_drawn);
             checks.push(json!({ "iteration": iteration, "loss": loss, "accuracy": score_json(&score), "seconds": start.elapsed().as_secs_f64() }));
             note(&bar, format!("iteration {iteration}: held-out check {}", fmt_score(&score)));
-            if best.as_ref().is_none_or(|(highest, _, _)| score.overall > *highest) {
-                best = Some((score.overall, iteration, trainer.model.clone()));
-            }
+            best.offer(score.overall, iteration, &trainer.model);
             passes_in_a_row = if passes(&score) { passes_in_a_row + 1 } else { 0 };
             if passes_in_a_row == PASSES_IN_A_ROW {
                 passed_at = Some(iteration);
@@ -268,7 +280,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     }
     bar.finish_and_clear();
     let iterations = losses.len();
-    let kept = match (passed_at, best) {
+    let kept = match (passed_at, best.0) {
         (Some(iteration), _) => iteration,
         (None, Some((_, iteration, model))) => {
             trainer.model = model;
@@ -423,7 +435,7 @@ fn train_predict(
     task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
     let bar = progress(max_iterations);
     let (mut losses, mut checks) = (Vec::new(), Vec::new());
-    let mut best: Option<(f64, usize, Model)> = None;
+    let mut best = BestCheck::default();
     for iteration in 1..=max_iterations {
         let progress = (iteration - 1) as f64 / max_iterations as f64;
         trainer.set_learning_rate(cosine_decay(
@@ -439,15 +451,13 @@ fn train_predict(
             let nmse = task.nmse(readout, &check);
             checks.push(json!({ "iteration": iteration, "nmse": nmse, "seconds": start.elapsed().as_secs_f64() }));
             note(&bar, format!("{progress_label} iteration {iteration}: held-out NMSE {nmse:.4}"));
-            if best.as_ref().is_none_or(|(lowest, _, _)| nmse < *lowest) {
-                best = Some((nmse, iteration, trainer.model.clone()));
-            }
+            best.offer(-nmse, iteration, &trainer.model);
         }
         bar.set_message(format!("{progress_label} loss {:.3}", report.loss));
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let (_, kept, model) = best.expect("the last iteration is checked");
+    let (_, kept, model) = best.0.expect("the last iteration is checked");
     trainer.model = model;
     Ok(PredictRun { trainer, losses, checks, kept })
 }
