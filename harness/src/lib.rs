@@ -12,12 +12,23 @@ pub mod strategy;
 pub use finite_difference::{check_case, check_gradient, FdReport, Param};
 pub use strategy::{case, config, Case, GateShape, Shapes};
 
+/// The draw of the property tests unless `PROPTEST_RNG_SEED` says otherwise.
+pub const DEFAULT_RNG_SEED: u64 = 1;
+
 /// A proptest configuration running `default` cases, or `PROPTEST_CASES` if that is set
-/// (for longer local runs).
+/// (for longer local runs), from the fixed draw [`DEFAULT_RNG_SEED`] unless
+/// `PROPTEST_RNG_SEED` is set: CI checks the same cases on every run, so a red run is a
+/// change in the code, not a new draw; other seeds explore (`PROPTEST_RNG_SEED=7 cargo
+/// test ...`). A random draw once found a reference case (gradient 3.2e7) where central
+/// differences disagree by 4.9e-5 relative (README, "What the tests prove").
 pub fn cases(default: u32) -> proptest::test_runner::Config {
     let cases =
         std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default);
-    proptest::test_runner::Config { cases, ..Default::default() }
+    let mut config = proptest::test_runner::Config { cases, ..Default::default() };
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = proptest::test_runner::RngSeed::Fixed(DEFAULT_RNG_SEED);
+    }
+    config
 }
 
 /// A proptest runner whose draws are fixed by `seed` (for the report examples and for
