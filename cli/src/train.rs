@@ -53,13 +53,19 @@ pub enum GradientPrecision {
     F64,
 }
 
-impl GradientPrecision {
-    fn of(choice: Option<GradientPrecision>, default: Precision) -> Precision {
+impl From<GradientPrecision> for Precision {
+    fn from(choice: GradientPrecision) -> Precision {
         match choice {
-            None => default,
-            Some(GradientPrecision::F32) => Precision::F32,
-            Some(GradientPrecision::F64) => Precision::F64,
+            GradientPrecision::F32 => Precision::F32,
+            GradientPrecision::F64 => Precision::F64,
         }
+    }
+}
+
+impl Common {
+    /// The gradient precision asked for, or the task's `default`.
+    fn precision_or(&self, default: Precision) -> Precision {
+        self.precision.map_or(default, Precision::from)
     }
 }
 
@@ -222,7 +228,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     config.validate().map_err(|e| e.to_string())?;
     let settings = Settings {
         clip: Clip::GlobalNorm(1.0),
-        precision: GradientPrecision::of(common.precision, Precision::F32),
+        precision: common.precision_or(Precision::F32),
         ..Settings::new(common.learning_rate)
     };
     // Attempt k (from 0) starts from the initial weights drawn from its own stream.
@@ -331,7 +337,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     save_model(dir, &trainer.model, task_json)?;
     let metrics = json!({
         "task": "xor", "seed": common.seed, "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
-        "gradient_precision": GradientPrecision::of(common.precision, Precision::F32).name(),
+        "gradient_precision": settings.precision.name(),
         "passed_check_at": passed_at, "kept_iteration": kept, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
         "test": { "trials": 1000, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
     });
@@ -420,7 +426,7 @@ fn train_predict(
     let settings = Settings {
         clip: Clip::PerParameter(1.0),
         trained: Trained { w: recurrent, ..Trained::ALL },
-        precision: GradientPrecision::of(common.precision, Precision::F64),
+        precision: common.precision_or(Precision::F64),
         ..Settings::new(common.learning_rate)
     };
     let mut trainer = Trainer::new(model, settings).map_err(|e| e.to_string())?;
@@ -510,7 +516,7 @@ pub fn predict(
     let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
     let task_json = json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": trainer.model.n });
-    let precision = GradientPrecision::of(common.precision, Precision::F64).name();
+    let precision = common.precision_or(Precision::F64).name();
     save_model(dir, &trainer.model, task_json.clone())?;
     std::fs::create_dir(dir.join("w0")).map_err(|e| e.to_string())?;
     save_model(&dir.join("w0"), &plain.model, task_json)?;

@@ -106,11 +106,6 @@ impl<T: Real> Shards<T> {
         })
     }
 
-    /// The number of shards a batch is split into (at most).
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
     /// dL/d(W, U, I0, O) and L of `model` over `trials` (MODEL.md section 3), computed
     /// shard by shard on scoped threads in precision `T` and combined in f64 with
     /// weights b_i / B. Trials that do not fit the model are refused before any split,
