@@ -1,7 +1,7 @@
 //! Criterion benchmarks with stable ids: groups `S1`, `S2`, `S3` (DESIGN.md's (N, B, T)
 //! configurations, f32, n_in = n_out = 2, raised-cosine gate), each with
 //!
-//! - `forward`: the recorded forward sweep and loss;
+//! - `forward`: the recorded forward sweep (no loss: inference);
 //! - `gradient`: forward + reverse, every gradient;
 //! - `step_kernels`: the SIMD elementwise forward and reverse kernels alone, T steps each;
 //! - `step_kernels_std`: the same loop in plain Rust with std's sin/cos (the baseline);
@@ -45,10 +45,17 @@ fn sweeps(c: &mut Criterion) {
             .measurement_time(Duration::from_secs(4));
 
         group.bench_function("forward", |bench| {
-            bench.iter(|| black_box(workspace.forward(&step, &net, &batch, true).expect("finite")))
+            bench.iter(|| {
+                workspace.forward(&step, &net, &batch, true).expect("finite");
+                black_box(workspace.readout());
+            })
         });
         group.bench_function("gradient", |bench| {
-            bench.iter(|| black_box(workspace.gradient(&step, &net, &batch).expect("finite").loss))
+            bench.iter(|| {
+                black_box(
+                    workspace.gradient(&step, &net, &batch, &problem.loss()).expect("finite").loss,
+                )
+            })
         });
 
         let nb = n * b;
@@ -98,7 +105,12 @@ fn training_step(c: &mut Criterion) {
     let mut workspace = Workspace::<f32>::new();
     group.bench_function("gradient", |bench| {
         bench.iter(|| {
-            black_box(workspace.gradient(&step, &net, &problem.batch()).expect("finite").loss)
+            black_box(
+                workspace
+                    .gradient(&step, &net, &problem.batch(), &problem.loss())
+                    .expect("finite")
+                    .loss,
+            )
         })
     });
     for count in [1, 2] {

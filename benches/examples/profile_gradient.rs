@@ -14,7 +14,7 @@ fn main() {
     let (net, batch) = (problem.network(), problem.batch());
     let start = std::time::Instant::now();
     for _ in 0..iterations {
-        workspace.gradient(&step, &net, &batch).expect("finite");
+        workspace.gradient(&step, &net, &batch, &problem.loss()).expect("finite");
     }
     let per_step = start.elapsed().as_secs_f64() / (iterations * t) as f64;
     println!("{name}: gradient {:.2} us per step", per_step * 1e6);

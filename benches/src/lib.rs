@@ -3,8 +3,8 @@
 //! measured against), and the bare matrix products of one gradient (the limit).
 
 use faer::Accum;
-use spikegrad::gemm::{block_steps, product, sweep_threads};
-use spikegrad::{Batch, Config, Network};
+use spikegrad::internals::{block_steps, product, sweep_threads};
+use spikegrad::{Batch, Config, Loss, Network};
 use spikegrad_train::model::{InitScales, Model, Trials};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::xor::Xor;
@@ -69,6 +69,11 @@ impl Problem {
     /// The trials.
     pub fn batch(&self) -> Batch<'_, f32> {
         self.trials.batch()
+    }
+
+    /// The loss: masked MSE against the random targets.
+    pub fn loss(&self) -> Loss<'_, f32> {
+        self.trials.loss()
     }
 }
 

@@ -45,7 +45,7 @@ fn benchmark_problems_have_finite_gradients() {
         let step = Step::<f32>::new(problem.config()).unwrap();
         let mut workspace = Workspace::new();
         let gradient = workspace
-            .gradient(&step, &problem.network(), &problem.batch())
+            .gradient(&step, &problem.network(), &problem.batch(), &problem.loss())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(gradient.loss.is_finite() && gradient.w.iter().any(|&x| x != 0.0), "{name}");
     }

@@ -1,22 +1,90 @@
-//! A case folder (DESIGN.md): `config.json` and `W U I0 O v0 s0 x target mask` as .npy.
-//! Loading checks every file, shape, value and rule, and names the file at fault.
+//! A case folder (README, "Case folder"): `config.json` and the .npy arrays of the
+//! network, the trials and the loss, in the general form of docs/model.md sections 5
+//! and 6. Loading checks every file, key, shape, value and rule, and names the file at
+//! fault.
 
 use crate::npy::{self, Array, Dtype};
 use serde::Deserialize;
 use spikegrad::{Config, Gate};
 use std::path::Path;
 
-/// The arrays of a case, in file order.
-pub const ARRAYS: [&str; 9] = ["W", "U", "I0", "O", "v0", "s0", "x", "target", "mask"];
+/// The arrays every case has, in order: the network's, then the trials'.
+pub const ARRAYS: [&str; 7] = ["W", "U", "I0", "O", "v0", "s0", "x"];
 
-/// `config.json`: the simulation constants. Other keys (a task's constants) are ignored.
+/// `config.json`. Unknown keys are refused (a misspelt key would otherwise silently
+/// give the gradient of another problem); `task` is what `spikegrad train` records of
+/// the task a saved model was trained on, and is not read.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ConfigFile {
     h: f64,
-    tau: f64,
-    tau_s: f64,
+    tau: TimeConstant,
+    tau_s: TimeConstant,
     gate: String,
     delta: f64,
+    #[serde(default)]
+    loss: Option<LossFile>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    task: Option<serde_json::Value>,
+}
+
+/// A time constant: one shared number, or the name of a per-neuron .npy file.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum TimeConstant {
+    Shared(f64),
+    PerNeuron(String),
+}
+
+/// The `loss` object of `config.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LossFile {
+    kind: String,
+    #[serde(default)]
+    from_step: Option<usize>,
+    #[serde(default)]
+    to_step: Option<usize>,
+    #[serde(default)]
+    rate_penalty: f64,
+}
+
+/// The task part of a case's loss, with its data (f64, exact for float32 files).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskLoss {
+    /// `target.npy` and `mask.npy`, (T, B, n_out).
+    Mse {
+        /// Targets.
+        target: Vec<f64>,
+        /// Mask in [0, 1].
+        mask: Vec<f64>,
+    },
+    /// `labels.npy` (B,) and the window (from_step, to_step].
+    CrossEntropy {
+        /// One class per trial, each in 0..n_out.
+        labels: Vec<usize>,
+        /// The window starts after this step.
+        from_step: usize,
+        /// The window's last step.
+        to_step: usize,
+    },
+    /// `G.npy`, (T, B, n_out).
+    Linear {
+        /// dL/do.
+        g: Vec<f64>,
+    },
+}
+
+impl TaskLoss {
+    /// The name in `config.json`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TaskLoss::Mse { .. } => "mse",
+            TaskLoss::CrossEntropy { .. } => "cross_entropy",
+            TaskLoss::Linear { .. } => "linear",
+        }
+    }
 }
 
 /// A loaded, fully validated case. Values are held in f64 (exact for float32 files).
@@ -24,9 +92,9 @@ struct ConfigFile {
 pub struct Case {
     /// Step, time constants, gate.
     pub config: Config,
-    /// The dtype shared by every array.
+    /// The dtype shared by every float array.
     pub dtype: Dtype,
-    /// N, n_in, n_out, B, T.
+    /// Neurons.
     pub n: usize,
     /// Input channels.
     pub n_in: usize,
@@ -36,8 +104,18 @@ pub struct Case {
     pub b: usize,
     /// Steps.
     pub t: usize,
-    /// The nine arrays, in the order of [`ARRAYS`].
-    pub values: [Vec<f64>; 9],
+    /// The arrays of [`ARRAYS`], in that order.
+    pub values: [Vec<f64>; 7],
+    /// `W_mask.npy`, (N, N), if present.
+    pub w_mask: Option<Vec<f64>>,
+    /// `I_ext.npy`, (T, B, N), if present.
+    pub i_ext: Option<Vec<f64>>,
+    /// The loss's task part.
+    pub loss: TaskLoss,
+    /// lambda >= 0.
+    pub rate_penalty: f64,
+    /// .npy files in the folder that this case does not use (for a warning).
+    pub unused: Vec<String>,
 }
 
 /// An error about one file of the case.
@@ -59,26 +137,75 @@ fn fail<T>(file: &str, message: impl Into<String>) -> Result<T, CaseError> {
     Err(CaseError { file: file.to_string(), message: message.into() })
 }
 
-/// Reads and checks `config.json`.
-pub fn read_config(dir: &Path) -> Result<Config, CaseError> {
-    let file = "config.json";
-    let text = match std::fs::read_to_string(dir.join(file)) {
+/// `config.json`, parsed and checked: the configuration and the loss settings.
+struct Settings {
+    config: Config,
+    loss: LossFile,
+}
+
+const CONFIG: &str = "config.json";
+
+fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
+    let text = match std::fs::read_to_string(dir.join(CONFIG)) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fail(file, "file not found"),
-        Err(e) => return fail(file, format!("cannot read: {e}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return fail(CONFIG, "file not found")
+        }
+        Err(e) => return fail(CONFIG, format!("cannot read: {e}")),
     };
     let parsed: ConfigFile =
-        serde_json::from_str(&text).or_else(|e| fail(file, format!("invalid: {e}")))?;
+        serde_json::from_str(&text).or_else(|e| fail(CONFIG, format!("invalid: {e}")))?;
     let gate = match parsed.gate.as_str() {
         "raised_cosine" => Gate::RaisedCosine { delta: parsed.delta },
         "boxcar" => Gate::Boxcar { delta: parsed.delta },
         other => {
-            return fail(file, format!("gate {other:?} is not \"raised_cosine\" or \"boxcar\""))
+            return fail(CONFIG, format!("gate {other:?} is not \"raised_cosine\" or \"boxcar\""))
         }
     };
-    let config = Config { h: parsed.h, tau: parsed.tau, tau_s: parsed.tau_s, gate };
-    config.validate().or_else(|e| fail(file, e.to_string()))?;
-    Ok(config)
+    let shared = |name: &str, value: TimeConstant| match value {
+        TimeConstant::Shared(x) => Ok(x),
+        TimeConstant::PerNeuron(file) => fail(
+            CONFIG,
+            format!(
+                "{name} = {file:?}: per-neuron time constants (a file name) are not supported \
+                 by this version; give {name} as a number"
+            ),
+        ),
+    };
+    let config =
+        Config::new(parsed.h, shared("tau", parsed.tau)?, shared("tau_s", parsed.tau_s)?, gate);
+    config.validate().or_else(|e| fail(CONFIG, e.to_string()))?;
+    let loss = parsed.loss.unwrap_or(LossFile {
+        kind: "mse".into(),
+        from_step: None,
+        to_step: None,
+        rate_penalty: 0.0,
+    });
+    if !matches!(loss.kind.as_str(), "mse" | "cross_entropy" | "linear") {
+        return fail(
+            CONFIG,
+            format!("loss.kind {:?} is not \"mse\", \"cross_entropy\" or \"linear\"", loss.kind),
+        );
+    }
+    if loss.kind != "cross_entropy" {
+        for (key, value) in [("from_step", loss.from_step), ("to_step", loss.to_step)] {
+            if value.is_some() {
+                return fail(
+                    CONFIG,
+                    format!("loss.{key} is only for the cross_entropy loss, not {:?}", loss.kind),
+                );
+            }
+        }
+    }
+    if loss.rate_penalty < 0.0 {
+        return fail(CONFIG, format!("loss.rate_penalty = {} must be >= 0", loss.rate_penalty));
+    }
+    Ok(Settings { config, loss })
+}
+
+/// Reads and checks `config.json` alone: the simulation constants.
+pub fn read_config(dir: &Path) -> Result<Config, CaseError> {
+    read_settings(dir).map(|settings| settings.config)
 }
 
 /// `[i, j, k]` for a flat C-order index into `shape`.
@@ -91,27 +218,62 @@ fn multi_index(mut flat: usize, shape: &[usize]) -> String {
     format!("{index:?}")
 }
 
+/// Reads `name`.npy from `dir`; `why` says why the case needs it, for a missing file.
+fn read_array(dir: &Path, name: &str, why: &str) -> Result<(String, Array), CaseError> {
+    let file = format!("{name}.npy");
+    match npy::read(&dir.join(&file)) {
+        Ok(array) => Ok((file, array)),
+        Err(e) if e == "file not found" && !why.is_empty() => fail(&file, format!("{e}: {why}")),
+        Err(e) => fail(&file, e),
+    }
+}
+
+/// The values of a float array of the case's `dtype` and `shape` (its meaning in
+/// words, and where the dimensions come from), all finite.
+fn checked_values(
+    (file, array): &(String, Array),
+    dtype: Dtype,
+    shape: &[usize],
+    meaning: &str,
+    sources: &str,
+) -> Result<Vec<f64>, CaseError> {
+    if array.dtype() != dtype {
+        return fail(
+            file,
+            format!(
+                "dtype {} differs from W.npy's {dtype}: use one dtype for the whole case",
+                array.dtype()
+            ),
+        );
+    }
+    if array.shape != shape {
+        return fail(
+            file,
+            format!("shape {:?}, expected {meaning} = {shape:?} ({sources})", array.shape),
+        );
+    }
+    let values = array.to_f64();
+    if let Some(i) = values.iter().position(|x| !x.is_finite()) {
+        return fail(
+            file,
+            format!(
+                "element {} is {}: every value must be finite",
+                multi_index(i, &array.shape),
+                values[i]
+            ),
+        );
+    }
+    Ok(values)
+}
+
 /// Loads `dir` as a case.
 pub fn load(dir: &Path) -> Result<Case, CaseError> {
-    let config = read_config(dir)?;
+    let Settings { config, loss } = read_settings(dir)?;
     let mut arrays: Vec<(String, Array)> = Vec::new();
     for name in ARRAYS {
-        let file = format!("{name}.npy");
-        let array = npy::read(&dir.join(&file)).or_else(|e| fail(&file, e))?;
-        arrays.push((file, array));
+        arrays.push(read_array(dir, name, "every case has it")?);
     }
     let dtype = arrays[0].1.dtype();
-    for (file, array) in &arrays {
-        if array.dtype() != dtype {
-            return fail(
-                file,
-                format!(
-                    "dtype {} differs from W.npy's {dtype}: use one dtype for the whole case",
-                    array.dtype()
-                ),
-            );
-        }
-    }
 
     // Each dimension is fixed by the first array that carries it, then checked.
     let dim = |(file, array): &(String, Array),
@@ -131,7 +293,9 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
     let n_out = dim(&arrays[3], 0, "n_out")?;
     let b = dim(&arrays[4], 0, "B")?;
     let t = dim(&arrays[6], 0, "T")?;
-    let expected: [(Vec<usize>, &str); 9] = [
+    let sources =
+        format!("N = {n} from W, n_in = {n_in} from U, n_out = {n_out} from O, B = {b} from v0, T = {t} from x");
+    let expected: [(Vec<usize>, &str); 7] = [
         (vec![n, n], "(N, N)"),
         (vec![n, n_in], "(N, n_in)"),
         (vec![n], "(N,)"),
@@ -139,47 +303,142 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
         (vec![b, n], "(B, N)"),
         (vec![b, n], "(B, N)"),
         (vec![t, b, n_in], "(T, B, n_in)"),
-        (vec![t, b, n_out], "(T, B, n_out)"),
-        (vec![t, b, n_out], "(T, B, n_out)"),
     ];
-    for ((file, array), (shape, meaning)) in arrays.iter().zip(&expected) {
-        if &array.shape != shape {
-            return fail(
-                file,
-                format!(
-                    "shape {:?}, expected {meaning} = {shape:?} (N = {n} from W, n_in = {n_in} from U, \
-                     n_out = {n_out} from O, B = {b} from v0, T = {t} from x)",
-                    array.shape
-                ),
-            );
-        }
+    let mut values: Vec<Vec<f64>> = Vec::with_capacity(7);
+    for (array, (shape, meaning)) in arrays.iter().zip(&expected) {
+        values.push(checked_values(array, dtype, shape, meaning, &sources)?);
     }
+    let values: [Vec<f64>; 7] = values.try_into().expect("seven arrays");
 
-    let mut values: Vec<Vec<f64>> = Vec::with_capacity(9);
-    for (file, array) in &arrays {
-        let v = array.to_f64();
-        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-            return fail(
-                file,
-                format!(
-                    "element {} is {}: every value must be finite",
-                    multi_index(i, &array.shape),
-                    v[i]
-                ),
-            );
+    let mut used: Vec<String> = ARRAYS.iter().map(|name| format!("{name}.npy")).collect();
+    let mut optional =
+        |name: &str, shape: &[usize], meaning: &str| -> Result<Option<Vec<f64>>, CaseError> {
+            let file = format!("{name}.npy");
+            if !dir.join(&file).exists() {
+                return Ok(None);
+            }
+            used.push(file);
+            let array = read_array(dir, name, "")?;
+            checked_values(&array, dtype, shape, meaning, &sources).map(Some)
+        };
+    let w_mask = optional("W_mask", &[n, n], "(N, N)")?;
+    let i_ext = optional("I_ext", &[t, b, n], "(T, B, N)")?;
+
+    let readout_shape = [t, b, n_out];
+    let mut required = |name: &str, why: &str| -> Result<(String, Array), CaseError> {
+        used.push(format!("{name}.npy"));
+        read_array(dir, name, why)
+    };
+    let task = match loss.kind.as_str() {
+        "mse" => {
+            let target = required("target", "the mse loss needs it")?;
+            let target = checked_values(&target, dtype, &readout_shape, "(T, B, n_out)", &sources)?;
+            let mask_file = required("mask", "the mse loss needs it")?;
+            let mask =
+                checked_values(&mask_file, dtype, &readout_shape, "(T, B, n_out)", &sources)?;
+            if let Some(i) = mask.iter().position(|m| !(0.0..=1.0).contains(m)) {
+                return fail(
+                    "mask.npy",
+                    format!(
+                        "element {} is {}: the mask must lie in [0, 1]",
+                        multi_index(i, &readout_shape),
+                        mask[i]
+                    ),
+                );
+            }
+            TaskLoss::Mse { target, mask }
         }
-        values.push(v);
-    }
-    if let Some(i) = values[8].iter().position(|m| !(0.0..=1.0).contains(m)) {
-        return fail(
-            "mask.npy",
-            format!(
-                "element {} is {}: the mask must lie in [0, 1]",
-                multi_index(i, &arrays[8].1.shape),
-                values[8][i]
-            ),
-        );
-    }
-    let values: [Vec<f64>; 9] = values.try_into().expect("nine arrays");
-    Ok(Case { config, dtype, n, n_in, n_out, b, t, values })
+        "linear" => {
+            let g = required("G", "the linear loss needs it")?;
+            TaskLoss::Linear {
+                g: checked_values(&g, dtype, &readout_shape, "(T, B, n_out)", &sources)?,
+            }
+        }
+        _ => {
+            let file = "labels.npy";
+            used.push(file.into());
+            let (shape, raw) = match npy::read_integers(&dir.join(file)) {
+                Ok(labels) => labels,
+                Err(e) if e == "file not found" => {
+                    return fail(file, "file not found: the cross_entropy loss needs it")
+                }
+                Err(e) => return fail(file, e),
+            };
+            if shape != [b] {
+                return fail(file, format!("shape {shape:?}, expected (B,) = [{b}] ({sources})"));
+            }
+            if n_out < 2 {
+                return fail(
+                    "O.npy",
+                    format!("n_out = {n_out}: the cross_entropy loss needs at least 2 readout channels (classes)"),
+                );
+            }
+            let mut labels = Vec::with_capacity(b);
+            for (i, &label) in raw.iter().enumerate() {
+                match usize::try_from(label) {
+                    Ok(label) if label < n_out => labels.push(label),
+                    _ => {
+                        return fail(
+                            file,
+                            format!(
+                                "element [{i}] is {label}: a label must be a readout channel in \
+                                 0..{n_out} (n_out = {n_out} from O)"
+                            ),
+                        )
+                    }
+                }
+            }
+            let (Some(from_step), Some(to_step)) = (loss.from_step, loss.to_step) else {
+                return fail(
+                    CONFIG,
+                    "the cross_entropy loss needs loss.from_step and loss.to_step",
+                );
+            };
+            if to_step == 0 || to_step > t {
+                return fail(
+                    CONFIG,
+                    format!(
+                        "loss.to_step = {to_step} is outside the steps 1..={t} (T = {t} from x)"
+                    ),
+                );
+            }
+            if from_step >= to_step {
+                return fail(
+                    CONFIG,
+                    format!(
+                        "loss.from_step = {from_step} must be < loss.to_step = {to_step}: the \
+                         window (from_step, to_step] holds no step"
+                    ),
+                );
+            }
+            TaskLoss::CrossEntropy { labels, from_step, to_step }
+        }
+    };
+    let unused = unused_arrays(dir, &used);
+    Ok(Case {
+        config,
+        dtype,
+        n,
+        n_in,
+        n_out,
+        b,
+        t,
+        values,
+        w_mask,
+        i_ext,
+        loss: task,
+        rate_penalty: loss.rate_penalty,
+        unused,
+    })
+}
+
+/// The .npy files in `dir` that are not in `used`, sorted.
+fn unused_arrays(dir: &Path, used: &[String]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut unused: Vec<String> = entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".npy") && !used.contains(name))
+        .collect();
+    unused.sort();
+    unused
 }

@@ -1,10 +1,11 @@
-//! `spikegrad grad CASE_DIR`: the loss and every gradient of MODEL.md section 3 for a
-//! case folder, written as `loss.json` and `dW dU dI0 dO dv0 ds0` .npy files.
+//! `spikegrad grad CASE_DIR`: the loss and every gradient of docs/model.md sections 3,
+//! 5 and 6 for a case folder, written as `loss.json` and `dW dU dI0 dO dv0 ds0 dx`
+//! (and `dI_ext` for a case with an external current) .npy files.
 
 use crate::case::{self, Case};
 use crate::npy::{self, Dtype};
 use crate::output::{write_json, Staging};
-use spikegrad::{Batch, Network, Real, Step, Workspace};
+use spikegrad::{Batch, GradientOptions, Loss, Network, Real, Step, Workspace};
 use std::path::Path;
 
 /// Which implementation computes the gradient.
@@ -16,56 +17,88 @@ pub enum Engine {
     Reference,
 }
 
-/// The loss and the six gradients, in f64 (exact for f32 results).
+/// The loss and the gradients, in f64 (exact for f32 results), named as the output
+/// files (without `.npy`), with their shapes.
 pub struct Gradients {
     /// L.
     pub loss: f64,
-    /// dW, dU, dI0, dO, dv0, ds0.
-    pub arrays: [Vec<f64>; 6],
+    /// (name, shape, values): dW dU dI0 dO dv0 ds0 dx, and dI_ext for a case with I_ext.
+    pub arrays: Vec<(&'static str, Vec<usize>, Vec<f64>)>,
 }
 
-/// Names and shapes of the output arrays.
-pub fn output_shapes(case: &Case) -> [(&'static str, Vec<usize>); 6] {
-    let (n, n_in, n_out, b) = (case.n, case.n_in, case.n_out, case.b);
-    [
-        ("dW", vec![n, n]),
-        ("dU", vec![n, n_in]),
-        ("dI0", vec![n]),
-        ("dO", vec![n_out, n]),
-        ("dv0", vec![b, n]),
-        ("ds0", vec![b, n]),
-    ]
+impl Gradients {
+    /// Names and shapes from the case; the values in the order of `values`:
+    /// dW dU dI0 dO dv0 ds0 dx dI_ext (the last only when the case has I_ext).
+    fn new(case: &Case, loss: f64, values: Vec<Vec<f64>>) -> Self {
+        let (n, n_in, n_out, b, t) = (case.n, case.n_in, case.n_out, case.b, case.t);
+        let shapes = [
+            ("dW", vec![n, n]),
+            ("dU", vec![n, n_in]),
+            ("dI0", vec![n]),
+            ("dO", vec![n_out, n]),
+            ("dv0", vec![b, n]),
+            ("ds0", vec![b, n]),
+            ("dx", vec![t, b, n_in]),
+            ("dI_ext", vec![t, b, n]),
+        ];
+        let arrays = shapes.into_iter().zip(values).map(|((name, shape), v)| (name, shape, v));
+        Gradients { loss, arrays: arrays.collect() }
+    }
 }
 
 fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
-    let v: Vec<Vec<T>> =
-        case.values.iter().map(|a| a.iter().map(|&x| T::from_f64(x)).collect()).collect();
-    let net = Network {
-        n: case.n,
-        n_in: case.n_in,
-        n_out: case.n_out,
-        w: &v[0],
-        u: &v[1],
-        i0: &v[2],
-        o: &v[3],
+    let cast = |a: &[f64]| -> Vec<T> { a.iter().map(|&x| T::from_f64(x)).collect() };
+    let v: Vec<Vec<T>> = case.values.iter().map(|a| cast(a)).collect();
+    let w_mask = case.w_mask.as_deref().map(cast);
+    let i_ext = case.i_ext.as_deref().map(cast);
+    let mut net = Network::new(case.n, case.n_in, case.n_out, &v[0], &v[1], &v[2], &v[3]);
+    if let Some(mask) = &w_mask {
+        net = net.with_mask(mask);
+    }
+    let mut batch = Batch::new(case.b, case.t, &v[4], &v[5], &v[6]);
+    if let Some(i_ext) = &i_ext {
+        batch = batch.with_external_current(i_ext);
+    }
+    let (first, second) = match &case.loss {
+        case::TaskLoss::Mse { target, mask } => (cast(target), cast(mask)),
+        case::TaskLoss::Linear { g } => (cast(g), Vec::new()),
+        case::TaskLoss::CrossEntropy { .. } => (Vec::new(), Vec::new()),
     };
-    let batch =
-        Batch { b: case.b, t: case.t, v0: &v[4], s0: &v[5], x: &v[6], target: &v[7], mask: &v[8] };
+    let loss = match &case.loss {
+        case::TaskLoss::Mse { .. } => Loss::mse(&first, &second),
+        case::TaskLoss::Linear { .. } => Loss::linear(&first),
+        case::TaskLoss::CrossEntropy { labels, from_step, to_step } => {
+            Loss::cross_entropy(labels, *from_step, *to_step)
+        }
+    }
+    .with_rate_penalty(case.rate_penalty);
     let step = Step::<T>::new(&case.config)?;
     let mut workspace = Workspace::<T>::new();
-    let g = workspace.gradient(&step, &net, &batch)?;
+    let options = GradientOptions::default().with_input(true).with_current(i_ext.is_some());
+    workspace.set_gradient_options(options);
+    let g = workspace.gradient(&step, &net, &batch, &loss)?;
     let widen = |x: &[T]| x.iter().map(|x| x.to_f64()).collect();
-    Ok(Gradients {
-        loss: g.loss,
-        arrays: [widen(&g.w), widen(&g.u), widen(&g.i0), widen(&g.o), widen(&g.v0), widen(&g.s0)],
-    })
+    let mut values = vec![
+        widen(&g.w),
+        widen(&g.u),
+        widen(&g.i0),
+        widen(&g.o),
+        widen(&g.v0),
+        widen(&g.s0),
+        widen(&g.x),
+    ];
+    if i_ext.is_some() {
+        values.push(widen(&g.current));
+    }
+    Ok(Gradients::new(case, g.loss, values))
 }
 
-fn reference(case: &Case) -> Result<Gradients, spikegrad_reference::Error> {
+fn reference(case: &Case) -> Result<Gradients, String> {
     use spikegrad_reference as r;
     let gate = match case.config.gate {
         spikegrad::Gate::Boxcar { delta } => r::Gate::Boxcar { delta },
         spikegrad::Gate::RaisedCosine { delta } => r::Gate::RaisedCosine { delta },
+        other => return Err(format!("the reference engine has no gate {other:?}")),
     };
     let c = &case.config;
     let cfg = r::Config { h: c.h, tau: c.tau, tau_s: c.tau_s, gate };
@@ -78,6 +111,7 @@ fn reference(case: &Case) -> Result<Gradients, spikegrad_reference::Error> {
         u: v[1].clone(),
         i0: v[2].clone(),
         o: v[3].clone(),
+        w_mask: case.w_mask.clone(),
     };
     let batch = r::Batch {
         b: case.b,
@@ -85,11 +119,26 @@ fn reference(case: &Case) -> Result<Gradients, spikegrad_reference::Error> {
         v0: v[4].clone(),
         s0: v[5].clone(),
         x: v[6].clone(),
-        target: v[7].clone(),
-        mask: v[8].clone(),
+        i_ext: case.i_ext.clone(),
     };
-    let g = r::gradient(&cfg, &net, &batch)?;
-    Ok(Gradients { loss: g.loss, arrays: [g.w, g.u, g.i0, g.o, g.v0, g.s0] })
+    let task = match &case.loss {
+        case::TaskLoss::Mse { target, mask } => {
+            r::TaskLoss::Mse { target: target.clone(), mask: mask.clone() }
+        }
+        case::TaskLoss::Linear { g } => r::TaskLoss::Linear { g: g.clone() },
+        case::TaskLoss::CrossEntropy { labels, from_step, to_step } => r::TaskLoss::CrossEntropy {
+            labels: labels.clone(),
+            from_step: *from_step,
+            to_step: *to_step,
+        },
+    };
+    let loss = r::Loss { task, rate_penalty: case.rate_penalty };
+    let g = r::gradient(&cfg, &net, &batch, &loss).map_err(|e| e.to_string())?;
+    let mut values = vec![g.w, g.u, g.i0, g.o, g.v0, g.s0, g.x];
+    if case.i_ext.is_some() {
+        values.push(g.current);
+    }
+    Ok(Gradients::new(case, g.loss, values))
 }
 
 /// Computes the gradients of `case` with `engine` in `precision`.
@@ -97,20 +146,15 @@ pub fn compute(case: &Case, engine: Engine, precision: Dtype) -> Result<Gradient
     match (engine, precision) {
         (Engine::Kernels, Dtype::F32) => kernels::<f32>(case).map_err(|e| e.to_string()),
         (Engine::Kernels, Dtype::F64) => kernels::<f64>(case).map_err(|e| e.to_string()),
-        (Engine::Reference, _) => reference(case).map_err(|e| e.to_string()),
+        (Engine::Reference, _) => reference(case),
     }
 }
 
 /// Writes `gradients` into `out` (replacing it whole, or leaving it untouched on failure).
-pub fn write(
-    out: &Path,
-    case: &Case,
-    gradients: &Gradients,
-    precision: Dtype,
-) -> std::io::Result<()> {
+pub fn write(out: &Path, gradients: &Gradients, precision: Dtype) -> std::io::Result<()> {
     let staging = Staging::new(out)?;
     write_json(&staging.path().join("loss.json"), &serde_json::json!({ "loss": gradients.loss }))?;
-    for ((name, shape), values) in output_shapes(case).iter().zip(&gradients.arrays) {
+    for (name, shape, values) in &gradients.arrays {
         let path = staging.path().join(format!("{name}.npy"));
         match precision {
             Dtype::F64 => npy::write(&path, shape, values)?,
@@ -130,15 +174,24 @@ pub fn run(
     engine: Engine,
 ) -> Result<String, String> {
     let case = case::load(case_dir).map_err(|e| format!("{}: {e}", case_dir.display()))?;
+    for file in &case.unused {
+        eprintln!(
+            "warning: {}: {file} is not used by this case ({} loss{}); ignored",
+            case_dir.display(),
+            case.loss.kind(),
+            if case.i_ext.is_some() { "" } else { ", no I_ext" }
+        );
+    }
     let precision = precision.unwrap_or(case.dtype);
     let gradients = compute(&case, engine, precision)
         .map_err(|e| format!("{}: the run failed: {e}", case_dir.display()))?;
     let out = out.map(Path::to_path_buf).unwrap_or_else(|| case_dir.join("gradient"));
-    write(&out, &case, &gradients, precision)
+    write(&out, &gradients, precision)
         .map_err(|e| format!("{}: cannot write output: {e}", out.display()))?;
     Ok(format!(
-        "loss {:.6e} (N {}, n_in {}, n_out {}, B {}, T {}; {engine:?} engine, {precision}) -> {}",
+        "loss {:.6e} ({} loss, N {}, n_in {}, n_out {}, B {}, T {}; {engine:?} engine, {precision}) -> {}",
         gradients.loss,
+        case.loss.kind(),
         case.n,
         case.n_in,
         case.n_out,

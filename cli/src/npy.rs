@@ -1,4 +1,5 @@
-//! Reading and writing .npy arrays of f32 or f64, little-endian, C order.
+//! Reading and writing .npy arrays of f32 or f64 (and reading int32 or int64 labels),
+//! little-endian, C order.
 //!
 //! Reading never trusts the header for an allocation: the whole file is read (its real
 //! size bounds every buffer), the pre-header is checked against that size before npyz
@@ -77,8 +78,13 @@ pub fn read(path: &Path) -> Result<Array, String> {
     parse(&bytes)
 }
 
-/// Parses the bytes of a .npy file.
-pub fn parse(bytes: &[u8]) -> Result<Array, String> {
+/// The shape, the dtype string and the data bytes of a .npy file, every size checked
+/// against the bytes present; `item` gives the byte size of a dtype (`None`: not one
+/// this reader takes, and the message to give).
+fn split(
+    bytes: &[u8],
+    item: impl Fn(&str) -> Result<usize, String>,
+) -> Result<(Vec<usize>, String, &[u8]), String> {
     // Magic, version, header length: checked here so npyz never sizes a buffer from them.
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err("not a .npy file (no \\x93NUMPY magic)".into());
@@ -96,9 +102,9 @@ pub fn parse(bytes: &[u8]) -> Result<Array, String> {
             bytes.len() - prefix
         ));
     }
-    // A plain float array's header is one dict holding one tuple. npyz's parser
-    // backtracks exponentially on deep nesting (a `case_folder` fuzz finding: 18 nested
-    // braces in the shape took minutes), so nesting is bounded before it parses.
+    // A plain array's header is one dict holding one tuple. npyz's parser backtracks
+    // exponentially on deep nesting (a `case_folder` fuzz finding: 18 nested braces in
+    // the shape took minutes), so nesting is bounded before it parses.
     let mut depth = 0usize;
     for &c in &bytes[prefix..prefix + header_len] {
         match c {
@@ -107,7 +113,7 @@ pub fn parse(bytes: &[u8]) -> Result<Array, String> {
             _ => {}
         }
         if depth > 3 {
-            return Err("bad header: nested too deeply for a plain float32/float64 array".into());
+            return Err("bad header: nested too deeply for a plain numeric array".into());
         }
     }
     // npyz's parse errors draw a multi-line caret diagram: keep the error on one line.
@@ -124,15 +130,7 @@ pub fn parse(bytes: &[u8]) -> Result<Array, String> {
         npyz::DType::Plain(type_str) => type_str.to_string(),
         other => other.descr(),
     };
-    let (dtype, item) = match descr.as_str() {
-        "<f4" => (Dtype::F32, 4),
-        "<f8" => (Dtype::F64, 8),
-        other => {
-            return Err(format!(
-                "dtype {other} is not supported: use little-endian float32 (<f4) or float64 (<f8)"
-            ))
-        }
-    };
+    let item = item(&descr)?;
     let shape: Vec<usize> = header
         .shape()
         .iter()
@@ -143,20 +141,57 @@ pub fn parse(bytes: &[u8]) -> Result<Array, String> {
     let expected = count.and_then(|c| c.checked_mul(item));
     if expected != Some(data.len()) {
         return Err(format!(
-            "shape {shape:?} of {dtype} needs {} bytes of data but the file holds {}",
+            "shape {shape:?} of {descr} needs {} bytes of data but the file holds {}",
             expected.map_or("more than usize::MAX".to_string(), |e| e.to_string()),
             data.len()
         ));
     }
-    let values = match dtype {
-        Dtype::F32 => Values::F32(
+    Ok((shape, descr, data))
+}
+
+/// Parses the bytes of a .npy file of float32 or float64.
+pub fn parse(bytes: &[u8]) -> Result<Array, String> {
+    let (shape, descr, data) = split(bytes, |descr| match descr {
+        "<f4" => Ok(4),
+        "<f8" => Ok(8),
+        other => Err(format!(
+            "dtype {other} is not supported: use little-endian float32 (<f4) or float64 (<f8)"
+        )),
+    })?;
+    let values = if descr == "<f4" {
+        Values::F32(
             data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
-        ),
-        Dtype::F64 => Values::F64(
+        )
+    } else {
+        Values::F64(
             data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect(),
-        ),
+        )
     };
     Ok(Array { shape, values })
+}
+
+/// Reads `path`, an array of integers (little-endian int32 or int64): its shape and
+/// values.
+pub fn read_integers(path: &Path) -> Result<(Vec<usize>, Vec<i64>), String> {
+    let bytes = fs::read(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => "file not found".to_string(),
+        _ => format!("cannot read: {e}"),
+    })?;
+    let (shape, descr, data) = split(&bytes, |descr| {
+        match descr {
+        "<i4" => Ok(4),
+        "<i8" => Ok(8),
+        other => Err(format!(
+            "dtype {other} is not supported: integers must be little-endian int32 (<i4) or int64 (<i8)"
+        )),
+    }
+    })?;
+    let values = if descr == "<i4" {
+        data.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect()
+    } else {
+        data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect()
+    };
+    Ok((shape, values))
 }
 
 /// Writes `values` with `shape` as a C-order .npy file of their type.

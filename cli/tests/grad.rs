@@ -3,7 +3,7 @@
 //! file, exit status 2, and no output at all.
 
 use npyz::WriterBuilder;
-use spikegrad::{Batch, Config, Gate, Network, Step, Workspace};
+use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -116,11 +116,11 @@ fn library_gradient<T: spikegrad::Real>() -> spikegrad::Gradient<T> {
         c(&a.target),
         c(&a.mask),
     );
-    let net = Network { n: N, n_in: N_IN, n_out: N_OUT, w: &w, u: &u, i0: &i0, o: &o };
-    let batch = Batch { b: B, t: T, v0: &v0, s0: &s0, x: &x, target: &target, mask: &mask };
-    let config = Config { h: 0.5, tau: 10.0, tau_s: 30.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+    let net = Network::new(N, N_IN, N_OUT, &w, &u, &i0, &o);
+    let batch = Batch::new(B, T, &v0, &s0, &x);
+    let config = Config::new(0.5, 10.0, 30.0, Gate::RaisedCosine { delta: 1.0 });
     let step = Step::<T>::new(&config).unwrap();
-    Workspace::new().gradient(&step, &net, &batch).unwrap().clone()
+    Workspace::new().gradient(&step, &net, &batch, &Loss::mse(&target, &mask)).unwrap().clone()
 }
 
 /// A version-1 .npy file with this header text (padded as numpy pads it) and data.
@@ -370,4 +370,186 @@ fn an_existing_output_is_replaced_whole() {
     std::fs::write(out.join("stale.txt"), "old").unwrap();
     assert_eq!(run(&["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap()]).0, 0);
     assert!(out.join("dW.npy").exists() && !out.join("stale.txt").exists());
+}
+
+/// The general case folder: the f64 case of `write_case` with its loss replaced by
+/// `loss` (the `loss` object of config.json), plus W_mask.npy and I_ext.npy.
+fn write_general_case(dir: &Path, loss: &str) {
+    write_case(dir, |x| x);
+    let config = format!(
+        r#"{{"h": 0.5, "tau": 10.0, "tau_s": 30.0, "gate": "raised_cosine", "delta": 1.0, "loss": {loss}}}"#
+    );
+    std::fs::write(dir.join("config.json"), config).unwrap();
+    let (n, b, t) = (N as u64, B as u64, T as u64);
+    let mask: Vec<f64> = (0..N * N).map(|k| ((k % 3) != 0) as u8 as f64).collect();
+    write_npy(&dir.join("W_mask.npy"), &[n, n], &mask, false);
+    let i_ext: Vec<f64> = (0..T * B * N).map(|k| ((k as f64) * 0.37).sin() * 0.3).collect();
+    write_npy(&dir.join("I_ext.npy"), &[t, b, n], &i_ext, false);
+}
+
+/// The reference engine's outputs for the same folder, as (name, values).
+fn outputs(dir: &Path, engine: &str, name: &str) -> (f64, Vec<(String, Vec<f64>)>) {
+    let out = dir.join(name);
+    let (code, _, stderr) =
+        run(&["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap(), "--engine", engine]);
+    assert_eq!(code, 0, "{stderr}");
+    let files = ["dW", "dU", "dI0", "dO", "dv0", "ds0", "dx", "dI_ext"];
+    let arrays = files.iter().map(|f| (f.to_string(), read_npy(&out.join(format!("{f}.npy")))));
+    (loss_of(&out), arrays.collect())
+}
+
+#[test]
+fn general_case_folders_agree_with_the_reference_engine() {
+    for (name, loss) in [
+        ("ce", r#"{"kind": "cross_entropy", "from_step": 20, "to_step": 40, "rate_penalty": 0.5}"#),
+        ("linear", r#"{"kind": "linear"}"#),
+        ("mse-penalty", r#"{"kind": "mse", "rate_penalty": 2.0}"#),
+    ] {
+        let dir = scratch(&format!("general-{name}"));
+        write_general_case(&dir, loss);
+        let (t, b) = (T as u64, B as u64);
+        if name == "ce" {
+            let o: Vec<f64> = (0..2 * N).map(|k| (k as f64 * 0.7).cos() * 30.0).collect();
+            write_npy(&dir.join("O.npy"), &[2, N as u64], &o, false);
+            write_npy(&dir.join("labels.npy"), &[b], &[1i64, 0], false);
+        }
+        if name == "linear" {
+            let g: Vec<f64> = (0..T * B).map(|k| ((k as f64) * 0.11).cos() * 0.01).collect();
+            write_npy(&dir.join("G.npy"), &[t, b, 1], &g, false);
+        }
+        let (loss_k, kernels) = outputs(&dir, "kernels", "k");
+        let (loss_r, reference) = outputs(&dir, "reference", "r");
+        assert!((loss_k - loss_r).abs() <= 1e-12 * loss_r.abs(), "{name}: {loss_k} vs {loss_r}");
+        for ((file, k), (_, r)) in kernels.iter().zip(&reference) {
+            let scale = r.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let diff = k.iter().zip(r).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            assert!(diff <= 1e-10 * scale, "{name} {file}: {diff:e} of {scale:e}");
+            assert!(scale > 0.0, "{name} {file}: a gradient that is all zero");
+        }
+        let dw = &kernels[0].1;
+        assert!((0..N * N).filter(|k| k % 3 == 0).all(|k| dw[k] == 0.0), "{name}: dW masked");
+    }
+}
+
+#[test]
+fn general_case_faults_give_one_clear_line_and_exit_2() {
+    let general =
+        |name: &str, file: &str, fragment: &str, loss: &'static str, damage: fn(&Path)| {
+            hostile(name, file, fragment, |d| {
+                write_general_case(d, loss);
+                damage(d);
+            })
+        };
+    let ce = r#"{"kind": "cross_entropy", "from_step": 20, "to_step": 40}"#;
+    let two_readouts = |d: &Path| {
+        write_npy(&d.join("O.npy"), &[2, N as u64], &vec![1.0f64; 2 * N], false);
+    };
+    general(
+        "unknown-key",
+        "config.json",
+        "unknown field `lose`",
+        r#"{"kind": "mse"}, "lose": 1"#,
+        |_| {},
+    );
+    general(
+        "unknown-loss-key",
+        "config.json",
+        "unknown field `window`",
+        r#"{"kind": "mse", "window": 3}"#,
+        |_| {},
+    );
+    general("bad-kind", "config.json", "loss.kind \"hinge\"", r#"{"kind": "hinge"}"#, |_| {});
+    general(
+        "negative-penalty",
+        "config.json",
+        "rate_penalty = -1",
+        r#"{"kind": "mse", "rate_penalty": -1.0}"#,
+        |_| {},
+    );
+    general(
+        "missing-labels",
+        "labels.npy",
+        "file not found: the cross_entropy loss needs it",
+        ce,
+        two_readouts,
+    );
+    general("float-labels", "labels.npy", "integers must be", ce, |d| {
+        write_npy(&d.join("O.npy"), &[2, N as u64], &vec![1.0f64; 2 * N], false);
+        write_npy(&d.join("labels.npy"), &[B as u64], &[0.0f64, 1.0], false);
+    });
+    general("label-range", "labels.npy", "element [1] is 2", ce, |d| {
+        write_npy(&d.join("O.npy"), &[2, N as u64], &vec![1.0f64; 2 * N], false);
+        write_npy(&d.join("labels.npy"), &[B as u64], &[0i32, 2], false);
+    });
+    general("negative-label", "labels.npy", "element [0] is -1", ce, |d| {
+        write_npy(&d.join("O.npy"), &[2, N as u64], &vec![1.0f64; 2 * N], false);
+        write_npy(&d.join("labels.npy"), &[B as u64], &[-1i64, 0], false);
+    });
+    general(
+        "window",
+        "config.json",
+        "loss.to_step = 41 is outside the steps 1..=40",
+        r#"{"kind": "cross_entropy", "from_step": 20, "to_step": 41}"#,
+        |d| {
+            write_npy(&d.join("O.npy"), &[2, N as u64], &vec![1.0f64; 2 * N], false);
+            write_npy(&d.join("labels.npy"), &[B as u64], &[0i64, 1], false);
+        },
+    );
+    general(
+        "empty-window",
+        "config.json",
+        "loss.from_step = 40 must be < loss.to_step = 40",
+        r#"{"kind": "cross_entropy", "from_step": 40, "to_step": 40}"#,
+        |d| {
+            write_npy(&d.join("O.npy"), &[2, N as u64], &vec![1.0f64; 2 * N], false);
+            write_npy(&d.join("labels.npy"), &[B as u64], &[0i64, 1], false);
+        },
+    );
+    general(
+        "window-for-mse",
+        "config.json",
+        "loss.from_step is only for the cross_entropy loss",
+        r#"{"kind": "mse", "from_step": 3}"#,
+        |_| {},
+    );
+    general(
+        "missing-g",
+        "G.npy",
+        "file not found: the linear loss needs it",
+        r#"{"kind": "linear"}"#,
+        |_| {},
+    );
+    general("mask-shape", "W_mask.npy", "expected (N, N)", r#"{"kind": "mse"}"#, |d| {
+        write_npy(&d.join("W_mask.npy"), &[2, 2], &[1.0f64; 4], false);
+    });
+    general("i-ext-nan", "I_ext.npy", "every value must be finite", r#"{"kind": "mse"}"#, |d| {
+        let mut i_ext = vec![0.0f64; T * B * N];
+        i_ext[7] = f64::NAN;
+        write_npy(&d.join("I_ext.npy"), &[T as u64, B as u64, N as u64], &i_ext, false);
+    });
+    general(
+        "per-neuron-tau",
+        "config.json",
+        "per-neuron time constants",
+        r#"{"kind": "mse"}"#,
+        |d| {
+            std::fs::write(d.join("config.json"), r#"{"h": 0.5, "tau": "tau.npy", "tau_s": 30.0, "gate": "raised_cosine", "delta": 1.0}"#).unwrap();
+        },
+    );
+}
+
+#[test]
+fn an_unused_array_is_named_in_a_warning() {
+    let dir = scratch("unused");
+    write_general_case(&dir, r#"{"kind": "linear"}"#);
+    let g = vec![0.01f64; T * B];
+    write_npy(&dir.join("G.npy"), &[T as u64, B as u64, 1], &g, false);
+    let out = dir.join("out");
+    let (code, _, stderr) = run(&["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("mask.npy") && stderr.contains("target.npy"),
+        "{stderr}"
+    );
+    assert!(out.join("dI_ext.npy").exists() && out.join("dx.npy").exists());
 }

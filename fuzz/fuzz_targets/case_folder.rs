@@ -1,14 +1,19 @@
-//! Bytes -> config.json and the nine .npy files of a case folder (the parts between
-//! `SEPARATOR`s, in the order config.json, then `ARRAYS`; missing parts stay missing
+//! Bytes -> config.json and the .npy files of a general case folder (the parts between
+//! `SEPARATOR`s, in the order config.json, then `FILES`; missing parts stay missing
 //! files), written to a scratch folder in memory-backed storage; loading it and computing its gradient never panics
 //! and never allocates more than the files justify (libFuzzer's -malloc_limit_mb catches
 //! that): it succeeds or returns a one-line error.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spikegrad_cli::case::ARRAYS;
 use spikegrad_cli::grad::{self, Engine};
 use std::path::PathBuf;
+
+/// The arrays a case folder may hold: the seven of every case, the MSE loss's, then the
+/// general form's (labels of cross-entropy, G of the linear loss, the connectivity mask,
+/// the external current).
+const FILES: [&str; 13] =
+    ["W", "U", "I0", "O", "v0", "s0", "x", "target", "mask", "labels", "G", "W_mask", "I_ext"];
 
 /// Splits the input into files (`fuzz/make_case_seed.py` writes seeds in this form).
 const SEPARATOR: &[u8] = b"\n--spikegrad-file--\n";
@@ -36,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("config.json"), parts[0]).unwrap();
-    for (name, bytes) in ARRAYS.iter().zip(&parts[1..]) {
+    for (name, bytes) in FILES.iter().zip(&parts[1..]) {
         std::fs::write(dir.join(format!("{name}.npy")), bytes).unwrap();
     }
     let engine = if engine_byte & 1 == 1 { Engine::Reference } else { Engine::Kernels };

@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let word = |i: usize| f64::from_le_bytes(data[8 * i..8 * i + 8].try_into().unwrap());
     let (h, tau, tau_s, delta, boxcar) = (word(0), word(1), word(2), word(3), data[32] & 1 == 1);
     let gate = if boxcar { spikegrad::Gate::Boxcar { delta } } else { spikegrad::Gate::RaisedCosine { delta } };
-    let kernels = spikegrad::Config { h, tau, tau_s, gate }.validate();
+    let kernels = spikegrad::Config::new(h, tau, tau_s, gate).validate();
     let gate = if boxcar { spikegrad_reference::Gate::Boxcar { delta } } else { spikegrad_reference::Gate::RaisedCosine { delta } };
     let reference = spikegrad_reference::Config { h, tau, tau_s, gate }.validate();
     assert_eq!(kernels.is_ok(), reference.is_ok(), "kernels {kernels:?}, reference {reference:?}");

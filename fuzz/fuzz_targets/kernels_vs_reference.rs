@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 use spikegrad::Backend;
 use spikegrad_harness::engines::{differences, kernel_outputs, kernel_tolerance, reference_outputs};
 use spikegrad_harness::Case;
-use spikegrad_reference::{Batch, Config, Error, Gate, Network};
+use spikegrad_reference::{Batch, Config, Error, Gate, Loss, Network, TaskLoss};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -73,6 +73,7 @@ fuzz_target!(|input: Input| {
         u: take(n * n_in, -2.0, 2.0),
         i0: take(n, -1.0, 1.0),
         o: take(n_out * n, -50.0, 50.0),
+        w_mask: None,
     };
     let mut batch = Batch {
         b,
@@ -80,13 +81,13 @@ fuzz_target!(|input: Input| {
         v0: take(b * n, -1.0, 1.0),
         s0: take(b * n, 0.0, 0.05),
         x: take(t * b * n_in, -1.0, 1.0),
-        target: take(t * b * n_out, -1.0, 1.0),
-        mask: take(t * b * n_out, 0.0, 1.0),
+        i_ext: None,
     };
+    let (mut target, mut mask) = (take(t * b * n_out, -1.0, 1.0), take(t * b * n_out, 0.0, 1.0));
     // In a physical case only non-finite poison (refused by both engines) is kept: a
     // finite 1e208 current makes phase steps of 1e205, rounding noise in both engines.
     if let Some((at, value)) = input.poison.filter(|&(_, v)| !input.physical || !v.is_finite()) {
-        let arrays = [&mut net.w, &mut net.u, &mut net.i0, &mut net.o, &mut batch.v0, &mut batch.s0, &mut batch.x, &mut batch.target, &mut batch.mask];
+        let arrays = [&mut net.w, &mut net.u, &mut net.i0, &mut net.o, &mut batch.v0, &mut batch.s0, &mut batch.x, &mut target, &mut mask];
         let total: usize = arrays.iter().map(|a| a.len()).sum();
         if total > 0 {
             let mut at = at as usize % total;
@@ -107,7 +108,15 @@ fuzz_target!(|input: Input| {
         (input.h, input.tau, input.tau_s, input.delta)
     };
     let gate = if input.boxcar { Gate::Boxcar { delta } } else { Gate::RaisedCosine { delta } };
-    let case = Case { cfg: Config { h, tau, tau_s, gate }, net, batch };
+    // f32 cannot hold what underflows or overflows its normal range: such inputs are
+    // rounded to 0 or infinity before the kernels see them, a different problem.
+    let f32_holds = |x: &f64| *x == 0.0 || !x.is_finite() || (1e-30..=1e30).contains(&x.abs());
+    let arrays = [&net.w, &net.u, &net.i0, &net.o, &batch.v0, &batch.s0, &batch.x, &target, &mask];
+    if input.f32 && !arrays.iter().all(|a| a.iter().all(f32_holds)) {
+        return;
+    }
+    let loss = Loss { task: TaskLoss::Mse { target, mask }, rate_penalty: 0.0 };
+    let case = Case { cfg: Config { h, tau, tau_s, gate }, net, batch, loss };
     let backends = Backend::all_available();
     let backend = backends[input.backend as usize % backends.len()];
 
@@ -117,13 +126,6 @@ fuzz_target!(|input: Input| {
     } else {
         kernel_outputs::<f64>(&case, backend, 1)
     };
-    // f32 cannot hold what underflows or overflows its normal range: such inputs are
-    // rounded to 0 or infinity before the kernels see them, a different problem.
-    let f32_holds = |x: &f64| *x == 0.0 || !x.is_finite() || (1e-30..=1e30).contains(&x.abs());
-    let arrays = [&case.net.w, &case.net.u, &case.net.i0, &case.net.o, &case.batch.v0, &case.batch.s0, &case.batch.x, &case.batch.target, &case.batch.mask];
-    if input.f32 && !arrays.iter().all(|a| a.iter().all(f32_holds)) {
-        return;
-    }
     // Constants the kernels' precision cannot hold are refused when the step is compiled,
     // before the data are read; the reference (f64, formulas evaluated as written) has no
     // such limit. Nothing to compare then.

@@ -1,18 +1,89 @@
-//! Prints, per parameter, the largest relative error between the reference gradient and
-//! central finite differences over many random cases (counting coordinates whose
-//! magnitude is at least 100 times the rounding floor of the check, where a relative
-//! error means something) (the strategy of the proptest in
-//! `tests/reference_vs_finite_differences.rs`, raised-cosine gate).
+//! Prints, per parameter and input, the largest relative error between a gradient and
+//! central finite differences of the loss over many random cases (counting coordinates
+//! whose magnitude is at least 100 times the rounding floor of the check, where a
+//! relative error means something), raised-cosine gate.
+//!
+//! `plain` draws the cases of `tests/reference_vs_finite_differences.rs` (all-to-all,
+//! masked MSE); `general` draws, for each loss of docs/model.md section 6 in turn, the
+//! cases of `tests/general_vs_finite_differences.rs` (a rate penalty, a connectivity
+//! mask and an external current each drawn or not), and reports dL/dW separately for
+//! the masked cases.
 //!
 //! ```text
-//! cargo run --release -p spikegrad-harness --example fd_report -- [CASES] [SEED] [reference|kernels]
+//! cargo run --release -p spikegrad-harness --example fd_report -- [CASES] [SEED] [reference|kernels] [plain|general]
 //! ```
 
-use proptest::strategy::{Strategy, ValueTree};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use spikegrad::Backend;
 use spikegrad_harness::engines::{kernel_outputs, rounding_sensitivity, FD_CHECKABLE_SENSITIVITY};
-use spikegrad_harness::{case, check_case, GateShape, Param, Shapes};
+use spikegrad_harness::{case, check_case, general_case, Case, GateShape, LossKind, Shapes};
 use spikegrad_reference::gradient;
+
+/// The worst relative error seen for one row: (error, case number, gradient, fd).
+type Worst = (f64, usize, f64, f64);
+
+fn report(
+    title: &str,
+    strategy: BoxedStrategy<(Case, [u64; 2])>,
+    cases: usize,
+    seed: u64,
+    engine: &str,
+) {
+    let mut runner = spikegrad_harness::seeded_runner(seed);
+    let mut rows: Vec<(String, Worst)> = Vec::new();
+    let (mut checked, mut failed, mut set_aside) = (0usize, 0usize, 0usize);
+    let (mut masked, mut external, mut penalised) = (0usize, 0usize, 0usize);
+    for case_no in 0..cases {
+        let (case, picks) = strategy.new_tree(&mut runner).expect("strategy generates").current();
+        if rounding_sensitivity(&case) > FD_CHECKABLE_SENSITIVITY {
+            set_aside += 1;
+            continue;
+        }
+        masked += case.net.w_mask.is_some() as usize;
+        external += case.batch.i_ext.is_some() as usize;
+        penalised += (case.loss.rate_penalty > 0.0) as usize;
+        let grad = if engine == "kernels" {
+            kernel_outputs::<f64>(&case, Backend::detect(), 1).expect("valid case runs").gradient
+        } else {
+            gradient(&case.cfg, &case.net, &case.batch, &case.loss).expect("valid case runs")
+        };
+        for r in check_case(&case, &grad, &picks) {
+            checked += 1;
+            if !r.passed {
+                failed += 1;
+                eprintln!("{title} case {case_no}: FAILED {r:?}");
+            }
+            let mut name = r.param.name().to_string();
+            if name == "W" && case.net.w_mask.is_some() {
+                name.push_str(" (masked)");
+            }
+            let slot = match rows.iter().position(|(row, _)| *row == name) {
+                Some(i) => i,
+                None => {
+                    rows.push((name, (0.0, 0, f64::NAN, f64::NAN)));
+                    rows.len() - 1
+                }
+            };
+            let significant =
+                r.gradient.abs().max(r.finite_difference.abs()) > 100.0 * r.rounding_floor;
+            if significant && r.relative_error > rows[slot].1 .0 {
+                rows[slot].1 = (r.relative_error, case_no, r.gradient, r.finite_difference);
+            }
+        }
+    }
+    println!(
+        "{title}, {engine}: {cases} cases (seed {seed}; {masked} masked, {external} with I_ext, \
+         {penalised} with a rate penalty), {set_aside} set aside as balanced on a threshold, \
+         {checked} coordinates checked, {failed} outside tolerance"
+    );
+    println!(
+        "{:<12} {:>12} {:>6} {:>14} {:>14}",
+        "param", "max rel err", "case", "gradient", "finite diff"
+    );
+    for (name, (err, case_no, g, fd)) in rows {
+        println!("{name:<12} {err:>12.3e} {case_no:>6} {g:>14.6e} {fd:>14.6e}");
+    }
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -20,49 +91,21 @@ fn main() {
     let seed: u64 = args.next().map_or(1, |a| a.parse().expect("SEED is a number"));
     let engine = args.next().unwrap_or_else(|| "reference".into());
     assert!(engine == "reference" || engine == "kernels", "ENGINE is reference or kernels");
-    let mut runner = spikegrad_harness::seeded_runner(seed);
-    let strategy = (
-        case(GateShape::RaisedCosine, Shapes::default()),
-        proptest::array::uniform2(proptest::num::u64::ANY),
-    );
-
-    let mut worst = [(0.0f64, 0usize, f64::NAN, f64::NAN); 6];
-    let (mut checked, mut failed, mut set_aside) = (0usize, 0usize, 0usize);
-    for case_no in 0..cases {
-        let (case, picks) = strategy.new_tree(&mut runner).expect("strategy generates").current();
-        if rounding_sensitivity(&case) > FD_CHECKABLE_SENSITIVITY {
-            set_aside += 1;
-            continue;
+    let kind = args.next().unwrap_or_else(|| "plain".into());
+    let picks = proptest::array::uniform2(proptest::num::u64::ANY);
+    let shape = GateShape::RaisedCosine;
+    match kind.as_str() {
+        "plain" => {
+            let strategy = (case(shape, Shapes::default()), picks).boxed();
+            report("plain (masked MSE)", strategy, cases, seed, &engine);
         }
-        let grad = if engine == "kernels" {
-            kernel_outputs::<f64>(&case, Backend::detect(), 1).expect("valid case runs").gradient
-        } else {
-            gradient(&case.cfg, &case.net, &case.batch).expect("valid case runs")
-        };
-        let rs = check_case(&case, &grad, &picks);
-        for r in rs {
-            checked += 1;
-            if !r.passed {
-                failed += 1;
-                eprintln!("case {case_no}: FAILED {r:?}");
-            }
-            let slot = &mut worst[Param::ALL.iter().position(|&p| p == r.param).unwrap()];
-            let significant =
-                r.gradient.abs().max(r.finite_difference.abs()) > 100.0 * r.rounding_floor;
-            if significant && r.relative_error > slot.0 {
-                *slot = (r.relative_error, case_no, r.gradient, r.finite_difference);
+        "general" => {
+            for loss in LossKind::ALL {
+                let strategy = (general_case(shape, Shapes::default(), loss), picks).boxed();
+                report(loss.name(), strategy, cases, seed, &engine);
+                println!();
             }
         }
-    }
-    println!(
-        "{engine}: {cases} cases (seed {seed}), {set_aside} set aside as balanced on a threshold, \
-         {checked} coordinates checked, {failed} outside tolerance"
-    );
-    println!(
-        "{:<4} {:>12} {:>6} {:>14} {:>14}",
-        "param", "max rel err", "case", "gradient", "finite diff"
-    );
-    for (param, (err, case_no, g, fd)) in Param::ALL.iter().zip(worst) {
-        println!("{:<5} {:>12.3e} {:>6} {:>14.6e} {:>14.6e}", param.name(), err, case_no, g, fd);
+        other => panic!("KIND is plain or general, not {other}"),
     }
 }

@@ -2,8 +2,11 @@
 //! f64, shaped like the reference's results, so one comparison serves every engine.
 
 use crate::strategy::Case;
-use spikegrad::{Backend, Batch, Config, Gate, Network, Real, Step, Workspace};
+use spikegrad::{
+    Backend, Batch, Config, Gate, GradientOptions, Loss, Network, Real, Step, Workspace,
+};
 use spikegrad_reference as reference;
+use spikegrad_reference::TaskLoss;
 
 /// The kernels' configuration for a reference configuration.
 pub fn kernels_config(cfg: &reference::Config) -> Config {
@@ -11,7 +14,7 @@ pub fn kernels_config(cfg: &reference::Config) -> Config {
         reference::Gate::Boxcar { delta } => Gate::Boxcar { delta },
         reference::Gate::RaisedCosine { delta } => Gate::RaisedCosine { delta },
     };
-    Config { h: cfg.h, tau: cfg.tau, tau_s: cfg.tau_s, gate }
+    Config::new(cfg.h, cfg.tau, cfg.tau_s, gate)
 }
 
 fn cast<T: Real>(values: &[f64]) -> Vec<T> {
@@ -28,11 +31,13 @@ pub struct Converted<T> {
     u: Vec<T>,
     i0: Vec<T>,
     o: Vec<T>,
+    w_mask: Option<Vec<T>>,
     v0: Vec<T>,
     s0: Vec<T>,
     x: Vec<T>,
-    target: Vec<T>,
-    mask: Vec<T>,
+    i_ext: Option<Vec<T>>,
+    /// The loss's arrays: (target, mask) for MSE, (G) for the linear loss.
+    loss_arrays: [Vec<T>; 2],
     case: Case,
 }
 
@@ -40,16 +45,22 @@ impl<T: Real> Converted<T> {
     /// Rounds every array of `case` to `T`.
     pub fn new(case: &Case) -> Self {
         let (net, batch) = (&case.net, &case.batch);
+        let loss_arrays = match &case.loss.task {
+            TaskLoss::Mse { target, mask } => [cast(target), cast(mask)],
+            TaskLoss::Linear { g } => [cast(g), Vec::new()],
+            TaskLoss::CrossEntropy { .. } => [Vec::new(), Vec::new()],
+        };
         Converted {
             w: cast(&net.w),
             u: cast(&net.u),
             i0: cast(&net.i0),
             o: cast(&net.o),
+            w_mask: net.w_mask.as_deref().map(cast),
             v0: cast(&batch.v0),
             s0: cast(&batch.s0),
             x: cast(&batch.x),
-            target: cast(&batch.target),
-            mask: cast(&batch.mask),
+            i_ext: batch.i_ext.as_deref().map(cast),
+            loss_arrays,
             case: case.clone(),
         }
     }
@@ -57,36 +68,41 @@ impl<T: Real> Converted<T> {
     /// The parameter view.
     pub fn network(&self) -> Network<'_, T> {
         let net = &self.case.net;
-        Network {
-            n: net.n,
-            n_in: net.n_in,
-            n_out: net.n_out,
-            w: &self.w,
-            u: &self.u,
-            i0: &self.i0,
-            o: &self.o,
+        let view = Network::new(net.n, net.n_in, net.n_out, &self.w, &self.u, &self.i0, &self.o);
+        match &self.w_mask {
+            Some(mask) => view.with_mask(mask),
+            None => view,
         }
     }
 
     /// The trials view.
     pub fn batch(&self) -> Batch<'_, T> {
         let batch = &self.case.batch;
-        Batch {
-            b: batch.b,
-            t: batch.t,
-            v0: &self.v0,
-            s0: &self.s0,
-            x: &self.x,
-            target: &self.target,
-            mask: &self.mask,
+        let view = Batch::new(batch.b, batch.t, &self.v0, &self.s0, &self.x);
+        match &self.i_ext {
+            Some(i_ext) => view.with_external_current(i_ext),
+            None => view,
         }
+    }
+
+    /// The loss view.
+    pub fn loss(&self) -> Loss<'_, T> {
+        let [first, second] = &self.loss_arrays;
+        let loss = match &self.case.loss.task {
+            TaskLoss::Mse { .. } => Loss::mse(first, second),
+            TaskLoss::Linear { .. } => Loss::linear(first),
+            TaskLoss::CrossEntropy { labels, from_step, to_step } => {
+                Loss::cross_entropy(labels, *from_step, *to_step)
+            }
+        };
+        loss.with_rate_penalty(self.case.loss.rate_penalty)
     }
 }
 
 /// What an engine computed for a case, in f64.
 #[derive(Debug, Clone)]
 pub struct Outputs {
-    /// Loss and gradients.
+    /// Loss and gradients (with dL/dx and dL/dI_t).
     pub gradient: reference::Gradient,
     /// v_t for t = 0..=T.
     pub v: Vec<Vec<f64>>,
@@ -96,9 +112,8 @@ pub struct Outputs {
 
 /// The reference's outputs.
 pub fn reference_outputs(case: &Case) -> Result<Outputs, reference::Error> {
-    let gradient = reference::gradient(&case.cfg, &case.net, &case.batch)?;
-    let tr =
-        reference::forward(&case.cfg, &case.net, &case.batch, true)?.trajectory.expect("recorded");
+    let gradient = reference::gradient(&case.cfg, &case.net, &case.batch, &case.loss)?;
+    let tr = reference::forward(&case.cfg, &case.net, &case.batch)?;
     Ok(Outputs { gradient, v: tr.v, s: tr.s })
 }
 
@@ -111,9 +126,11 @@ pub fn kernel_outputs<T: Real>(
     let step = Step::<T>::with_backend(&kernels_config(&case.cfg), backend)?;
     let data = Converted::<T>::new(case);
     let mut workspace = Workspace::<T>::with_threads(threads);
-    let g = workspace.gradient(&step, &data.network(), &data.batch())?.clone();
+    workspace.set_gradient_options(GradientOptions::default().with_input(true).with_current(true));
+    let g = workspace.gradient(&step, &data.network(), &data.batch(), &data.loss())?.clone();
     let tr = workspace.trajectory().expect("gradient records the trajectory");
     let steps = 0..=case.batch.t;
+    let state = |at: Option<&[T]>| widen(at.expect("t in 0..=T"));
     Ok(Outputs {
         gradient: reference::Gradient {
             loss: g.loss,
@@ -123,9 +140,11 @@ pub fn kernel_outputs<T: Real>(
             o: widen(&g.o),
             v0: widen(&g.v0),
             s0: widen(&g.s0),
+            x: widen(&g.x),
+            current: widen(&g.current),
         },
-        v: steps.clone().map(|t| widen(tr.v(t))).collect(),
-        s: steps.map(|t| widen(tr.s(t))).collect(),
+        v: steps.clone().map(|t| state(tr.v(t))).collect(),
+        s: steps.map(|t| state(tr.s(t))).collect(),
     })
 }
 
@@ -142,7 +161,7 @@ pub fn normwise_difference(a: &[f64], b: &[f64]) -> f64 {
     }
 }
 
-/// The norm-wise difference of every output, by name: `loss`, the six gradients, and
+/// The norm-wise difference of every output, by name: `loss`, the eight gradients, and
 /// the trajectories `v` (as the phase on the circle) and `s`.
 pub fn differences(got: &Outputs, want: &Outputs) -> Vec<(&'static str, f64)> {
     let (g, w) = (&got.gradient, &want.gradient);
@@ -162,6 +181,8 @@ pub fn differences(got: &Outputs, want: &Outputs) -> Vec<(&'static str, f64)> {
         ("dO", normwise_difference(&g.o, &w.o)),
         ("dv0", normwise_difference(&g.v0, &w.v0)),
         ("ds0", normwise_difference(&g.s0, &w.s0)),
+        ("dx", normwise_difference(&g.x, &w.x)),
+        ("dI_ext", normwise_difference(&g.current, &w.current)),
         ("v", phase_gap(&got.v, &want.v)),
         ("s", normwise_difference(&flat(&got.s), &flat(&want.s))),
     ]
@@ -189,7 +210,10 @@ pub fn sensitivity_to(case: &Case, relative: f64) -> f64 {
     let mut perturbed = case.clone();
     let (net, batch) = (&mut perturbed.net, &mut perturbed.batch);
     let mut sign = 1.0;
-    for values in [&mut net.w, &mut net.u, &mut net.i0, &mut net.o, &mut batch.v0, &mut batch.s0] {
+    let mut arrays =
+        vec![&mut net.w, &mut net.u, &mut net.i0, &mut net.o, &mut batch.v0, &mut batch.s0];
+    arrays.extend(batch.i_ext.as_mut());
+    for values in arrays {
         for x in values.iter_mut() {
             *x *= 1.0 + sign * relative;
             sign = -sign;

@@ -1,11 +1,14 @@
-//! proptest strategies for cases that respect MODEL.md section 4.
+//! proptest strategies for cases that respect docs/model.md section 4: plain ones
+//! ([`case`]: all-to-all, input through U x only, masked MSE) and general ones
+//! ([`general_case`]: any loss of section 6, a rate penalty, a connectivity mask and an
+//! external current, each drawn or not).
 //!
 //! Scales are chosen so that a case holds both resting and firing neurons and so that
 //! the recurrence and readout matter: one spike deposits unit charge, so s is of order
 //! 1/tau_s and W, O are drawn of order tau_s (W also divided by sqrt(N)).
 
 use proptest::prelude::*;
-use spikegrad_reference::{Batch, Config, Gate, Network};
+use spikegrad_reference::{Batch, Config, Gate, Loss, Network, TaskLoss};
 
 /// Which gate a strategy draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +29,7 @@ impl GateShape {
     }
 }
 
-/// One complete problem: configuration, parameters and a batch of trials.
+/// One complete problem: configuration, parameters, a batch of trials and a loss.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
     /// Step, time constants and gate.
@@ -35,6 +38,33 @@ pub struct Case {
     pub net: Network,
     /// Trials.
     pub batch: Batch,
+    /// The loss.
+    pub loss: Loss,
+}
+
+/// Which loss a [`general_case`] draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LossKind {
+    /// Masked MSE.
+    Mse,
+    /// Cross-entropy over a readout window (n_out >= 2).
+    CrossEntropy,
+    /// The linear loss sum G . o.
+    Linear,
+}
+
+impl LossKind {
+    /// All of them.
+    pub const ALL: [LossKind; 3] = [LossKind::Mse, LossKind::CrossEntropy, LossKind::Linear];
+
+    /// Name as in `config.json` (`mse`, `cross_entropy`, `linear`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LossKind::Mse => "mse",
+            LossKind::CrossEntropy => "cross_entropy",
+            LossKind::Linear => "linear",
+        }
+    }
 }
 
 /// Limits on the shapes a [`case`] strategy draws (inclusive).
@@ -76,7 +106,8 @@ pub fn config(shape: GateShape) -> impl Strategy<Value = Config> {
     )
 }
 
-/// A valid case with shapes within `shapes` and the given gate shape.
+/// A valid plain case (all-to-all, no external current, masked MSE) with shapes within
+/// `shapes` and the given gate shape.
 pub fn case(shape: GateShape, shapes: Shapes) -> impl Strategy<Value = Case> {
     (
         config(shape),
@@ -97,7 +128,16 @@ pub fn case(shape: GateShape, shapes: Shapes) -> impl Strategy<Value = Case> {
                 uniform_vec(n, -1.0, 1.0),
                 uniform_vec(n_out * n, -o_scale, o_scale),
             )
-                .prop_map(move |(w, u, i0, o)| Network { n, n_in, n_out, w, u, i0, o });
+                .prop_map(move |(w, u, i0, o)| Network {
+                    n,
+                    n_in,
+                    n_out,
+                    w,
+                    u,
+                    i0,
+                    o,
+                    w_mask: None,
+                });
             let batch = (
                 uniform_vec(b * n, -1.0, 1.0),
                 uniform_vec(b * n, 0.0, 1.0 / cfg.tau_s),
@@ -108,15 +148,70 @@ pub fn case(shape: GateShape, shapes: Shapes) -> impl Strategy<Value = Case> {
                     t * b * n_out,
                 ),
             )
-                .prop_map(move |(v0, s0, x, target, mask)| Batch {
-                    b,
-                    t,
-                    v0,
-                    s0,
-                    x,
-                    target,
-                    mask,
+                .prop_map(move |(v0, s0, x, target, mask)| {
+                    let batch = Batch { b, t, v0, s0, x, i_ext: None };
+                    let loss = Loss { task: TaskLoss::Mse { target, mask }, rate_penalty: 0.0 };
+                    (batch, loss)
                 });
-            (Just(cfg), net, batch).prop_map(|(cfg, net, batch)| Case { cfg, net, batch })
+            (Just(cfg), net, batch).prop_map(|(cfg, net, (batch, loss))| Case {
+                cfg,
+                net,
+                batch,
+                loss,
+            })
         })
+}
+
+/// A valid general case with loss `kind`: a plain [`case`] (at least two readouts for
+/// cross-entropy) with, each drawn or not, a rate penalty lambda in [0.1, 10], a 0/1
+/// connectivity mask (each connection kept with probability 0.7) and an external
+/// current uniform in [-0.5, 0.5]. Cross-entropy reads a random window (from, to] of
+/// the readout; the linear loss's G is uniform in [-1, 1] h / B.
+pub fn general_case(
+    shape: GateShape,
+    shapes: Shapes,
+    kind: LossKind,
+) -> impl Strategy<Value = Case> {
+    let shapes = match kind {
+        LossKind::CrossEntropy => Shapes { max_io: shapes.max_io.max(2), ..shapes },
+        _ => shapes,
+    };
+    (case(shape, shapes), any::<bool>(), any::<bool>(), any::<bool>(), 0.1..10.0f64).prop_flat_map(
+        move |(plain, masked, external, penalised, lambda)| {
+            let Case { cfg, net, batch, .. } = plain.clone();
+            let (n, b, t) = (net.n, batch.b, batch.t);
+            let n_out = if kind == LossKind::CrossEntropy { net.n_out.max(2) } else { net.n_out };
+            let mask = proptest::collection::vec(proptest::bool::weighted(0.7), n * n)
+                .prop_map(move |m| masked.then(|| m.iter().map(|&k| k as u8 as f64).collect()));
+            let i_ext = uniform_vec(t * b * n, -0.5, 0.5).prop_map(move |i| external.then_some(i));
+            let scale = cfg.h / b as f64;
+            let task = match kind {
+                LossKind::Mse => Just(plain.loss.task.clone()).boxed(),
+                LossKind::CrossEntropy => {
+                    (proptest::collection::vec(0..n_out, b), 0..t, any::<proptest::sample::Index>())
+                        .prop_map(move |(labels, from, to)| TaskLoss::CrossEntropy {
+                            labels,
+                            from_step: from,
+                            to_step: from + 1 + to.index(t - from),
+                        })
+                        .boxed()
+                }
+                LossKind::Linear => uniform_vec(t * b * n_out, -scale, scale)
+                    .prop_map(|g| TaskLoss::Linear { g })
+                    .boxed(),
+            };
+            let readout = uniform_vec(n_out * n, -cfg.tau_s, cfg.tau_s);
+            (Just((cfg, net, batch)), mask, i_ext, task, readout).prop_map(
+                move |((cfg, mut net, mut batch), w_mask, i_ext, task, o)| {
+                    if net.n_out != n_out {
+                        (net.n_out, net.o) = (n_out, o);
+                    }
+                    net.w_mask = w_mask;
+                    batch.i_ext = i_ext;
+                    let rate_penalty = if penalised { lambda } else { 0.0 };
+                    Case { cfg, net, batch, loss: Loss { task, rate_penalty } }
+                },
+            )
+        },
+    )
 }

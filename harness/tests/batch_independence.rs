@@ -6,31 +6,40 @@ use approx::assert_relative_eq;
 use proptest::prelude::*;
 use spikegrad_harness::engines::{kernel_tolerance, normwise_difference};
 use spikegrad_harness::{case, Case, GateShape, Shapes};
-use spikegrad_reference::{gradient, Batch, Gradient};
+use spikegrad_reference::{gradient, Batch, Gradient, Loss, TaskLoss};
 
-/// Trial `b` of `batch`, as a batch of one.
-fn trial(case: &Case, b: usize) -> Batch {
+/// Trial `b` of the case, as a case of one trial: its batch and its loss.
+fn trial(case: &Case, b: usize) -> (Batch, Loss) {
     let (n, n_in, n_out, nb) = (case.net.n, case.net.n_in, case.net.n_out, case.batch.b);
     let per_step = |data: &[f64], width: usize| -> Vec<f64> {
         (0..case.batch.t).flat_map(|t| data[(t * nb + b) * width..][..width].to_vec()).collect()
     };
-    Batch {
+    let batch = Batch {
         b: 1,
         t: case.batch.t,
         v0: case.batch.v0[b * n..][..n].to_vec(),
         s0: case.batch.s0[b * n..][..n].to_vec(),
         x: per_step(&case.batch.x, n_in),
-        target: per_step(&case.batch.target, n_out),
-        mask: per_step(&case.batch.mask, n_out),
-    }
+        i_ext: case.batch.i_ext.as_ref().map(|i_ext| per_step(i_ext, n)),
+    };
+    let task = match &case.loss.task {
+        TaskLoss::Mse { target, mask } => {
+            TaskLoss::Mse { target: per_step(target, n_out), mask: per_step(mask, n_out) }
+        }
+        other => unreachable!("plain cases have an MSE loss, not {other:?}"),
+    };
+    (batch, Loss { task, rate_penalty: case.loss.rate_penalty })
 }
 
 fn check(shape: GateShape, case: Case) {
     let nb = case.batch.b as f64;
     let n = case.net.n;
-    let whole = gradient(&case.cfg, &case.net, &case.batch).unwrap();
+    let whole = gradient(&case.cfg, &case.net, &case.batch, &case.loss).unwrap();
     let singles: Vec<_> = (0..case.batch.b)
-        .map(|b| gradient(&case.cfg, &case.net, &trial(&case, b)).unwrap())
+        .map(|b| {
+            let (batch, loss) = trial(&case, b);
+            gradient(&case.cfg, &case.net, &batch, &loss).unwrap()
+        })
         .collect();
     let mean = |pick: fn(&Gradient) -> &Vec<f64>| -> Vec<f64> {
         let mut sum = vec![0.0; pick(&singles[0]).len()];

@@ -3,9 +3,9 @@
 
 use proptest::prelude::*;
 use spikegrad_harness::{case, Case, GateShape, Param, Shapes};
-use spikegrad_reference::{forward, gradient, Batch, Config, Error, Gate, Network};
+use spikegrad_reference::{gradient, loss, Batch, Config, Error, Gate, Loss, Network, TaskLoss};
 
-/// MODEL.md section 4, restated as one predicate.
+/// docs/model.md section 4, restated as one predicate.
 fn allowed(h: f64, tau: f64, tau_s: f64, delta: f64) -> bool {
     let positive = |x: f64| x.is_finite() && x > 0.0;
     positive(h)
@@ -35,8 +35,8 @@ fn any_scalar() -> impl Strategy<Value = f64> {
 
 /// Both entry points give the same error.
 fn both_fail(case: &Case) -> Error {
-    let from_forward = forward(&case.cfg, &case.net, &case.batch, false).unwrap_err();
-    let from_gradient = gradient(&case.cfg, &case.net, &case.batch).unwrap_err();
+    let from_forward = loss(&case.cfg, &case.net, &case.batch, &case.loss).unwrap_err();
+    let from_gradient = gradient(&case.cfg, &case.net, &case.batch, &case.loss).unwrap_err();
     assert_eq!(from_forward.to_string(), from_gradient.to_string());
     from_forward
 }
@@ -44,6 +44,9 @@ fn both_fail(case: &Case) -> Error {
 /// Which array of a case an index names, in [`Param`]'s order, then x, target, mask.
 fn array_mut(case: &mut Case, which: usize) -> (&'static str, &mut Vec<f64>) {
     let (net, batch): (&mut Network, &mut Batch) = (&mut case.net, &mut case.batch);
+    let TaskLoss::Mse { target, mask } = &mut case.loss.task else {
+        unreachable!("plain cases have an MSE loss")
+    };
     match which {
         0 => ("W", &mut net.w),
         1 => ("U", &mut net.u),
@@ -52,8 +55,8 @@ fn array_mut(case: &mut Case, which: usize) -> (&'static str, &mut Vec<f64>) {
         4 => ("v0", &mut batch.v0),
         5 => ("s0", &mut batch.s0),
         6 => ("x", &mut batch.x),
-        7 => ("target", &mut batch.target),
-        _ => ("mask", &mut batch.mask),
+        7 => ("target", target),
+        _ => ("mask", mask),
     }
 }
 
@@ -100,8 +103,9 @@ proptest! {
 
     #[test]
     fn a_mask_outside_unit_interval_is_refused(mut case in small_case(), pick: u64, above: bool) {
-        let at = (pick % case.batch.mask.len() as u64) as usize;
-        case.batch.mask[at] = if above { 1.5 } else { -0.25 };
+        let (_, mask) = array_mut(&mut case, 8);
+        let at = (pick % mask.len() as u64) as usize;
+        mask[at] = if above { 1.5 } else { -0.25 };
         let err = both_fail(&case);
         prop_assert!(matches!(err, Error::MaskOutOfRange { index, .. } if index == at), "{}", err);
     }
@@ -145,11 +149,11 @@ fn a_shape_whose_element_count_overflows_is_refused() {
         u: vec![],
         i0: vec![],
         o: vec![],
+        w_mask: None,
     };
-    let batch =
-        Batch { b: 1, t: 1, v0: vec![], s0: vec![], x: vec![], target: vec![], mask: vec![] };
+    let batch = Batch { b: 1, t: 1, v0: vec![], s0: vec![], x: vec![], i_ext: None };
     let cfg = Config { h: 0.1, tau: 10.0, tau_s: 10.0, gate: Gate::RaisedCosine { delta: 1.0 } };
-    let err = forward(&cfg, &net, &batch, false).unwrap_err();
+    let err = spikegrad_reference::forward(&cfg, &net, &batch).unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { array: "W", .. }), "{err}");
 }
 
@@ -165,15 +169,12 @@ fn one_neuron(t: usize) -> Case {
             u: vec![0.0],
             i0: vec![0.0],
             o: vec![0.0],
+            w_mask: None,
         },
-        batch: Batch {
-            b: 1,
-            t,
-            v0: vec![-0.5],
-            s0: vec![0.0],
-            x: vec![0.0; t],
-            target: vec![0.0; t],
-            mask: vec![1.0; t],
+        batch: Batch { b: 1, t, v0: vec![-0.5], s0: vec![0.0], x: vec![0.0; t], i_ext: None },
+        loss: Loss {
+            task: TaskLoss::Mse { target: vec![0.0; t], mask: vec![1.0; t] },
+            rate_penalty: 0.0,
         },
     }
 }
@@ -206,9 +207,9 @@ fn a_costate_that_overflows_names_the_step() {
     let mut case = one_neuron(5);
     case.net.o = vec![1e156];
     case.batch.s0 = vec![1e-3];
-    let loss = forward(&case.cfg, &case.net, &case.batch, false).unwrap().loss;
-    assert!(loss.is_finite());
-    let err = gradient(&case.cfg, &case.net, &case.batch).unwrap_err();
+    let value = loss(&case.cfg, &case.net, &case.batch, &case.loss).unwrap();
+    assert!(value.is_finite());
+    let err = gradient(&case.cfg, &case.net, &case.batch, &case.loss).unwrap_err();
     assert!(
         matches!(err, Error::NonFiniteGradient { quantity: "lam_s", step: Some(5), index: 0 }),
         "{err}"
@@ -217,32 +218,26 @@ fn a_costate_that_overflows_names_the_step() {
 
 #[test]
 fn every_param_is_checked_for_finiteness() {
-    // Param and array_mut agree on the first six names.
+    // Param and array_mut agree on the first seven names (W U I0 O v0 s0 x).
     let mut case = one_neuron(2);
-    for (i, param) in Param::ALL.iter().enumerate() {
+    for (i, param) in Param::ALL.iter().take(7).enumerate() {
         assert_eq!(array_mut(&mut case, i).0, param.name());
     }
 }
 
 #[test]
 fn a_valid_config_outside_the_kernels_precision_is_refused() {
-    // Valid for MODEL.md, but h/tau underflows f32 and 1/Delta^2 overflows it (a
+    // Valid for docs/model.md, but h/tau underflows f32 and 1/Delta^2 overflows it (a
     // `kernels_vs_reference` fuzz finding: the f32 kernels ran with zero dynamics).
     use spikegrad::{Config as KConfig, Gate as KGate, Step};
-    let tiny_step = KConfig {
-        h: 7.7e-121,
-        tau: 2.8e209,
-        tau_s: 2.8e209,
-        gate: KGate::RaisedCosine { delta: 1.0 },
-    };
+    let tiny_step = KConfig::new(7.7e-121, 2.8e209, 2.8e209, KGate::RaisedCosine { delta: 1.0 });
     let err = Step::<f32>::new(&tiny_step).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("invalid config: h = 7.7e-121: h = 7.7e-121 is not a normal f32"),
         "{err}"
     );
-    let narrow_gate =
-        KConfig { h: 1e-100, tau: 1.0, tau_s: 1.0, gate: KGate::Boxcar { delta: 1.2e-96 } };
+    let narrow_gate = KConfig::new(1e-100, 1.0, 1.0, KGate::Boxcar { delta: 1.2e-96 });
     assert!(Step::<f32>::new(&narrow_gate).is_err());
     // f64 represents the second, not the first.
     assert!(Step::<f64>::new(&tiny_step).is_err() && Step::<f64>::new(&narrow_gate).is_ok());
@@ -253,12 +248,8 @@ fn a_step_below_the_kernels_precision_is_refused() {
     // Another `kernels_vs_reference` finding: h = 2.4e-310 is valid and h/tau is a normal
     // f32, but every readout error (h/B) m (o - ohat) underflowed to 0 in f32.
     use spikegrad::{Config as KConfig, Gate as KGate, Step};
-    let config = KConfig {
-        h: 2.39e-310,
-        tau: 4.78e-299,
-        tau_s: 2.54e-29,
-        gate: KGate::RaisedCosine { delta: 5.2e-10 },
-    };
+    let config =
+        KConfig::new(2.39e-310, 4.78e-299, 2.54e-29, KGate::RaisedCosine { delta: 5.2e-10 });
     assert!(config.validate().is_ok());
     let err = Step::<f32>::new(&config).unwrap_err();
     assert!(err.to_string().starts_with("invalid config: h = "), "{err}");

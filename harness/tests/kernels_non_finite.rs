@@ -2,7 +2,7 @@
 //! with an error naming the step and neuron (or index), in both precisions, as the
 //! reference does (`invalid_input.rs` holds the reference's side).
 
-use spikegrad::{Batch, Config, Error, Gate, Network, Real, Step, Workspace};
+use spikegrad::{Batch, Config, Error, Gate, Loss, Network, Real, Step, Workspace};
 
 struct OneNeuron<T> {
     w: Vec<T>,
@@ -14,14 +14,14 @@ fn run<T: Real>(case: &OneNeuron<T>, t: usize) -> (Result<f64, Error>, Result<f6
     let z = |n: usize| vec![T::from_f64(0.0); n];
     let one = |n: usize| vec![T::from_f64(1.0); n];
     let (u, i0, v0, x, target, mask) = (z(1), z(1), vec![T::from_f64(-0.5)], z(t), z(t), one(t));
-    let net = Network { n: 1, n_in: 1, n_out: 1, w: &case.w, u: &u, i0: &i0, o: &case.o };
-    let batch = Batch { b: 1, t, v0: &v0, s0: &case.s0, x: &x, target: &target, mask: &mask };
-    let config =
-        Config { h: 0.5, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+    let net = Network::new(1, 1, 1, &case.w, &u, &i0, &case.o);
+    let batch = Batch::new(1, t, &v0, &case.s0, &x);
+    let loss = Loss::mse(&target, &mask);
+    let config = Config::new(0.5, 20.0, 1000.0, Gate::RaisedCosine { delta: 1.0 });
     let step = Step::<T>::new(&config).unwrap();
     let mut workspace = Workspace::new();
-    let forward = workspace.forward(&step, &net, &batch, false);
-    let gradient = workspace.gradient(&step, &net, &batch).map(|g| g.loss);
+    let forward = workspace.loss(&step, &net, &batch, &loss);
+    let gradient = workspace.gradient(&step, &net, &batch, &loss).map(|g| g.loss);
     (forward, gradient)
 }
 

@@ -18,7 +18,7 @@ proptest! {
         picks in proptest::array::uniform2(any::<u64>()),
     ) {
         prop_assume!(rounding_sensitivity(&case) <= FD_CHECKABLE_SENSITIVITY, "not differentiable at a checkable scale");
-        let grad = gradient(&case.cfg, &case.net, &case.batch).unwrap();
+        let grad = gradient(&case.cfg, &case.net, &case.batch, &case.loss).unwrap();
         for report in check_case(&case, &grad, &picks) {
             prop_assert!(report.passed, "{report:?}");
         }

@@ -7,8 +7,8 @@
 //! pi t and from sin) is part of what is measured, so the f64 bound is against std.
 
 use proptest::prelude::*;
-use spikegrad::simd::sincospi::{SIN_PI_ULP_BOUND_F32, SIN_PI_ULP_BOUND_F64};
 use spikegrad::{sin_cos_pi, Backend, Real};
+use spikegrad::{SIN_PI_ULP_BOUND_F32, SIN_PI_ULP_BOUND_F64};
 use std::f64::consts::PI;
 
 /// (sin(pi x), cos(pi x)) through the exact reductions of the kernel.

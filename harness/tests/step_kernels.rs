@@ -17,8 +17,8 @@ fn pattern(len: usize, salt: f64) -> Vec<f64> {
 
 fn configs() -> [Config; 2] {
     [
-        Config { h: 0.5, tau: 10.0, tau_s: 30.0, gate: Gate::RaisedCosine { delta: 0.8 } },
-        Config { h: 0.5, tau: 10.0, tau_s: 30.0, gate: Gate::Boxcar { delta: 0.8 } },
+        Config::new(0.5, 10.0, 30.0, Gate::RaisedCosine { delta: 0.8 }),
+        Config::new(0.5, 10.0, 30.0, Gate::Boxcar { delta: 0.8 }),
     ]
 }
 
@@ -26,6 +26,7 @@ fn reference_gate(config: &Config) -> reference::Gate {
     match config.gate {
         Gate::Boxcar { delta } => reference::Gate::Boxcar { delta },
         Gate::RaisedCosine { delta } => reference::Gate::RaisedCosine { delta },
+        other => unreachable!("the reference has no gate {other:?}"),
     }
 }
 
@@ -215,22 +216,22 @@ fn check_backend(backend: Backend) {
 
 #[test]
 fn scalar() {
-    check_backend(Backend::Scalar);
+    check_backend(Backend::scalar());
 }
 
 #[test]
 fn scalar128b() {
-    check_backend(Backend::Scalar128b);
+    check_backend(Backend::scalar128b());
 }
 
 #[test]
 fn scalar256b() {
-    check_backend(Backend::Scalar256b);
+    check_backend(Backend::scalar256b());
 }
 
 #[test]
 fn scalar512b() {
-    check_backend(Backend::Scalar512b);
+    check_backend(Backend::scalar512b());
 }
 
 #[test]

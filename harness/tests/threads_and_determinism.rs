@@ -24,7 +24,7 @@ fn gradient<T: Real>(case: &spikegrad_harness::Case, threads: usize) -> spikegra
     let step = Step::<T>::with_backend(&kernels_config(&case.cfg), Backend::detect()).unwrap();
     let data = Converted::<T>::new(case);
     let mut workspace = Workspace::<T>::with_threads(threads);
-    workspace.gradient(&step, &data.network(), &data.batch()).unwrap().clone()
+    workspace.gradient(&step, &data.network(), &data.batch(), &data.loss()).unwrap().clone()
 }
 
 fn widen<T: Real>(x: &[T]) -> Vec<f64> {

@@ -1,5 +1,5 @@
 //! One complete passage of the phase through the gate's active zone deposits unit charge
-//! (MODEL.md section 1): summing s_{t+1} = (1 - h/tau_s) s_t + g(v_t) dv_t / tau_s from
+//! (docs/model.md section 1): summing s_{t+1} = (1 - h/tau_s) s_t + g(v_t) dv_t / tau_s from
 //! s_0 = 0 gives h sum_{t<T} s_t + tau_s s_T = sum_t g(v_t) dv_t, a Riemann sum of the
 //! integral of g over one turn, which is 1. So the charge tends to 1 as h -> 0.
 
@@ -20,17 +20,11 @@ fn single_spike(gate: Gate, h: f64) -> (f64, usize) {
         u: vec![0.0],
         i0: vec![-0.5],
         o: vec![0.0],
+        w_mask: None,
     };
-    let batch = Batch {
-        b: 1,
-        t: steps,
-        v0: vec![0.45],
-        s0: vec![0.0],
-        x: vec![0.0; steps],
-        target: vec![0.0; steps],
-        mask: vec![0.0; steps],
-    };
-    let tr = forward(&cfg, &net, &batch, true).unwrap().trajectory.unwrap();
+    let batch =
+        Batch { b: 1, t: steps, v0: vec![0.45], s0: vec![0.0], x: vec![0.0; steps], i_ext: None };
+    let tr = forward(&cfg, &net, &batch).unwrap();
     let charge = h * tr.s[..steps].iter().map(|s| s[0]).sum::<f64>() + tau_s * tr.s[steps][0];
     // A spike is a step where the phase wraps from near +1 to near -1.
     let spikes = tr.v.windows(2).filter(|w| w[1][0] < w[0][0] - 1.0).count();

@@ -1,8 +1,11 @@
 use crate::error::Error;
 use crate::gate::Gate;
 
-/// Step, time constants and gate of a simulation (MODEL.md sections 1-2), in ms.
+/// Step, time constants and gate of a simulation (docs/model.md sections 1-2), in ms.
+///
+/// Built with [`Config::new`]; the fields are public to read.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// Euler step h.
     pub h: f64,
@@ -15,7 +18,21 @@ pub struct Config {
 }
 
 impl Config {
-    /// The rules of MODEL.md section 4 on the scalars: h, tau, tau_s finite and > 0;
+    /// A configuration of step `h`, membrane and synaptic time constants `tau` and
+    /// `tau_s` (all in ms) and `gate`. Not validated here: [`Config::validate`] (or
+    /// [`Step::new`](crate::Step::new), which calls it) says what is wrong.
+    ///
+    /// ```
+    /// use spikegrad::{Config, Gate};
+    /// let config = Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 });
+    /// assert!(config.validate().is_ok());
+    /// assert!(Config::new(1.0, 20.0, 0.5, Gate::RaisedCosine { delta: 1.0 }).validate().is_err());
+    /// ```
+    pub fn new(h: f64, tau: f64, tau_s: f64, gate: Gate) -> Self {
+        Config { h, tau, tau_s, gate }
+    }
+
+    /// The rules of docs/model.md section 4 on the scalars: h, tau, tau_s finite and > 0;
     /// h < tau_s; 0 < Delta < 2; a spike must not jump over the gate, 2h/tau <= Delta/2.
     pub fn validate(&self) -> Result<(), Error> {
         for (field, value) in [("h", self.h), ("tau", self.tau), ("tau_s", self.tau_s)] {

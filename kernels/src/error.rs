@@ -3,8 +3,9 @@ use core::fmt;
 /// Everything the public API can refuse or detect. Messages say what is wrong and where:
 /// the field, array, index, step, trial or neuron.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Error {
-    /// A scalar of the configuration breaks a rule of MODEL.md section 4.
+    /// A scalar of the configuration breaks a rule of docs/model.md section 4.
     InvalidConfig {
         /// Field name as in `config.json` (`h`, `tau`, `tau_s`, `delta`).
         field: &'static str,
@@ -20,8 +21,8 @@ pub enum Error {
     },
     /// An array does not have the length its shape requires.
     ShapeMismatch {
-        /// The array (`W`, `U`, `I0`, `O`, `v0`, `s0`, `x`, `target`, `mask`, or a step
-        /// kernel argument).
+        /// The array (`W`, `U`, `I0`, `O`, `W_mask`, `v0`, `s0`, `x`, `I_ext`, `target`,
+        /// `mask`, `labels`, `G`, `dL/do`, `dL/ds`, or a step kernel argument).
         array: &'static str,
         /// Expected shape in words, e.g. `(N, N) = (4, 4)`.
         expected: String,
@@ -30,7 +31,8 @@ pub enum Error {
         /// Number of elements given.
         got_len: usize,
     },
-    /// The problem's trajectory, (T + 1) N B values, would not fit in memory.
+    /// The buffers a run needs (the recorded trajectory, the costates, the gradients)
+    /// would not fit in memory; checked, and the allocation tried, before any work.
     TooLarge {
         /// The sizes involved, in words.
         what: String,
@@ -43,6 +45,31 @@ pub enum Error {
         index: usize,
         /// The bad value.
         value: f64,
+    },
+    /// A setting of the loss breaks a rule of docs/model.md section 6 (a readout window
+    /// outside 1..=T, a negative rate penalty, a class count below 2).
+    InvalidLoss {
+        /// The setting (`from_step`, `to_step`, `rate_penalty`, `n_out`).
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+        /// The rule it breaks, in words.
+        rule: String,
+    },
+    /// A class label is not one of the readout channels 0..n_out.
+    LabelOutOfRange {
+        /// The trial whose label it is.
+        trial: usize,
+        /// The label.
+        label: usize,
+        /// n_out, the number of classes.
+        classes: usize,
+    },
+    /// [`Workspace::backward`](crate::Workspace::backward) was called without a recorded
+    /// forward run of a network and batch of the same shape.
+    NotRecorded {
+        /// What is missing or differs.
+        reason: String,
     },
     /// A mask entry is outside [0, 1].
     MaskOutOfRange {
@@ -73,7 +100,8 @@ pub enum Error {
     },
     /// The reverse sweep produced a non-finite costate or gradient.
     NonFiniteGradient {
-        /// `lam_v`, `lam_s` (at `step`) or a gradient name (`dW`, `dU`, `dI0`, `dO`).
+        /// `lam_v`, `lam_s`, `e` (at `step`) or a gradient name (`dW`, `dU`, `dI0`, `dO`,
+        /// `dx`).
         quantity: &'static str,
         /// Time index t of the costate, or `None` for a summed gradient.
         step: Option<usize>,
@@ -112,6 +140,16 @@ impl fmt::Display for Error {
             Error::TooLarge { what } => write!(f, "problem too large: {what}"),
             Error::NonFiniteInput { array, index, value } => {
                 write!(f, "non-finite input: {array}[{index}] = {value}")
+            }
+            Error::InvalidLoss { field, value, rule } => {
+                write!(f, "invalid loss: {field} = {value}: {rule}")
+            }
+            Error::LabelOutOfRange { trial, label, classes } => write!(
+                f,
+                "label out of range: labels[{trial}] = {label}, must be a readout channel in 0..{classes}"
+            ),
+            Error::NotRecorded { reason } => {
+                write!(f, "no recorded forward run to go backward from: {reason}")
             }
             Error::MaskOutOfRange { index, value } => {
                 write!(f, "mask out of range: mask[{index}] = {value}, must be in [0, 1]")

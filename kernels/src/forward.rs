@@ -1,11 +1,13 @@
-//! The trial-level forward sweep (MODEL.md section 2) over a batch.
+//! The trial-level forward sweep (docs/model.md sections 2 and 5) over a batch: recorded
+//! (every state kept, for a reverse sweep or a raster) or streaming (two steps of state).
 
 use crate::error::Error;
+use crate::gemm::StepProduct;
 use crate::gemm::{col_major, col_major_mut, product, row_major, sweep_threads, use_rows_kernel};
 use crate::network::{validate, Batch, Dims, Network};
-use crate::real::Real;
+use crate::real::{first_non_finite, Real};
 use crate::step::Step;
-use crate::workspace::{fit, Workspace};
+use crate::workspace::{fit, Sweep, Workspace};
 use faer::Accum;
 
 /// Slot `now` for reading and slot `next` for writing of a buffer of `len`-long slots.
@@ -28,23 +30,30 @@ pub(crate) fn two_slots<T>(
 /// The error for a step whose kernel reported a non-finite output: the first bad v,
 /// then the first bad s, as (trial, neuron).
 fn non_finite_state<T: Real>(step: usize, n: usize, v: &[T], s: &[T]) -> Error {
-    let (quantity, index) = match v.iter().position(|x| !x.is_finite()) {
+    let (quantity, index) = match first_non_finite(v) {
         Some(index) => ("v", index),
-        None => ("s", s.iter().position(|x| !x.is_finite()).unwrap_or(0)),
+        None => ("s", first_non_finite(s).unwrap_or(0)),
     };
     Error::NonFiniteState { quantity, step, trial: index / n, neuron: index % n }
 }
 
-/// I_t = I0 + U x_t for the `columns` trials-and-steps of `x`, into `current`.
+/// I_t = I0 + U x_t (+ I_ext,t) for the `columns` trials-and-steps of `x` (and of
+/// `i_ext`, laid out like `current`), into `current`.
 fn input_current<T: Real>(
     threads: usize,
     net: &Network<'_, T>,
     x: &[T],
+    i_ext: Option<&[T]>,
     columns: usize,
     current: &mut [T],
 ) {
     for column in current.chunks_exact_mut(net.n) {
         column.copy_from_slice(net.i0);
+    }
+    if let Some(i_ext) = i_ext {
+        for (c, &e) in current.iter_mut().zip(i_ext) {
+            *c += e;
+        }
     }
     product(
         threads,
@@ -55,127 +64,196 @@ fn input_current<T: Real>(
     );
 }
 
-/// L = (1/B) sum h/2 m (o - ohat)^2, accumulated in f64 in the reference's order, and
-/// the readout errors r = (h/B) m (o - ohat) that drive the reverse sweep.
-fn loss_and_residual<T: Real>(
-    h: f64,
-    dims: Dims,
-    readout: &[T],
-    batch: &Batch<'_, T>,
-    residual: &mut [T],
-) -> Result<f64, Error> {
-    let trials = dims.b as f64;
-    let mut loss = 0.0f64;
-    let terms = readout.iter().zip(batch.target).zip(batch.mask).zip(residual.iter_mut());
-    for (index, (((&o, &target), &mask), r)) in terms.enumerate() {
-        let (error, mask) = (o.to_f64() - target.to_f64(), mask.to_f64());
-        loss += h * 0.5 * mask * error * error / trials;
-        if !loss.is_finite() {
-            let channel = index % dims.n_out;
-            let trial = (index / dims.n_out) % dims.b;
-            let step = index / (dims.n_out * dims.b) + 1;
-            return Err(Error::NonFiniteLoss { step, trial, channel });
-        }
-        *r = T::from_f64(h / trials * mask * error);
+/// One forward step given I0 + U x_t (+ I_ext,t) in `current`: I_t = current + W s_t,
+/// then the fused Euler kernel into `v_next`, `s_next`. `t` names the step in errors.
+#[allow(clippy::too_many_arguments)]
+fn advance<T: Real>(
+    step: &Step<T>,
+    recurrent: &StepProduct<'_, T>,
+    n: usize,
+    t: usize,
+    v_now: &[T],
+    s_now: &[T],
+    current: &mut [T],
+    v_next: &mut [T],
+    s_next: &mut [T],
+) -> Result<(), Error> {
+    recurrent.add(step, s_now, current);
+    if step.forward_unchecked(v_now, s_now, current, v_next, s_next) {
+        Ok(())
+    } else {
+        Err(non_finite_state(t + 1, n, v_next, s_next))
     }
-    Ok(loss)
+}
+
+/// The per-step product with the recurrent matrix A = W * M (or W without a mask) of
+/// the forward sweep (`transposed` false: y += A s_t) or with its transpose, of the
+/// reverse sweep (`transposed` true: y += A^T e_t). `w_effective` holds W * M and
+/// `w_transposed` A^T (row-major) as [`Workspace::forward`] prepared them.
+pub(crate) fn recurrent_product<'a, T: Real>(
+    net: &Network<'a, T>,
+    w_effective: &'a [T],
+    w_transposed: &'a [T],
+    b: usize,
+    threads: usize,
+    transposed: bool,
+) -> StepProduct<'a, T> {
+    let n = net.n;
+    let w = if net.w_mask.is_some() { &w_effective[..n * n] } else { net.w };
+    match (use_rows_kernel(n, b), transposed) {
+        // The row kernel adds rows of its matrix: rows of A^T for A s, of A for A^T e.
+        (true, false) => StepProduct::Rows(&w_transposed[..n * n], n),
+        (true, true) => StepProduct::Rows(w, n),
+        (false, false) => StepProduct::Gemm(row_major(w, n, n), threads),
+        (false, true) => StepProduct::Gemm(col_major(w, n, n), threads),
+    }
 }
 
 impl<T: Real> Workspace<T> {
-    /// Runs the forward sweep of MODEL.md section 2 over the batch and returns the loss
+    /// Runs the forward sweep of docs/model.md sections 2 and 5 over the batch:
     ///
     /// ```text
-    /// I_t     = I0 + W s_t + U x_t
+    /// I_t     = I0 + (W * M) s_t + U x_t + I_ext,t
     /// dv_t    = (h/tau) f(v_t, I_t)
     /// v_{t+1} = wrap(v_t + dv_t)
     /// s_{t+1} = (1 - h/tau_s) s_t + g(v_t) dv_t / tau_s
-    /// L       = (1/B) sum_b sum_{t=1..T} h/2 sum_k m_{t,k} (o_{t,k} - ohat_{t,k})^2,  o = O s
+    /// o_{t+1} = O s_{t+1}
     /// ```
     ///
-    /// With `record`, keeps every v_t, s_t, I_t and o_t for [`Workspace::trajectory`]
-    /// and for a reverse sweep; without, keeps two steps of state (memory O(N B), not
-    /// O(T N B)). Validates the shapes and values first; a non-finite state or loss is
-    /// an error naming the step, trial and neuron (or readout channel).
+    /// No loss is needed: the readout is in [`Workspace::readout`]. With `record`,
+    /// keeps every v_t, s_t, I_t for [`Workspace::trajectory`] and for
+    /// [`Workspace::backward`]; without, keeps two steps of state (memory O(N B + T B
+    /// n_out), not O(T N B)). Validates the shapes and values first and refuses a run
+    /// whose buffers would not fit in memory ([`Error::TooLarge`]); a non-finite state
+    /// is an error naming the step, trial and neuron.
     pub fn forward(
         &mut self,
         step: &Step<T>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         record: bool,
-    ) -> Result<f64, Error> {
+    ) -> Result<(), Error> {
+        let sweep = if record { Sweep::Recorded } else { Sweep::Streaming };
+        self.forward_checked(step, net, batch, sweep).map(|_| ())
+    }
+
+    /// [`Workspace::forward`], with the memory of `sweep` checked (a gradient checks
+    /// the memory of its reverse sweep before it starts its forward run).
+    pub(crate) fn forward_checked(
+        &mut self,
+        step: &Step<T>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        sweep: Sweep,
+    ) -> Result<Dims, Error> {
         self.dims = None;
         self.recorded = false;
         let dims = validate(net, batch)?;
-        let Dims { n, n_in, n_out, b, t: steps } = dims;
-        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
-        let slots = if record { steps + 1 } else { 2 };
-        fit(&mut self.v, slots * nb);
-        fit(&mut self.s, slots * nb);
-        fit(&mut self.current, if record { steps * nb } else { nb });
-        fit(&mut self.readout, steps * b * n_out);
-        fit(&mut self.residual, steps * b * n_out);
-        self.v[..nb].copy_from_slice(batch.v0);
-        self.s[..nb].copy_from_slice(batch.s0);
-        let (w, o) = (row_major(net.w, n, n), row_major(net.o, n_out, n));
-        let rows_kernel = use_rows_kernel(n, b);
-        if rows_kernel {
-            fit(&mut self.w_transposed, n * n);
+        self.check_memory(dims, sweep, net.w_mask.is_some())?;
+        self.prepare_weights(net, dims)?;
+        let record = sweep != Sweep::Streaming;
+        if record {
+            self.forward_recorded(step, net, batch, dims)?;
+        } else {
+            self.forward_streaming(step, net, batch, dims)?;
+        }
+        self.dims = Some(dims);
+        self.recorded = record;
+        Ok(dims)
+    }
+
+    /// W * M into `w_effective` when the network has a mask, and the transpose of the
+    /// recurrent matrix into `w_transposed` when the row kernel will run the products.
+    fn prepare_weights(&mut self, net: &Network<'_, T>, dims: Dims) -> Result<(), Error> {
+        let n = dims.n;
+        if let Some(mask) = net.w_mask {
+            fit(&mut self.w_effective, n * n)?;
+            for ((we, &w), &m) in self.w_effective.iter_mut().zip(net.w).zip(mask) {
+                *we = w * m;
+            }
+        }
+        if use_rows_kernel(n, dims.b) {
+            let w = if net.w_mask.is_some() { &self.w_effective[..] } else { net.w };
+            fit(&mut self.w_transposed, n * n)?;
             for (j, row) in self.w_transposed.chunks_exact_mut(n).enumerate() {
                 for (i, x) in row.iter_mut().enumerate() {
-                    *x = net.w[i * n + j];
+                    *x = w[i * n + j];
                 }
             }
         }
+        Ok(())
+    }
 
-        if record {
-            // All input currents at once: one product of n_in x (T B) columns.
-            input_current(threads, net, batch.x, steps * b, &mut self.current);
-        }
+    /// Every step kept: the input currents of all steps as one product, then T steps,
+    /// then the readouts of all steps as one product.
+    fn forward_recorded(
+        &mut self,
+        step: &Step<T>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        dims: Dims,
+    ) -> Result<(), Error> {
+        let Dims { n, n_out, b, t: steps, .. } = dims;
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
+        fit(&mut self.v, (steps + 1) * nb)?;
+        fit(&mut self.s, (steps + 1) * nb)?;
+        fit(&mut self.current, steps * nb)?;
+        fit(&mut self.readout, steps * b * n_out)?;
+        self.v[..nb].copy_from_slice(batch.v0);
+        self.s[..nb].copy_from_slice(batch.s0);
+        input_current(threads, net, batch.x, batch.i_ext, steps * b, &mut self.current);
+        let recurrent =
+            recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, false);
         for t in 0..steps {
-            let (now, next) = if record { (t, t + 1) } else { (t % 2, (t + 1) % 2) };
-            let current =
-                if record { &mut self.current[t * nb..][..nb] } else { &mut self.current[..nb] };
-            if !record {
-                input_current(threads, net, &batch.x[t * b * n_in..][..b * n_in], b, current);
-            }
-            let s_now = &self.s[now * nb..][..nb];
-            if rows_kernel {
-                step.accumulate_rows(&self.w_transposed, s_now, current, n, n);
-            } else {
-                product(
-                    threads,
-                    col_major_mut(current, n, b),
-                    Accum::Add,
-                    w,
-                    col_major(s_now, n, b),
-                );
-            }
+            let (v_now, v_next) = two_slots(&mut self.v, t, t + 1, nb);
+            let (s_now, s_next) = two_slots(&mut self.s, t, t + 1, nb);
+            let current = &mut self.current[t * nb..][..nb];
+            advance(step, &recurrent, n, t, v_now, s_now, current, v_next, s_next)?;
+        }
+        product(
+            threads,
+            col_major_mut(&mut self.readout, n_out, steps * b),
+            Accum::Replace,
+            row_major(net.o, n_out, n),
+            col_major(&self.s[nb..], n, steps * b),
+        );
+        Ok(())
+    }
+
+    /// Two steps of state: each step's input current, step and readout in turn, and
+    /// the running total charge for a rate penalty.
+    fn forward_streaming(
+        &mut self,
+        step: &Step<T>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        dims: Dims,
+    ) -> Result<(), Error> {
+        let Dims { n, n_in, n_out, b, t: steps } = dims;
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
+        fit(&mut self.v, 2 * nb)?;
+        fit(&mut self.s, 2 * nb)?;
+        fit(&mut self.current, nb)?;
+        fit(&mut self.readout, steps * b * n_out)?;
+        self.v[..nb].copy_from_slice(batch.v0);
+        self.s[..nb].copy_from_slice(batch.s0);
+        self.streamed_charge = 0.0;
+        let recurrent =
+            recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, false);
+        let o = row_major(net.o, n_out, n);
+        for t in 0..steps {
+            let (now, next) = (t % 2, (t + 1) % 2);
+            let current = &mut self.current[..nb];
+            let x = &batch.x[t * b * n_in..][..b * n_in];
+            let i_ext = batch.i_ext.map(|i_ext| &i_ext[t * nb..][..nb]);
+            input_current(threads, net, x, i_ext, b, current);
             let (v_now, v_next) = two_slots(&mut self.v, now, next, nb);
             let (s_now, s_next) = two_slots(&mut self.s, now, next, nb);
-            if !step.forward_unchecked(v_now, s_now, current, v_next, s_next) {
-                return Err(non_finite_state(t + 1, n, v_next, s_next));
-            }
-            if !record {
-                let readout =
-                    col_major_mut(&mut self.readout[t * b * n_out..][..b * n_out], n_out, b);
-                product(threads, readout, Accum::Replace, o, col_major(s_next, n, b));
-            }
+            advance(step, &recurrent, n, t, v_now, s_now, current, v_next, s_next)?;
+            let readout = col_major_mut(&mut self.readout[t * b * n_out..][..b * n_out], n_out, b);
+            product(threads, readout, Accum::Replace, o, col_major(s_next, n, b));
+            self.streamed_charge += s_next.iter().map(|x| x.to_f64()).sum::<f64>();
         }
-        if record {
-            // All readouts at once: O (s_1 .. s_T).
-            let states = col_major(&self.s[nb..], n, steps * b);
-            product(
-                threads,
-                col_major_mut(&mut self.readout, n_out, steps * b),
-                Accum::Replace,
-                o,
-                states,
-            );
-        }
-        let loss =
-            loss_and_residual(step.config().h, dims, &self.readout, batch, &mut self.residual)?;
-        self.dims = Some(dims);
-        self.recorded = record;
-        Ok(loss)
+        Ok(())
     }
 }

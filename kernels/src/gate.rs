@@ -1,4 +1,4 @@
-//! The synaptic gate g(v) and its slope g'(v) (MODEL.md section 1, "Gate functions"),
+//! The synaptic gate g(v) and its slope g'(v) (docs/model.md section 1, "Gate functions"),
 //! lane by lane. The public description is [`Gate`]; [`GateKernel`] is its compiled
 //! form, one type per shape so that the step kernels are monomorphised per gate.
 
@@ -10,6 +10,7 @@ use pulp::Simd;
 /// Shape and width Delta of the gate. Both shapes are non-negative and integrate to 1
 /// over one turn of the phase, so one complete spike deposits unit charge.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Gate {
     /// g = 1/Delta on |x| < Delta/2 (x = v - 1 wrapped), else 0; g' = 0 almost everywhere.
     Boxcar {
@@ -41,7 +42,7 @@ impl Gate {
 }
 
 /// A gate shape compiled for the step kernels.
-pub trait GateKernel<T: Real>: Copy + Send + Sync {
+pub(crate) trait GateKernel<T: Real>: Copy + Send + Sync {
     /// g(v).
     fn g<S: Simd>(self, simd: S, v: T::Lanes<S>) -> T::Lanes<S>;
     /// (g(v), g'(v)).
@@ -62,7 +63,7 @@ fn distance_from_spike<S: Simd, T: Real>(
 
 /// [`Gate::Boxcar`], compiled.
 #[derive(Debug, Clone, Copy)]
-pub struct BoxcarKernel<T> {
+pub(crate) struct BoxcarKernel<T> {
     half_width: T,
     height: T,
 }
@@ -90,7 +91,7 @@ impl<T: Real> GateKernel<T> for BoxcarKernel<T> {
 
 /// [`Gate::RaisedCosine`], compiled.
 #[derive(Debug, Clone, Copy)]
-pub struct RaisedCosineKernel<T> {
+pub(crate) struct RaisedCosineKernel<T> {
     half_width: T,
     two_over_width: T,
     inv_width: T,

@@ -1,19 +1,20 @@
 //! The matrix products, through faer, into preallocated buffers; and the choice between
-//! one thread and several for each of them. Public so that benchmarks (and other
-//! simulators) can reproduce exactly the products a sweep performs.
+//! one thread and several for each of them. Tuning internals: not part of the public
+//! API (the benchmarks reach them through the `internals` feature, to time exactly the
+//! products a sweep performs).
 
 use crate::real::Real;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 /// Below this many flops per product, a rayon hand-off (~7 us measured here) costs more
-/// than the second core saves (`shared/MEASURED.md`: W s at N = 128-256, B = 1 runs at
+/// than the second core saves (the project's measurements, README "Benchmarks": W s at N = 128-256, B = 1 runs at
 /// ~35 GFLOP/s on one core and ~18 on two).
 pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
 
 /// Columns (trials x steps) per block of the weight-gradient products: summing e_t s_t^T
 /// over 64+ columns in one GEMM runs 3-4x faster per flop than rank-1 updates
-/// (`shared/MEASURED.md`); 256 keeps a block of e_t within L2 at N = 256.
+/// (the project's measurements, README "Benchmarks"); 256 keeps a block of e_t within L2 at N = 256.
 pub const BLOCK_COLUMNS: usize = 256;
 
 /// Steps per block of the reverse sweep's gradient products for a batch of `b` trials
@@ -48,6 +49,37 @@ pub fn par(threads: usize, m: usize, n: usize, k: usize) -> Par {
         Par::rayon(threads)
     } else {
         Par::Seq
+    }
+}
+
+/// The per-step product y += A x of a sweep (A = W in the forward sweep, W^T in the
+/// reverse one; x and y are N x B, column-major), by the row-accumulating SIMD kernel
+/// for narrow batches ([`use_rows_kernel`]) or by faer.
+#[derive(Clone, Copy)]
+pub(crate) enum StepProduct<'a, T: Real> {
+    /// A^T row-major (N rows of length N), and N.
+    Rows(&'a [T], usize),
+    /// A as a faer view, and the threads a product may use.
+    Gemm(MatRef<'a, T>, usize),
+}
+
+impl<T: Real> StepProduct<'_, T> {
+    /// y += A x.
+    #[inline]
+    pub fn add(&self, step: &crate::Step<T>, x: &[T], y: &mut [T]) {
+        match *self {
+            StepProduct::Rows(rows, n) => step.accumulate_rows(rows, x, y, n, n),
+            StepProduct::Gemm(a, threads) => {
+                let b = x.len() / a.ncols();
+                product(
+                    threads,
+                    col_major_mut(y, a.nrows(), b),
+                    Accum::Add,
+                    a,
+                    col_major(x, a.ncols(), b),
+                )
+            }
+        }
     }
 }
 

@@ -2,29 +2,79 @@
 //!
 //! Exact gradients for gated-synapse spiking networks (Huh & Sejnowski, "Gradient
 //! Descent for Spiking Neural Networks", NeurIPS 2018), fast. The model, its Euler
-//! discretisation and its discrete adjoint are specified in the project's
-//! `shared/MODEL.md`; every public function says which of its equations it computes.
+//! discretisation, its discrete adjoint, the general network (connectivity masks,
+//! external currents) and the losses are specified in the repository's `docs/model.md`,
+//! which is also this crate's [`model`] page; every public function says which of its
+//! equations it computes.
+//!
+//! Two levels of API, both on plain slices (a step's state is numpy's `(B, N)` in C
+//! order: each trial's neurons contiguous):
+//!
+//! - the trial level: a [`Workspace`] runs [`forward`](Workspace::forward) sweeps
+//!   (inference: no loss needed), the [`loss`](Workspace::loss) and
+//!   [`gradient`](Workspace::gradient) of a built-in [`Loss`] (masked MSE,
+//!   cross-entropy, linear, and a rate penalty), or [`backward`](Workspace::backward)
+//!   from the caller's own dL/do, so any loss written elsewhere can be used;
+//! - the step level: [`forward_step`] and [`reverse_step`], one time step of either
+//!   sweep on the caller's buffers, for another simulator.
+//!
+//! ```
+//! use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
+//!
+//! let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+//! let (n, n_in, n_out, b, t) = (3, 1, 2, 2, 150);
+//! let w = [0.0, 15.0, -10.0, 8.0, 0.0, 12.0, -9.0, 11.0, 0.0];
+//! let (u, i0, o) = ([1.2, 0.8, -0.5], [-0.1, -0.2, 0.1], [40.0, -20.0, 10.0, -30.0, 25.0, 5.0]);
+//! let mask = [0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0]; // no self-connections
+//! let net = Network::new(n, n_in, n_out, &w, &u, &i0, &o).with_mask(&mask);
+//! let (v0, s0, x) = (vec![-0.3; b * n], vec![0.0; b * n], vec![0.5; t * b * n_in]);
+//! let batch = Batch::new(b, t, &v0, &s0, &x);
+//! let labels = [0, 1];
+//! let loss = Loss::cross_entropy(&labels, 100, 150).with_rate_penalty(0.01);
+//! let mut workspace = Workspace::new();
+//! let gradient = workspace.gradient(&step, &net, &batch, &loss)?;
+//! assert!(gradient.loss > 0.0 && gradient.w[0] == 0.0); // masked entries get no gradient
+//! # Ok::<(), spikegrad::Error>(())
+//! ```
+//!
+//! Every error (a bad configuration, a wrong length, NaN, a label out of range, a run
+//! that overflows or would not fit in memory) is an [`Error`] naming the field, array,
+//! index, step, trial or neuron; nothing panics on bad input.
 #![deny(missing_docs)]
 
+mod backward;
 mod config;
 mod error;
 mod forward;
-pub mod gate;
-pub mod gemm;
+mod gate;
+mod gemm;
 mod gradient;
+mod loss;
+#[doc = include_str!("../../docs/model.md")]
+pub mod model {}
 mod network;
 pub mod neuron;
-pub mod real;
-pub mod simd;
+mod real;
+mod simd;
 mod step;
 mod workspace;
 
 pub use config::Config;
 pub use error::Error;
 pub use gate::Gate;
+pub use loss::{Loss, TaskLoss};
 pub use network::{Batch, Network};
 pub use neuron::{Neuron, Theta};
 pub use real::Real;
 pub use simd::backend::Backend;
+pub use simd::sincospi::{SIN_PI_ULP_BOUND_F32, SIN_PI_ULP_BOUND_F64};
 pub use step::{forward_step, reverse_step, sin_cos_pi, Step};
-pub use workspace::{Gradient, Trajectory, Workspace};
+pub use workspace::{Gradient, GradientOptions, Trajectory, Workspace};
+
+/// Tuning internals for the project's own benchmarks (the bare products of a sweep, to
+/// time a gradient against them): not part of the public API, no stability promise.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::gemm::{block_steps, product, sweep_threads, use_rows_kernel};
+}

@@ -3,9 +3,14 @@
 use crate::error::Error;
 use crate::real::Real;
 
-/// The trainable parameters (MODEL.md section 1), borrowed. Matrices are row-major
-/// (numpy C order): `w[i * n + j]` = W_ij, `u[i * n_in + k]` = U_ik, `o[k * n + i]` = O_ki.
+/// The trainable parameters (docs/model.md sections 1 and 5), borrowed. Matrices are
+/// row-major (numpy C order): `w[i * n + j]` = W_ij, `u[i * n_in + k]` = U_ik,
+/// `o[k * n + i]` = O_ki.
+///
+/// Built with [`Network::new`] and, for a fixed connectivity, [`Network::with_mask`];
+/// the fields are public to read.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Network<'a, T> {
     /// Number of neurons N.
     pub n: usize,
@@ -21,13 +26,43 @@ pub struct Network<'a, T> {
     pub i0: &'a [T],
     /// Readout O, (n_out, N).
     pub o: &'a [T],
+    /// Connectivity mask M, (N, N), or `None` for all-to-all: the recurrent matrix used
+    /// is W * M (elementwise), and dL/dW is masked alike (docs/model.md section 5).
+    pub w_mask: Option<&'a [T]>,
+}
+
+impl<'a, T> Network<'a, T> {
+    /// A fully connected network of `n` neurons with `n_in` inputs and `n_out` readouts.
+    /// Shapes and values are checked when a sweep runs (or by [`Network::check`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        n: usize,
+        n_in: usize,
+        n_out: usize,
+        w: &'a [T],
+        u: &'a [T],
+        i0: &'a [T],
+        o: &'a [T],
+    ) -> Self {
+        Network { n, n_in, n_out, w, u, i0, o, w_mask: None }
+    }
+
+    /// The same network with connectivity mask `w_mask` (N, N), any finite values
+    /// (typically 0 and 1): I_t uses W * M, and dL/dW = (sum_t e_t s_t^T) * M.
+    pub fn with_mask(self, w_mask: &'a [T]) -> Self {
+        Network { w_mask: Some(w_mask), ..self }
+    }
 }
 
 /// B independent trials of T steps, borrowed. C order: `v0`, `s0` (B, N); `x`
-/// (T, B, n_in); `target`, `mask` (T, B, n_out), where time index t of `target` and
-/// `mask` holds step t + 1. Equivalently, in column-major terms, the state of a step is
-/// an N x B matrix (each trial's neurons contiguous) and `x` is n_in x (T B).
+/// (T, B, n_in); `i_ext` (T, B, N). Equivalently, in column-major terms, the state of a
+/// step is an N x B matrix (each trial's neurons contiguous) and `x` is n_in x (T B).
+///
+/// Built with [`Batch::new`] and, for an external current, [`Batch::with_external_current`];
+/// the fields are public to read. What the readout should do is the business of a
+/// [`Loss`](crate::Loss), not of the batch.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Batch<'a, T> {
     /// Number of trials B.
     pub b: usize,
@@ -39,17 +74,29 @@ pub struct Batch<'a, T> {
     pub s0: &'a [T],
     /// Inputs x_0 .. x_{T-1}, (T, B, n_in).
     pub x: &'a [T],
-    /// Targets ohat_1 .. ohat_T, (T, B, n_out).
-    pub target: &'a [T],
-    /// Mask m_1 .. m_T in [0, 1], (T, B, n_out).
-    pub mask: &'a [T],
+    /// External currents I_ext,0 .. I_ext,T-1, (T, B, N), or `None`:
+    /// I_t = I0 + W s_t + U x_t + I_ext,t (docs/model.md section 5).
+    pub i_ext: Option<&'a [T]>,
+}
+
+impl<'a, T> Batch<'a, T> {
+    /// `b` trials of `t` steps from initial state (`v0`, `s0`) with inputs `x`.
+    pub fn new(b: usize, t: usize, v0: &'a [T], s0: &'a [T], x: &'a [T]) -> Self {
+        Batch { b, t, v0, s0, x, i_ext: None }
+    }
+
+    /// The same trials with an external current `i_ext` (T, B, N) added to every
+    /// neuron's input current, for a network fed by another layer or framework.
+    pub fn with_external_current(self, i_ext: &'a [T]) -> Self {
+        Batch { i_ext: Some(i_ext), ..self }
+    }
 }
 
 impl<T: Real> Network<'_, T> {
-    /// Checks that `batch` fits this network and that both are valid input (MODEL.md
-    /// section 4: shapes, finite values, the mask in [0, 1], an addressable trajectory),
-    /// with the errors the sweeps would return; for callers that split or convert a
-    /// batch before running it.
+    /// Checks that `batch` fits this network and that both are valid input
+    /// (docs/model.md section 4: no empty dimension, every array of its shape, every
+    /// value finite), with the errors the sweeps would return; for callers that split
+    /// or convert a batch before running it.
     pub fn check(&self, batch: &Batch<'_, T>) -> Result<(), Error> {
         validate(self, batch).map(|_| ())
     }
@@ -72,7 +119,31 @@ impl Dims {
     }
 }
 
-/// Checks shapes, finiteness and the mask range (MODEL.md section 4); returns the dims.
+/// The product of `dims`, or `None` if it overflows `usize`.
+pub(crate) fn product(dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// Checks that `data` has `len` elements (shape `expected`, in words) and no NaN or
+/// infinity. A `len` of `None` (a product that overflowed) matches no real slice.
+pub(crate) fn check_array<T: Real>(
+    array: &'static str,
+    data: &[T],
+    expected: String,
+    len: Option<usize>,
+) -> Result<(), Error> {
+    let expected_len = len.unwrap_or(usize::MAX);
+    if data.len() != expected_len {
+        return Err(Error::ShapeMismatch { array, expected, expected_len, got_len: data.len() });
+    }
+    match crate::real::first_non_finite(data) {
+        Some(index) => Err(Error::NonFiniteInput { array, index, value: data[index].to_f64() }),
+        None => Ok(()),
+    }
+}
+
+/// Checks dimensions, shapes and finiteness of a network and batch (docs/model.md
+/// section 4); returns the dims.
 pub(crate) fn validate<T: Real>(net: &Network<'_, T>, batch: &Batch<'_, T>) -> Result<Dims, Error> {
     for (name, dim) in
         [("N", net.n), ("n_in", net.n_in), ("n_out", net.n_out), ("B", batch.b), ("T", batch.t)]
@@ -82,54 +153,19 @@ pub(crate) fn validate<T: Real>(net: &Network<'_, T>, batch: &Batch<'_, T>) -> R
         }
     }
     let (n, n_in, n_out, b, t) = (net.n, net.n_in, net.n_out, batch.b, batch.t);
-    let product = |dims: &[usize]| dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    let arrays: [(&'static str, &[T], String, Option<usize>); 9] = [
-        ("W", net.w, format!("(N, N) = ({n}, {n})"), product(&[n, n])),
-        ("U", net.u, format!("(N, n_in) = ({n}, {n_in})"), product(&[n, n_in])),
-        ("I0", net.i0, format!("(N) = ({n})"), Some(n)),
-        ("O", net.o, format!("(n_out, N) = ({n_out}, {n})"), product(&[n_out, n])),
-        ("v0", batch.v0, format!("(B, N) = ({b}, {n})"), product(&[b, n])),
-        ("s0", batch.s0, format!("(B, N) = ({b}, {n})"), product(&[b, n])),
-        ("x", batch.x, format!("(T, B, n_in) = ({t}, {b}, {n_in})"), product(&[t, b, n_in])),
-        (
-            "target",
-            batch.target,
-            format!("(T, B, n_out) = ({t}, {b}, {n_out})"),
-            product(&[t, b, n_out]),
-        ),
-        (
-            "mask",
-            batch.mask,
-            format!("(T, B, n_out) = ({t}, {b}, {n_out})"),
-            product(&[t, b, n_out]),
-        ),
-    ];
-    for (array, data, expected, len) in arrays {
-        // A product that overflows usize can never match a real slice's length.
-        let expected_len = len.unwrap_or(usize::MAX);
-        if data.len() != expected_len {
-            return Err(Error::ShapeMismatch {
-                array,
-                expected,
-                expected_len,
-                got_len: data.len(),
-            });
-        }
-        if let Some(index) = data.iter().position(|x| !x.is_finite()) {
-            return Err(Error::NonFiniteInput { array, index, value: data[index].to_f64() });
-        }
+    check_array("W", net.w, format!("(N, N) = ({n}, {n})"), product(&[n, n]))?;
+    check_array("U", net.u, format!("(N, n_in) = ({n}, {n_in})"), product(&[n, n_in]))?;
+    check_array("I0", net.i0, format!("(N) = ({n})"), Some(n))?;
+    check_array("O", net.o, format!("(n_out, N) = ({n_out}, {n})"), product(&[n_out, n]))?;
+    if let Some(mask) = net.w_mask {
+        check_array("W_mask", mask, format!("(N, N) = ({n}, {n})"), product(&[n, n]))?;
     }
-    let (zero, one) = (T::from_f64(0.0), T::from_f64(1.0));
-    if let Some(index) = batch.mask.iter().position(|&m| !(m >= zero && m <= one)) {
-        return Err(Error::MaskOutOfRange { index, value: batch.mask[index].to_f64() });
-    }
-    // The trajectory holds (T + 1) N B values; make sure that is addressable.
-    if product(&[t + 1, n, b])
-        .is_none_or(|len| len > isize::MAX as usize / core::mem::size_of::<T>())
-    {
-        return Err(Error::TooLarge {
-            what: format!("the trajectory holds (T + 1) N B values with T = {t}, N = {n}, B = {b}, more than memory can address"),
-        });
+    check_array("v0", batch.v0, format!("(B, N) = ({b}, {n})"), product(&[b, n]))?;
+    check_array("s0", batch.s0, format!("(B, N) = ({b}, {n})"), product(&[b, n]))?;
+    let x_shape = format!("(T, B, n_in) = ({t}, {b}, {n_in})");
+    check_array("x", batch.x, x_shape, product(&[t, b, n_in]))?;
+    if let Some(i_ext) = batch.i_ext {
+        check_array("I_ext", i_ext, format!("(T, B, N) = ({t}, {b}, {n})"), product(&[t, b, n]))?;
     }
     Ok(Dims { n, n_in, n_out, b, t })
 }

@@ -1,5 +1,5 @@
 //! The membrane model behind a small trait, so another smooth phase model can be added
-//! without touching the sweeps (MODEL.md section 1).
+//! without touching the sweeps (docs/model.md section 1).
 
 use crate::real::Real;
 use crate::simd::sincospi::{cos_pi, sin_cos_pi};

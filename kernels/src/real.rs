@@ -225,3 +225,8 @@ impl_real!(
     partial_load_f64s,
     partial_store_f64s
 );
+
+/// The index of the first NaN or infinity in `values`, if any.
+pub(crate) fn first_non_finite<T: Real>(values: &[T]) -> Option<usize> {
+    values.iter().position(|x| !x.is_finite())
+}

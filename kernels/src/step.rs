@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::gate::{BoxcarKernel, Gate, RaisedCosineKernel};
 use crate::neuron::Theta;
-use crate::real::Real;
+use crate::real::{first_non_finite, Real};
 use crate::simd::backend::Backend;
 use crate::simd::{ForwardKernel, ReverseKernel, SinCosPiKernel, StepConstants};
 
@@ -37,8 +37,8 @@ macro_rules! with_gate {
 }
 
 impl<T: Real> Step<T> {
-    /// Validates `config` (MODEL.md section 4) and compiles it for the fastest backend
-    /// of this CPU.
+    /// Validates `config` (docs/model.md section 4) and compiles it for the fastest
+    /// backend of this CPU.
     pub fn new(config: &Config) -> Result<Self, Error> {
         Self::with_backend(config, Backend::detect())
     }
@@ -56,23 +56,19 @@ impl<T: Real> Step<T> {
         // A valid configuration can still leave T's range: h/tau = 1e-330 is 0 in f32,
         // 1/Delta = 1e96 is infinite, and h (which scales every readout error) below
         // f32's normal range zeroes the gradient. Such constants would give silently
-        // wrong results.
-        for (field, name, value) in [
-            ("h", "h", config.h),
-            ("h", "h/tau", config.h / config.tau),
-            ("tau_s", "1/tau_s", 1.0 / config.tau_s),
-            ("delta", "Delta/2", delta / 2.0),
-            ("delta", "2 pi/Delta^2", 2.0 * core::f64::consts::PI / (delta * delta)),
+        // wrong results. Each is reported against the field it derives from.
+        for (field, field_value, name, value) in [
+            ("h", config.h, "h", config.h),
+            ("h", config.h, "h/tau", config.h / config.tau),
+            ("tau_s", config.tau_s, "1/tau_s", 1.0 / config.tau_s),
+            ("delta", delta, "Delta/2", delta / 2.0),
+            ("delta", delta, "2 pi/Delta^2", 2.0 * core::f64::consts::PI / (delta * delta)),
         ] {
             let compiled = T::from_f64(value);
             if !(compiled.is_finite() && compiled >= T::MIN_POSITIVE) {
                 return Err(Error::InvalidConfig {
                     field,
-                    value: match field {
-                        "h" => config.h,
-                        "tau_s" => config.tau_s,
-                        _ => delta,
-                    },
+                    value: field_value,
                     rule: format!(
                         "{name} = {value:e} is not a normal {} number: rescale the time constants",
                         T::NAME
@@ -172,14 +168,15 @@ fn check_len(array: &'static str, got: usize, expected: usize, of: &str) -> Resu
     }
 }
 
-fn first_non_finite<T: Real>(quantity: &'static str, values: &[T]) -> Result<(), Error> {
-    match values.iter().position(|x| !x.is_finite()) {
+/// [`Error::NonFiniteOutput`] at the first NaN or infinity of `values`, if any.
+fn check_output<T: Real>(quantity: &'static str, values: &[T]) -> Result<(), Error> {
+    match first_non_finite(values) {
         Some(index) => Err(Error::NonFiniteOutput { quantity, index }),
         None => Ok(()),
     }
 }
 
-/// The fused forward Euler step of MODEL.md section 2, elementwise over any number of
+/// The fused forward Euler step of docs/model.md section 2, elementwise over any number of
 /// neurons and trials (all slices the same length), given the input current I_t:
 ///
 /// ```text
@@ -194,7 +191,7 @@ fn first_non_finite<T: Real>(quantity: &'static str, values: &[T]) -> Result<(),
 /// ```
 /// use spikegrad::{forward_step, Config, Gate, Step};
 ///
-/// let config = Config { h: 0.5, tau: 20.0, tau_s: 50.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+/// let config = Config::new(0.5, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 });
 /// let step = Step::<f32>::new(&config)?;
 /// let (v, s, current) = ([0.9f32, -0.4], [0.0f32, 0.0], [0.2f32, -0.5]);
 /// let (mut v_next, mut s_next) = ([0.0f32; 2], [0.0f32; 2]);
@@ -216,13 +213,13 @@ pub fn forward_step<T: Real>(
     check_len("v_next", v_next.len(), v.len(), "v")?;
     check_len("s_next", s_next.len(), v.len(), "v")?;
     if !step.forward_unchecked(v, s, current, v_next, s_next) {
-        first_non_finite("v_next", v_next)?;
-        first_non_finite("s_next", s_next)?;
+        check_output("v_next", v_next)?;
+        check_output("s_next", s_next)?;
     }
     Ok(())
 }
 
-/// The fused reverse costate step of MODEL.md section 3, elementwise, given the state
+/// The fused reverse costate step of docs/model.md section 3, elementwise, given the state
 /// v_t, I_t of the forward run, lam_v_{t+1} (in `lam_v`, overwritten with lam_v_t),
 /// lam_s_{t+1} and the readout error d_t:
 ///
@@ -240,7 +237,7 @@ pub fn forward_step<T: Real>(
 /// ```
 /// use spikegrad::{reverse_step, Config, Gate, Step};
 ///
-/// let config = Config { h: 0.5, tau: 20.0, tau_s: 50.0, gate: Gate::RaisedCosine { delta: 1.0 } };
+/// let config = Config::new(0.5, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 });
 /// let step = Step::<f64>::new(&config)?;
 /// let (v, current, lam_s_next, d) = ([0.9, -0.4], [0.2, -0.5], [1.0, 1.0], [0.0, 0.0]);
 /// let mut lam_v = [0.0, 0.0];
@@ -268,10 +265,10 @@ pub fn reverse_step<T: Real>(
     check_len("e", e.len(), v.len(), "v")?;
     check_len("lam_s", lam_s.len(), v.len(), "v")?;
     if !step.reverse_unchecked(v, current, lam_s_next, d, lam_v, e, lam_s) {
-        first_non_finite("lam_s_next", lam_s_next)?;
-        first_non_finite("lam_v", lam_v)?;
-        first_non_finite("e", e)?;
-        first_non_finite("lam_s", lam_s)?;
+        check_output("lam_s_next", lam_s_next)?;
+        check_output("lam_v", lam_v)?;
+        check_output("e", e)?;
+        check_output("lam_s", lam_s)?;
     }
     Ok(())
 }

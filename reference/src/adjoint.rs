@@ -1,13 +1,16 @@
 use crate::config::Config;
 use crate::error::Error;
-use crate::forward::{forward, readout};
-use crate::network::{Batch, Network};
+use crate::forward::{forward, Trajectory};
+use crate::loss::Loss;
+use crate::network::{check_array, validate_data, Batch, Network};
 use crate::neuron::{Neuron, Theta};
 
-/// dL/d(everything) of MODEL.md section 3, in the layouts of [`Network`] and [`Batch`].
+/// dL/d(everything) of docs/model.md sections 3, 5 and 6, in the layouts of [`Network`]
+/// and [`Batch`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gradient {
-    /// The loss L at which the gradient was taken.
+    /// The loss L at which the gradient was taken (after [`backward`]: the linear
+    /// functional sum_t (dL/do_t . o_t + dL/ds_t . s_t)).
     pub loss: f64,
     /// dL/dW, (N, N).
     pub w: Vec<f64>,
@@ -21,45 +24,79 @@ pub struct Gradient {
     pub v0: Vec<f64>,
     /// dL/ds_0 = lam_s_0, (B, N).
     pub s0: Vec<f64>,
+    /// dL/dx_t = U^T e_t, (T, B, n_in).
+    pub x: Vec<f64>,
+    /// dL/dI_t = e_t (= dL/dI_ext,t), (T, B, N).
+    pub current: Vec<f64>,
 }
 
-/// The exact gradient of the discrete loss by the reverse costate sweep of MODEL.md
-/// section 3: a recorded forward run, then for t = T-1 down to 0
+/// The exact gradient of any loss whose derivatives are `dl_do` = dL/do_t (T, B, n_out)
+/// and `dl_ds` = dL/ds_t (T, B, N), index t holding step t + 1, by the reverse costate
+/// sweep of docs/model.md section 3 over the recorded run `tr`, for t = T-1 down to 0:
 ///
 /// ```text
 /// a_t     = lam_v_{t+1} + g(v_t) lam_s_{t+1} / tau_s
 /// e_t     = (h/tau) df/dI(v_t, I_t) a_t
 /// lam_v_t = lam_v_{t+1} + (h/tau) df/dv(v_t, I_t) a_t + g'(v_t) dv_t lam_s_{t+1} / tau_s
-/// lam_s_t = (1 - h/tau_s) lam_s_{t+1} + W^T e_t + d_t
+/// lam_s_t = (1 - h/tau_s) lam_s_{t+1} + W_eff^T e_t + d_t
 /// ```
 ///
-/// with d_t = (h/B) O^T (m_t * (o_t - ohat_t)), lam_v_T = 0, lam_s_T = d_T, and
-/// dL/dW = sum_t e_t s_t^T, dL/dU = sum_t e_t x_t^T, dL/dI0 = sum_t e_t,
-/// dL/dO = sum_{t=1..T} (h/B)(m_t * (o_t - ohat_t)) s_t^T.
-pub fn gradient(cfg: &Config, net: &Network, batch: &Batch) -> Result<Gradient, Error> {
-    let fwd = forward(cfg, net, batch, true)?;
-    let tr = fwd.trajectory.expect("forward records when asked to");
+/// with d_t = O^T dL/do_t + dL/ds_t (section 6), lam_v_T = 0, lam_s_T = d_T, and
+/// dL/dW = (sum_t e_t s_t^T) * M, dL/dU = sum_t e_t x_t^T, dL/dI0 = sum_t e_t,
+/// dL/dO = sum_{t=1..T} dL/do_t s_t^T, dL/dx_t = U^T e_t, dL/dI_ext,t = e_t.
+pub fn backward(
+    cfg: &Config,
+    net: &Network,
+    batch: &Batch,
+    tr: &Trajectory,
+    dl_do: &[f64],
+    dl_ds: Option<&[f64]>,
+) -> Result<Gradient, Error> {
     let neuron = Theta;
-    let (n, n_in, n_out, nb) = (net.n, net.n_in, net.n_out, batch.b);
+    let (n, n_in, n_out, nb, steps) = (net.n, net.n_in, net.n_out, batch.b, batch.t);
     let (h, tau, tau_s) = (cfg.h, cfg.tau, cfg.tau_s);
+    check_array(
+        "dL/do",
+        dl_do,
+        format!("(T, B, n_out) = ({steps}, {nb}, {n_out})"),
+        Some(steps * nb * n_out),
+    )?;
+    if let Some(ds) = dl_ds {
+        check_array(
+            "dL/ds",
+            ds,
+            format!("(T, B, N) = ({steps}, {nb}, {n})"),
+            Some(steps * nb * n),
+        )?;
+    }
 
     let mut dw = vec![0.0; n * n];
     let mut du = vec![0.0; n * n_in];
     let mut di0 = vec![0.0; n];
     let mut d_o = vec![0.0; n_out * n];
+    let mut dx = vec![0.0; steps * nb * n_in];
+    let mut de = vec![0.0; steps * nb * n];
+    let mut value = 0.0;
 
-    // d_t for t = 1..T; also accumulates dL/dO, which pairs the error with s_t (after the step).
+    // d_t for t = 1..T; also accumulates dL/dO, which pairs dL/do_t with s_t (after the
+    // step), and the value of the linear functional.
     let mut injected_error = |t: usize| -> Vec<f64> {
         let s = &tr.s[t];
-        let o = readout(net, nb, s);
         let mut d = vec![0.0; nb * n];
         for b in 0..nb {
             for k in 0..n_out {
-                let at = ((t - 1) * nb + b) * n_out + k;
-                let r = h / nb as f64 * batch.mask[at] * (o[b * n_out + k] - batch.target[at]);
+                let r = dl_do[((t - 1) * nb + b) * n_out + k];
+                value += r * tr.o[t - 1][b * n_out + k];
                 for i in 0..n {
                     d[b * n + i] += net.o[k * n + i] * r;
                     d_o[k * n + i] += r * s[b * n + i];
+                }
+            }
+            if let Some(ds) = dl_ds {
+                for i in 0..n {
+                    let direct = ds[((t - 1) * nb + b) * n + i];
+                    value += direct * s[b * n + i];
+                    d[b * n + i] += direct;
                 }
             }
         }
@@ -67,11 +104,11 @@ pub fn gradient(cfg: &Config, net: &Network, batch: &Batch) -> Result<Gradient, 
     };
 
     let mut lam_v = vec![0.0; nb * n];
-    let mut lam_s = injected_error(batch.t);
+    let mut lam_s = injected_error(steps);
     if let Some(index) = lam_s.iter().position(|x| !x.is_finite()) {
-        return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(batch.t), index });
+        return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(steps), index });
     }
-    for t in (0..batch.t).rev() {
+    for t in (0..steps).rev() {
         let (v, s, current) = (&tr.v[t], &tr.s[t], &tr.i[t]);
         let mut e = vec![0.0; nb * n];
         let mut lam_v_prev = vec![0.0; nb * n];
@@ -89,13 +126,15 @@ pub fn gradient(cfg: &Config, net: &Network, batch: &Batch) -> Result<Gradient, 
             let x = &batch.x[(t * nb + b) * n_in..][..n_in];
             for i in 0..n {
                 let ei = e[b * n + i];
+                de[(t * nb + b) * n + i] = ei;
                 for j in 0..n {
-                    // W^T e_t, and dL/dW pairs e_t with s_t (the state before the step).
-                    lam_s_prev[b * n + j] += net.w[i * n + j] * ei;
+                    // W_eff^T e_t, and dL/dW pairs e_t with s_t (the state before the step).
+                    lam_s_prev[b * n + j] += net.w_eff(i, j) * ei;
                     dw[i * n + j] += ei * s[b * n + j];
                 }
                 for k in 0..n_in {
                     du[i * n_in + k] += ei * x[k];
+                    dx[(t * nb + b) * n_in + k] += net.u[i * n_in + k] * ei;
                 }
                 di0[i] += ei;
             }
@@ -108,10 +147,44 @@ pub fn gradient(cfg: &Config, net: &Network, batch: &Batch) -> Result<Gradient, 
         lam_v = lam_v_prev;
         lam_s = lam_s_prev;
     }
-    for (quantity, grad) in [("dW", &dw), ("dU", &du), ("dI0", &di0), ("dO", &d_o)] {
+    if let Some(mask) = &net.w_mask {
+        for (g, m) in dw.iter_mut().zip(mask) {
+            *g *= m;
+        }
+    }
+    for (quantity, grad) in [("dW", &dw), ("dU", &du), ("dI0", &di0), ("dO", &d_o), ("dx", &dx)] {
         if let Some(index) = grad.iter().position(|x| !x.is_finite()) {
             return Err(Error::NonFiniteGradient { quantity, step: None, index });
         }
     }
-    Ok(Gradient { loss: fwd.loss, w: dw, u: du, i0: di0, o: d_o, v0: lam_v, s0: lam_s })
+    Ok(Gradient {
+        loss: value,
+        w: dw,
+        u: du,
+        i0: di0,
+        o: d_o,
+        v0: lam_v,
+        s0: lam_s,
+        x: dx,
+        current: de,
+    })
+}
+
+/// The loss L = L_task + lambda R of docs/model.md section 6 and its exact gradient: a
+/// recorded forward run, the loss's dL/do_t and dL/ds_t, then [`backward`].
+pub fn gradient(
+    cfg: &Config,
+    net: &Network,
+    batch: &Batch,
+    loss: &Loss,
+) -> Result<Gradient, Error> {
+    cfg.validate()?;
+    validate_data(net, batch)?;
+    loss.validate(batch.t, batch.b, net.n_out)?;
+    let tr = forward(cfg, net, batch)?;
+    let lg = loss.evaluate(cfg.h, batch.b, &tr.o, &tr.s)?;
+    let state = (loss.rate_penalty > 0.0).then_some(&lg.state[..]);
+    let mut g = backward(cfg, net, batch, &tr, &lg.readout, state)?;
+    g.loss = lg.loss;
+    Ok(g)
 }

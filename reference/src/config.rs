@@ -1,7 +1,7 @@
 use crate::error::Error;
 use crate::gate::Gate;
 
-/// Time constants, step and gate of a simulation (MODEL.md sections 1-2).
+/// Time constants, step and gate of a simulation (docs/model.md sections 1-2).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Config {
     /// Euler step h (ms).
@@ -15,7 +15,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Checks the rules of MODEL.md section 4 on the scalars:
+    /// Checks the rules of docs/model.md section 4 on the scalars:
     /// h, tau, tau_s finite and > 0; h < tau_s; 0 < Delta < 2; 2h/tau <= Delta/2.
     pub fn validate(&self) -> Result<(), Error> {
         positive_finite("h", self.h)?;

@@ -5,7 +5,7 @@ use std::fmt;
 /// step or neuron involved.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
-    /// A scalar of the configuration breaks a rule of MODEL.md section 4.
+    /// A scalar of the configuration breaks a rule of docs/model.md section 4.
     InvalidConfig {
         /// Field name as in `config.json` (`h`, `tau`, `tau_s`, `delta`).
         field: &'static str,
@@ -38,6 +38,24 @@ pub enum Error {
         index: usize,
         /// The bad value.
         value: f64,
+    },
+    /// A setting of the loss breaks a rule of docs/model.md section 6.
+    InvalidLoss {
+        /// The setting (`from_step`, `to_step`, `rate_penalty`, `n_out`).
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+        /// The rule it breaks, in words.
+        rule: String,
+    },
+    /// A class label is not one of the readout channels 0..n_out.
+    LabelOutOfRange {
+        /// The trial whose label it is.
+        trial: usize,
+        /// The label.
+        label: usize,
+        /// n_out.
+        classes: usize,
     },
     /// A mask entry is outside [0, 1].
     MaskOutOfRange {
@@ -99,6 +117,13 @@ impl fmt::Display for Error {
             Error::NonFiniteInput { array, index, value } => {
                 write!(f, "non-finite input: {array}[{index}] = {value}")
             }
+            Error::InvalidLoss { field, value, rule } => {
+                write!(f, "invalid loss: {field} = {value}: {rule}")
+            }
+            Error::LabelOutOfRange { trial, label, classes } => write!(
+                f,
+                "label out of range: labels[{trial}] = {label}, must be a readout channel in 0..{classes}"
+            ),
             Error::MaskOutOfRange { index, value } => {
                 write!(f, "mask out of range: mask[{index}] = {value}, must be in [0, 1]")
             }

@@ -1,5 +1,6 @@
 use crate::config::Config;
 use crate::error::Error;
+use crate::loss::Loss;
 use crate::network::{validate_data, Batch, Network};
 use crate::neuron::{Neuron, Theta};
 
@@ -12,18 +13,11 @@ pub struct Trajectory {
     pub s: Vec<Vec<f64>>,
     /// I_0 .. I_{T-1}, each (B, N).
     pub i: Vec<Vec<f64>>,
+    /// o_1 .. o_T, each (B, n_out).
+    pub o: Vec<Vec<f64>>,
 }
 
-/// Result of [`forward`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Forward {
-    /// L of MODEL.md section 2.
-    pub loss: f64,
-    /// The states, when asked for.
-    pub trajectory: Option<Trajectory>,
-}
-
-/// I_t = I0 + W s_t + U x_t for every trial (MODEL.md section 2).
+/// I_t = I0 + W_eff s_t + U x_t + I_ext,t for every trial (docs/model.md sections 2, 5).
 pub(crate) fn input_current(net: &Network, batch: &Batch, t: usize, s: &[f64]) -> Vec<f64> {
     let (n, n_in) = (net.n, net.n_in);
     let mut current = vec![0.0; batch.b * n];
@@ -32,10 +26,13 @@ pub(crate) fn input_current(net: &Network, batch: &Batch, t: usize, s: &[f64]) -
         for i in 0..n {
             let mut sum = net.i0[i];
             for j in 0..n {
-                sum += net.w[i * n + j] * s[b * n + j];
+                sum += net.w_eff(i, j) * s[b * n + j];
             }
             for k in 0..n_in {
                 sum += net.u[i * n_in + k] * x[k];
+            }
+            if let Some(i_ext) = &batch.i_ext {
+                sum += i_ext[(t * batch.b + b) * n + i];
             }
             current[b * n + i] = sum;
         }
@@ -59,23 +56,20 @@ pub(crate) fn readout(net: &Network, n_trials: usize, s: &[f64]) -> Vec<f64> {
     o
 }
 
-/// Runs MODEL.md section 2 over the batch: the Euler steps from (v_0, s_0) and the loss
-/// L = (1/B) sum_b sum_{t=1..T} h/2 sum_k m_{t,k} (o_{t,k} - ohat_{t,k})^2.
-/// With `record`, also returns every v_t, s_t and I_t.
-pub fn forward(cfg: &Config, net: &Network, batch: &Batch, record: bool) -> Result<Forward, Error> {
+/// Runs docs/model.md section 2 (with the additions of section 5) over the batch: the
+/// Euler steps from (v_0, s_0), recording every v_t, s_t, I_t and o_t.
+pub fn forward(cfg: &Config, net: &Network, batch: &Batch) -> Result<Trajectory, Error> {
     cfg.validate()?;
     validate_data(net, batch)?;
     let neuron = Theta;
-    let (n, n_out, nb) = (net.n, net.n_out, batch.b);
+    let (n, nb) = (net.n, batch.b);
     let decay = 1.0 - cfg.h / cfg.tau_s;
 
-    let mut v = batch.v0.clone();
-    let mut s = batch.s0.clone();
-    let mut trajectory =
-        record.then(|| Trajectory { v: vec![v.clone()], s: vec![s.clone()], i: Vec::new() });
-    let mut loss = 0.0;
+    let mut tr =
+        Trajectory { v: vec![batch.v0.clone()], s: vec![batch.s0.clone()], i: vec![], o: vec![] };
     for t in 0..batch.t {
-        let current = input_current(net, batch, t, &s);
+        let (v, s) = (&tr.v[t], &tr.s[t]);
+        let current = input_current(net, batch, t, s);
         let mut v_next = vec![0.0; nb * n];
         let mut s_next = vec![0.0; nb * n];
         for idx in 0..nb * n {
@@ -94,24 +88,20 @@ pub fn forward(cfg: &Config, net: &Network, batch: &Batch, record: bool) -> Resu
                 });
             }
         }
-        let o = readout(net, nb, &s_next);
-        for b in 0..nb {
-            for k in 0..n_out {
-                let at = (t * nb + b) * n_out + k;
-                let r = o[b * n_out + k] - batch.target[at];
-                loss += cfg.h * 0.5 * batch.mask[at] * r * r / nb as f64;
-                if !loss.is_finite() {
-                    return Err(Error::NonFiniteLoss { step: t + 1, trial: b, channel: k });
-                }
-            }
-        }
-        v = v_next;
-        s = s_next;
-        if let Some(tr) = trajectory.as_mut() {
-            tr.v.push(v.clone());
-            tr.s.push(s.clone());
-            tr.i.push(current);
-        }
+        tr.o.push(readout(net, nb, &s_next));
+        tr.v.push(v_next);
+        tr.s.push(s_next);
+        tr.i.push(current);
     }
-    Ok(Forward { loss, trajectory })
+    Ok(tr)
+}
+
+/// The loss L = L_task + lambda R of docs/model.md section 6 for a run of `net` on
+/// `batch`.
+pub fn loss(cfg: &Config, net: &Network, batch: &Batch, loss: &Loss) -> Result<f64, Error> {
+    cfg.validate()?;
+    validate_data(net, batch)?;
+    loss.validate(batch.t, batch.b, net.n_out)?;
+    let tr = forward(cfg, net, batch)?;
+    Ok(loss.evaluate(cfg.h, batch.b, &tr.o, &tr.s)?.loss)
 }

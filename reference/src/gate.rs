@@ -1,7 +1,7 @@
 use crate::neuron::wrap;
 use std::f64::consts::PI;
 
-/// The synaptic gate g(v) and its width Delta (MODEL.md section 1, "Gate functions").
+/// The synaptic gate g(v) and its width Delta (docs/model.md section 1, "Gate functions").
 /// Both shapes are non-negative and integrate to 1 over one turn of the phase.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Gate {

@@ -1,6 +1,6 @@
 use std::f64::consts::PI;
 
-/// A smooth phase neuron: tau dv/dt = f(v, I) on the circle [-1, 1) (MODEL.md section 1).
+/// A smooth phase neuron: tau dv/dt = f(v, I) on the circle [-1, 1) (docs/model.md section 1).
 pub trait Neuron {
     /// f(v, I).
     fn f(&self, v: f64, i: f64) -> f64;

@@ -214,7 +214,7 @@ impl Trainer {
     /// The readout (T, B, n_out) and loss of the model on `trials`, without recording.
     pub fn evaluate(&mut self, trials: &Trials) -> Result<(&[f32], f64), Error> {
         let net = self.model.network();
-        let loss = self.workspace.forward(&self.step, &net, &trials.batch(), false)?;
+        let loss = self.workspace.loss(&self.step, &net, &trials.batch(), &trials.loss())?;
         Ok((self.workspace.readout().expect("forward succeeded"), loss))
     }
 
@@ -224,7 +224,7 @@ impl Trainer {
         let net = self.model.network();
         self.workspace.forward(&self.step, &net, &trials.batch(), true)?;
         let tr = self.workspace.trajectory().expect("recorded");
-        let v = (0..=trials.t).flat_map(|t| tr.v(t).iter().copied()).collect();
+        let v = (0..=trials.t).flat_map(|t| tr.v(t).into_iter().flatten().copied()).collect();
         let readout = self.workspace.readout().expect("recorded").to_vec();
         Ok(Recording { n: self.model.n, b: trials.b, t: trials.t, v, readout })
     }

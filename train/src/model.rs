@@ -1,7 +1,7 @@
 //! A network's parameters and initial state, owned, in f32.
 
 use crate::rng::Rng;
-use spikegrad::{Batch, Config, Network, Real};
+use spikegrad::{Batch, Config, Loss, Network, Real};
 
 /// Parameters W, U, I0, O and the initial state (v0, s0) every trial starts from.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,15 +81,7 @@ impl Model {
 
     /// The parameter view.
     pub fn network(&self) -> Network<'_, f32> {
-        Network {
-            n: self.n,
-            n_in: self.n_in,
-            n_out: self.n_out,
-            w: &self.w,
-            u: &self.u,
-            i0: &self.i0,
-            o: &self.o,
-        }
+        Network::new(self.n, self.n_in, self.n_out, &self.w, &self.u, &self.i0, &self.o)
     }
 }
 
@@ -131,14 +123,11 @@ impl Trials {
 impl<T: Real> Trials<T> {
     /// The batch view.
     pub fn batch(&self) -> Batch<'_, T> {
-        Batch {
-            b: self.b,
-            t: self.t,
-            v0: &self.v0,
-            s0: &self.s0,
-            x: &self.x,
-            target: &self.target,
-            mask: &self.mask,
-        }
+        Batch::new(self.b, self.t, &self.v0, &self.s0, &self.x)
+    }
+
+    /// The tasks' loss: masked MSE against `target` with `mask`.
+    pub fn loss(&self) -> Loss<'_, T> {
+        Loss::mse(&self.target, &self.mask)
     }
 }

@@ -58,7 +58,7 @@ impl Predict {
     /// The model's constants for this task: the given tau and tau_s, raised-cosine gate
     /// of width 1, step h.
     pub fn config(&self, tau: f64, tau_s: f64) -> Config {
-        Config { h: self.h, tau, tau_s, gate: Gate::RaisedCosine { delta: 1.0 } }
+        Config::new(self.h, tau, tau_s, Gate::RaisedCosine { delta: 1.0 })
     }
 
     /// Steps per trial.

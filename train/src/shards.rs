@@ -5,7 +5,7 @@
 //! L = (1/B) sum_b L_b, so with shards of b_i trials, L = sum_i (b_i / B) L_i and the
 //! same weights combine the gradients. At the tasks' sizes (N 64, B 32-64) the per-step
 //! products are far below the size where the kernels use a second core
-//! (`spikegrad::gemm::PARALLEL_MIN_FLOPS`), so whole sweeps on a part of the batch each
+//! (about 2 MFLOP per product), so whole sweeps on a part of the batch each
 //! are how a training step uses both cores.
 //!
 //! The model and trials are f32; a shard copies its trials (and the parameters) into its
@@ -82,7 +82,7 @@ fn run_shard<'a, T: Real>(
     net: &Network<'_, T>,
 ) -> Result<(usize, &'a Gradient<T>), Error> {
     let b = shard.trials.b;
-    shard.workspace.gradient(step, net, &shard.trials.batch()).map(|g| (b, g))
+    shard.workspace.gradient(step, net, &shard.trials.batch(), &shard.trials.loss()).map(|g| (b, g))
 }
 
 /// Adds `weight * from` into `into`.
@@ -109,10 +109,10 @@ impl<T: Real> Shards<T> {
     /// dL/d(W, U, I0, O) and L of `model` over `trials` (MODEL.md section 3), computed
     /// shard by shard on scoped threads in precision `T` and combined in f64 with
     /// weights b_i / B. Trials that do not fit the model are refused before any split,
-    /// with the kernels' error ([`Network::check`]); otherwise the first error of any
+    /// with the kernels' error ([`spikegrad::Loss::check`]); otherwise the first error of any
     /// shard, in shard order, is returned.
     pub fn gradient(&mut self, model: &Model, trials: &Trials) -> Result<&Combined, Error> {
-        model.network().check(&trials.batch())?;
+        trials.loss().check(&model.network(), &trials.batch())?;
         let parts = self.count.min(trials.b).max(1);
         while self.shards.len() < parts {
             self.shards
@@ -129,7 +129,7 @@ impl<T: Real> Shards<T> {
             convert(from, into);
         }
         let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
-        let net = Network { n, n_in, n_out, w, u, i0, o };
+        let net = Network::new(n, n_in, n_out, w, u, i0, o);
         let step = &self.step;
         let run = |shard| run_shard(shard, step, &net);
         let gradients = std::thread::scope(|scope| {

@@ -111,7 +111,7 @@ impl Xor {
     /// The model's constants for this task: tau 20 ms, tau_s 1000 ms (memory over the
     /// delay), raised-cosine gate of width 1, step h.
     pub fn config(&self) -> Config {
-        Config { h: self.h, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } }
+        Config::new(self.h, 20.0, 1000.0, Gate::RaisedCosine { delta: 1.0 })
     }
 
     /// Steps per trial.

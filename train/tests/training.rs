@@ -254,7 +254,7 @@ fn shards_combine_to_the_whole_batch_gradient() {
         // One f32 shard is the kernels' whole-batch gradient, bit for bit.
         let step = spikegrad::Step::<f32>::new(&model.config).unwrap();
         let direct = Workspace::with_threads(1)
-            .gradient(&step, &model.network(), &trials.batch())
+            .gradient(&step, &model.network(), &trials.batch(), &trials.loss())
             .unwrap()
             .clone();
         assert_eq!(whole32.loss, direct.loss);

@@ -4,9 +4,14 @@
 
 use pulp::{Simd, WithSimd};
 
-/// A SIMD backend for the elementwise kernels.
+/// A SIMD backend for the elementwise kernels: an opaque handle, obtained from
+/// [`Backend::detect`] (the fastest this CPU runs) or from one of the explicit
+/// constructors (for tests and benchmarks that exercise every lane width).
 #[derive(Debug, Clone, Copy)]
-pub enum Backend {
+pub struct Backend(Kind);
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
     /// One lane, plain scalar code.
     Scalar,
     /// Portable 4 x f32 / 2 x f64 lanes.
@@ -25,54 +30,74 @@ pub enum Backend {
 impl Backend {
     /// The fastest backend this CPU supports (checked once per call; cheap).
     pub fn detect() -> Backend {
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if let Some(v3) = pulp::x86::V3::try_new() {
-            return Backend::V3(v3);
-        }
-        Backend::Arch(pulp::Arch::new())
+        Backend::v3().unwrap_or(Backend(Kind::Arch(pulp::Arch::new())))
     }
 
-    /// The AVX2 + FMA backend, if this CPU has it.
+    /// One lane, plain scalar code.
+    pub fn scalar() -> Backend {
+        Backend(Kind::Scalar)
+    }
+
+    /// Portable 4 x f32 / 2 x f64 lanes, on any CPU.
+    pub fn scalar128b() -> Backend {
+        Backend(Kind::Scalar128b)
+    }
+
+    /// Portable 8 x f32 / 4 x f64 lanes, on any CPU.
+    pub fn scalar256b() -> Backend {
+        Backend(Kind::Scalar256b)
+    }
+
+    /// Portable 16 x f32 / 8 x f64 lanes, on any CPU.
+    pub fn scalar512b() -> Backend {
+        Backend(Kind::Scalar512b)
+    }
+
+    /// The AVX2 + FMA backend (x86-64-v3), if this CPU has it.
     pub fn v3() -> Option<Backend> {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         if let Some(v3) = pulp::x86::V3::try_new() {
-            return Some(Backend::V3(v3));
+            return Some(Backend(Kind::V3(v3)));
         }
         None
     }
 
     /// Every backend this CPU can run: the four portable ones, then V3 if present.
     pub fn all_available() -> Vec<Backend> {
-        let mut all =
-            vec![Backend::Scalar, Backend::Scalar128b, Backend::Scalar256b, Backend::Scalar512b];
+        let mut all = vec![
+            Backend::scalar(),
+            Backend::scalar128b(),
+            Backend::scalar256b(),
+            Backend::scalar512b(),
+        ];
         all.extend(Backend::v3());
         all
     }
 
     /// A short name for logs and benchmark ids.
     pub fn name(&self) -> &'static str {
-        match self {
-            Backend::Scalar => "scalar",
-            Backend::Scalar128b => "scalar128b",
-            Backend::Scalar256b => "scalar256b",
-            Backend::Scalar512b => "scalar512b",
+        match self.0 {
+            Kind::Scalar => "scalar",
+            Kind::Scalar128b => "scalar128b",
+            Kind::Scalar256b => "scalar256b",
+            Kind::Scalar512b => "scalar512b",
             #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-            Backend::V3(_) => "v3 (avx2+fma)",
-            Backend::Arch(_) => "pulp::Arch",
+            Kind::V3(_) => "v3 (avx2+fma)",
+            Kind::Arch(_) => "pulp::Arch",
         }
     }
 
     /// Runs `op` on this backend, with the backend's target features enabled.
     #[inline(always)]
-    pub fn dispatch<Op: WithSimd>(self, op: Op) -> Op::Output {
-        match self {
-            Backend::Scalar => Simd::vectorize(pulp::Scalar::new(), op),
-            Backend::Scalar128b => Simd::vectorize(pulp::Scalar128b, op),
-            Backend::Scalar256b => Simd::vectorize(pulp::Scalar256b, op),
-            Backend::Scalar512b => Simd::vectorize(pulp::Scalar512b, op),
+    pub(crate) fn dispatch<Op: WithSimd>(self, op: Op) -> Op::Output {
+        match self.0 {
+            Kind::Scalar => Simd::vectorize(pulp::Scalar::new(), op),
+            Kind::Scalar128b => Simd::vectorize(pulp::Scalar128b, op),
+            Kind::Scalar256b => Simd::vectorize(pulp::Scalar256b, op),
+            Kind::Scalar512b => Simd::vectorize(pulp::Scalar512b, op),
             #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-            Backend::V3(v3) => Simd::vectorize(v3, op),
-            Backend::Arch(arch) => arch.dispatch(op),
+            Kind::V3(v3) => Simd::vectorize(v3, op),
+            Kind::Arch(arch) => arch.dispatch(op),
         }
     }
 }

@@ -44,7 +44,7 @@ fn track<S: Simd, T: Real>(simd: S, acc: T::Lanes<S>, x: T::Lanes<S>) -> T::Lane
     T::vadd(simd, acc, T::vsub(simd, x, x))
 }
 
-/// The elementwise part of one forward step (MODEL.md section 2), given I_t:
+/// The elementwise part of one forward step (docs/model.md section 2), given I_t:
 /// dv = (h/tau) f(v, I); v_next = wrap(v + dv); s_next = (1 - h/tau_s) s + g(v) dv / tau_s.
 pub(crate) struct ForwardKernel<'a, T: Real, N, G> {
     pub neuron: N,
@@ -117,7 +117,7 @@ impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ForwardKernel<'_, T, N, 
     }
 }
 
-/// The elementwise part of one reverse step (MODEL.md section 3), given lam_v_{t+1}
+/// The elementwise part of one reverse step (docs/model.md section 3), given lam_v_{t+1}
 /// (in `lam_v`, overwritten by lam_v_t), lam_s_{t+1} and d_t:
 ///
 /// ```text

@@ -1,5 +1,5 @@
 //! wrap(v) = v - 2 floor((v + 1) / 2), the representative of a phase on [-1, 1)
-//! (MODEL.md section 1), on pulp's operations (which have no floor).
+//! (docs/model.md section 1), on pulp's operations (which have no floor).
 
 use crate::real::Real;
 use pulp::Simd;

@@ -1,0 +1,290 @@
+//! The trial-level reverse costate sweep (docs/model.md sections 3, 5 and 6), started
+//! from any dL/do_t and dL/ds_t, and the gradients it gives.
+
+use crate::error::Error;
+use crate::forward::recurrent_product;
+use crate::gemm::{block_steps, col_major, col_major_mut, product, sweep_threads};
+use crate::network::{check_array, product as size, validate, Batch, Dims, Network};
+use crate::real::{first_non_finite, Real};
+use crate::step::Step;
+use crate::workspace::{fit, zeroed, Gradient, Workspace};
+use faer::Accum;
+
+/// A direct dL/ds_t, t = 1..T, added to the injected error d_t.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StateGradient<'a, T> {
+    /// None.
+    None,
+    /// The same value for every entry (the rate penalty's lambda / (B N T)).
+    Uniform(T),
+    /// One value per entry, (T, B, N), index t holding step t + 1.
+    PerStep(&'a [T]),
+}
+
+impl<T: Real> StateGradient<'_, T> {
+    /// Adds dL/ds_t for steps `first..end` into `d` (their (end - first) N B values).
+    fn add_to(&self, d: &mut [T], first: usize, end: usize, nb: usize) {
+        match *self {
+            StateGradient::None => {}
+            StateGradient::Uniform(c) => d.iter_mut().for_each(|x| *x += c),
+            StateGradient::PerStep(all) => {
+                let ds = &all[(first - 1) * nb..(end - 1) * nb];
+                d.iter_mut().zip(ds).for_each(|(x, &y)| *x += y);
+            }
+        }
+    }
+}
+
+impl<T: Real> Workspace<T> {
+    /// The exact gradient, with respect to W, U, I0, O, v_0, s_0 (and, as
+    /// [`GradientOptions`](crate::GradientOptions) ask, x and I_ext), of any loss whose
+    /// derivatives with respect to the readouts are `readout_gradient` = dL/do_t
+    /// (T, B, n_out; index t holds step t + 1) and, optionally, with respect to the
+    /// states `state_gradient` = dL/ds_t (T, B, N; index t holds step t + 1): the reverse
+    /// costate sweep of docs/model.md section 3 with the injected error of section 6,
+    /// d_t = O^T dL/do_t + dL/ds_t. It goes backward from the last
+    /// [`forward`](Workspace::forward) run, which must have been recorded, on the same
+    /// `net` and `batch` (shapes are checked; values are trusted to be the same).
+    ///
+    /// [`Gradient::loss`] is then the linear functional sum_t (dL/do_t . o_t +
+    /// dL/ds_t . s_t), whose exact gradient this is.
+    ///
+    /// ```
+    /// use spikegrad::{Batch, Config, Gate, Network, Step, Workspace};
+    ///
+    /// let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+    /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [1.5, 0.0], [-0.2, -0.2], [30.0, -30.0]);
+    /// let net = Network::new(2, 1, 1, &w, &u, &i0, &o);
+    /// let x = vec![1.0; 100];
+    /// let batch = Batch::new(1, 100, &[-0.4, -0.4], &[0.0, 0.0], &x);
+    /// let mut workspace = Workspace::new();
+    /// workspace.forward(&step, &net, &batch, true)?;
+    /// // Any loss computed elsewhere: here L = sum_t o_t^2 / 2, so dL/do_t = o_t.
+    /// let dl_do = workspace.readout().unwrap().to_vec();
+    /// let gradient = workspace.backward(&step, &net, &batch, &dl_do, None)?;
+    /// assert!(gradient.w[1] != 0.0);
+    /// # Ok::<(), spikegrad::Error>(())
+    /// ```
+    pub fn backward(
+        &mut self,
+        step: &Step<T>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        readout_gradient: &[T],
+        state_gradient: Option<&[T]>,
+    ) -> Result<&Gradient<T>, Error> {
+        let dims = validate(net, batch)?;
+        match self.dims {
+            Some(recorded) if self.recorded && recorded == dims => {}
+            Some(recorded) if self.recorded => {
+                return Err(Error::NotRecorded {
+                    reason: format!(
+                        "the recorded run had (N, n_in, n_out, B, T) = ({}, {}, {}, {}, {}), \
+                         this network and batch ({}, {}, {}, {}, {})",
+                        recorded.n,
+                        recorded.n_in,
+                        recorded.n_out,
+                        recorded.b,
+                        recorded.t,
+                        dims.n,
+                        dims.n_in,
+                        dims.n_out,
+                        dims.b,
+                        dims.t
+                    ),
+                })
+            }
+            _ => {
+                return Err(Error::NotRecorded {
+                    reason: "call forward with record = true first (the last forward run was \
+                             not recorded, or failed)"
+                        .into(),
+                })
+            }
+        }
+        let Dims { n, n_out, b, t, .. } = dims;
+        let readout_shape = format!("(T, B, n_out) = ({t}, {b}, {n_out})");
+        check_array("dL/do", readout_gradient, readout_shape, size(&[t, b, n_out]))?;
+        let direct = match state_gradient {
+            Some(ds) => {
+                check_array("dL/ds", ds, format!("(T, B, N) = ({t}, {b}, {n})"), size(&[t, b, n]))?;
+                StateGradient::PerStep(ds)
+            }
+            None => StateGradient::None,
+        };
+        self.check_memory(dims, crate::workspace::Sweep::Gradient, net.w_mask.is_some())?;
+        self.reverse(step, net, batch, dims, readout_gradient, direct)?;
+        let nb = dims.nb();
+        let dot = |a: &[T], b: &[T]| a.iter().zip(b).map(|(x, y)| x.to_f64() * y.to_f64()).sum();
+        let mut value: f64 = dot(readout_gradient, &self.readout[..t * b * n_out]);
+        if let Some(ds) = state_gradient {
+            value += dot(ds, &self.s[nb..(t + 1) * nb]);
+        }
+        self.gradient.loss = value;
+        Ok(&self.gradient)
+    }
+
+    /// The reverse sweep of docs/model.md section 3 after a recorded forward run of
+    /// `net` and `batch`, from lam_v_T = 0, lam_s_T = d_T, for t = T-1 down to 0:
+    ///
+    /// ```text
+    /// a_t     = lam_v_{t+1} + g(v_t) lam_s_{t+1} / tau_s
+    /// e_t     = (h/tau) df/dI(v_t, I_t) a_t
+    /// lam_v_t = lam_v_{t+1} + (h/tau) df/dv(v_t, I_t) a_t + g'(v_t) dv_t lam_s_{t+1} / tau_s
+    /// lam_s_t = (1 - h/tau_s) lam_s_{t+1} + (W * M)^T e_t + d_t
+    /// ```
+    ///
+    /// with d_t = O^T dL/do_t + dL/ds_t (d_0 = 0), and dL/dW = (sum_t e_t s_t^T) * M,
+    /// dL/dU = sum_t e_t x_t^T, dL/dI0 = sum_t e_t, dL/dO = sum_{t=1..T} dL/do_t s_t^T,
+    /// dL/dv_0 = lam_v_0, dL/ds_0 = lam_s_0, and as asked dL/dx_t = U^T e_t and
+    /// dL/dI_ext,t = e_t. Per step: one fused elementwise kernel and one product
+    /// (W * M)^T e_t; the sums over t are products over blocks of steps. A non-finite
+    /// costate or gradient is an error naming the step and index. Leaves
+    /// `gradient.loss` to the caller.
+    pub(crate) fn reverse(
+        &mut self,
+        step: &Step<T>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        dims: Dims,
+        readout_gradient: &[T],
+        direct: StateGradient<'_, T>,
+    ) -> Result<(), Error> {
+        let Dims { n, n_in, n_out, b, t: steps } = dims;
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
+        let block_steps = block_steps(b, steps);
+        fit(&mut self.e_block, block_steps * nb)?;
+        fit(&mut self.d_block, block_steps * nb)?;
+        fit(&mut self.ones, block_steps * b)?;
+        self.ones.fill(T::from_f64(1.0));
+        zeroed(&mut self.lam_v, nb)?;
+        fit(&mut self.lam_s, nb)?;
+        fit(&mut self.lam_s_next, nb)?;
+        let options = self.options;
+        let g = &mut self.gradient;
+        zeroed(&mut g.w, n * n)?;
+        zeroed(&mut g.u, n * n_in)?;
+        zeroed(&mut g.i0, n)?;
+        fit(&mut g.o, n_out * n)?;
+        fit(&mut g.x, if options.input { steps * b * n_in } else { 0 })?;
+        fit(&mut g.current, if options.current { steps * nb } else { 0 })?;
+        // A column-major view of row-major O is O^T.
+        let o_t = col_major(net.o, n, n_out);
+        let recurrent =
+            recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, true);
+
+        // dO^T = (s_1 .. s_T) (dL/do)^T, one product over all steps.
+        let states_after = col_major(&self.s[nb..(steps + 1) * nb], n, steps * b);
+        let readout_gradient = col_major(readout_gradient, n_out, steps * b);
+        product(
+            threads,
+            col_major_mut(&mut g.o, n, n_out),
+            Accum::Replace,
+            states_after,
+            readout_gradient.transpose(),
+        );
+
+        // lam_s_T = d_T = O^T dL/do_T + dL/ds_T.
+        let last = readout_gradient.subcols((steps - 1) * b, b);
+        product(threads, col_major_mut(&mut self.lam_s_next, n, b), Accum::Replace, o_t, last);
+        direct.add_to(&mut self.lam_s_next, steps, steps + 1, nb);
+        if let Some(index) = first_non_finite(&self.lam_s_next) {
+            return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(steps), index });
+        }
+
+        let mut end = steps;
+        while end > 0 {
+            let start = end.saturating_sub(block_steps);
+            let columns = (end - start) * b;
+            // d_t = O^T dL/do_t + dL/ds_t for the block's steps; d_0 = 0.
+            let first = start.max(1);
+            if start == 0 {
+                self.d_block[..nb].fill(T::from_f64(0.0));
+            }
+            if first < end {
+                let r = readout_gradient.subcols((first - 1) * b, (end - first) * b);
+                let d = &mut self.d_block[(first - start) * nb..columns * n];
+                product(threads, col_major_mut(d, n, (end - first) * b), Accum::Replace, o_t, r);
+                direct.add_to(d, first, end, nb);
+            }
+            for t in (start..end).rev() {
+                let j = t - start;
+                let e = &mut self.e_block[j * nb..][..nb];
+                let all_finite = step.reverse_unchecked(
+                    &self.v[t * nb..][..nb],
+                    &self.current[t * nb..][..nb],
+                    &self.lam_s_next,
+                    &self.d_block[j * nb..][..nb],
+                    &mut self.lam_v,
+                    e,
+                    &mut self.lam_s,
+                );
+                recurrent.add(step, e, &mut self.lam_s);
+                if !all_finite {
+                    return Err(self.diagnose_reverse(t, j * nb));
+                }
+                core::mem::swap(&mut self.lam_s, &mut self.lam_s_next);
+            }
+            // The block's share of the sums over t, each one product over its columns.
+            let e = col_major(&self.e_block[..columns * n], n, columns);
+            let g = &mut self.gradient;
+            let states = col_major(&self.s[start * nb..end * nb], n, columns);
+            product(threads, col_major_mut(&mut g.w, n, n), Accum::Add, states, e.transpose());
+            let inputs = col_major(&batch.x[start * b * n_in..end * b * n_in], n_in, columns);
+            product(threads, col_major_mut(&mut g.u, n_in, n), Accum::Add, inputs, e.transpose());
+            product(
+                threads,
+                col_major_mut(&mut g.i0, n, 1),
+                Accum::Add,
+                e,
+                col_major(&self.ones[..columns], columns, 1),
+            );
+            if options.input {
+                // A column-major view of row-major U is U^T.
+                let dx = col_major_mut(&mut g.x[start * b * n_in..end * b * n_in], n_in, columns);
+                product(threads, dx, Accum::Replace, col_major(net.u, n_in, n), e);
+            }
+            if options.current {
+                g.current[start * nb..end * nb].copy_from_slice(&self.e_block[..columns * n]);
+            }
+            end = start;
+        }
+        if let Some(index) = first_non_finite(&self.lam_s_next) {
+            return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(0), index });
+        }
+        let g = &mut self.gradient;
+        if let Some(mask) = net.w_mask {
+            g.w.iter_mut().zip(mask).for_each(|(dw, &m)| *dw *= m);
+        }
+        fit(&mut g.v0, nb)?;
+        g.v0.copy_from_slice(&self.lam_v);
+        fit(&mut g.s0, nb)?;
+        g.s0.copy_from_slice(&self.lam_s_next);
+        for (quantity, values) in
+            [("dW", &g.w), ("dU", &g.u), ("dI0", &g.i0), ("dO", &g.o), ("dx", &g.x)]
+        {
+            if let Some(index) = first_non_finite(values) {
+                return Err(Error::NonFiniteGradient { quantity, step: None, index });
+            }
+        }
+        Ok(())
+    }
+
+    /// Names the first non-finite quantity after the reverse kernel of step `t` flagged
+    /// one (its e_t at `e_offset` in the block): lam_s_{t+1} (the previous product's
+    /// result), then lam_v_t, then lam_s_t, in the reference's order.
+    fn diagnose_reverse(&self, t: usize, e_offset: usize) -> Error {
+        let nb = self.lam_v.len();
+        if let Some(index) = first_non_finite(&self.lam_s_next) {
+            return Error::NonFiniteGradient { quantity: "lam_s", step: Some(t + 1), index };
+        }
+        if let Some(index) = first_non_finite(&self.lam_v) {
+            return Error::NonFiniteGradient { quantity: "lam_v", step: Some(t), index };
+        }
+        if let Some(index) = first_non_finite(&self.lam_s) {
+            return Error::NonFiniteGradient { quantity: "lam_s", step: Some(t), index };
+        }
+        let index = first_non_finite(&self.e_block[e_offset..][..nb]).unwrap_or(0);
+        Error::NonFiniteGradient { quantity: "e", step: Some(t), index }
+    }
+}
