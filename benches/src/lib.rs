@@ -16,8 +16,8 @@ pub const CONFIGURATIONS: [(&str, usize, usize, usize); 3] =
 /// Input and readout channels of every benchmark problem.
 pub const CHANNELS: usize = 2;
 
-/// The initial scales of the benchmark problems: the quiet start of `shared/TASKS.md`
-/// (I0 ~ N(-0.3, 0.5^2), U ~ N(0, 2^2), O ~ N(0, (10/sqrt N)^2)) at half its recurrent
+/// The initial scales of the benchmark problems: the quiet start measured first for
+/// the XOR (I0 ~ N(-0.3, 0.5^2), U ~ N(0, 2^2), O ~ N(0, (10/sqrt N)^2)) at half its recurrent
 /// gain (W ~ N(0, (10/sqrt N)^2)). Written out rather than taken from the XOR's
 /// training settings, so that tuning the task does not change what the benchmarks time.
 pub const SCALES: InitScales = InitScales {
@@ -115,7 +115,7 @@ fn wrap(v: f32) -> f32 {
     v - 2.0 * ((v + 1.0) / 2.0).floor()
 }
 
-/// The forward step of MODEL.md section 2, elementwise, in plain Rust with std's
+/// The forward step of docs/model.md section 2, elementwise, in plain Rust with std's
 /// sin/cos: the baseline of the `step_kernels_std` benchmark.
 pub fn std_forward_step(
     step: &StdStep,
@@ -133,7 +133,7 @@ pub fn std_forward_step(
     }
 }
 
-/// The reverse step of MODEL.md section 3, elementwise, in plain Rust with std's sin/cos.
+/// The reverse step of docs/model.md section 3, elementwise, in plain Rust with std's sin/cos.
 #[allow(clippy::too_many_arguments)]
 pub fn std_reverse_step(
     step: &StdStep,

@@ -1,6 +1,6 @@
 //! Arbitrary h, tau, tau_s, Delta (any bit pattern, so NaN, infinities, zeros,
 //! subnormals and huge values) and either gate: validation never panics, the kernels'
-//! and the reference's validations agree, and they accept exactly what MODEL.md
+//! and the reference's validations agree, and they accept exactly what docs/model.md
 //! section 4 allows.
 #![no_main]
 

@@ -6,6 +6,8 @@
 //! ```text
 //! cargo run --release -p spikegrad-harness --example fd_probe -- [CASES] [SEED] [mse|cross_entropy|linear]
 //! ```
+//!
+//! With `FD_PROBE_ALL=1` it prints every checked coordinate, not only rejected ones.
 
 use proptest::strategy::{Strategy, ValueTree};
 use spikegrad_harness::engines::{rounding_sensitivity, FD_CHECKABLE_SENSITIVITY};
@@ -32,10 +34,11 @@ fn main() {
             continue;
         }
         let grad = gradient(&case.cfg, &case.net, &case.batch, &case.loss).unwrap();
-        for r in check_case(&case, &grad, &picks).into_iter().filter(|r| !r.passed) {
+        let all = std::env::var_os("FD_PROBE_ALL").is_some();
+        for r in check_case(&case, &grad, &picks).into_iter().filter(|r| all || !r.passed) {
             println!(
-                "case {case_no} {} [{}]: adjoint {:.9e}, checker's fd {:.9e} (rel {:.2e}); N {}, T {}, h {:.3}, tau {:.2}, tau_s {:.1}",
-                r.param.name(), r.index, r.gradient, r.finite_difference, r.relative_error,
+                "case {case_no} {} [{}]: adjoint {:.9e}, checker's fd {:.9e} (rel {:.2e}); loss {:.3e}, N {}, T {}, h {:.3}, tau {:.2}, tau_s {:.1}",
+                r.param.name(), r.index, r.gradient, r.finite_difference, r.relative_error, grad.loss,
                 case.net.n, case.batch.t, case.cfg.h, case.cfg.tau, case.cfg.tau_s
             );
             for row in

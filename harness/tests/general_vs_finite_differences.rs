@@ -64,3 +64,32 @@ proptest! {
         check(&case, &picks, true)?;
     }
 }
+
+proptest! {
+    #![proptest_config(spikegrad_harness::cases(16))]
+
+    /// The checker is not so lenient that a wrong gradient passes: the adjoint's value
+    /// scaled by 1.01 (a 1% error, far smaller than a sign or factor mistake) fails on
+    /// the coordinates it can resolve, for every loss.
+    #[test]
+    fn a_gradient_off_by_one_percent_is_caught(
+        case in (0..3usize).prop_flat_map(|k| general(LossKind::ALL[k])),
+        picks in proptest::array::uniform2(any::<u64>()),
+    ) {
+        prop_assume!(rounding_sensitivity(&case) <= FD_CHECKABLE_SENSITIVITY, "not differentiable at a checkable scale");
+        let grad = gradient(&case.cfg, &case.net, &case.batch, &case.loss).unwrap();
+        let (mut resolved, mut caught) = (0, 0);
+        for report in check_case(&case, &grad, &picks) {
+            // Only coordinates the check resolves to 1e-3: far above its rounding floor
+            // and passed with a relative error below 1e-3.
+            if !report.passed || report.relative_error > 1e-3 || report.gradient.abs() < 1e3 * report.rounding_floor {
+                continue;
+            }
+            resolved += 1;
+            let wrong = spikegrad_harness::check_gradient(&case, grad.loss, report.param, report.index, report.gradient * 1.01);
+            caught += (!wrong.passed) as usize;
+        }
+        prop_assume!(resolved > 0, "no coordinate resolved to 1e-3");
+        prop_assert_eq!(caught, resolved, "{} of {} resolved coordinates caught", caught, resolved);
+    }
+}

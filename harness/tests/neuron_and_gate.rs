@@ -1,4 +1,4 @@
-//! The pieces of MODEL.md section 1: the theta neuron's derivatives are those of f, the
+//! The pieces of docs/model.md section 1: the theta neuron's derivatives are those of f, the
 //! gates integrate to 1 over one turn and their derivative is that of g, and wrap maps
 //! onto [-1, 1) without moving the phase on the circle.
 

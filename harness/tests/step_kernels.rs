@@ -1,6 +1,6 @@
 //! The fused step kernels (`forward_step`, `reverse_step`) on plain slices, on every
 //! backend, at every length from 0 to 40 (straddling 1, 2, 4, 8 and 16 lanes, so every
-//! tail path runs), against the formulas of MODEL.md evaluated with the reference's
+//! tail path runs), against the formulas of docs/model.md evaluated with the reference's
 //! neuron and gate in f64. One checker per kernel; one test per backend.
 
 use spikegrad::{forward_step, reverse_step, Backend, Config, Error, Gate, Real, Step};

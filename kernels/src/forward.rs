@@ -126,6 +126,26 @@ impl<T: Real> Workspace<T> {
     /// n_out), not O(T N B)). Validates the shapes and values first and refuses a run
     /// whose buffers would not fit in memory ([`Error::TooLarge`]); a non-finite state
     /// is an error naming the step, trial and neuron.
+    ///
+    /// ```
+    /// use spikegrad::{Batch, Config, Gate, Network, Step, Workspace};
+    ///
+    /// let step = Step::<f32>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+    /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [0.0, 0.0], [-0.2, -0.2], [30.0, -30.0]);
+    /// let net = Network::new(2, 1, 1, &w, &u, &i0, &o);
+    /// let t = 100;
+    /// let x = vec![0.0; t];
+    /// // Another layer drives the first neuron through an external current (T, B, N).
+    /// let i_ext: Vec<f32> = (0..t).flat_map(|_| [1.0, 0.0]).collect();
+    /// let batch = Batch::new(1, t, &[-0.4, -0.4], &[0.0, 0.0], &x).with_external_current(&i_ext);
+    /// let mut workspace = Workspace::new();
+    /// workspace.forward(&step, &net, &batch, true)?;
+    /// let trajectory = workspace.trajectory().unwrap();
+    /// assert!(trajectory.s(t).unwrap()[0] > 0.0); // the driven neuron spiked
+    /// assert!(trajectory.v(t + 1).is_none()); // out of range: None, not a panic
+    /// assert_eq!(workspace.readout().unwrap().len(), t);
+    /// # Ok::<(), spikegrad::Error>(())
+    /// ```
     pub fn forward(
         &mut self,
         step: &Step<T>,

@@ -21,7 +21,7 @@ pub enum TaskLoss<'a, T> {
     },
     /// Cross-entropy of the readout averaged over the window of steps (from, to]:
     /// z_b = (1/K) sum_{t=from+1..to} o_t with K = to - from, and
-    /// L = (1/B) sum_b -log softmax(z_b)[y_b].
+    /// `L = (1/B) sum_b -log softmax(z_b)[y_b]`.
     CrossEntropy {
         /// Class y_b of every trial, (B), each in 0..n_out.
         labels: &'a [usize],
@@ -203,10 +203,17 @@ impl<T: Real> Loss<'_, T> {
                         }
                     }
                     z.iter_mut().for_each(|zk| *zk /= k);
-                    // log-sum-exp around the largest score, so no exponential overflows.
-                    let top = z.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x));
-                    let total: f64 = z.iter().map(|&x| (x - top).exp()).sum();
-                    loss += (top + total.ln() - z[label]) / trials;
+                    // log-sum-exp around the largest score, so no exponential overflows;
+                    // log(1 + others) by ln_1p, so that a confident classifier's loss
+                    // (others ~ 1e-7) keeps its digits instead of rounding 1 + others.
+                    let best = (0..n_out).max_by(|&i, &j| z[i].total_cmp(&z[j])).unwrap_or(0);
+                    let top = z[best];
+                    let others: f64 = (z.iter().enumerate())
+                        .filter(|&(k, _)| k != best)
+                        .map(|(_, &x)| (x - top).exp())
+                        .sum();
+                    let total = 1.0 + others;
+                    loss += ((top - z[label]) + others.ln_1p()) / trials;
                     if !loss.is_finite() {
                         return Err(overflow(((to_step - 1) * b + trial) * n_out + label));
                     }

@@ -6,7 +6,7 @@ use crate::simd::sincospi::{cos_pi, sin_cos_pi};
 use pulp::Simd;
 
 /// A smooth phase neuron tau dv/dt = f(v, I) on the circle [-1, 1), lane by lane. The
-/// phase is wrapped onto [-1, 1) after each step by [`crate::simd::wrap::wrap`].
+/// phase is wrapped onto [-1, 1) after each step (v - 2 floor((v + 1) / 2)).
 pub trait Neuron: Copy + Send + Sync + 'static {
     /// f(v, I).
     fn f<S: Simd, T: Real>(self, simd: S, v: T::Lanes<S>, i: T::Lanes<S>) -> T::Lanes<S>;

@@ -36,7 +36,7 @@ pub trait Real:
     /// The smallest positive normal number.
     const MIN_POSITIVE: Self;
     /// Coefficients of P with sin(pi t) = t P(t^2) on |t| <= 1/2, lowest degree first
-    /// (see [`crate::simd::sincospi`]).
+    /// (the polynomial of [`crate::sin_cos_pi`]).
     const SIN_PI_COEFFICIENTS: &'static [Self];
     /// 2^(mantissa bits): every float at least this large is an integer.
     const INTEGER_THRESHOLD: Self;

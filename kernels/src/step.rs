@@ -274,7 +274,7 @@ pub fn reverse_step<T: Real>(
 }
 
 /// sin(pi x) and cos(pi x) for x in [-1, 1), elementwise, with the polynomial the
-/// kernels use (see [`crate::simd::sincospi`] for its accuracy), on `backend`.
+/// kernels use (accurate to [`SIN_PI_ULP_BOUND_F32`](crate::SIN_PI_ULP_BOUND_F32) and [`SIN_PI_ULP_BOUND_F64`](crate::SIN_PI_ULP_BOUND_F64) ulps), on `backend`.
 pub fn sin_cos_pi<T: Real>(
     backend: Backend,
     x: &[T],

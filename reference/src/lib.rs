@@ -8,7 +8,7 @@
 //!
 //! Not optimised, on purpose: plain loops, `f64`, `std` only. It is the oracle that the
 //! `spikegrad` kernels and the finite-difference checks of `spikegrad-harness` are
-//! compared with, and it is meant to be read next to MODEL.md.
+//! compared with, and it is meant to be read next to docs/model.md.
 //!
 //! ```
 //! use spikegrad_reference::{gradient, Batch, Config, Gate, Loss, Network, TaskLoss};
@@ -28,7 +28,7 @@
 //! # Ok::<(), spikegrad_reference::Error>(())
 //! ```
 #![deny(missing_docs)]
-// Index loops mirror the subscripts of MODEL.md; iterator chains would hide them.
+// Index loops mirror the subscripts of docs/model.md; iterator chains would hide them.
 #![allow(clippy::needless_range_loop)]
 
 mod adjoint;

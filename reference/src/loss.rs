@@ -11,7 +11,7 @@ pub enum TaskLoss {
         /// Mask m_1 .. m_T in [0, 1], (T, B, n_out).
         mask: Vec<f64>,
     },
-    /// z_b = (1/K) sum_{t=from+1..to} o_t, L = (1/B) sum_b -log softmax(z_b)[y_b].
+    /// z_b = (1/K) sum_{t=from+1..to} o_t, `L = (1/B) sum_b -log softmax(z_b)[y_b]`.
     CrossEntropy {
         /// y_b, (B).
         labels: Vec<usize>,
@@ -158,9 +158,24 @@ impl Loss {
                     for zk in z.iter_mut() {
                         *zk /= window;
                     }
-                    let top = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                    let total: f64 = z.iter().map(|zk| (zk - top).exp()).sum();
-                    loss += (top + total.ln() - z[label]) / b as f64;
+                    // -log softmax(z)[y] = (max z - z_y) + log(1 + sum of the others'
+                    // exp(z_k - max z)), the log by ln_1p so that a confident loss
+                    // (the others ~ 1e-7) keeps its digits.
+                    let mut best = 0;
+                    for k in 1..n_out {
+                        if z[k] > z[best] {
+                            best = k;
+                        }
+                    }
+                    let top = z[best];
+                    let mut others = 0.0;
+                    for k in 0..n_out {
+                        if k != best {
+                            others += (z[k] - top).exp();
+                        }
+                    }
+                    let total = 1.0 + others;
+                    loss += ((top - z[label]) + others.ln_1p()) / b as f64;
                     if !loss.is_finite() {
                         return Err(overflow(to_step - 1, trial, label));
                     }

@@ -28,7 +28,7 @@ pub struct Model {
     pub s0: Vec<f32>,
 }
 
-/// Standard deviations of the initial weights, in the units of MODEL.md.
+/// Standard deviations of the initial weights, in the units of docs/model.md.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InitScales {
     /// Mean of I0.
@@ -50,9 +50,9 @@ pub fn rest_phase(i0: f64) -> f64 {
 }
 
 impl Model {
-    /// A quiet, excitable start (`shared/TASKS.md`): I0 ~ N(bias_mean, bias_sd^2), so most
-    /// neurons rest and fire only when driven; each resting neuron starts at its rest
-    /// phase, the others at a random phase; s0 = 0.
+    /// A quiet, excitable start: I0 ~ N(bias_mean, bias_sd^2), so most neurons rest and
+    /// fire only when driven; each resting neuron starts at its rest phase, the others
+    /// at a random phase; s0 = 0.
     pub fn quiet_start(
         config: Config,
         n: usize,

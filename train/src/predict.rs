@@ -27,7 +27,7 @@ pub struct Predict {
 pub const TAU: f64 = 10.0;
 
 /// Default synaptic time constant (ms): the readout of one exponential filter of the
-/// signal with this time constant scores NMSE 0.037 (`shared/TASKS.md`).
+/// signal with this time constant scores NMSE 0.037 (README, "Predictive coding").
 pub const TAU_S: f64 = 10.0;
 
 /// Default trial length (ms). Every trial starts from rest, and its first steps cost the
@@ -44,8 +44,8 @@ pub const LEARNING_RATE_FLOOR: f64 = 0.05;
 /// Input (and readout) channels.
 pub const CHANNELS: usize = 2;
 
-/// The start that trained best (`shared/TASKS.md`): I0 ~ N(-0.3, 0.5^2), U ~ N(0, 1),
-/// W and O ~ N(0, (10/sqrt N)^2).
+/// The start that trained best in the first measurements: I0 ~ N(-0.3, 0.5^2),
+/// U ~ N(0, 1), W and O ~ N(0, (10/sqrt N)^2).
 pub const INIT: InitScales = InitScales {
     bias_mean: -0.3,
     bias_sd: 0.5,

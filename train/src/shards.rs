@@ -1,7 +1,7 @@
 //! Data-parallel gradients: a batch split into a fixed number of shards of whole trials,
 //! each run on its own thread with its own workspace, in the precision asked for.
 //!
-//! Trials are independent given the parameters, and MODEL.md's loss is the batch mean
+//! Trials are independent given the parameters, and docs/model.md's loss is the batch mean
 //! L = (1/B) sum_b L_b, so with shards of b_i trials, L = sum_i (b_i / B) L_i and the
 //! same weights combine the gradients. At the tasks' sizes (N 64, B 32-64) the per-step
 //! products are far below the size where the kernels use a second core
@@ -106,7 +106,7 @@ impl<T: Real> Shards<T> {
         })
     }
 
-    /// dL/d(W, U, I0, O) and L of `model` over `trials` (MODEL.md section 3), computed
+    /// dL/d(W, U, I0, O) and L of `model` over `trials` (docs/model.md section 3), computed
     /// shard by shard on scoped threads in precision `T` and combined in f64 with
     /// weights b_i / B. Trials that do not fit the model are refused before any split,
     /// with the kernels' error ([`spikegrad::Loss::check`]); otherwise the first error of any

