@@ -137,6 +137,14 @@ fn fail<T>(file: &str, message: impl Into<String>) -> Result<T, CaseError> {
     Err(CaseError { file: file.to_string(), message: message.into() })
 }
 
+/// `text` with control characters escaped (`\n`, `\u{1b}`): a message quoting a key
+/// or file name from the user's files stays on one line and prints nothing raw.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
 /// `config.json`, parsed and checked: the configuration and the loss settings.
 struct Settings {
     config: Config,
@@ -153,8 +161,8 @@ fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
         }
         Err(e) => return fail(CONFIG, format!("cannot read: {e}")),
     };
-    let parsed: ConfigFile =
-        serde_json::from_str(&text).or_else(|e| fail(CONFIG, format!("invalid: {e}")))?;
+    let parsed: ConfigFile = serde_json::from_str(&text)
+        .or_else(|e| fail(CONFIG, format!("invalid: {}", one_line(&e.to_string()))))?;
     let gate = match parsed.gate.as_str() {
         "raised_cosine" => Gate::RaisedCosine { delta: parsed.delta },
         "boxcar" => Gate::Boxcar { delta: parsed.delta },
@@ -438,6 +446,7 @@ fn unused_arrays(dir: &Path, used: &[String]) -> Vec<String> {
     let mut unused: Vec<String> = entries
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .filter(|name| name.ends_with(".npy") && !used.contains(name))
+        .map(|name| one_line(&name))
         .collect();
     unused.sort();
     unused

@@ -173,21 +173,22 @@ pub fn run(
     precision: Option<Dtype>,
     engine: Engine,
 ) -> Result<String, String> {
-    let case = case::load(case_dir).map_err(|e| format!("{}: {e}", case_dir.display()))?;
+    let case = case::load(case_dir)
+        .map_err(|e| case::one_line(&format!("{}: {e}", case_dir.display())))?;
     for file in &case.unused {
         eprintln!(
             "warning: {}: {file} is not used by this case ({} loss{}); ignored",
-            case_dir.display(),
+            case::one_line(&case_dir.display().to_string()),
             case.loss.kind(),
             if case.i_ext.is_some() { "" } else { ", no I_ext" }
         );
     }
     let precision = precision.unwrap_or(case.dtype);
     let gradients = compute(&case, engine, precision)
-        .map_err(|e| format!("{}: the run failed: {e}", case_dir.display()))?;
+        .map_err(|e| case::one_line(&format!("{}: the run failed: {e}", case_dir.display())))?;
     let out = out.map(Path::to_path_buf).unwrap_or_else(|| case_dir.join("gradient"));
     write(&out, &gradients, precision)
-        .map_err(|e| format!("{}: cannot write output: {e}", out.display()))?;
+        .map_err(|e| case::one_line(&format!("{}: cannot write output: {e}", out.display())))?;
     Ok(format!(
         "loss {:.6e} ({} loss, N {}, n_in {}, n_out {}, B {}, T {}; {engine:?} engine, {precision}) -> {}",
         gradients.loss,

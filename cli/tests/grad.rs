@@ -458,6 +458,13 @@ fn general_case_faults_give_one_clear_line_and_exit_2() {
         r#"{"kind": "mse", "window": 3}"#,
         |_| {},
     );
+    general(
+        "newline-key",
+        "config.json",
+        "unknown field `a\\nb`",
+        r#"{"kind": "mse"}, "a\nb": 1"#,
+        |_| {},
+    );
     general("bad-kind", "config.json", "loss.kind \"hinge\"", r#"{"kind": "hinge"}"#, |_| {});
     general(
         "negative-penalty",

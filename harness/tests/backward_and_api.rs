@@ -128,6 +128,15 @@ fn backward_needs_a_recorded_forward_run_of_the_same_shape() {
     );
     let ok = workspace.backward(&step, &net, &batch, &dl_do, None).unwrap();
     assert!(ok.w.iter().all(|&x| x == 0.0), "a zero dL/do has a zero gradient");
+    // A network with a mask the recorded run did not have: its own W * M is used, and
+    // nothing panics.
+    let unmasked = spikegrad::Network::new(net.n, net.n_in, net.n_out, net.w, net.u, net.i0, net.o);
+    let ones = vec![1.0; net.n * net.n];
+    workspace.forward(&step, &unmasked, &batch, true).unwrap();
+    let masked = unmasked.with_mask(&ones);
+    let from_masked = workspace.backward(&step, &masked, &batch, &dl_do, None).unwrap().clone();
+    let from_unmasked = workspace.backward(&step, &unmasked, &batch, &dl_do, None).unwrap();
+    assert_eq!(&from_masked, from_unmasked, "an all-ones mask changes nothing");
 }
 
 #[test]

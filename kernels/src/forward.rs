@@ -184,7 +184,11 @@ impl<T: Real> Workspace<T> {
 
     /// W * M into `w_effective` when the network has a mask, and the transpose of the
     /// recurrent matrix into `w_transposed` when the row kernel will run the products.
-    fn prepare_weights(&mut self, net: &Network<'_, T>, dims: Dims) -> Result<(), Error> {
+    pub(crate) fn prepare_weights(
+        &mut self,
+        net: &Network<'_, T>,
+        dims: Dims,
+    ) -> Result<(), Error> {
         let n = dims.n;
         if let Some(mask) = net.w_mask {
             fit(&mut self.w_effective, n * n)?;
