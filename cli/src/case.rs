@@ -6,6 +6,7 @@
 use crate::npy::{self, Array, Dtype};
 use serde::Deserialize;
 use spikegrad::{Config, Gate};
+use spikegrad_reference::{Loss, TaskLoss};
 use std::path::Path;
 
 /// The arrays every case has, in order: the network's, then the trials'.
@@ -50,40 +51,12 @@ struct LossFile {
     rate_penalty: f64,
 }
 
-/// The task part of a case's loss, with its data (f64, exact for float32 files).
-#[derive(Debug, Clone, PartialEq)]
-pub enum TaskLoss {
-    /// `target.npy` and `mask.npy`, (T, B, n_out).
-    Mse {
-        /// Targets.
-        target: Vec<f64>,
-        /// Mask in [0, 1].
-        mask: Vec<f64>,
-    },
-    /// `labels.npy` (B,) and the window (from_step, to_step].
-    CrossEntropy {
-        /// One class per trial, each in 0..n_out.
-        labels: Vec<usize>,
-        /// The window starts after this step.
-        from_step: usize,
-        /// The window's last step.
-        to_step: usize,
-    },
-    /// `G.npy`, (T, B, n_out).
-    Linear {
-        /// dL/do.
-        g: Vec<f64>,
-    },
-}
-
-impl TaskLoss {
-    /// The name in `config.json`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            TaskLoss::Mse { .. } => "mse",
-            TaskLoss::CrossEntropy { .. } => "cross_entropy",
-            TaskLoss::Linear { .. } => "linear",
-        }
+/// The name of a loss in `config.json` (`mse`, `cross_entropy`, `linear`).
+pub fn kind(task: &TaskLoss) -> &'static str {
+    match task {
+        TaskLoss::Mse { .. } => "mse",
+        TaskLoss::CrossEntropy { .. } => "cross_entropy",
+        TaskLoss::Linear { .. } => "linear",
     }
 }
 
@@ -110,10 +83,8 @@ pub struct Case {
     pub w_mask: Option<Vec<f64>>,
     /// `I_ext.npy`, (T, B, N), if present.
     pub i_ext: Option<Vec<f64>>,
-    /// The loss's task part.
-    pub loss: TaskLoss,
-    /// lambda >= 0.
-    pub rate_penalty: f64,
+    /// The loss, its data in f64 (the reference's owned form, which both engines take).
+    pub loss: Loss,
     /// .npy files in the folder that this case does not use (for a warning).
     pub unused: Vec<String>,
 }
@@ -434,8 +405,7 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
         values,
         w_mask,
         i_ext,
-        loss: task,
-        rate_penalty: loss.rate_penalty,
+        loss: Loss { task, rate_penalty: loss.rate_penalty },
         unused,
     })
 }

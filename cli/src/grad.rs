@@ -6,6 +6,7 @@ use crate::case::{self, Case};
 use crate::npy::{self, Dtype};
 use crate::output::{write_json, Staging};
 use spikegrad::{Batch, GradientOptions, Loss, Network, Real, Step, Workspace};
+use spikegrad_reference::TaskLoss;
 use std::path::Path;
 
 /// Which implementation computes the gradient.
@@ -59,19 +60,19 @@ fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
     if let Some(i_ext) = &i_ext {
         batch = batch.with_external_current(i_ext);
     }
-    let (first, second) = match &case.loss {
-        case::TaskLoss::Mse { target, mask } => (cast(target), cast(mask)),
-        case::TaskLoss::Linear { g } => (cast(g), Vec::new()),
-        case::TaskLoss::CrossEntropy { .. } => (Vec::new(), Vec::new()),
+    let (first, second) = match &case.loss.task {
+        TaskLoss::Mse { target, mask } => (cast(target), cast(mask)),
+        TaskLoss::Linear { g } => (cast(g), Vec::new()),
+        TaskLoss::CrossEntropy { .. } => (Vec::new(), Vec::new()),
     };
-    let loss = match &case.loss {
-        case::TaskLoss::Mse { .. } => Loss::mse(&first, &second),
-        case::TaskLoss::Linear { .. } => Loss::linear(&first),
-        case::TaskLoss::CrossEntropy { labels, from_step, to_step } => {
+    let loss = match &case.loss.task {
+        TaskLoss::Mse { .. } => Loss::mse(&first, &second),
+        TaskLoss::Linear { .. } => Loss::linear(&first),
+        TaskLoss::CrossEntropy { labels, from_step, to_step } => {
             Loss::cross_entropy(labels, *from_step, *to_step)
         }
     }
-    .with_rate_penalty(case.rate_penalty);
+    .with_rate_penalty(case.loss.rate_penalty);
     let step = Step::<T>::new(&case.config)?;
     let mut workspace = Workspace::<T>::new();
     let options = GradientOptions::default().with_input(true).with_current(i_ext.is_some());
@@ -121,19 +122,7 @@ fn reference(case: &Case) -> Result<Gradients, String> {
         x: v[6].clone(),
         i_ext: case.i_ext.clone(),
     };
-    let task = match &case.loss {
-        case::TaskLoss::Mse { target, mask } => {
-            r::TaskLoss::Mse { target: target.clone(), mask: mask.clone() }
-        }
-        case::TaskLoss::Linear { g } => r::TaskLoss::Linear { g: g.clone() },
-        case::TaskLoss::CrossEntropy { labels, from_step, to_step } => r::TaskLoss::CrossEntropy {
-            labels: labels.clone(),
-            from_step: *from_step,
-            to_step: *to_step,
-        },
-    };
-    let loss = r::Loss { task, rate_penalty: case.rate_penalty };
-    let g = r::gradient(&cfg, &net, &batch, &loss).map_err(|e| e.to_string())?;
+    let g = r::gradient(&cfg, &net, &batch, &case.loss).map_err(|e| e.to_string())?;
     let mut values = vec![g.w, g.u, g.i0, g.o, g.v0, g.s0, g.x];
     if case.i_ext.is_some() {
         values.push(g.current);
@@ -179,7 +168,7 @@ pub fn run(
         eprintln!(
             "warning: {}: {file} is not used by this case ({} loss{}); ignored",
             case::one_line(&case_dir.display().to_string()),
-            case.loss.kind(),
+            case::kind(&case.loss.task),
             if case.i_ext.is_some() { "" } else { ", no I_ext" }
         );
     }
@@ -192,7 +181,7 @@ pub fn run(
     Ok(format!(
         "loss {:.6e} ({} loss, N {}, n_in {}, n_out {}, B {}, T {}; {engine:?} engine, {precision}) -> {}",
         gradients.loss,
-        case.loss.kind(),
+        case::kind(&case.loss.task),
         case.n,
         case.n_in,
         case.n_out,

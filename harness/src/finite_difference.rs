@@ -165,27 +165,14 @@ pub fn check_gradient(
     index: usize,
     gradient: f64,
 ) -> FdReport {
-    let mut net = case.net.clone();
-    let mut batch = case.batch.clone();
-    let values = param.values_mut(&mut net, &mut batch).expect("the case has this quantity");
-    let rms = (values.iter().map(|x| x * x).sum::<f64>() / values.len() as f64).sqrt();
-    let p = values[index];
-    let c = scale(p, rms);
-    let mut loss_at = |value: f64| {
-        param.values_mut(&mut net, &mut batch).expect("present")[index] = value;
-        spikegrad_reference::loss(&case.cfg, &net, &batch, &case.loss)
-            .expect("a perturbed valid case stays valid")
-    };
+    let mut at = Coordinate::new(case, param, index);
+    let c = at.scale;
     // D(eps) and D(eps/2) at each decade, and the Richardson extrapolation
     // (4 D(eps/2) - D(eps)) / 3, which cancels the eps^2 term of the truncation error.
     let rows: Vec<(f64, f64, f64)> = DECADES
         .map(|k| {
             let eps = c * 10f64.powi(-k);
-            let central = |loss_at: &mut dyn FnMut(f64) -> f64, e: f64| {
-                (loss_at(p + e) - loss_at(p - e)) / (2.0 * e)
-            };
-            let wide = central(&mut loss_at, eps);
-            let narrow = central(&mut loss_at, eps / 2.0);
+            let (wide, narrow) = (at.central(eps), at.central(eps / 2.0));
             (eps, wide, (4.0 * narrow - wide) / 3.0)
         })
         .collect();
@@ -199,15 +186,16 @@ pub fn check_gradient(
     // smallest steps, where L(p + eps) and L(p - eps) can round to the same number and
     // two zero differences would look perfectly stable.
     let stable = |pick: fn(&(f64, f64, f64)) -> f64, amplification: f64| {
+        let error = |pair: &[(f64, f64, f64)]| {
+            (pick(&pair[0]) - pick(&pair[1])).abs() + floor(pair[1].0, amplification)
+        };
         rows.windows(2)
-            .map(|pair| (pair[1].0, pick(&pair[1]), (pick(&pair[0]) - pick(&pair[1])).abs()))
-            .min_by(|a, b| {
-                (a.2 + floor(a.0, amplification)).total_cmp(&(b.2 + floor(b.0, amplification)))
-            })
+            .min_by(|a, b| error(a).total_cmp(&error(b)))
+            .map(|pair| (pair[1].0, pick(&pair[1])))
             .expect("at least two steps")
     };
     let candidates = [(stable(|r| r.1, 1.0), 1.0), (stable(|r| r.2, 3.0), 3.0)];
-    let judged = candidates.map(|((eps, fd, _), amplification)| {
+    let judged = candidates.map(|((eps, fd), amplification)| {
         let rounding_floor = floor(eps, amplification);
         let diff = (fd - gradient).abs();
         let scale = gradient.abs().max(fd.abs());
@@ -251,23 +239,50 @@ pub fn check_case(case: &Case, grad: &Gradient, picks: &[u64]) -> Vec<FdReport> 
 /// (4 D(eps/2) - D(eps)) / 3) at eps = scale 10^-k / 2^j over half-steps from 1e-2 to
 /// 1e-9 of the coordinate's scale, for investigating a rejected coordinate.
 pub fn difference_table(case: &Case, param: Param, index: usize) -> Vec<(f64, f64, f64)> {
-    let mut net = case.net.clone();
-    let mut batch = case.batch.clone();
-    let values = param.values_mut(&mut net, &mut batch).expect("the case has this quantity");
-    let rms = (values.iter().map(|x| x * x).sum::<f64>() / values.len() as f64).sqrt();
-    let p = values[index];
-    let c = scale(p, rms);
-    let mut loss_at = |value: f64| {
-        param.values_mut(&mut net, &mut batch).expect("present")[index] = value;
-        spikegrad_reference::loss(&case.cfg, &net, &batch, &case.loss).expect("valid")
-    };
-    let mut central = |eps: f64| (loss_at(p + eps) - loss_at(p - eps)) / (2.0 * eps);
+    let mut at = Coordinate::new(case, param, index);
     let mut rows = Vec::new();
-    let mut eps = 1e-2 * c;
-    while eps > 1e-9 * c {
-        let (wide, narrow) = (central(eps), central(eps / 2.0));
+    let mut eps = 1e-2 * at.scale;
+    while eps > 1e-9 * at.scale {
+        let (wide, narrow) = (at.central(eps), at.central(eps / 2.0));
         rows.push((eps, wide, (4.0 * narrow - wide) / 3.0));
         eps /= 2.0f64.sqrt() * 2.0;
     }
     rows
+}
+
+/// One coordinate of a case, to move and evaluate the reference loss at.
+struct Coordinate<'a> {
+    case: &'a Case,
+    param: Param,
+    index: usize,
+    net: Network,
+    batch: Batch,
+    /// Its value in the case.
+    value: f64,
+    /// Its scale ([`scale`]).
+    scale: f64,
+}
+
+impl<'a> Coordinate<'a> {
+    fn new(case: &'a Case, param: Param, index: usize) -> Self {
+        let (mut net, mut batch) = (case.net.clone(), case.batch.clone());
+        let values = param.values_mut(&mut net, &mut batch).expect("the case has this quantity");
+        let rms = (values.iter().map(|x| x * x).sum::<f64>() / values.len() as f64).sqrt();
+        let value = values[index];
+        Coordinate { case, param, index, net, batch, value, scale: scale(value, rms) }
+    }
+
+    /// L with the coordinate set to `value`.
+    fn loss_at(&mut self, value: f64) -> f64 {
+        let values = self.param.values_mut(&mut self.net, &mut self.batch).expect("present");
+        values[self.index] = value;
+        let case = self.case;
+        spikegrad_reference::loss(&case.cfg, &self.net, &self.batch, &case.loss)
+            .expect("a perturbed valid case stays valid")
+    }
+
+    /// D(eps) = (L(p + eps) - L(p - eps)) / (2 eps).
+    fn central(&mut self, eps: f64) -> f64 {
+        (self.loss_at(self.value + eps) - self.loss_at(self.value - eps)) / (2.0 * eps)
+    }
 }

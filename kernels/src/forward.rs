@@ -208,6 +208,25 @@ impl<T: Real> Workspace<T> {
         Ok(())
     }
 
+    /// Buffers for `slots` steps of state and `currents` steps of input current (and the
+    /// readout of every step), with (v_0, s_0) in slot 0.
+    fn start(
+        &mut self,
+        batch: &Batch<'_, T>,
+        dims: Dims,
+        slots: usize,
+        currents: usize,
+    ) -> Result<(), Error> {
+        let nb = dims.nb();
+        fit(&mut self.v, slots * nb)?;
+        fit(&mut self.s, slots * nb)?;
+        fit(&mut self.current, currents * nb)?;
+        fit(&mut self.readout, dims.t * dims.b * dims.n_out)?;
+        self.v[..nb].copy_from_slice(batch.v0);
+        self.s[..nb].copy_from_slice(batch.s0);
+        Ok(())
+    }
+
     /// Every step kept: the input currents of all steps as one product, then T steps,
     /// then the readouts of all steps as one product.
     fn forward_recorded(
@@ -219,12 +238,7 @@ impl<T: Real> Workspace<T> {
     ) -> Result<(), Error> {
         let Dims { n, n_out, b, t: steps, .. } = dims;
         let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
-        fit(&mut self.v, (steps + 1) * nb)?;
-        fit(&mut self.s, (steps + 1) * nb)?;
-        fit(&mut self.current, steps * nb)?;
-        fit(&mut self.readout, steps * b * n_out)?;
-        self.v[..nb].copy_from_slice(batch.v0);
-        self.s[..nb].copy_from_slice(batch.s0);
+        self.start(batch, dims, steps + 1, steps)?;
         input_current(threads, net, batch.x, batch.i_ext, steps * b, &mut self.current);
         let recurrent =
             recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, false);
@@ -255,12 +269,7 @@ impl<T: Real> Workspace<T> {
     ) -> Result<(), Error> {
         let Dims { n, n_in, n_out, b, t: steps } = dims;
         let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
-        fit(&mut self.v, 2 * nb)?;
-        fit(&mut self.s, 2 * nb)?;
-        fit(&mut self.current, nb)?;
-        fit(&mut self.readout, steps * b * n_out)?;
-        self.v[..nb].copy_from_slice(batch.v0);
-        self.s[..nb].copy_from_slice(batch.s0);
+        self.start(batch, dims, 2, 1)?;
         self.streamed_charge = 0.0;
         let recurrent =
             recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, false);
