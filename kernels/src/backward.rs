@@ -103,11 +103,16 @@ impl<T: Real> Workspace<T> {
             }
         }
         let Dims { n, n_out, b, t, .. } = dims;
-        let readout_shape = format!("(T, B, n_out) = ({t}, {b}, {n_out})");
+        let readout_shape = || format!("(T, B, n_out) = ({t}, {b}, {n_out})");
         check_array("dL/do", readout_gradient, readout_shape, size(&[t, b, n_out]))?;
         let direct = match state_gradient {
             Some(ds) => {
-                check_array("dL/ds", ds, format!("(T, B, N) = ({t}, {b}, {n})"), size(&[t, b, n]))?;
+                check_array(
+                    "dL/ds",
+                    ds,
+                    || format!("(T, B, N) = ({t}, {b}, {n})"),
+                    size(&[t, b, n]),
+                )?;
                 StateGradient::PerStep(ds)
             }
             None => StateGradient::None,

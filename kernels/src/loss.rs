@@ -102,8 +102,8 @@ impl<T: Real> Loss<'_, T> {
         }
         match self.task {
             TaskLoss::Mse { target, mask } => {
-                check_array("target", target, readout_shape(), readout_len)?;
-                check_array("mask", mask, readout_shape(), readout_len)?;
+                check_array("target", target, readout_shape, readout_len)?;
+                check_array("mask", mask, readout_shape, readout_len)?;
                 let (zero, one) = (T::from_f64(0.0), T::from_f64(1.0));
                 if let Some(index) = mask.iter().position(|&m| !(m >= zero && m <= one)) {
                     return Err(Error::MaskOutOfRange { index, value: mask[index].to_f64() });
@@ -146,7 +146,7 @@ impl<T: Real> Loss<'_, T> {
                     });
                 }
             }
-            TaskLoss::Linear { g } => check_array("G", g, readout_shape(), readout_len)?,
+            TaskLoss::Linear { g } => check_array("G", g, readout_shape, readout_len)?,
         }
         Ok(())
     }
@@ -193,36 +193,37 @@ impl<T: Real> Loss<'_, T> {
             TaskLoss::CrossEntropy { labels, from_step, to_step } => {
                 readout_gradient.fill(T::from_f64(0.0));
                 let k = (to_step - from_step) as f64;
-                let mut z = vec![0.0f64; n_out];
+                let at = |step: usize, trial: usize, channel: usize| {
+                    (step * b + trial) * n_out + channel
+                };
                 for (trial, &label) in labels.iter().enumerate() {
-                    z.fill(0.0);
-                    for step in from_step..to_step {
-                        let o = &readout[(step * b + trial) * n_out..][..n_out];
-                        for (zk, &ok) in z.iter_mut().zip(o) {
-                            *zk += ok.to_f64();
-                        }
-                    }
-                    z.iter_mut().for_each(|zk| *zk /= k);
+                    // z_b = (1/K) sum over the window of o_t, summed in f64 where it is
+                    // needed (a few times per channel: cheaper than a buffer, and
+                    // evaluating allocates nothing).
+                    let z = |channel: usize| {
+                        let sum: f64 = (from_step..to_step)
+                            .map(|step| readout[at(step, trial, channel)].to_f64())
+                            .sum();
+                        sum / k
+                    };
+                    let best = (0..n_out).max_by(|&i, &j| z(i).total_cmp(&z(j))).unwrap_or(0);
+                    let top = z(best);
                     // log-sum-exp around the largest score, so no exponential overflows;
                     // log(1 + others) by ln_1p, so that a confident classifier's loss
                     // (others ~ 1e-7) keeps its digits instead of rounding 1 + others.
-                    let best = (0..n_out).max_by(|&i, &j| z[i].total_cmp(&z[j])).unwrap_or(0);
-                    let top = z[best];
-                    let others: f64 = (z.iter().enumerate())
-                        .filter(|&(k, _)| k != best)
-                        .map(|(_, &x)| (x - top).exp())
-                        .sum();
+                    let others: f64 =
+                        (0..n_out).filter(|&c| c != best).map(|c| (z(c) - top).exp()).sum();
                     let total = 1.0 + others;
-                    loss += ((top - z[label]) + others.ln_1p()) / trials;
+                    loss += ((top - z(label)) + others.ln_1p()) / trials;
                     if !loss.is_finite() {
-                        return Err(overflow(((to_step - 1) * b + trial) * n_out + label));
+                        return Err(overflow(at(to_step - 1, trial, label)));
                     }
-                    for (channel, &zk) in z.iter().enumerate() {
-                        let softmax = (zk - top).exp() / total;
+                    for channel in 0..n_out {
+                        let softmax = (z(channel) - top).exp() / total;
                         let onehot = if channel == label { 1.0 } else { 0.0 };
                         let r = T::from_f64((softmax - onehot) / (trials * k));
                         for step in from_step..to_step {
-                            readout_gradient[(step * b + trial) * n_out + channel] = r;
+                            readout_gradient[at(step, trial, channel)] = r;
                         }
                     }
                 }

@@ -124,16 +124,18 @@ pub(crate) fn product(dims: &[usize]) -> Option<usize> {
     dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
 }
 
-/// Checks that `data` has `len` elements (shape `expected`, in words) and no NaN or
-/// infinity. A `len` of `None` (a product that overflowed) matches no real slice.
+/// Checks that `data` has `len` elements (shape `expected()`, in words, formatted only
+/// for the error: validation allocates nothing) and no NaN or infinity. A `len` of
+/// `None` (a product that overflowed) matches no real slice.
 pub(crate) fn check_array<T: Real>(
     array: &'static str,
     data: &[T],
-    expected: String,
+    expected: impl FnOnce() -> String,
     len: Option<usize>,
 ) -> Result<(), Error> {
     let expected_len = len.unwrap_or(usize::MAX);
     if data.len() != expected_len {
+        let expected = expected();
         return Err(Error::ShapeMismatch { array, expected, expected_len, got_len: data.len() });
     }
     match crate::real::first_non_finite(data) {
@@ -153,19 +155,24 @@ pub(crate) fn validate<T: Real>(net: &Network<'_, T>, batch: &Batch<'_, T>) -> R
         }
     }
     let (n, n_in, n_out, b, t) = (net.n, net.n_in, net.n_out, batch.b, batch.t);
-    check_array("W", net.w, format!("(N, N) = ({n}, {n})"), product(&[n, n]))?;
-    check_array("U", net.u, format!("(N, n_in) = ({n}, {n_in})"), product(&[n, n_in]))?;
-    check_array("I0", net.i0, format!("(N) = ({n})"), Some(n))?;
-    check_array("O", net.o, format!("(n_out, N) = ({n_out}, {n})"), product(&[n_out, n]))?;
+    check_array("W", net.w, || format!("(N, N) = ({n}, {n})"), product(&[n, n]))?;
+    check_array("U", net.u, || format!("(N, n_in) = ({n}, {n_in})"), product(&[n, n_in]))?;
+    check_array("I0", net.i0, || format!("(N) = ({n})"), Some(n))?;
+    check_array("O", net.o, || format!("(n_out, N) = ({n_out}, {n})"), product(&[n_out, n]))?;
     if let Some(mask) = net.w_mask {
-        check_array("W_mask", mask, format!("(N, N) = ({n}, {n})"), product(&[n, n]))?;
+        check_array("W_mask", mask, || format!("(N, N) = ({n}, {n})"), product(&[n, n]))?;
     }
-    check_array("v0", batch.v0, format!("(B, N) = ({b}, {n})"), product(&[b, n]))?;
-    check_array("s0", batch.s0, format!("(B, N) = ({b}, {n})"), product(&[b, n]))?;
-    let x_shape = format!("(T, B, n_in) = ({t}, {b}, {n_in})");
+    check_array("v0", batch.v0, || format!("(B, N) = ({b}, {n})"), product(&[b, n]))?;
+    check_array("s0", batch.s0, || format!("(B, N) = ({b}, {n})"), product(&[b, n]))?;
+    let x_shape = || format!("(T, B, n_in) = ({t}, {b}, {n_in})");
     check_array("x", batch.x, x_shape, product(&[t, b, n_in]))?;
     if let Some(i_ext) = batch.i_ext {
-        check_array("I_ext", i_ext, format!("(T, B, N) = ({t}, {b}, {n})"), product(&[t, b, n]))?;
+        check_array(
+            "I_ext",
+            i_ext,
+            || format!("(T, B, N) = ({t}, {b}, {n})"),
+            product(&[t, b, n]),
+        )?;
     }
     Ok(Dims { n, n_in, n_out, b, t })
 }

@@ -292,40 +292,33 @@ impl<T: Real> Workspace<T> {
         let p = crate::network::product;
         let steps_held = if sweep == Sweep::Streaming { Some(2) } else { t.checked_add(1) };
         let currents_held = if sweep == Sweep::Streaming { Some(1) } else { Some(t) };
-        let mut parts = vec![
+        let gradient = sweep == Sweep::Gradient;
+        let block = crate::gemm::block_steps(b, t);
+        // Values of each buffer; `Some(0)` for one this run does not use.
+        let parts = [
             steps_held.and_then(|slots| p(&[2, slots, n, b])),
             currents_held.and_then(|slots| p(&[slots, n, b])),
             p(&[2, t, b, n_out]),
             p(&[2, n, n]),
+            if masked { p(&[n, n]) } else { Some(0) },
+            if gradient { p(&[5, n, b]) } else { Some(0) },
+            if gradient { p(&[2, block, n, b]) } else { Some(0) },
+            if gradient { p(&[block, b]) } else { Some(0) },
+            if gradient { p(&[n, n + n_in + 1 + n_out]) } else { Some(0) },
+            if gradient && self.options.input { p(&[t, b, n_in]) } else { Some(0) },
+            if gradient && self.options.current { p(&[t, b, n]) } else { Some(0) },
         ];
-        if masked {
-            parts.push(p(&[n, n]));
-        }
-        if sweep == Sweep::Gradient {
-            let block = crate::gemm::block_steps(b, t);
-            parts.extend([
-                p(&[5, n, b]),
-                p(&[2, block, n, b]),
-                p(&[block, b]),
-                p(&[n, n + n_in + 1 + n_out]),
-            ]);
-            if self.options.input {
-                parts.push(p(&[t, b, n_in]));
-            }
-            if self.options.current {
-                parts.push(p(&[t, b, n]));
-            }
-        }
         let total = parts.into_iter().try_fold(0usize, |sum, part| sum.checked_add(part?));
         let bytes = total.and_then(|values| values.checked_mul(core::mem::size_of::<T>()));
-        let shape = format!("T = {t}, N = {n}, B = {b}, n_in = {n_in}, n_out = {n_out}");
+        let shape = || format!("T = {t}, N = {n}, B = {b}, n_in = {n_in}, n_out = {n_out}");
         let limit = self.memory_limit.unwrap_or(isize::MAX as usize);
         match bytes {
             Some(bytes) if bytes <= limit => Ok(()),
             Some(bytes) => Err(Error::TooLarge {
                 what: format!(
-                    "the buffers of this run ({shape}, {}) need {:.3} GB, more than the \
+                    "the buffers of this run ({}, {}) need {:.3} GB, more than the \
                      workspace's memory limit of {:.3} GB",
+                    shape(),
                     T::NAME,
                     bytes as f64 / 1e9,
                     limit as f64 / 1e9
@@ -333,7 +326,8 @@ impl<T: Real> Workspace<T> {
             }),
             None => Err(Error::TooLarge {
                 what: format!(
-                    "the buffers of this run ({shape}) hold more {} values than memory can address",
+                    "the buffers of this run ({}) hold more {} values than memory can address",
+                    shape(),
                     T::NAME
                 ),
             }),
