@@ -161,7 +161,9 @@ impl<T: Real> Loss<'_, T> {
     /// The loss of a run whose readouts o_1 .. o_T are `readout` (T, B, n_out) and whose
     /// states sum to `charge` = sum over t = 1..T, trials and neurons of s_t; writes
     /// dL/do_t into `readout_gradient` (same layout). Sums in f64, in the reference's
-    /// order. A loss that overflows is an error naming its step, trial and channel.
+    /// order (the rate penalty as lambda / (B N T) times the summed charge, where the
+    /// reference adds each entry's share). A loss that overflows is an error naming its
+    /// step, trial and channel.
     pub(crate) fn evaluate(
         &self,
         h: f64,
