@@ -156,38 +156,33 @@ fn trajectory_accessors_return_none_out_of_range() {
 
 #[test]
 fn a_run_too_large_for_memory_is_refused_before_allocating() {
-    // 2^40 steps of one neuron would record 2^43 bytes: refused by the physical-memory
-    // limit (or, where none is known, by the allocation), never an abort.
-    let step = Step::<f32>::new(&spikegrad::Config::new(
-        1.0,
-        20.0,
-        50.0,
-        spikegrad::Gate::RaisedCosine { delta: 1.0 },
-    ))
-    .unwrap();
+    // The whole workspace a run needs is checked against the memory limit (by default
+    // the machine's physical memory) before anything is allocated; a small limit shows
+    // the check on a problem small enough to build here.
+    let config =
+        spikegrad::Config::new(1.0, 20.0, 50.0, spikegrad::Gate::RaisedCosine { delta: 1.0 });
+    let step = Step::<f32>::new(&config).unwrap();
     let (w, u, i0, o) = ([0.0f32], [0.0f32], [0.0f32], [1.0f32]);
     let net = spikegrad::Network::new(1, 1, 1, &w, &u, &i0, &o);
-    let t = 1usize << 40;
-    // x must have T values: a zero-length stand-in fails the shape check first, so the
-    // memory check is exercised through a memory limit on a real, small problem.
     let x = vec![0.0f32; 1000];
     let batch = spikegrad::Batch::new(1, 1000, &[0.0], &[0.0], &x);
     let mut workspace = Workspace::<f32>::new();
+    if cfg!(target_os = "linux") {
+        let limit = workspace.memory_limit();
+        assert!(limit.is_some_and(|bytes| bytes > 1 << 20), "physical memory: {limit:?}");
+    }
     workspace.set_memory_limit(Some(10_000));
     let err = workspace.forward(&step, &net, &batch, true).unwrap_err();
     assert!(
         matches!(err, Error::TooLarge { .. }) && err.to_string().contains("memory limit"),
         "{err}"
     );
+    assert!(workspace.readout().is_none(), "nothing ran");
     // Streaming needs O(N B + T B n_out): 1000 steps fit in 10 kB.
     workspace.forward(&step, &net, &batch, false).unwrap();
     let (target, mask) = (vec![0.0f32; 1000], vec![1.0f32; 1000]);
     let err = workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask)).unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err}");
-    // A shape whose values overflow the address space names the problem's sizes.
-    let mut workspace = Workspace::<f32>::new();
     workspace.set_memory_limit(None);
-    let huge = spikegrad::Batch::new(1, t, &[0.0], &[0.0], &x);
-    let err = workspace.forward(&step, &net, &huge, true).unwrap_err();
-    assert!(matches!(err, Error::ShapeMismatch { array: "x", .. }), "{err}");
+    workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask)).unwrap();
 }
