@@ -441,9 +441,10 @@ fn general_case_faults_give_one_clear_line_and_exit_2() {
             })
         };
     let ce = r#"{"kind": "cross_entropy", "from_step": 20, "to_step": 40}"#;
-    let two_readouts = |d: &Path| {
+    // Cross-entropy needs two readouts: O with two rows, then the case's labels.
+    fn two_readouts(d: &Path) {
         write_npy(&d.join("O.npy"), &[2, N as u64], &[1.0f64; 2 * N], false);
-    };
+    }
     general(
         "unknown-key",
         "config.json",
@@ -481,15 +482,15 @@ fn general_case_faults_give_one_clear_line_and_exit_2() {
         two_readouts,
     );
     general("float-labels", "labels.npy", "integers must be", ce, |d| {
-        write_npy(&d.join("O.npy"), &[2, N as u64], &[1.0f64; 2 * N], false);
+        two_readouts(d);
         write_npy(&d.join("labels.npy"), &[B as u64], &[0.0f64, 1.0], false);
     });
     general("label-range", "labels.npy", "element [1] is 2", ce, |d| {
-        write_npy(&d.join("O.npy"), &[2, N as u64], &[1.0f64; 2 * N], false);
+        two_readouts(d);
         write_npy(&d.join("labels.npy"), &[B as u64], &[0i32, 2], false);
     });
     general("negative-label", "labels.npy", "element [0] is -1", ce, |d| {
-        write_npy(&d.join("O.npy"), &[2, N as u64], &[1.0f64; 2 * N], false);
+        two_readouts(d);
         write_npy(&d.join("labels.npy"), &[B as u64], &[-1i64, 0], false);
     });
     general(
@@ -498,7 +499,7 @@ fn general_case_faults_give_one_clear_line_and_exit_2() {
         "loss.to_step = 41 is outside the steps 1..=40",
         r#"{"kind": "cross_entropy", "from_step": 20, "to_step": 41}"#,
         |d| {
-            write_npy(&d.join("O.npy"), &[2, N as u64], &[1.0f64; 2 * N], false);
+            two_readouts(d);
             write_npy(&d.join("labels.npy"), &[B as u64], &[0i64, 1], false);
         },
     );
@@ -508,7 +509,7 @@ fn general_case_faults_give_one_clear_line_and_exit_2() {
         "loss.from_step = 40 must be < loss.to_step = 40",
         r#"{"kind": "cross_entropy", "from_step": 40, "to_step": 40}"#,
         |d| {
-            write_npy(&d.join("O.npy"), &[2, N as u64], &[1.0f64; 2 * N], false);
+            two_readouts(d);
             write_npy(&d.join("labels.npy"), &[B as u64], &[0i64, 1], false);
         },
     );

@@ -60,6 +60,25 @@ proptest! {
     }
 
     #[test]
+    fn the_streamed_loss_equals_the_recorded_one(
+        case in (0..3usize).prop_flat_map(|k| general_case(GateShape::RaisedCosine, small(), LossKind::ALL[k])),
+    ) {
+        // `loss` streams (and counts the rate penalty's charge as it goes); `gradient`
+        // records and sums the charge afterwards.
+        let Some(tolerance) = kernel_tolerance::<f64>(&case) else {
+            return Err(TestCaseError::reject("ill-conditioned"));
+        };
+        let step = Step::<f64>::new(&kernels_config(&case.cfg)).unwrap();
+        let data = Converted::<f64>::new(&case);
+        let (net, batch, loss) = (data.network(), data.batch(), data.loss());
+        let mut workspace = Workspace::new();
+        let streamed = workspace.loss(&step, &net, &batch, &loss).unwrap();
+        let recorded = workspace.gradient(&step, &net, &batch, &loss).unwrap().loss;
+        let d = normwise_difference(&[streamed], &[recorded]);
+        prop_assert!(d <= tolerance, "{:?}: streamed {streamed}, recorded {recorded}", case.loss.task);
+    }
+
+    #[test]
     fn an_invalid_loss_is_refused_alike_by_both_engines(
         case in general_case(GateShape::RaisedCosine, small(), LossKind::CrossEntropy),
         which in 0..4usize,

@@ -118,9 +118,10 @@ impl<T: Real> Workspace<T> {
             None => StateGradient::None,
         };
         self.check_memory(dims, crate::workspace::Sweep::Gradient, net.w_mask.is_some())?;
-        // The recurrent matrix of this `net` (its mask may differ from the recorded
-        // run's; the values are the caller's promise, the buffers must fit them).
-        self.prepare_weights(net, dims)?;
+        // W * M of this `net` (its mask may differ from the recorded run's; the values
+        // are the caller's promise, the buffers must fit them). The reverse sweep's
+        // products read W * M itself, not the forward's transpose.
+        self.mask_weights(net)?;
         self.reverse(step, net, batch, dims, readout_gradient, direct)?;
         let nb = dims.nb();
         let dot = |a: &[T], b: &[T]| a.iter().zip(b).map(|(x, y)| x.to_f64() * y.to_f64()).sum();

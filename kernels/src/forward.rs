@@ -154,17 +154,20 @@ impl<T: Real> Workspace<T> {
         record: bool,
     ) -> Result<(), Error> {
         let sweep = if record { Sweep::Recorded } else { Sweep::Streaming };
-        self.forward_checked(step, net, batch, sweep).map(|_| ())
+        self.forward_checked(step, net, batch, sweep, false).map(|_| ())
     }
 
     /// [`Workspace::forward`], with the memory of `sweep` checked (a gradient checks
-    /// the memory of its reverse sweep before it starts its forward run).
+    /// the memory of its reverse sweep before it starts its forward run); a streaming
+    /// run also sums the charge of a rate penalty when `count_charge` asks (a recorded
+    /// run has every s_t to sum later).
     pub(crate) fn forward_checked(
         &mut self,
         step: &Step<T>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         sweep: Sweep,
+        count_charge: bool,
     ) -> Result<Dims, Error> {
         self.dims = None;
         self.recorded = false;
@@ -175,7 +178,7 @@ impl<T: Real> Workspace<T> {
         if record {
             self.forward_recorded(step, net, batch, dims)?;
         } else {
-            self.forward_streaming(step, net, batch, dims)?;
+            self.forward_streaming(step, net, batch, dims, count_charge)?;
         }
         self.dims = Some(dims);
         self.recorded = record;
@@ -184,18 +187,9 @@ impl<T: Real> Workspace<T> {
 
     /// W * M into `w_effective` when the network has a mask, and the transpose of the
     /// recurrent matrix into `w_transposed` when the row kernel will run the products.
-    pub(crate) fn prepare_weights(
-        &mut self,
-        net: &Network<'_, T>,
-        dims: Dims,
-    ) -> Result<(), Error> {
+    fn prepare_weights(&mut self, net: &Network<'_, T>, dims: Dims) -> Result<(), Error> {
         let n = dims.n;
-        if let Some(mask) = net.w_mask {
-            fit(&mut self.w_effective, n * n)?;
-            for ((we, &w), &m) in self.w_effective.iter_mut().zip(net.w).zip(mask) {
-                *we = w * m;
-            }
-        }
+        self.mask_weights(net)?;
         if use_rows_kernel(n, dims.b) {
             let w = if net.w_mask.is_some() { &self.w_effective[..] } else { net.w };
             fit(&mut self.w_transposed, n * n)?;
@@ -203,6 +197,17 @@ impl<T: Real> Workspace<T> {
                 for (i, x) in row.iter_mut().enumerate() {
                     *x = w[i * n + j];
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// W * M into `w_effective` when the network has a mask (both sweeps use it).
+    pub(crate) fn mask_weights(&mut self, net: &Network<'_, T>) -> Result<(), Error> {
+        if let Some(mask) = net.w_mask {
+            fit(&mut self.w_effective, net.n * net.n)?;
+            for ((we, &w), &m) in self.w_effective.iter_mut().zip(net.w).zip(mask) {
+                *we = w * m;
             }
         }
         Ok(())
@@ -258,14 +263,15 @@ impl<T: Real> Workspace<T> {
         Ok(())
     }
 
-    /// Two steps of state: each step's input current, step and readout in turn, and
-    /// the running total charge for a rate penalty.
+    /// Two steps of state: each step's input current, step and readout in turn, and,
+    /// if `count_charge`, the running total charge for a rate penalty.
     fn forward_streaming(
         &mut self,
         step: &Step<T>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         dims: Dims,
+        count_charge: bool,
     ) -> Result<(), Error> {
         let Dims { n, n_in, n_out, b, t: steps } = dims;
         let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
@@ -285,7 +291,9 @@ impl<T: Real> Workspace<T> {
             advance(step, &recurrent, n, t, v_now, s_now, current, v_next, s_next)?;
             let readout = col_major_mut(&mut self.readout[t * b * n_out..][..b * n_out], n_out, b);
             product(threads, readout, Accum::Replace, o, col_major(s_next, n, b));
-            self.streamed_charge += s_next.iter().map(|x| x.to_f64()).sum::<f64>();
+            if count_charge {
+                self.streamed_charge += s_next.iter().map(|x| x.to_f64()).sum::<f64>();
+            }
         }
         Ok(())
     }

@@ -34,7 +34,7 @@ impl<T: Real> Workspace<T> {
         loss: &Loss<'_, T>,
     ) -> Result<f64, Error> {
         loss.validate(validate(net, batch)?)?;
-        self.forward(step, net, batch, false)?;
+        self.forward_checked(step, net, batch, Sweep::Streaming, loss.rate_penalty > 0.0)?;
         self.evaluate(step, loss)
     }
 
@@ -53,7 +53,7 @@ impl<T: Real> Workspace<T> {
         loss: &Loss<'_, T>,
     ) -> Result<&Gradient<T>, Error> {
         loss.validate(validate(net, batch)?)?;
-        let dims = self.forward_checked(step, net, batch, Sweep::Gradient)?;
+        let dims = self.forward_checked(step, net, batch, Sweep::Gradient, false)?;
         let value = self.evaluate(step, loss)?;
         let direct = match loss.uniform_state_gradient(dims) {
             Some(per_entry) => StateGradient::Uniform(T::from_f64(per_entry)),

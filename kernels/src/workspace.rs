@@ -137,7 +137,8 @@ pub struct Workspace<T> {
     pub(crate) dims: Option<Dims>,
     /// Whether the buffers hold that run's whole trajectory (T + 1 slots) or two slots.
     pub(crate) recorded: bool,
-    /// sum over t = 1..T, trials and neurons of s_t, for a run that was not recorded.
+    /// sum over t = 1..T, trials and neurons of s_t, for a run that was not recorded
+    /// and was asked to count it (`Workspace::loss` with a rate penalty).
     pub(crate) streamed_charge: f64,
     /// v_t for every held t, N B each.
     pub(crate) v: Vec<T>,
