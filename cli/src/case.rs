@@ -24,6 +24,8 @@ struct ConfigFile {
     gate: String,
     delta: f64,
     #[serde(default)]
+    neuron: Option<String>,
+    #[serde(default)]
     loss: Option<LossFile>,
     #[serde(default)]
     #[allow(dead_code)]
@@ -60,11 +62,47 @@ pub fn kind(task: &TaskLoss) -> &'static str {
     }
 }
 
+/// The built-in neuron models a case folder can name (`"neuron"` in `config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NeuronModel {
+    /// `"theta"` (the default): [`spikegrad::Theta`].
+    #[default]
+    Theta,
+    /// `"hopf_phase"`: [`spikegrad::HopfPhase`].
+    HopfPhase,
+}
+
+impl NeuronModel {
+    /// The name in `config.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NeuronModel::Theta => "theta",
+            NeuronModel::HopfPhase => "hopf_phase",
+        }
+    }
+
+    /// The reference's transcription of the model.
+    pub fn reference(self) -> &'static dyn spikegrad_reference::Neuron {
+        match self {
+            NeuronModel::Theta => &spikegrad_reference::Theta,
+            NeuronModel::HopfPhase => &spikegrad_reference::HopfPhase,
+        }
+    }
+}
+
 /// A loaded, fully validated case. Values are held in f64 (exact for float32 files).
 #[derive(Debug, Clone)]
 pub struct Case {
-    /// Step, time constants, gate.
+    /// Step, time constants, gate. Where a time constant is per neuron, its field here
+    /// is the largest of the per-neuron values (valid for the shared rules; the sweeps
+    /// read the per-neuron values).
     pub config: Config,
+    /// The neuron model.
+    pub neuron: NeuronModel,
+    /// Per-neuron tau_j, (N), when `config.json` names a file for `tau`.
+    pub tau: Option<Vec<f64>>,
+    /// Per-neuron tau_s,j, (N), when `config.json` names a file for `tau_s`.
+    pub tau_s: Option<Vec<f64>>,
     /// The dtype shared by every float array.
     pub dtype: Dtype,
     /// Neurons.
@@ -116,9 +154,14 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
-/// `config.json`, parsed and checked: the configuration and the loss settings.
+/// `config.json`, parsed and checked: the configuration, the neuron, the files of
+/// per-neuron time constants and the loss settings.
 struct Settings {
+    /// With a per-neuron constant's field still NaN: filled in by [`load`].
     config: Config,
+    neuron: NeuronModel,
+    tau_file: Option<String>,
+    tau_s_file: Option<String>,
     loss: LossFile,
 }
 
@@ -141,19 +184,53 @@ fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
             return fail(CONFIG, format!("gate {other:?} is not \"raised_cosine\" or \"boxcar\""))
         }
     };
-    let shared = |name: &str, value: TimeConstant| match value {
-        TimeConstant::Shared(x) => Ok(x),
-        TimeConstant::PerNeuron(file) => fail(
-            CONFIG,
-            format!(
-                "{name} = {file:?}: per-neuron time constants (a file name) are not supported \
-                 by this version; give {name} as a number"
-            ),
-        ),
+    let neuron = match parsed.neuron.as_deref() {
+        None | Some("theta") => NeuronModel::Theta,
+        Some("hopf_phase") => NeuronModel::HopfPhase,
+        Some(other) => {
+            return fail(
+                CONFIG,
+                format!("neuron {:?} is not \"theta\" or \"hopf_phase\"", one_line(other)),
+            )
+        }
     };
-    let config =
-        Config::new(parsed.h, shared("tau", parsed.tau)?, shared("tau_s", parsed.tau_s)?, gate);
-    config.validate().or_else(|e| fail(CONFIG, e.to_string()))?;
+    // A per-neuron constant is the name of a file beside config.json: a plain file name,
+    // so that a case cannot read outside its folder.
+    let split = |name: &str, value: TimeConstant| match value {
+        TimeConstant::Shared(x) => Ok((x, None)),
+        TimeConstant::PerNeuron(file) => {
+            let plain = !file.is_empty()
+                && file != "."
+                && file != ".."
+                && !file.contains(['/', '\\', '\0'])
+                && file.ends_with(".npy");
+            if plain {
+                Ok((f64::NAN, Some(file)))
+            } else {
+                fail(
+                    CONFIG,
+                    format!(
+                        "{name} = {:?}: a per-neuron time constant must name a .npy file of \
+                         this folder (a plain file name such as \"{name}.npy\"), or be a number",
+                        one_line(&file)
+                    ),
+                )
+            }
+        }
+    };
+    let (tau, tau_file) = split("tau", parsed.tau)?;
+    let (tau_s, tau_s_file) = split("tau_s", parsed.tau_s)?;
+    let config = Config::new(parsed.h, tau, tau_s, gate);
+    // The shared rules now on the shared constants; a per-neuron one stands in with a
+    // valid placeholder until its file is read and checked element by element.
+    let placeholder = |value: f64, other: f64| if value.is_nan() { other } else { value };
+    let check =
+        Config::new(parsed.h, placeholder(tau, f64::MAX), placeholder(tau_s, f64::MAX), gate);
+    let validated = match neuron {
+        NeuronModel::Theta => check.validate_for(spikegrad::Theta),
+        NeuronModel::HopfPhase => check.validate_for(spikegrad::HopfPhase),
+    };
+    validated.or_else(|e| fail(CONFIG, e.to_string()))?;
     let loss = parsed.loss.unwrap_or(LossFile {
         kind: "mse".into(),
         from_step: None,
@@ -179,12 +256,7 @@ fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
     if loss.rate_penalty < 0.0 {
         return fail(CONFIG, format!("loss.rate_penalty = {} must be >= 0", loss.rate_penalty));
     }
-    Ok(Settings { config, loss })
-}
-
-/// Reads and checks `config.json` alone: the simulation constants.
-pub fn read_config(dir: &Path) -> Result<Config, CaseError> {
-    read_settings(dir).map(|settings| settings.config)
+    Ok(Settings { config, neuron, tau_file, tau_s_file, loss })
 }
 
 /// `[i, j, k]` for a flat C-order index into `shape`.
@@ -247,7 +319,7 @@ fn checked_values(
 
 /// Loads `dir` as a case.
 pub fn load(dir: &Path) -> Result<Case, CaseError> {
-    let Settings { config, loss } = read_settings(dir)?;
+    let Settings { mut config, neuron, tau_file, tau_s_file, loss } = read_settings(dir)?;
     let mut arrays: Vec<(String, Array)> = Vec::new();
     for name in ARRAYS {
         arrays.push(read_array(dir, name, "every case has it")?);
@@ -302,6 +374,51 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
         };
     let w_mask = optional("W_mask", &[n, n], "(N, N)")?;
     let i_ext = optional("I_ext", &[t, b, n], "(T, B, N)")?;
+    let mut per_neuron = |file: &Option<String>, name: &str| -> Result<_, CaseError> {
+        let Some(file) = file else { return Ok(None) };
+        used.push(file.clone());
+        let stem = file.strip_suffix(".npy").unwrap_or(file);
+        let why = format!("config.json names it for {name}");
+        let array = read_array(dir, stem, &why)?;
+        checked_values(&array, dtype, &[n], "(N,)", &sources).map(Some)
+    };
+    let tau = per_neuron(&tau_file, "tau")?;
+    let tau_s = per_neuron(&tau_s_file, "tau_s")?;
+    // Each neuron's constants against the rules of docs/model.md sections 4-5, the file
+    // and element named.
+    let reference_config = spikegrad_reference::Config {
+        h: config.h,
+        tau: config.tau,
+        tau_s: config.tau_s,
+        gate: match config.gate {
+            Gate::Boxcar { delta } => spikegrad_reference::Gate::Boxcar { delta },
+            _ => spikegrad_reference::Gate::RaisedCosine { delta: config.gate.delta() },
+        },
+    };
+    for j in 0..n {
+        let tau_j = tau.as_ref().map_or(config.tau, |tau| tau[j]);
+        let tau_s_j = tau_s.as_ref().map_or(config.tau_s, |tau_s| tau_s[j]);
+        let checked = reference_config.validate_neuron(neuron.reference(), j, tau_j, tau_s_j);
+        if let Err(spikegrad_reference::Error::InvalidTimeConstant { array, value, rule, .. }) =
+            checked
+        {
+            // A broken rule of a shared constant (with a per-neuron partner) is the
+            // config's; of a per-neuron one, its file's.
+            let file = if array == "tau" { &tau_file } else { &tau_s_file };
+            return match file {
+                Some(file) => fail(file, format!("element [{j}] is {value}: {rule}")),
+                None => fail(CONFIG, format!("{array} = {value}: {rule} (for neuron {j})")),
+            };
+        }
+    }
+    // The largest per-neuron value stands for the shared field (docs on `Case::config`).
+    let largest = |values: &[f64]| values.iter().copied().fold(f64::MIN, f64::max);
+    if let Some(tau) = &tau {
+        config.tau = largest(tau);
+    }
+    if let Some(tau_s) = &tau_s {
+        config.tau_s = largest(tau_s);
+    }
 
     let readout_shape = [t, b, n_out];
     let mut required = |name: &str, why: &str| -> Result<(String, Array), CaseError> {
@@ -396,6 +513,9 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
     let unused = unused_arrays(dir, &used);
     Ok(Case {
         config,
+        neuron,
+        tau,
+        tau_s,
         dtype,
         n,
         n_in,

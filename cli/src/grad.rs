@@ -1,11 +1,15 @@
 //! `spikegrad grad CASE_DIR`: the loss and every gradient of docs/model.md sections 3,
-//! 5 and 6 for a case folder, written as `loss.json` and `dW dU dI0 dO dv0 ds0 dx`
-//! (and `dI_ext` for a case with an external current) .npy files.
+//! 5, 6 and 7 for a case folder, written as `loss.json`, `dconfig.json` (dL/dtau,
+//! dL/dtau_s where shared, dL/dDelta) and `dW dU dI0 dO dv0 ds0 dx` (and `dI_ext` for a
+//! case with an external current, `dtau` / `dtau_s` for per-neuron constants) .npy
+//! files.
 
-use crate::case::{self, Case};
+use crate::case::{self, Case, NeuronModel};
 use crate::npy::{self, Dtype};
 use crate::output::{write_json, Staging};
-use spikegrad::{Batch, GradientOptions, Loss, Network, Real, Step, Workspace};
+use spikegrad::{
+    Batch, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step, Theta, Workspace,
+};
 use spikegrad_reference::TaskLoss;
 use std::path::Path;
 
@@ -23,14 +27,25 @@ pub enum Engine {
 pub struct Gradients {
     /// L.
     pub loss: f64,
-    /// (name, shape, values): dW dU dI0 dO dv0 ds0 dx, and dI_ext for a case with I_ext.
+    /// (name, shape, values): dW dU dI0 dO dv0 ds0 dx, dI_ext for a case with I_ext,
+    /// dtau and dtau_s for per-neuron constants.
     pub arrays: Vec<(&'static str, Vec<usize>, Vec<f64>)>,
+    /// `dconfig.json`: dL/dtau and dL/dtau_s where they are shared (the sum of the
+    /// per-neuron derivatives, docs/model.md section 7), dL/dDelta (null for the boxcar).
+    pub dconfig: serde_json::Value,
 }
 
 impl Gradients {
     /// Names and shapes from the case; the values in the order of `values`:
-    /// dW dU dI0 dO dv0 ds0 dx dI_ext (the last only when the case has I_ext).
-    fn new(case: &Case, loss: f64, values: Vec<Vec<f64>>) -> Self {
+    /// dW dU dI0 dO dv0 ds0 dx dI_ext (the last only when the case has I_ext); then the
+    /// gradients of the constants, per neuron (`dtau`, `dtau_s`, (N) each) and of Delta.
+    fn new(
+        case: &Case,
+        loss: f64,
+        values: Vec<Vec<f64>>,
+        [dtau, dtau_s]: [Vec<f64>; 2],
+        ddelta: Option<f64>,
+    ) -> Self {
         let (n, n_in, n_out, b, t) = (case.n, case.n_in, case.n_out, case.b, case.t);
         let shapes = [
             ("dW", vec![n, n]),
@@ -43,18 +58,37 @@ impl Gradients {
             ("dI_ext", vec![t, b, n]),
         ];
         let arrays = shapes.into_iter().zip(values).map(|((name, shape), v)| (name, shape, v));
-        Gradients { loss, arrays: arrays.collect() }
+        let mut arrays: Vec<_> = arrays.collect();
+        let mut dconfig = serde_json::Map::new();
+        for (key, file, per_neuron, values) in
+            [("tau", "dtau", &case.tau, dtau), ("tau_s", "dtau_s", &case.tau_s, dtau_s)]
+        {
+            if per_neuron.is_some() {
+                arrays.push((file, vec![n], values));
+            } else {
+                dconfig.insert(key.into(), values.iter().sum::<f64>().into());
+            }
+        }
+        dconfig.insert("delta".into(), ddelta.into());
+        Gradients { loss, arrays, dconfig: dconfig.into() }
     }
 }
 
-fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
+fn kernels<T: Real, N: Neuron>(case: &Case, neuron: N) -> Result<Gradients, spikegrad::Error> {
     let cast = |a: &[f64]| -> Vec<T> { a.iter().map(|&x| T::from_f64(x)).collect() };
     let v: Vec<Vec<T>> = case.values.iter().map(|a| cast(a)).collect();
     let w_mask = case.w_mask.as_deref().map(cast);
     let i_ext = case.i_ext.as_deref().map(cast);
+    let (tau, tau_s) = (case.tau.as_deref().map(cast), case.tau_s.as_deref().map(cast));
     let mut net = Network::new(case.n, case.n_in, case.n_out, &v[0], &v[1], &v[2], &v[3]);
     if let Some(mask) = &w_mask {
         net = net.with_mask(mask);
+    }
+    if let Some(tau) = &tau {
+        net = net.with_tau(tau);
+    }
+    if let Some(tau_s) = &tau_s {
+        net = net.with_tau_s(tau_s);
     }
     let mut batch = Batch::new(case.b, case.t, &v[4], &v[5], &v[6]);
     if let Some(i_ext) = &i_ext {
@@ -73,10 +107,10 @@ fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
         }
     }
     .with_rate_penalty(case.loss.rate_penalty);
-    let step = Step::<T>::new(&case.config)?;
+    let step = Step::<T, N>::with_neuron(&case.config, neuron)?;
     let mut workspace = Workspace::<T>::new();
     let options = GradientOptions::default().with_input(true).with_current(i_ext.is_some());
-    workspace.set_gradient_options(options);
+    workspace.set_gradient_options(options.with_constants(true));
     let g = workspace.gradient(&step, &net, &batch, &loss)?;
     let widen = |x: &[T]| x.iter().map(|x| x.to_f64()).collect();
     let mut values = vec![
@@ -91,7 +125,7 @@ fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
     if i_ext.is_some() {
         values.push(widen(&g.current));
     }
-    Ok(Gradients::new(case, g.loss, values))
+    Ok(Gradients::new(case, g.loss, values, [widen(&g.tau), widen(&g.tau_s)], g.delta))
 }
 
 fn reference(case: &Case) -> Result<Gradients, String> {
@@ -113,6 +147,8 @@ fn reference(case: &Case) -> Result<Gradients, String> {
         i0: v[2].clone(),
         o: v[3].clone(),
         w_mask: case.w_mask.clone(),
+        tau: case.tau.clone(),
+        tau_s: case.tau_s.clone(),
     };
     let batch = r::Batch {
         b: case.b,
@@ -122,27 +158,32 @@ fn reference(case: &Case) -> Result<Gradients, String> {
         x: v[6].clone(),
         i_ext: case.i_ext.clone(),
     };
-    let g = r::gradient(&cfg, &net, &batch, &case.loss).map_err(|e| e.to_string())?;
+    let g = r::gradient_with(&cfg, &net, &batch, &case.loss, case.neuron.reference())
+        .map_err(|e| e.to_string())?;
     let mut values = vec![g.w, g.u, g.i0, g.o, g.v0, g.s0, g.x];
     if case.i_ext.is_some() {
         values.push(g.current);
     }
-    Ok(Gradients::new(case, g.loss, values))
+    Ok(Gradients::new(case, g.loss, values, [g.tau, g.tau_s], g.delta))
 }
 
 /// Computes the gradients of `case` with `engine` in `precision`.
 pub fn compute(case: &Case, engine: Engine, precision: Dtype) -> Result<Gradients, String> {
-    match (engine, precision) {
-        (Engine::Kernels, Dtype::F32) => kernels::<f32>(case).map_err(|e| e.to_string()),
-        (Engine::Kernels, Dtype::F64) => kernels::<f64>(case).map_err(|e| e.to_string()),
-        (Engine::Reference, _) => reference(case),
-    }
+    let computed = match (engine, precision, case.neuron) {
+        (Engine::Reference, _, _) => return reference(case),
+        (Engine::Kernels, Dtype::F32, NeuronModel::Theta) => kernels::<f32, _>(case, Theta),
+        (Engine::Kernels, Dtype::F64, NeuronModel::Theta) => kernels::<f64, _>(case, Theta),
+        (Engine::Kernels, Dtype::F32, NeuronModel::HopfPhase) => kernels::<f32, _>(case, HopfPhase),
+        (Engine::Kernels, Dtype::F64, NeuronModel::HopfPhase) => kernels::<f64, _>(case, HopfPhase),
+    };
+    computed.map_err(|e| e.to_string())
 }
 
 /// Writes `gradients` into `out` (replacing it whole, or leaving it untouched on failure).
 pub fn write(out: &Path, gradients: &Gradients, precision: Dtype) -> std::io::Result<()> {
     let staging = Staging::new(out)?;
     write_json(&staging.path().join("loss.json"), &serde_json::json!({ "loss": gradients.loss }))?;
+    write_json(&staging.path().join("dconfig.json"), &gradients.dconfig)?;
     for (name, shape, values) in &gradients.arrays {
         let path = staging.path().join(format!("{name}.npy"));
         match precision {
@@ -179,9 +220,10 @@ pub fn run(
     write(&out, &gradients, precision)
         .map_err(|e| case::one_line(&format!("{}: cannot write output: {e}", out.display())))?;
     Ok(format!(
-        "loss {:.6e} ({} loss, N {}, n_in {}, n_out {}, B {}, T {}; {engine:?} engine, {precision}) -> {}",
+        "loss {:.6e} ({} loss, {} neuron, N {}, n_in {}, n_out {}, B {}, T {}; {engine:?} engine, {precision}) -> {}",
         gradients.loss,
         case::kind(&case.loss.task),
+        case.neuron.name(),
         case.n,
         case.n_in,
         case.n_out,

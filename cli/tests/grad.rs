@@ -535,15 +535,181 @@ fn general_case_faults_give_one_clear_line_and_exit_2() {
         i_ext[7] = f64::NAN;
         write_npy(&d.join("I_ext.npy"), &[T as u64, B as u64, N as u64], &i_ext, false);
     });
-    general(
-        "per-neuron-tau",
-        "config.json",
-        "per-neuron time constants",
-        r#"{"kind": "mse"}"#,
+}
+
+/// Per-neuron time constants for the small case: tau_j 10..14 ms, tau_s,j 30..70 ms.
+const TAU: [f64; N] = [10.0, 11.0, 12.0, 13.0, 14.0];
+const TAU_S: [f64; N] = [30.0, 40.0, 50.0, 60.0, 70.0];
+
+/// The general case with per-neuron tau and tau_s files and `neuron`.
+fn write_per_neuron_case(dir: &Path, neuron: &str) {
+    write_general_case(dir, r#"{"kind": "mse"}"#);
+    let config = format!(
+        r#"{{"h": 0.5, "tau": "tau.npy", "tau_s": "tau_s.npy", "gate": "raised_cosine", "delta": 1.0, "neuron": "{neuron}"}}"#
+    );
+    std::fs::write(dir.join("config.json"), config).unwrap();
+    write_npy(&dir.join("tau.npy"), &[N as u64], &TAU, false);
+    write_npy(&dir.join("tau_s.npy"), &[N as u64], &TAU_S, false);
+}
+
+#[test]
+fn per_neuron_constant_faults_name_the_file_and_element() {
+    let per_neuron = |name: &str, file: &str, fragment: &str, damage: fn(&Path)| {
+        hostile(name, file, fragment, |d| {
+            write_per_neuron_case(d, "theta");
+            damage(d);
+        })
+    };
+    per_neuron("per-neuron-missing", "tau.npy", "file not found: config.json names it", |d| {
+        std::fs::remove_file(d.join("tau.npy")).unwrap();
+    });
+    per_neuron("per-neuron-shape", "tau_s.npy", "expected (N,) = [5]", |d| {
+        write_npy(&d.join("tau_s.npy"), &[3], &[30.0f64; 3], false);
+    });
+    per_neuron("per-neuron-nan", "tau.npy", "element [3] is NaN", |d| {
+        let mut tau = TAU;
+        tau[3] = f64::NAN;
+        write_npy(&d.join("tau.npy"), &[N as u64], &tau, false);
+    });
+    // h = 0.5: tau_s,2 = 0.4 breaks h < tau_s; tau_1 = 1.5 lets a spike jump the gate.
+    per_neuron("per-neuron-decay", "tau_s.npy", "element [2] is 0.4: must be > h = 0.5", |d| {
+        let mut tau_s = TAU_S;
+        tau_s[2] = 0.4;
+        write_npy(&d.join("tau_s.npy"), &[N as u64], &tau_s, false);
+    });
+    per_neuron("per-neuron-jump", "tau.npy", "element [1] is 1.5: a spike would jump", |d| {
+        let mut tau = TAU;
+        tau[1] = 1.5;
+        write_npy(&d.join("tau.npy"), &[N as u64], &tau, false);
+    });
+    per_neuron(
+        "per-neuron-negative",
+        "tau.npy",
+        "element [0] is -10: must be finite and > 0",
         |d| {
-            std::fs::write(d.join("config.json"), r#"{"h": 0.5, "tau": "tau.npy", "tau_s": 30.0, "gate": "raised_cosine", "delta": 1.0}"#).unwrap();
+            let mut tau = TAU;
+            tau[0] = -10.0;
+            write_npy(&d.join("tau.npy"), &[N as u64], &tau, false);
         },
     );
+    per_neuron("per-neuron-f32", "tau.npy", "dtype float32 differs from W.npy's float64", |d| {
+        write_npy(&d.join("tau.npy"), &[N as u64], &TAU.map(|x| x as f32), false);
+    });
+    per_neuron("per-neuron-path", "config.json", "must name a .npy file of this folder", |d| {
+        let config = r#"{"h": 0.5, "tau": "../tau.npy", "tau_s": 30.0, "gate": "raised_cosine", "delta": 1.0}"#;
+        std::fs::write(d.join("config.json"), config).unwrap();
+    });
+    per_neuron("per-neuron-model", "config.json", "neuron \"lif\" is not", |d| {
+        let config = r#"{"h": 0.5, "tau": 10.0, "tau_s": 30.0, "gate": "raised_cosine", "delta": 1.0, "neuron": "lif"}"#;
+        std::fs::write(d.join("config.json"), config).unwrap();
+    });
+}
+
+/// dconfig.json of an output folder.
+fn dconfig_of(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("dconfig.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn per_neuron_constants_agree_across_engines_and_with_finite_differences() {
+    for neuron in ["theta", "hopf_phase"] {
+        let dir = scratch(&format!("per-neuron-{neuron}"));
+        write_per_neuron_case(&dir, neuron);
+        let (loss_k, kernels) = outputs(&dir, "kernels", "k");
+        let (loss_r, reference) = outputs(&dir, "reference", "r");
+        assert!((loss_k - loss_r).abs() <= 1e-12 * loss_r.abs(), "{neuron}: {loss_k} vs {loss_r}");
+        for ((file, k), (_, r)) in kernels.iter().zip(&reference) {
+            let scale = r.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let diff = k.iter().zip(r).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            assert!(diff <= 1e-10 * scale, "{neuron} {file}: {diff:e} of {scale:e}");
+        }
+        for file in ["dtau", "dtau_s"] {
+            let k: Vec<f64> = read_npy(&dir.join("k").join(format!("{file}.npy")));
+            let r: Vec<f64> = read_npy(&dir.join("r").join(format!("{file}.npy")));
+            assert_eq!(k.len(), N, "{neuron} {file}: (N,)");
+            for (a, b) in k.iter().zip(&r) {
+                assert!((a - b).abs() <= 1e-10 * b.abs(), "{neuron} {file}: {a} vs {b}");
+            }
+        }
+        // Shared constants are absent from dconfig.json when per neuron; Delta is there.
+        let (dk, dr) = (dconfig_of(&dir.join("k")), dconfig_of(&dir.join("r")));
+        assert!(dk.get("tau").is_none() && dk.get("tau_s").is_none(), "{dk}");
+        let (ddelta_k, ddelta_r) = (dk["delta"].as_f64().unwrap(), dr["delta"].as_f64().unwrap());
+        assert!((ddelta_k - ddelta_r).abs() <= 1e-10 * ddelta_r.abs(), "{ddelta_k} vs {ddelta_r}");
+
+        // Central differences through the files (reference engine): the tau_j and tau_s,j
+        // of largest gradient, and Delta.
+        let dtau: Vec<f64> = read_npy(&dir.join("r").join("dtau.npy"));
+        let dtau_s: Vec<f64> = read_npy(&dir.join("r").join("dtau_s.npy"));
+        let largest =
+            |g: &[f64]| (0..N).max_by(|&a, &b| g[a].abs().total_cmp(&g[b].abs())).unwrap();
+        let (j, k) = (largest(&dtau), largest(&dtau_s));
+        let loss_at = |tag: &str, edit: &dyn Fn(&Path)| {
+            let moved = scratch(&format!("per-neuron-{neuron}-{tag}"));
+            write_per_neuron_case(&moved, neuron);
+            edit(&moved);
+            outputs(&moved, "reference", "r").0
+        };
+        let eps = 1e-5;
+        let central = |value: f64, set: &dyn Fn(&Path, f64)| {
+            let up = loss_at("up", &|d: &Path| set(d, value * (1.0 + eps)));
+            let down = loss_at("down", &|d: &Path| set(d, value * (1.0 - eps)));
+            (up - down) / (2.0 * eps * value)
+        };
+        let set_tau = |d: &Path, x: f64| {
+            let mut tau = TAU;
+            tau[j] = x;
+            write_npy(&d.join("tau.npy"), &[N as u64], &tau, false);
+        };
+        let set_tau_s = |d: &Path, x: f64| {
+            let mut tau_s = TAU_S;
+            tau_s[k] = x;
+            write_npy(&d.join("tau_s.npy"), &[N as u64], &tau_s, false);
+        };
+        let set_delta = |d: &Path, x: f64| {
+            let config = format!(
+                r#"{{"h": 0.5, "tau": "tau.npy", "tau_s": "tau_s.npy", "gate": "raised_cosine", "delta": {x:e}, "neuron": "{neuron}"}}"#
+            );
+            std::fs::write(d.join("config.json"), config).unwrap();
+        };
+        for (what, gradient, fd) in [
+            ("dtau[j]", dtau[j], central(TAU[j], &set_tau)),
+            ("dtau_s[k]", dtau_s[k], central(TAU_S[k], &set_tau_s)),
+            ("dDelta", ddelta_r, central(1.0, &set_delta)),
+        ] {
+            assert!(gradient != 0.0, "{neuron} {what}: zero");
+            let relative = (gradient - fd).abs() / gradient.abs();
+            assert!(
+                relative <= 1e-5,
+                "{neuron} {what}: adjoint {gradient} vs fd {fd} ({relative:e})"
+            );
+        }
+    }
+}
+
+#[test]
+fn shared_constants_give_their_gradients_in_dconfig() {
+    let grad = |dir: &Path, engine: &str| {
+        let out = dir.join(engine);
+        let args = ["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        let (code, _, stderr) = run(&[&args[..], &["--engine", engine]].concat());
+        assert_eq!(code, 0, "{stderr}");
+        dconfig_of(&out)
+    };
+    let dir = scratch("dconfig-shared");
+    write_case(&dir, |x| x);
+    let (dk, dr) = (grad(&dir, "kernels"), grad(&dir, "reference"));
+    for key in ["tau", "tau_s", "delta"] {
+        let (a, b) = (dk[key].as_f64().unwrap(), dr[key].as_f64().unwrap());
+        assert!(b != 0.0 && (a - b).abs() <= 1e-10 * b.abs(), "{key}: {a} vs {b}");
+    }
+    assert!(!dir.join("kernels").join("dtau.npy").exists());
+    // The boxcar has no dL/dDelta: null.
+    let boxcar = scratch("dconfig-boxcar");
+    write_case(&boxcar, |x| x);
+    let config = r#"{"h": 0.5, "tau": 10.0, "tau_s": 30.0, "gate": "boxcar", "delta": 1.0}"#;
+    std::fs::write(boxcar.join("config.json"), config).unwrap();
+    assert!(grad(&boxcar, "kernels")["delta"].is_null());
 }
 
 #[test]

@@ -12,7 +12,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use spikegrad::Backend;
 use spikegrad_harness::engines::{differences, kernel_outputs, kernel_tolerance, reference_outputs};
-use spikegrad_harness::Case;
+use spikegrad_harness::{Case, Model};
 use spikegrad_reference::{Batch, Config, Error, Gate, Loss, Network, TaskLoss};
 
 #[derive(Debug, Arbitrary)]
@@ -79,6 +79,8 @@ fuzz_target!(|input: Input| {
         i0: take(n, -1.0, 1.0),
         o: take(n_out * n, -50.0, 50.0),
         w_mask: None,
+        tau: None,
+        tau_s: None,
     };
     let mut batch = Batch {
         b,
@@ -140,7 +142,20 @@ fuzz_target!(|input: Input| {
         _ => TaskLoss::Mse { target, mask },
     };
     let loss = Loss { task, rate_penalty: if general & 16 != 0 { 0.7 } else { 0.0 } };
-    let case = Case { cfg: Config { h, tau, tau_s, gate }, net, batch, loss };
+    // Per-neuron time constants: the shared ones times factors in [1, 3] (valid whenever
+    // the shared ones are), or, unphysical, whatever the values are (to be refused alike).
+    let mut net = net;
+    let per_neuron = |base: f64, values: Vec<f64>| -> Vec<f64> {
+        if input.physical { values.iter().map(|f| base * f).collect() } else { values }
+    };
+    if general & 32 != 0 {
+        net.tau = Some(per_neuron(tau, take(n, 1.0, 3.0)));
+    }
+    if general & 64 != 0 {
+        net.tau_s = Some(per_neuron(tau_s, take(n, 1.0, 3.0)));
+    }
+    let neuron = if general & 128 != 0 { Model::HopfPhase } else { Model::Theta };
+    let case = Case { neuron, cfg: Config { h, tau, tau_s, gate }, net, batch, loss };
     let backends = Backend::all_available();
     let backend = backends[input.backend as usize % backends.len()];
 
@@ -155,7 +170,8 @@ fuzz_target!(|input: Input| {
     // such limit. Nothing to compare then.
     if let Err(k) = &kernels {
         let k = k.to_string();
-        if k.starts_with("invalid config") && k.contains("is not a normal") {
+        let refused = k.starts_with("invalid config") || k.starts_with("invalid time constant");
+        if refused && k.contains("is not a normal") {
             return;
         }
     }
@@ -177,7 +193,8 @@ fuzz_target!(|input: Input| {
                 // array that is all such terms (found: dW of 7e-35 beside dO of order 1)
                 // differs between any two correct implementations in its leading digits.
                 let (g, w) = (&got.gradient, &want.gradient);
-                let arrays = [(&g.w, &w.w), (&g.u, &w.u), (&g.i0, &w.i0), (&g.o, &w.o), (&g.v0, &w.v0), (&g.s0, &w.s0), (&g.x, &w.x), (&g.current, &w.current)];
+                let (g_delta, w_delta) = (g.delta.into_iter().collect::<Vec<_>>(), w.delta.into_iter().collect::<Vec<_>>());
+                let arrays = [(&g.w, &w.w), (&g.u, &w.u), (&g.i0, &w.i0), (&g.o, &w.o), (&g.v0, &w.v0), (&g.s0, &w.s0), (&g.x, &w.x), (&g.current, &w.current), (&g.tau, &w.tau), (&g.tau_s, &w.tau_s), (&g_delta, &w_delta)];
                 let largest = arrays.iter().flat_map(|(_, b)| b.iter()).fold(0.0f64, |m, x| m.max(x.abs()));
                 let floor = 1e-12 * largest;
                 // An array that is exactly zero in the reference is a cancellation (found:
@@ -187,14 +204,14 @@ fuzz_target!(|input: Input| {
                 // kernel entries may hold rounding of the terms that cancelled, which are
                 // bounded by the injected error |O| |dL/do| accumulated over the steps.
                 let injected = {
-                    let tr = spikegrad_reference::forward(&case.cfg, &case.net, &case.batch).expect("ran");
+                    let tr = spikegrad_reference::forward_with(&case.cfg, &case.net, &case.batch, case.neuron.reference()).expect("ran");
                     let lg = case.loss.evaluate(case.cfg.h, case.batch.b, &tr.o, &tr.s).expect("ran");
                     let largest = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
                     largest(&case.net.o) * largest(&lg.readout) + largest(&lg.state)
                 };
                 let cancellation_floor = 1e-9 * injected * (case.batch.t as f64).max(1.0);
                 for (output, d) in differences(&got, &want) {
-                    let index = ["dW", "dU", "dI0", "dO", "dv0", "ds0", "dx", "dI_ext"].iter().position(|&n| n == output);
+                    let index = ["dW", "dU", "dI0", "dO", "dv0", "ds0", "dx", "dI_ext", "dtau", "dtau_s", "dDelta"].iter().position(|&n| n == output);
                     let absolute_ok = index.is_some_and(|i| {
                         let (a, b) = arrays[i];
                         let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));

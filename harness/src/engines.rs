@@ -2,8 +2,10 @@
 //! f64, shaped like the reference's results, so one comparison serves every engine.
 
 use crate::strategy::Case;
+use crate::strategy::Model;
 use spikegrad::{
-    Backend, Batch, Config, Gate, GradientOptions, Loss, Network, Real, Step, Workspace,
+    Backend, Batch, Config, Gate, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step,
+    Theta, Workspace,
 };
 use spikegrad_reference as reference;
 use spikegrad_reference::TaskLoss;
@@ -32,6 +34,8 @@ pub struct Converted<T> {
     i0: Vec<T>,
     o: Vec<T>,
     w_mask: Option<Vec<T>>,
+    tau: Option<Vec<T>>,
+    tau_s: Option<Vec<T>>,
     v0: Vec<T>,
     s0: Vec<T>,
     x: Vec<T>,
@@ -56,6 +60,8 @@ impl<T: Real> Converted<T> {
             i0: cast(&net.i0),
             o: cast(&net.o),
             w_mask: net.w_mask.as_deref().map(cast),
+            tau: net.tau.as_deref().map(cast),
+            tau_s: net.tau_s.as_deref().map(cast),
             v0: cast(&batch.v0),
             s0: cast(&batch.s0),
             x: cast(&batch.x),
@@ -68,11 +74,18 @@ impl<T: Real> Converted<T> {
     /// The parameter view.
     pub fn network(&self) -> Network<'_, T> {
         let net = &self.case.net;
-        let view = Network::new(net.n, net.n_in, net.n_out, &self.w, &self.u, &self.i0, &self.o);
-        match &self.w_mask {
-            Some(mask) => view.with_mask(mask),
-            None => view,
+        let mut view =
+            Network::new(net.n, net.n_in, net.n_out, &self.w, &self.u, &self.i0, &self.o);
+        if let Some(mask) = &self.w_mask {
+            view = view.with_mask(mask);
         }
+        if let Some(tau) = &self.tau {
+            view = view.with_tau(tau);
+        }
+        if let Some(tau_s) = &self.tau_s {
+            view = view.with_tau_s(tau_s);
+        }
+        view
     }
 
     /// The trials view.
@@ -112,21 +125,38 @@ pub struct Outputs {
 
 /// The reference's outputs.
 pub fn reference_outputs(case: &Case) -> Result<Outputs, reference::Error> {
-    let gradient = reference::gradient(&case.cfg, &case.net, &case.batch, &case.loss)?;
-    let tr = reference::forward(&case.cfg, &case.net, &case.batch)?;
+    let neuron = case.neuron.reference();
+    let gradient = reference::gradient_with(&case.cfg, &case.net, &case.batch, &case.loss, neuron)?;
+    let tr = reference::forward_with(&case.cfg, &case.net, &case.batch, neuron)?;
     Ok(Outputs { gradient, v: tr.v, s: tr.s })
 }
 
-/// The kernels' outputs in precision `T` on `backend` with at most `threads` threads.
+/// The kernels' outputs in precision `T` on `backend` with at most `threads` threads
+/// (every gradient: dL/dx, dL/dI_t and the constants' too), for the case's neuron model.
 pub fn kernel_outputs<T: Real>(
     case: &Case,
     backend: Backend,
     threads: usize,
 ) -> Result<Outputs, spikegrad::Error> {
-    let step = Step::<T>::with_backend(&kernels_config(&case.cfg), backend)?;
+    match case.neuron {
+        Model::Theta => kernel_outputs_with::<T, _>(case, Theta, backend, threads),
+        Model::HopfPhase => kernel_outputs_with::<T, _>(case, HopfPhase, backend, threads),
+    }
+}
+
+/// [`kernel_outputs`] for the model `neuron` (the case's own is ignored).
+pub fn kernel_outputs_with<T: Real, N: Neuron>(
+    case: &Case,
+    neuron: N,
+    backend: Backend,
+    threads: usize,
+) -> Result<Outputs, spikegrad::Error> {
+    let config = kernels_config(&case.cfg);
+    let step = Step::<T, N>::with_neuron_and_backend(&config, neuron, backend)?;
     let data = Converted::<T>::new(case);
     let mut workspace = Workspace::<T>::with_threads(threads);
-    workspace.set_gradient_options(GradientOptions::default().with_input(true).with_current(true));
+    let options = GradientOptions::default().with_input(true).with_current(true);
+    workspace.set_gradient_options(options.with_constants(true));
     let g = workspace.gradient(&step, &data.network(), &data.batch(), &data.loss())?.clone();
     let tr = workspace.trajectory().expect("gradient records the trajectory");
     let steps = 0..=case.batch.t;
@@ -142,6 +172,9 @@ pub fn kernel_outputs<T: Real>(
             s0: widen(&g.s0),
             x: widen(&g.x),
             current: widen(&g.current),
+            tau: widen(&g.tau),
+            tau_s: widen(&g.tau_s),
+            delta: g.delta,
         },
         v: steps.clone().map(|t| state(tr.v(t))).collect(),
         s: steps.map(|t| state(tr.s(t))).collect(),
@@ -161,8 +194,9 @@ pub fn normwise_difference(a: &[f64], b: &[f64]) -> f64 {
     }
 }
 
-/// The norm-wise difference of every output, by name: `loss`, the eight gradients, and
-/// the trajectories `v` (as the phase on the circle) and `s`.
+/// The norm-wise difference of every output, by name: `loss`, the eleven gradients
+/// (dDelta counts as infinitely different when one engine has it and the other not),
+/// and the trajectories `v` (as the phase on the circle) and `s`.
 pub fn differences(got: &Outputs, want: &Outputs) -> Vec<(&'static str, f64)> {
     let (g, w) = (&got.gradient, &want.gradient);
     let flat = |x: &[Vec<f64>]| x.concat();
@@ -183,6 +217,16 @@ pub fn differences(got: &Outputs, want: &Outputs) -> Vec<(&'static str, f64)> {
         ("ds0", normwise_difference(&g.s0, &w.s0)),
         ("dx", normwise_difference(&g.x, &w.x)),
         ("dI_ext", normwise_difference(&g.current, &w.current)),
+        ("dtau", normwise_difference(&g.tau, &w.tau)),
+        ("dtau_s", normwise_difference(&g.tau_s, &w.tau_s)),
+        (
+            "dDelta",
+            match (g.delta, w.delta) {
+                (Some(a), Some(b)) => normwise_difference(&[a], &[b]),
+                (None, None) => 0.0,
+                _ => f64::INFINITY,
+            },
+        ),
         ("v", phase_gap(&got.v, &want.v)),
         ("s", normwise_difference(&flat(&got.s), &flat(&want.s))),
     ]

@@ -45,7 +45,7 @@
 //! A gradient that fails this is wrong, not unlucky: a sign or factor error in one
 //! term of the adjoint shows up at order 1 relative.
 
-use spikegrad_reference::{Batch, Gradient, Network};
+use spikegrad_reference::{Gate, Gradient};
 
 use crate::strategy::Case;
 
@@ -68,14 +68,33 @@ pub enum Param {
     X,
     /// External current I_ext,t (only in cases that have one).
     IExt,
+    /// Membrane time constant: tau_j per neuron where the case has them, else the shared
+    /// tau (one coordinate).
+    Tau,
+    /// Synaptic time constant, as [`Param::Tau`].
+    TauS,
+    /// Gate width Delta (raised cosine only).
+    Delta,
 }
 
 impl Param {
     /// All of them, in a fixed order.
-    pub const ALL: [Param; 8] =
-        [Param::W, Param::U, Param::I0, Param::O, Param::V0, Param::S0, Param::X, Param::IExt];
+    pub const ALL: [Param; 11] = [
+        Param::W,
+        Param::U,
+        Param::I0,
+        Param::O,
+        Param::V0,
+        Param::S0,
+        Param::X,
+        Param::IExt,
+        Param::Tau,
+        Param::TauS,
+        Param::Delta,
+    ];
 
-    /// Name as in docs/model.md (`W`, `U`, `I0`, `O`, `v0`, `s0`, `x`, `I_ext`).
+    /// Name as in docs/model.md (`W`, `U`, `I0`, `O`, `v0`, `s0`, `x`, `I_ext`, `tau`,
+    /// `tau_s`, `Delta`).
     pub fn name(self) -> &'static str {
         match self {
             Param::W => "W",
@@ -86,15 +105,16 @@ impl Param {
             Param::S0 => "s0",
             Param::X => "x",
             Param::IExt => "I_ext",
+            Param::Tau => "tau",
+            Param::TauS => "tau_s",
+            Param::Delta => "Delta",
         }
     }
 
-    /// The values of this quantity in a case (`None`: the case has no external current).
-    pub fn values_mut<'a>(
-        self,
-        net: &'a mut Network,
-        batch: &'a mut Batch,
-    ) -> Option<&'a mut [f64]> {
+    /// The values of this quantity in a case (`None`: the case has no external current,
+    /// or no gate width to differentiate, the boxcar's).
+    pub fn values_mut(self, case: &mut Case) -> Option<&mut [f64]> {
+        let (cfg, net, batch) = (&mut case.cfg, &mut case.net, &mut case.batch);
         Some(match self {
             Param::W => &mut net.w,
             Param::U => &mut net.u,
@@ -104,20 +124,41 @@ impl Param {
             Param::S0 => &mut batch.s0,
             Param::X => &mut batch.x,
             Param::IExt => batch.i_ext.as_mut()?,
+            Param::Tau => match &mut net.tau {
+                Some(tau) => tau,
+                None => std::slice::from_mut(&mut cfg.tau),
+            },
+            Param::TauS => match &mut net.tau_s {
+                Some(tau_s) => tau_s,
+                None => std::slice::from_mut(&mut cfg.tau_s),
+            },
+            Param::Delta => match &mut cfg.gate {
+                Gate::RaisedCosine { delta } => std::slice::from_mut(delta),
+                Gate::Boxcar { .. } => return None,
+            },
         })
     }
 
-    /// The gradient of this quantity.
-    pub fn of(self, grad: &Gradient) -> &[f64] {
+    /// The gradient of this quantity in `case`, laid out like [`Param::values_mut`]: for
+    /// a shared tau or tau_s the sum of the per-neuron derivatives (docs/model.md
+    /// section 7); empty where the quantity is absent.
+    pub fn of(self, case: &Case, grad: &Gradient) -> Vec<f64> {
+        let shared = |per_neuron: &[f64]| vec![per_neuron.iter().sum()];
         match self {
-            Param::W => &grad.w,
-            Param::U => &grad.u,
-            Param::I0 => &grad.i0,
-            Param::O => &grad.o,
-            Param::V0 => &grad.v0,
-            Param::S0 => &grad.s0,
-            Param::X => &grad.x,
-            Param::IExt => &grad.current,
+            Param::W => grad.w.clone(),
+            Param::U => grad.u.clone(),
+            Param::I0 => grad.i0.clone(),
+            Param::O => grad.o.clone(),
+            Param::V0 => grad.v0.clone(),
+            Param::S0 => grad.s0.clone(),
+            Param::X => grad.x.clone(),
+            Param::IExt if case.batch.i_ext.is_some() => grad.current.clone(),
+            Param::IExt => Vec::new(),
+            Param::Tau if case.net.tau.is_some() => grad.tau.clone(),
+            Param::Tau => shared(&grad.tau),
+            Param::TauS if case.net.tau_s.is_some() => grad.tau_s.clone(),
+            Param::TauS => shared(&grad.tau_s),
+            Param::Delta => grad.delta.into_iter().collect(),
         }
     }
 }
@@ -222,10 +263,10 @@ pub fn check_gradient(
 pub fn check_case(case: &Case, grad: &Gradient, picks: &[u64]) -> Vec<FdReport> {
     let mut reports = Vec::new();
     for param in Param::ALL {
-        if param == Param::IExt && case.batch.i_ext.is_none() {
+        let g = param.of(case, grad);
+        if g.is_empty() {
             continue;
         }
-        let g = param.of(grad);
         let largest = (0..g.len()).max_by(|&a, &b| g[a].abs().total_cmp(&g[b].abs()));
         let picked = picks.iter().map(|&p| (p % g.len() as u64) as usize);
         for index in largest.into_iter().chain(picked) {
@@ -251,33 +292,32 @@ pub fn difference_table(case: &Case, param: Param, index: usize) -> Vec<(f64, f6
 }
 
 /// One coordinate of a case, to move and evaluate the reference loss at.
-struct Coordinate<'a> {
-    case: &'a Case,
+struct Coordinate {
+    /// A copy of the case, whose coordinate moves.
+    case: Case,
     param: Param,
     index: usize,
-    net: Network,
-    batch: Batch,
     /// Its value in the case.
     value: f64,
     /// Its scale ([`scale`]).
     scale: f64,
 }
 
-impl<'a> Coordinate<'a> {
-    fn new(case: &'a Case, param: Param, index: usize) -> Self {
-        let (mut net, mut batch) = (case.net.clone(), case.batch.clone());
-        let values = param.values_mut(&mut net, &mut batch).expect("the case has this quantity");
+impl Coordinate {
+    fn new(case: &Case, param: Param, index: usize) -> Self {
+        let mut case = case.clone();
+        let values = param.values_mut(&mut case).expect("the case has this quantity");
         let rms = (values.iter().map(|x| x * x).sum::<f64>() / values.len() as f64).sqrt();
         let value = values[index];
-        Coordinate { case, param, index, net, batch, value, scale: scale(value, rms) }
+        Coordinate { case, param, index, value, scale: scale(value, rms) }
     }
 
     /// L with the coordinate set to `value`.
     fn loss_at(&mut self, value: f64) -> f64 {
-        let values = self.param.values_mut(&mut self.net, &mut self.batch).expect("present");
+        let values = self.param.values_mut(&mut self.case).expect("present");
         values[self.index] = value;
-        let case = self.case;
-        spikegrad_reference::loss(&case.cfg, &self.net, &self.batch, &case.loss)
+        let Case { neuron, cfg, net, batch, loss } = &self.case;
+        spikegrad_reference::loss_with(cfg, net, batch, loss, neuron.reference())
             .expect("a perturbed valid case stays valid")
     }
 

@@ -10,7 +10,7 @@ pub mod finite_difference;
 pub mod strategy;
 
 pub use finite_difference::{check_case, check_gradient, FdReport, Param};
-pub use strategy::{case, config, general_case, Case, GateShape, LossKind, Shapes};
+pub use strategy::{case, config, general_case, Case, GateShape, LossKind, Model, Shapes};
 
 /// The draw of the property tests unless `PROPTEST_RNG_SEED` says otherwise.
 pub const DEFAULT_RNG_SEED: u64 = 1;

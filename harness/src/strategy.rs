@@ -29,9 +29,31 @@ impl GateShape {
     }
 }
 
+/// A built-in neuron model, for cases that run another model than the theta neuron.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Model {
+    /// [`spikegrad::Theta`].
+    #[default]
+    Theta,
+    /// [`spikegrad::HopfPhase`].
+    HopfPhase,
+}
+
+impl Model {
+    /// The reference's transcription of the model.
+    pub fn reference(self) -> &'static dyn spikegrad_reference::Neuron {
+        match self {
+            Model::Theta => &spikegrad_reference::Theta,
+            Model::HopfPhase => &spikegrad_reference::HopfPhase,
+        }
+    }
+}
+
 /// One complete problem: configuration, parameters, a batch of trials and a loss.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
+    /// The neuron model.
+    pub neuron: Model,
     /// Step, time constants and gate.
     pub cfg: Config,
     /// Parameters.
@@ -137,6 +159,8 @@ pub fn case(shape: GateShape, shapes: Shapes) -> impl Strategy<Value = Case> {
                     i0,
                     o,
                     w_mask: None,
+                    tau: None,
+                    tau_s: None,
                 });
             let batch = (
                 uniform_vec(b * n, -1.0, 1.0),
@@ -154,6 +178,7 @@ pub fn case(shape: GateShape, shapes: Shapes) -> impl Strategy<Value = Case> {
                     (batch, loss)
                 });
             (Just(cfg), net, batch).prop_map(|(cfg, net, (batch, loss))| Case {
+                neuron: Model::Theta,
                 cfg,
                 net,
                 batch,
@@ -164,8 +189,10 @@ pub fn case(shape: GateShape, shapes: Shapes) -> impl Strategy<Value = Case> {
 
 /// A valid general case with loss `kind`: a plain [`case`] (at least two readouts for
 /// cross-entropy) with, each drawn or not, a rate penalty lambda in [0.1, 10], a 0/1
-/// connectivity mask (each connection kept with probability 0.7) and an external
-/// current uniform in [-0.5, 0.5]. Cross-entropy reads a random window (from, to] of
+/// connectivity mask (each connection kept with probability 0.7), an external
+/// current uniform in [-0.5, 0.5] and per-neuron time constants (tau_j the case's tau
+/// times a factor in [1, 2], tau_s,j its tau_s times a factor in [1, 3]: the rules hold
+/// for each neuron because they hold for the shared constants). Cross-entropy reads a random window (from, to] of
 /// the readout; the linear loss's G is uniform in [-1, 1] h / B.
 pub fn general_case(
     shape: GateShape,
@@ -176,8 +203,9 @@ pub fn general_case(
         LossKind::CrossEntropy => Shapes { max_io: shapes.max_io.max(2), ..shapes },
         _ => shapes,
     };
-    (case(shape, shapes), any::<bool>(), any::<bool>(), any::<bool>(), 0.1..10.0f64).prop_flat_map(
-        move |(plain, masked, external, penalised, lambda)| {
+    let flags = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>());
+    (case(shape, shapes), flags, 0.1..10.0f64).prop_flat_map(
+        move |(plain, (masked, external, penalised, per_neuron), lambda)| {
             let Case { cfg, net, batch, .. } = plain.clone();
             let (n, b, t) = (net.n, batch.b, batch.t);
             let n_out = if kind == LossKind::CrossEntropy { net.n_out.max(2) } else { net.n_out };
@@ -201,15 +229,20 @@ pub fn general_case(
                     .boxed(),
             };
             let readout = uniform_vec(n_out * n, -cfg.tau_s, cfg.tau_s);
-            (Just((cfg, net, batch)), mask, i_ext, task, readout).prop_map(
-                move |((cfg, mut net, mut batch), w_mask, i_ext, task, o)| {
+            let (tau, tau_s) = (cfg.tau, cfg.tau_s);
+            let constants = (uniform_vec(n, tau, 2.0 * tau), uniform_vec(n, tau_s, 3.0 * tau_s))
+                .prop_map(move |constants| per_neuron.then_some(constants));
+            (Just((cfg, net, batch)), mask, i_ext, task, readout, constants).prop_map(
+                move |((cfg, mut net, mut batch), w_mask, i_ext, task, o, constants)| {
                     if net.n_out != n_out {
                         (net.n_out, net.o) = (n_out, o);
                     }
                     net.w_mask = w_mask;
+                    (net.tau, net.tau_s) = constants.unzip();
                     batch.i_ext = i_ext;
                     let rate_penalty = if penalised { lambda } else { 0.0 };
-                    Case { cfg, net, batch, loss: Loss { task, rate_penalty } }
+                    let loss = Loss { task, rate_penalty };
+                    Case { neuron: Model::Theta, cfg, net, batch, loss }
                 },
             )
         },

@@ -150,6 +150,8 @@ fn a_shape_whose_element_count_overflows_is_refused() {
         i0: vec![],
         o: vec![],
         w_mask: None,
+        tau: None,
+        tau_s: None,
     };
     let batch = Batch { b: 1, t: 1, v0: vec![], s0: vec![], x: vec![], i_ext: None };
     let cfg = Config { h: 0.1, tau: 10.0, tau_s: 10.0, gate: Gate::RaisedCosine { delta: 1.0 } };
@@ -160,6 +162,7 @@ fn a_shape_whose_element_count_overflows_is_refused() {
 /// One neuron, one trial, T steps, everything zero except what a test sets.
 fn one_neuron(t: usize) -> Case {
     Case {
+        neuron: spikegrad_harness::Model::Theta,
         cfg: Config { h: 0.5, tau: 20.0, tau_s: 1000.0, gate: Gate::RaisedCosine { delta: 1.0 } },
         net: Network {
             n: 1,
@@ -170,6 +173,8 @@ fn one_neuron(t: usize) -> Case {
             i0: vec![0.0],
             o: vec![0.0],
             w_mask: None,
+            tau: None,
+            tau_s: None,
         },
         batch: Batch { b: 1, t, v0: vec![-0.5], s0: vec![0.0], x: vec![0.0; t], i_ext: None },
         loss: Loss {

@@ -21,6 +21,8 @@ fn single_spike(gate: Gate, h: f64) -> (f64, usize) {
         i0: vec![-0.5],
         o: vec![0.0],
         w_mask: None,
+        tau: None,
+        tau_s: None,
     };
     let batch =
         Batch { b: 1, t: steps, v0: vec![0.45], s0: vec![0.0], x: vec![0.0; steps], i_ext: None };

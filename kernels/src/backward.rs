@@ -3,11 +3,13 @@
 
 use crate::error::Error;
 use crate::forward::recurrent_product;
+use crate::gate::Gate;
 use crate::gemm::{block_steps, col_major, col_major_mut, product, sweep_threads};
 use crate::network::{check_array, product as size, validate, Batch, Dims, Network};
+use crate::neuron::Neuron;
 use crate::real::{first_non_finite, Real};
 use crate::step::Step;
-use crate::workspace::{fit, zeroed, Gradient, Workspace};
+use crate::workspace::{fit, per_neuron, zeroed, Gradient, Workspace};
 use faer::Accum;
 
 /// A direct dL/ds_t, t = 1..T, added to the injected error d_t.
@@ -65,9 +67,9 @@ impl<T: Real> Workspace<T> {
     /// assert!(gradient.w[1] != 0.0);
     /// # Ok::<(), spikegrad::Error>(())
     /// ```
-    pub fn backward(
+    pub fn backward<N: Neuron>(
         &mut self,
-        step: &Step<T>,
+        step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         readout_gradient: &[T],
@@ -117,7 +119,8 @@ impl<T: Real> Workspace<T> {
             }
             None => StateGradient::None,
         };
-        self.check_memory(dims, crate::workspace::Sweep::Gradient, net.w_mask.is_some())?;
+        self.check_memory(dims, crate::workspace::Sweep::Gradient, net)?;
+        self.compile_constants(step, net, dims)?;
         // W * M of this `net` (its mask may differ from the recorded run's; the values
         // are the caller's promise, the buffers must fit them). The reverse sweep's
         // products read W * M itself, not the forward's transpose.
@@ -150,9 +153,9 @@ impl<T: Real> Workspace<T> {
     /// (W * M)^T e_t; the sums over t are products over blocks of steps. A non-finite
     /// costate or gradient is an error naming the step and index. Leaves
     /// `gradient.loss` to the caller.
-    pub(crate) fn reverse(
+    pub(crate) fn reverse<N: Neuron>(
         &mut self,
-        step: &Step<T>,
+        step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         dims: Dims,
@@ -177,6 +180,7 @@ impl<T: Real> Workspace<T> {
         fit(&mut g.o, n_out * n)?;
         fit(&mut g.x, if options.input { steps * b * n_in } else { 0 })?;
         fit(&mut g.current, if options.current { steps * nb } else { 0 })?;
+        zeroed(&mut self.constant_sums, if options.constants { 3 * nb } else { 0 })?;
         // A column-major view of row-major O is O^T.
         let o_t = col_major(net.o, n, n_out);
         let recurrent =
@@ -218,8 +222,23 @@ impl<T: Real> Workspace<T> {
             }
             for t in (start..end).rev() {
                 let j = t - start;
+                let per_neuron = per_neuron(&self.rates, nb);
+                if options.constants {
+                    let (tau, rest) = self.constant_sums.split_at_mut(nb);
+                    let (tau_s, delta) = rest.split_at_mut(nb);
+                    step.constants_unchecked(
+                        per_neuron,
+                        &self.v[t * nb..][..nb],
+                        &self.s[t * nb..][..nb],
+                        &self.current[t * nb..][..nb],
+                        &self.lam_v,
+                        &self.lam_s_next,
+                        [tau, tau_s, delta],
+                    );
+                }
                 let e = &mut self.e_block[j * nb..][..nb];
                 let all_finite = step.reverse_unchecked(
+                    per_neuron,
                     &self.v[t * nb..][..nb],
                     &self.current[t * nb..][..nb],
                     &self.lam_s_next,
@@ -228,7 +247,7 @@ impl<T: Real> Workspace<T> {
                     e,
                     &mut self.lam_s,
                 );
-                recurrent.add(step, e, &mut self.lam_s);
+                recurrent.add(step.backend(), e, &mut self.lam_s);
                 if !all_finite {
                     return Err(self.diagnose_reverse(t, j * nb));
                 }
@@ -269,13 +288,61 @@ impl<T: Real> Workspace<T> {
         g.v0.copy_from_slice(&self.lam_v);
         fit(&mut g.s0, nb)?;
         g.s0.copy_from_slice(&self.lam_s_next);
-        for (quantity, values) in
-            [("dW", &g.w), ("dU", &g.u), ("dI0", &g.i0), ("dO", &g.o), ("dx", &g.x)]
-        {
+        self.reduce_constant_sums(step, net, dims)?;
+        let g = &self.gradient;
+        let delta = g.delta.map(T::from_f64);
+        let checked = [
+            ("dW", &g.w[..]),
+            ("dU", &g.u),
+            ("dI0", &g.i0),
+            ("dO", &g.o),
+            ("dx", &g.x),
+            ("dtau", &g.tau),
+            ("dtau_s", &g.tau_s),
+            ("dDelta", delta.as_slice()),
+        ];
+        for (quantity, values) in checked {
             if let Some(index) = first_non_finite(values) {
                 return Err(Error::NonFiniteGradient { quantity, step: None, index });
             }
         }
+        Ok(())
+    }
+
+    /// The gradients of the constants from the sums of the reverse sweep
+    /// (docs/model.md section 7), reduced over the trials in f64:
+    /// dL/dtau_j = -(1/tau_j) sum a_t dv_t, dL/dtau_s,j = (1/tau_s,j^2) sum lam_s_{t+1}
+    /// (h s_t - g dv_t), dL/dDelta = the sum over everything of the third sum (raised
+    /// cosine only). Empty (and `None`) when they were not asked for.
+    fn reduce_constant_sums<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        net: &Network<'_, T>,
+        dims: Dims,
+    ) -> Result<(), Error> {
+        let g = &mut self.gradient;
+        let (n, nb) = (dims.n, dims.nb());
+        if !self.options.constants {
+            (g.tau.clear(), g.tau_s.clear(), g.delta = None);
+            return Ok(());
+        }
+        let config = step.config();
+        let sums = &self.constant_sums;
+        let total = |part: usize, j: usize| -> f64 {
+            (0..dims.b).map(|trial| sums[part * nb + trial * n + j].to_f64()).sum()
+        };
+        fit(&mut g.tau, n)?;
+        fit(&mut g.tau_s, n)?;
+        for j in 0..n {
+            let tau = net.tau.map_or(config.tau, |tau| tau[j].to_f64());
+            let tau_s = net.tau_s.map_or(config.tau_s, |tau_s| tau_s[j].to_f64());
+            g.tau[j] = T::from_f64(-total(0, j) / tau);
+            g.tau_s[j] = T::from_f64(total(1, j) / (tau_s * tau_s));
+        }
+        g.delta = match config.gate {
+            Gate::RaisedCosine { .. } => Some(sums[2 * nb..].iter().map(|x| x.to_f64()).sum()),
+            _ => None,
+        };
         Ok(())
     }
 

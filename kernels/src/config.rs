@@ -1,5 +1,6 @@
 use crate::error::Error;
 use crate::gate::Gate;
+use crate::neuron::{Neuron, Theta};
 
 /// Step, time constants and gate of a simulation (docs/model.md sections 1-2), in ms.
 ///
@@ -32,49 +33,93 @@ impl Config {
         Config { h, tau, tau_s, gate }
     }
 
-    /// The rules of docs/model.md section 4 on the scalars: h, tau, tau_s finite and > 0;
-    /// h < tau_s; 0 < Delta < 2; a spike must not jump over the gate, 2h/tau <= Delta/2.
+    /// The rules of docs/model.md section 4 on the scalars, for the theta neuron:
+    /// h, tau, tau_s finite and > 0; h < tau_s; 0 < Delta < 2; a spike must not jump
+    /// over the gate, 2h/tau <= Delta/2. [`Config::validate_for`] with [`Theta`].
     pub fn validate(&self) -> Result<(), Error> {
-        for (field, value) in [("h", self.h), ("tau", self.tau), ("tau_s", self.tau_s)] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(Error::InvalidConfig {
-                    field,
-                    value,
-                    rule: "must be finite and > 0".into(),
-                });
-            }
-        }
-        if self.h >= self.tau_s {
-            return Err(Error::InvalidConfig {
-                field: "h",
-                value: self.h,
-                rule: format!(
+        self.validate_for(Theta)
+    }
+
+    /// The rules of docs/model.md sections 4 and 5 on the scalars for `neuron`: as
+    /// [`Config::validate`], with the jump rule (h/tau) max_I f(1, I) <= Delta/2 on the
+    /// model's own [`spike_speed`](Neuron::spike_speed).
+    ///
+    /// ```
+    /// use spikegrad::{Config, Gate, HopfPhase};
+    /// // (h/tau) 2 = 0.6 > Delta/2 for the theta neuron; (h/tau) 1 = 0.3 is fine for Hopf.
+    /// let config = Config::new(3.0, 10.0, 50.0, Gate::RaisedCosine { delta: 1.0 });
+    /// assert!(config.validate().is_err());
+    /// assert!(config.validate_for(HopfPhase).is_ok());
+    /// ```
+    pub fn validate_for<N: Neuron>(&self, neuron: N) -> Result<(), Error> {
+        let (h, delta) = (self.h, self.gate.delta());
+        let fault = time_constant_fault(h, self.tau, self.tau_s, delta, neuron.spike_speed());
+        let Some(fault) = fault else { return Ok(()) };
+        let (field, value, rule) = match fault {
+            Fault::NotPositive { field, value } => (field, value, "must be finite and > 0".into()),
+            Fault::Decay => (
+                "h",
+                h,
+                format!(
                     "must be < tau_s = {} so the synaptic decay 1 - h/tau_s lies in (0, 1)",
                     self.tau_s
                 ),
-            });
-        }
-        let delta = self.gate.delta();
-        if !(delta > 0.0 && delta < 2.0) {
-            return Err(Error::InvalidConfig {
-                field: "delta",
-                value: delta,
-                rule: "the gate width must satisfy 0 < delta < 2".into(),
-            });
-        }
-        let phase_step = 2.0 * self.h / self.tau;
-        if phase_step > delta / 2.0 {
-            return Err(Error::InvalidConfig {
-                field: "h",
-                value: self.h,
-                rule: format!(
+            ),
+            Fault::Width => {
+                ("delta", delta, "the gate width must satisfy 0 < delta < 2".to_string())
+            }
+            Fault::Jump { phase_step, speed } => (
+                "h",
+                h,
+                format!(
                     "a spike would jump over the gate: the phase step at the spike point is \
-                     2h/tau = {phase_step}, which must be <= delta/2 = {}; use h <= tau*delta/4 = {}",
+                     (h/tau) max f(1, I) = {phase_step}, which must be <= delta/2 = {}; use \
+                     h <= tau*delta/(2 max f(1, I)) = {}",
                     delta / 2.0,
-                    self.tau * delta / 4.0
+                    self.tau * delta / (2.0 * speed)
                 ),
-            });
-        }
-        Ok(())
+            ),
+        };
+        Err(Error::InvalidConfig { field, value, rule })
     }
+}
+
+/// The first rule of docs/model.md sections 4-5 a set of constants breaks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Fault {
+    /// `field` (`h`, `tau`, `tau_s`) is not finite and > 0.
+    NotPositive { field: &'static str, value: f64 },
+    /// h >= tau_s: the synaptic decay 1 - h/tau_s leaves (0, 1).
+    Decay,
+    /// Delta is not in (0, 2).
+    Width,
+    /// (h/tau) max f(1, I) = `phase_step` > Delta/2: a spike would jump over the gate.
+    Jump { phase_step: f64, speed: f64 },
+}
+
+/// The first rule of docs/model.md sections 4-5 that step `h`, membrane and synaptic time
+/// constants `tau`, `tau_s`, gate width `delta` and spike speed max_I f(1, I) break, if
+/// any, in a fixed order (positivity, decay, width, jump). One function for the shared
+/// constants and for each neuron's, so both are held to the same rules; each caller
+/// words the fault for what it checks.
+pub(crate) fn time_constant_fault(
+    h: f64,
+    tau: f64,
+    tau_s: f64,
+    delta: f64,
+    speed: f64,
+) -> Option<Fault> {
+    for (field, value) in [("h", h), ("tau", tau), ("tau_s", tau_s)] {
+        if !(value.is_finite() && value > 0.0) {
+            return Some(Fault::NotPositive { field, value });
+        }
+    }
+    if h >= tau_s {
+        return Some(Fault::Decay);
+    }
+    if !(delta > 0.0 && delta < 2.0) {
+        return Some(Fault::Width);
+    }
+    let phase_step = h / tau * speed;
+    (phase_step > delta / 2.0).then_some(Fault::Jump { phase_step, speed })
 }

@@ -14,6 +14,19 @@ pub enum Error {
         /// The rule it breaks, in words.
         rule: String,
     },
+    /// A per-neuron time constant ([`Network::with_tau`](crate::Network::with_tau),
+    /// [`Network::with_tau_s`](crate::Network::with_tau_s)) breaks a rule of
+    /// docs/model.md sections 4-5 with the step's h, gate width and neuron.
+    InvalidTimeConstant {
+        /// `tau` or `tau_s`.
+        array: &'static str,
+        /// The neuron j whose constant it is.
+        neuron: usize,
+        /// The offending value.
+        value: f64,
+        /// The rule it breaks, in words.
+        rule: String,
+    },
     /// A dimension (N, n_in, n_out, B, T) is zero.
     EmptyDimension {
         /// Which dimension.
@@ -129,6 +142,9 @@ impl fmt::Display for Error {
                 } else {
                     write!(f, "invalid config: {field} = {value:e}: {rule}")
                 }
+            }
+            Error::InvalidTimeConstant { array, neuron, value, rule } => {
+                write!(f, "invalid time constant: {array}[{neuron}] = {value}: {rule}")
             }
             Error::EmptyDimension { name } => {
                 write!(f, "invalid shape: {name} is 0; every dimension must be at least 1")

@@ -5,9 +5,11 @@ use crate::error::Error;
 use crate::gemm::StepProduct;
 use crate::gemm::{col_major, col_major_mut, product, row_major, sweep_threads, use_rows_kernel};
 use crate::network::{validate, Batch, Dims, Network};
+use crate::neuron::Neuron;
 use crate::real::{first_non_finite, Real};
+use crate::simd::PerNeuronConstants;
 use crate::step::Step;
-use crate::workspace::{fit, Sweep, Workspace};
+use crate::workspace::{fit, per_neuron, Sweep, Workspace};
 use faer::Accum;
 
 /// Slot `now` for reading and slot `next` for writing of a buffer of `len`-long slots.
@@ -67,8 +69,9 @@ fn input_current<T: Real>(
 /// One forward step given I0 + U x_t (+ I_ext,t) in `current`: I_t = current + W s_t,
 /// then the fused Euler kernel into `v_next`, `s_next`. `t` names the step in errors.
 #[allow(clippy::too_many_arguments)]
-fn advance<T: Real>(
-    step: &Step<T>,
+fn advance<T: Real, N: Neuron>(
+    step: &Step<T, N>,
+    per_neuron: Option<PerNeuronConstants<'_, T>>,
     recurrent: &StepProduct<'_, T>,
     n: usize,
     t: usize,
@@ -78,8 +81,8 @@ fn advance<T: Real>(
     v_next: &mut [T],
     s_next: &mut [T],
 ) -> Result<(), Error> {
-    recurrent.add(step, s_now, current);
-    if step.forward_unchecked(v_now, s_now, current, v_next, s_next) {
+    recurrent.add(step.backend(), s_now, current);
+    if step.forward_unchecked(per_neuron, v_now, s_now, current, v_next, s_next) {
         Ok(())
     } else {
         Err(non_finite_state(t + 1, n, v_next, s_next))
@@ -146,9 +149,9 @@ impl<T: Real> Workspace<T> {
     /// assert_eq!(workspace.readout().unwrap().len(), t);
     /// # Ok::<(), spikegrad::Error>(())
     /// ```
-    pub fn forward(
+    pub fn forward<N: Neuron>(
         &mut self,
-        step: &Step<T>,
+        step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         record: bool,
@@ -161,9 +164,9 @@ impl<T: Real> Workspace<T> {
     /// the memory of its reverse sweep before it starts its forward run); a streaming
     /// run also sums the charge of a rate penalty when `count_charge` asks (a recorded
     /// run has every s_t to sum later).
-    pub(crate) fn forward_checked(
+    pub(crate) fn forward_checked<N: Neuron>(
         &mut self,
-        step: &Step<T>,
+        step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         sweep: Sweep,
@@ -172,7 +175,8 @@ impl<T: Real> Workspace<T> {
         self.dims = None;
         self.recorded = false;
         let dims = validate(net, batch)?;
-        self.check_memory(dims, sweep, net.w_mask.is_some())?;
+        self.check_memory(dims, sweep, net)?;
+        self.compile_constants(step, net, dims)?;
         self.prepare_weights(net, dims)?;
         let record = sweep != Sweep::Streaming;
         if record {
@@ -234,9 +238,9 @@ impl<T: Real> Workspace<T> {
 
     /// Every step kept: the input currents of all steps as one product, then T steps,
     /// then the readouts of all steps as one product.
-    fn forward_recorded(
+    fn forward_recorded<N: Neuron>(
         &mut self,
-        step: &Step<T>,
+        step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         dims: Dims,
@@ -251,7 +255,8 @@ impl<T: Real> Workspace<T> {
             let (v_now, v_next) = two_slots(&mut self.v, t, t + 1, nb);
             let (s_now, s_next) = two_slots(&mut self.s, t, t + 1, nb);
             let current = &mut self.current[t * nb..][..nb];
-            advance(step, &recurrent, n, t, v_now, s_now, current, v_next, s_next)?;
+            let per_neuron = per_neuron(&self.rates, nb);
+            advance(step, per_neuron, &recurrent, n, t, v_now, s_now, current, v_next, s_next)?;
         }
         product(
             threads,
@@ -265,9 +270,9 @@ impl<T: Real> Workspace<T> {
 
     /// Two steps of state: each step's input current, step and readout in turn, and,
     /// if `count_charge`, the running total charge for a rate penalty.
-    fn forward_streaming(
+    fn forward_streaming<N: Neuron>(
         &mut self,
-        step: &Step<T>,
+        step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         dims: Dims,
@@ -288,7 +293,8 @@ impl<T: Real> Workspace<T> {
             input_current(threads, net, x, i_ext, b, current);
             let (v_now, v_next) = two_slots(&mut self.v, now, next, nb);
             let (s_now, s_next) = two_slots(&mut self.s, now, next, nb);
-            advance(step, &recurrent, n, t, v_now, s_now, current, v_next, s_next)?;
+            let per_neuron = per_neuron(&self.rates, nb);
+            advance(step, per_neuron, &recurrent, n, t, v_now, s_now, current, v_next, s_next)?;
             let readout = col_major_mut(&mut self.readout[t * b * n_out..][..b * n_out], n_out, b);
             product(threads, readout, Accum::Replace, o, col_major(s_next, n, b));
             if count_charge {

@@ -47,6 +47,8 @@ pub(crate) trait GateKernel<T: Real>: Copy + Send + Sync {
     fn g<S: Simd>(self, simd: S, v: T::Lanes<S>) -> T::Lanes<S>;
     /// (g(v), g'(v)).
     fn g_and_slope<S: Simd>(self, simd: S, v: T::Lanes<S>) -> (T::Lanes<S>, T::Lanes<S>);
+    /// (g(v), dg/dDelta at v) (docs/model.md section 7; zero for a shape without one).
+    fn g_and_ddelta<S: Simd>(self, simd: S, v: T::Lanes<S>) -> (T::Lanes<S>, T::Lanes<S>);
 }
 
 /// x = wrap(v - 1), the phase distance from the spike point, and the mask |x| < Delta/2.
@@ -87,6 +89,13 @@ impl<T: Real> GateKernel<T> for BoxcarKernel<T> {
     fn g_and_slope<S: Simd>(self, simd: S, v: T::Lanes<S>) -> (T::Lanes<S>, T::Lanes<S>) {
         (self.g(simd, v), T::splat(simd, T::from_f64(0.0)))
     }
+
+    /// The boxcar's loss jumps when a phase crosses an edge of the zone: it has no
+    /// dL/dDelta, and the sweeps report none (the zero here is never read).
+    #[inline(always)]
+    fn g_and_ddelta<S: Simd>(self, simd: S, v: T::Lanes<S>) -> (T::Lanes<S>, T::Lanes<S>) {
+        (self.g(simd, v), T::splat(simd, T::from_f64(0.0)))
+    }
 }
 
 /// [`Gate::RaisedCosine`], compiled.
@@ -97,6 +106,8 @@ pub(crate) struct RaisedCosineKernel<T> {
     inv_width: T,
     /// -2 pi / Delta^2, the factor of sin(2 pi x / Delta) in g'.
     slope: T,
+    /// 1 / Delta^2, the factor of dg/dDelta.
+    inv_width_squared: T,
 }
 
 impl<T: Real> RaisedCosineKernel<T> {
@@ -107,6 +118,7 @@ impl<T: Real> RaisedCosineKernel<T> {
             two_over_width: T::from_f64(2.0 / delta),
             inv_width: T::from_f64(1.0 / delta),
             slope: T::from_f64(-2.0 * core::f64::consts::PI / (delta * delta)),
+            inv_width_squared: T::from_f64(1.0 / (delta * delta)),
         }
     }
 
@@ -141,5 +153,25 @@ impl<T: Real> GateKernel<T> for RaisedCosineKernel<T> {
         let g = T::vmul(simd, T::vadd(simd, one, cos), T::splat(simd, self.inv_width));
         let slope = T::vmul(simd, sin, T::splat(simd, self.slope));
         (T::vselect(simd, active, g, zero), T::vselect(simd, active, slope, zero))
+    }
+
+    /// With u = 2 pi x / Delta = pi y inside the zone:
+    /// dg/dDelta = (u sin u - (1 + cos u)) / Delta^2, zero outside (continuous at the
+    /// edges, where u = +-pi).
+    #[inline(always)]
+    fn g_and_ddelta<S: Simd>(self, simd: S, v: T::Lanes<S>) -> (T::Lanes<S>, T::Lanes<S>) {
+        let (active, y) = self.zone(simd, v);
+        let zero = T::splat(simd, T::from_f64(0.0));
+        let one = T::splat(simd, T::from_f64(1.0));
+        let (sin, cos) = sin_cos_pi::<S, T>(simd, y);
+        let one_plus_cos = T::vadd(simd, one, cos);
+        let g = T::vmul(simd, one_plus_cos, T::splat(simd, self.inv_width));
+        let u = T::vmul(simd, y, T::splat(simd, T::from_f64(core::f64::consts::PI)));
+        let ddelta = T::vmul(
+            simd,
+            T::vsub(simd, T::vmul(simd, u, sin), one_plus_cos),
+            T::splat(simd, self.inv_width_squared),
+        );
+        (T::vselect(simd, active, g, zero), T::vselect(simd, active, ddelta, zero))
     }
 }

@@ -66,9 +66,13 @@ pub(crate) enum StepProduct<'a, T: Real> {
 impl<T: Real> StepProduct<'_, T> {
     /// y += A x.
     #[inline]
-    pub fn add(&self, step: &crate::Step<T>, x: &[T], y: &mut [T]) {
+    pub fn add(&self, backend: crate::Backend, x: &[T], y: &mut [T]) {
         match *self {
-            StepProduct::Rows(rows, n) => step.accumulate_rows(rows, x, y, n, n),
+            StepProduct::Rows(rows, n) => {
+                debug_assert!(rows.len() == n * n && x.len() % n == 0 && y.len() == x.len());
+                let (m, k) = (n, n);
+                backend.dispatch(crate::simd::columns::AccumulateRows { rows, x, y, m, k })
+            }
             StepProduct::Gemm(a, threads) => {
                 let b = x.len() / a.ncols();
                 product(

@@ -5,6 +5,7 @@ use crate::backward::StateGradient;
 use crate::error::Error;
 use crate::loss::Loss;
 use crate::network::{validate, Batch, Network};
+use crate::neuron::Neuron;
 use crate::real::Real;
 use crate::step::Step;
 use crate::workspace::{fit, Gradient, Sweep, Workspace};
@@ -26,9 +27,9 @@ impl<T: Real> Workspace<T> {
     /// assert!(loss > 0.0);
     /// # Ok::<(), spikegrad::Error>(())
     /// ```
-    pub fn loss(
+    pub fn loss<N: Neuron>(
         &mut self,
-        step: &Step<T>,
+        step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         loss: &Loss<'_, T>,
@@ -45,9 +46,9 @@ impl<T: Real> Workspace<T> {
     /// [`Workspace::backward`] (docs/model.md sections 3 and 6).
     ///
     /// The whole memory of the gradient is checked before the forward run starts.
-    pub fn gradient(
+    pub fn gradient<N: Neuron>(
         &mut self,
-        step: &Step<T>,
+        step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         loss: &Loss<'_, T>,
@@ -70,7 +71,7 @@ impl<T: Real> Workspace<T> {
 
     /// The value of `loss` on the last forward run, with its readout gradient into
     /// `readout_gradient`.
-    fn evaluate(&mut self, step: &Step<T>, loss: &Loss<'_, T>) -> Result<f64, Error> {
+    fn evaluate<N: Neuron>(&mut self, step: &Step<T, N>, loss: &Loss<'_, T>) -> Result<f64, Error> {
         let dims = self.dims.expect("called after a successful forward run");
         let len = dims.t * dims.b * dims.n_out;
         fit(&mut self.readout_gradient, len)?;

@@ -64,7 +64,7 @@ pub use error::Error;
 pub use gate::Gate;
 pub use loss::{Loss, TaskLoss};
 pub use network::{Batch, Network};
-pub use neuron::{Neuron, Theta};
+pub use neuron::{HopfPhase, Neuron, Theta};
 pub use real::Real;
 pub use simd::backend::Backend;
 pub use simd::sincospi::{SIN_PI_ULP_BOUND_F32, SIN_PI_ULP_BOUND_F64};

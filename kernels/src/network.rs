@@ -29,6 +29,12 @@ pub struct Network<'a, T> {
     /// Connectivity mask M, (N, N), or `None` for all-to-all: the recurrent matrix used
     /// is W * M (elementwise), and dL/dW is masked alike (docs/model.md section 5).
     pub w_mask: Option<&'a [T]>,
+    /// Per-neuron membrane time constants tau_j, (N), or `None` for the step's shared
+    /// tau (docs/model.md section 5).
+    pub tau: Option<&'a [T]>,
+    /// Per-neuron synaptic time constants tau_s,j, (N), or `None` for the step's shared
+    /// tau_s.
+    pub tau_s: Option<&'a [T]>,
 }
 
 impl<'a, T> Network<'a, T> {
@@ -44,13 +50,52 @@ impl<'a, T> Network<'a, T> {
         i0: &'a [T],
         o: &'a [T],
     ) -> Self {
-        Network { n, n_in, n_out, w, u, i0, o, w_mask: None }
+        Network { n, n_in, n_out, w, u, i0, o, w_mask: None, tau: None, tau_s: None }
     }
 
     /// The same network with connectivity mask `w_mask` (N, N), any finite values
     /// (typically 0 and 1): I_t uses W * M, and dL/dW = (sum_t e_t s_t^T) * M.
     pub fn with_mask(self, w_mask: &'a [T]) -> Self {
         Network { w_mask: Some(w_mask), ..self }
+    }
+
+    /// The same network with a membrane time constant per neuron, `tau` (N), in place
+    /// of the step's shared tau: neuron j integrates tau_j dv/dt = f(v, I). Each tau_j
+    /// must keep the jump rule with the step's h, gate and neuron,
+    /// (h/tau_j) max f(1, I) <= Delta/2 (checked when a sweep runs:
+    /// [`Error::InvalidTimeConstant`]).
+    ///
+    /// ```
+    /// use spikegrad::{Batch, Config, Gate, Network, Step, Workspace};
+    /// let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+    /// let (w, u, i0, o) = ([0.0; 4], [1.0, 1.0], [0.1, 0.1], [1.0, 1.0]);
+    /// let (tau, tau_s) = ([10.0, 40.0], [5.0, 200.0]); // a fast and a slow neuron
+    /// let net = Network::new(2, 1, 1, &w, &u, &i0, &o).with_tau(&tau).with_tau_s(&tau_s);
+    /// let x = vec![0.0; 400];
+    /// let mut workspace = Workspace::new();
+    /// workspace.forward(&step, &net, &Batch::new(1, 400, &[0.0, 0.0], &[0.0, 0.0], &x), true)?;
+    /// // Both fire tonically (I0 > 0); the faster membrane crosses the gate more often.
+    /// let s = workspace.trajectory().unwrap();
+    /// let charge = |j: usize| (1..=400).map(|t| s.s(t).unwrap()[j]).sum::<f64>();
+    /// assert!(charge(0) > charge(1));
+    ///
+    /// let too_fast = [1.0, 40.0]; // (h/tau) 2 = 2 > Delta/2
+    /// let bad = Network::new(2, 1, 1, &w, &u, &i0, &o).with_tau(&too_fast);
+    /// let x = vec![0.0; 4];
+    /// let error = workspace.forward(&step, &bad, &Batch::new(1, 4, &[0.0; 2], &[0.0; 2], &x), false);
+    /// assert!(error.unwrap_err().to_string().starts_with("invalid time constant: tau[0] = 1"));
+    /// # Ok::<(), spikegrad::Error>(())
+    /// ```
+    pub fn with_tau(self, tau: &'a [T]) -> Self {
+        Network { tau: Some(tau), ..self }
+    }
+
+    /// The same network with a synaptic time constant per neuron, `tau_s` (N), in place
+    /// of the step's shared tau_s: neuron j's synapse decays as
+    /// tau_s,j ds_j/dt = -s_j + g(v_j) dv_j/dt. Each must exceed the step's h (checked when
+    /// a sweep runs: [`Error::InvalidTimeConstant`]).
+    pub fn with_tau_s(self, tau_s: &'a [T]) -> Self {
+        Network { tau_s: Some(tau_s), ..self }
     }
 }
 
@@ -161,6 +206,12 @@ pub(crate) fn validate<T: Real>(net: &Network<'_, T>, batch: &Batch<'_, T>) -> R
     check_array("O", net.o, || format!("(n_out, N) = ({n_out}, {n})"), product(&[n_out, n]))?;
     if let Some(mask) = net.w_mask {
         check_array("W_mask", mask, || format!("(N, N) = ({n}, {n})"), product(&[n, n]))?;
+    }
+    if let Some(tau) = net.tau {
+        check_array("tau", tau, || format!("(N) = ({n})"), Some(n))?;
+    }
+    if let Some(tau_s) = net.tau_s {
+        check_array("tau_s", tau_s, || format!("(N) = ({n})"), Some(n))?;
     }
     check_array("v0", batch.v0, || format!("(B, N) = ({b}, {n})"), product(&[b, n]))?;
     check_array("s0", batch.s0, || format!("(B, N) = ({b}, {n})"), product(&[b, n]))?;

@@ -4,16 +4,35 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::gate::{BoxcarKernel, Gate, RaisedCosineKernel};
-use crate::neuron::Theta;
+use crate::neuron::{Neuron, Theta};
 use crate::real::{first_non_finite, Real};
 use crate::simd::backend::Backend;
-use crate::simd::{ForwardKernel, ReverseKernel, SinCosPiKernel, StepConstants};
+use crate::simd::{
+    ConstantsKernel, ForwardKernel, PerNeuronConstants, ReverseKernel, SinCosPiKernel,
+    StepConstants,
+};
 
-/// A validated configuration compiled for the kernels: h/tau, 1 - h/tau_s, 1/tau_s and
-/// the gate in precision `T`, plus the SIMD backend that runs them.
+/// A validated configuration compiled for the kernels: the neuron model `N`, h/tau,
+/// 1 - h/tau_s, 1/tau_s and the gate in precision `T`, plus the SIMD backend that runs
+/// them. The sweeps are monomorphised per neuron model and gate shape.
+///
+/// `Step::<f32>::new(&config)` runs the theta neuron; another model, built in
+/// ([`HopfPhase`](crate::HopfPhase)) or the caller's own [`Neuron`], comes in through
+/// [`Step::with_neuron`]:
+///
+/// ```
+/// use spikegrad::{Config, Gate, HopfPhase, Step};
+/// let config = Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 });
+/// let theta = Step::<f32>::new(&config)?;
+/// let hopf = Step::<f64, HopfPhase>::with_neuron(&config, HopfPhase)?;
+/// assert_eq!(hopf.neuron_name(), "hopf_phase");
+/// # let _ = theta;
+/// # Ok::<(), spikegrad::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
-pub struct Step<T: Real> {
+pub struct Step<T: Real, N: Neuron = Theta> {
     config: Config,
+    neuron: N,
     constants: StepConstants<T>,
     gate: CompiledGate<T>,
     backend: Backend,
@@ -25,27 +44,54 @@ enum CompiledGate<T> {
     RaisedCosine(RaisedCosineKernel<T>),
 }
 
-/// Runs `$body` with `$gate` bound to the concrete gate kernel, so that each gate shape
-/// gets its own monomorphised kernel.
-macro_rules! with_gate {
-    ($step:expr, |$gate:ident| $body:expr) => {
-        match $step.gate {
-            CompiledGate::Boxcar($gate) => $body,
-            CompiledGate::RaisedCosine($gate) => $body,
+/// Runs `$body` with `$gate` bound to the concrete gate kernel and `$c` to the step's
+/// shared constants or the per-neuron ones, so that each gate shape and each source of
+/// constants gets its own monomorphised kernel.
+macro_rules! with_kernel {
+    ($step:expr, $per_neuron:expr, |$gate:ident, $c:ident| $body:expr) => {
+        match ($step.gate, $per_neuron) {
+            (CompiledGate::Boxcar($gate), None) => {
+                let $c = $step.constants;
+                $body
+            }
+            (CompiledGate::RaisedCosine($gate), None) => {
+                let $c = $step.constants;
+                $body
+            }
+            (CompiledGate::Boxcar($gate), Some($c)) => $body,
+            (CompiledGate::RaisedCosine($gate), Some($c)) => $body,
         }
     };
 }
 
-impl<T: Real> Step<T> {
-    /// Validates `config` (docs/model.md section 4) and compiles it for the fastest
-    /// backend of this CPU.
+impl<T: Real> Step<T, Theta> {
+    /// Validates `config` for the theta neuron (docs/model.md section 4) and compiles it
+    /// for the fastest backend of this CPU.
     pub fn new(config: &Config) -> Result<Self, Error> {
         Self::with_backend(config, Backend::detect())
     }
 
     /// As [`Step::new`], on a chosen backend.
     pub fn with_backend(config: &Config, backend: Backend) -> Result<Self, Error> {
-        config.validate()?;
+        Self::with_neuron_and_backend(config, Theta, backend)
+    }
+}
+
+impl<T: Real, N: Neuron> Step<T, N> {
+    /// Validates `config` for the neuron model `neuron` (docs/model.md sections 4-5: the
+    /// jump rule uses its [`spike_speed`](Neuron::spike_speed)) and compiles it for the
+    /// fastest backend of this CPU.
+    pub fn with_neuron(config: &Config, neuron: N) -> Result<Self, Error> {
+        Self::with_neuron_and_backend(config, neuron, Backend::detect())
+    }
+
+    /// As [`Step::with_neuron`], on a chosen backend.
+    pub fn with_neuron_and_backend(
+        config: &Config,
+        neuron: N,
+        backend: Backend,
+    ) -> Result<Self, Error> {
+        config.validate_for(neuron)?;
         let gate = match config.gate {
             Gate::Boxcar { delta } => CompiledGate::Boxcar(BoxcarKernel::new(delta)),
             Gate::RaisedCosine { delta } => {
@@ -81,7 +127,7 @@ impl<T: Real> Step<T> {
             decay: T::from_f64(1.0 - config.h / config.tau_s),
             inv_tau_s: T::from_f64(1.0 / config.tau_s),
         };
-        Ok(Step { config: *config, constants, gate, backend })
+        Ok(Step { config: *config, neuron, constants, gate, backend })
     }
 
     /// The configuration this was compiled from.
@@ -94,27 +140,32 @@ impl<T: Real> Step<T> {
         self.backend
     }
 
-    /// y += A x, where `rows` holds A^T row-major (k rows of length m), x is k x b and
-    /// y is m x b column-major: the per-step product for a narrow batch (see
-    /// [`crate::gemm::use_rows_kernel`]).
-    pub(crate) fn accumulate_rows(&self, rows: &[T], x: &[T], y: &mut [T], m: usize, k: usize) {
-        debug_assert!(rows.len() == m * k && x.len() % k == 0 && y.len() == m * (x.len() / k));
-        self.backend.dispatch(crate::simd::columns::AccumulateRows { rows, x, y, m, k })
+    /// The neuron model.
+    pub fn neuron(&self) -> N {
+        self.neuron
     }
 
-    /// Forward kernel without length checks; returns whether every output is finite.
+    /// The neuron model's name ([`Neuron::NAME`]).
+    pub fn neuron_name(&self) -> &'static str {
+        N::NAME
+    }
+
+    /// Forward kernel without length checks, on the shared constants or on `per_neuron`
+    /// ones (as long as the state); returns whether every output is finite.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn forward_unchecked(
         &self,
+        per_neuron: Option<PerNeuronConstants<'_, T>>,
         v: &[T],
         s: &[T],
         current: &[T],
         v_next: &mut [T],
         s_next: &mut [T],
     ) -> bool {
-        let c = self.constants;
-        with_gate!(self, |gate| self.backend.dispatch(ForwardKernel {
-            neuron: Theta,
+        let neuron = self.neuron;
+        with_kernel!(self, per_neuron, |gate, c| self.backend.dispatch(ForwardKernel {
+            neuron,
             gate,
             c,
             v,
@@ -131,6 +182,7 @@ impl<T: Real> Step<T> {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn reverse_unchecked(
         &self,
+        per_neuron: Option<PerNeuronConstants<'_, T>>,
         v: &[T],
         current: &[T],
         lam_s_next: &[T],
@@ -139,9 +191,9 @@ impl<T: Real> Step<T> {
         e: &mut [T],
         lam_s: &mut [T],
     ) -> bool {
-        let c = self.constants;
-        with_gate!(self, |gate| self.backend.dispatch(ReverseKernel {
-            neuron: Theta,
+        let neuron = self.neuron;
+        with_kernel!(self, per_neuron, |gate, c| self.backend.dispatch(ReverseKernel {
+            neuron,
             gate,
             c,
             v,
@@ -151,6 +203,41 @@ impl<T: Real> Step<T> {
             lam_v,
             e,
             lam_s
+        }))
+    }
+}
+
+impl<T: Real, N: Neuron> Step<T, N> {
+    /// Adds one reverse step's share of the gradients of the constants into the three
+    /// sums (see [`ConstantsKernel`]), without length checks. Called before the reverse
+    /// kernel, which overwrites `lam_v_next`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn constants_unchecked(
+        &self,
+        per_neuron: Option<PerNeuronConstants<'_, T>>,
+        v: &[T],
+        s: &[T],
+        current: &[T],
+        lam_v_next: &[T],
+        lam_s_next: &[T],
+        sums: [&mut [T]; 3],
+    ) {
+        let (neuron, h) = (self.neuron, T::from_f64(self.config.h));
+        let [sum_tau, sum_tau_s, sum_delta] = sums;
+        with_kernel!(self, per_neuron, |gate, c| self.backend.dispatch(ConstantsKernel {
+            neuron,
+            gate,
+            c,
+            h,
+            v,
+            s,
+            current,
+            lam_v_next,
+            lam_s_next,
+            sum_tau,
+            sum_tau_s,
+            sum_delta
         }))
     }
 }
@@ -200,8 +287,8 @@ fn check_output<T: Real>(quantity: &'static str, values: &[T]) -> Result<(), Err
 /// assert_eq!(s_next[1], 0.0); // the second rests far from it
 /// # Ok::<(), spikegrad::Error>(())
 /// ```
-pub fn forward_step<T: Real>(
-    step: &Step<T>,
+pub fn forward_step<T: Real, N: Neuron>(
+    step: &Step<T, N>,
     v: &[T],
     s: &[T],
     current: &[T],
@@ -212,7 +299,7 @@ pub fn forward_step<T: Real>(
     check_len("current", current.len(), v.len(), "v")?;
     check_len("v_next", v_next.len(), v.len(), "v")?;
     check_len("s_next", s_next.len(), v.len(), "v")?;
-    if !step.forward_unchecked(v, s, current, v_next, s_next) {
+    if !step.forward_unchecked(None, v, s, current, v_next, s_next) {
         check_output("v_next", v_next)?;
         check_output("s_next", s_next)?;
     }
@@ -248,8 +335,8 @@ pub fn forward_step<T: Real>(
 /// # Ok::<(), spikegrad::Error>(())
 /// ```
 #[allow(clippy::too_many_arguments)]
-pub fn reverse_step<T: Real>(
-    step: &Step<T>,
+pub fn reverse_step<T: Real, N: Neuron>(
+    step: &Step<T, N>,
     v: &[T],
     current: &[T],
     lam_v: &mut [T],
@@ -264,7 +351,7 @@ pub fn reverse_step<T: Real>(
     check_len("d", d.len(), v.len(), "v")?;
     check_len("e", e.len(), v.len(), "v")?;
     check_len("lam_s", lam_s.len(), v.len(), "v")?;
-    if !step.reverse_unchecked(v, current, lam_s_next, d, lam_v, e, lam_s) {
+    if !step.reverse_unchecked(None, v, current, lam_s_next, d, lam_v, e, lam_s) {
         check_output("lam_s_next", lam_s_next)?;
         check_output("lam_v", lam_v)?;
         check_output("e", e)?;

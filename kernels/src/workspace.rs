@@ -1,9 +1,13 @@
 //! Reusable buffers for the trial-level sweeps, the views they hand out, and the memory
 //! a run needs (checked, and allocated fallibly, before any work).
 
+use crate::config::{time_constant_fault, Fault};
 use crate::error::Error;
-use crate::network::Dims;
+use crate::network::{Dims, Network};
+use crate::neuron::Neuron;
 use crate::real::Real;
+use crate::simd::PerNeuronConstants;
+use crate::step::Step;
 
 /// dL/d(everything) of docs/model.md sections 3, 5 and 6, in the layouts of
 /// [`Network`](crate::Network) and [`Batch`](crate::Batch).
@@ -32,6 +36,18 @@ pub struct Gradient<T> {
     /// The error current e_t = dL/dI_t, which is dL/dI_ext,t, (T, B, N), if
     /// [`GradientOptions::with_current`] asked for it; empty otherwise.
     pub current: Vec<T>,
+    /// dL/dtau_j = -(1/tau_j) sum_t a_t dv_t (docs/model.md section 7), (N), if
+    /// [`GradientOptions::with_constants`] asked for it; empty otherwise. Per neuron
+    /// whether the network's tau is per neuron or shared: the derivative with respect
+    /// to a shared tau is the sum of these.
+    pub tau: Vec<T>,
+    /// dL/dtau_s,j = (1/tau_s,j^2) sum_t lam_s_{t+1} (h s_t - g(v_t) dv_t), (N), as
+    /// [`Gradient::tau`]; for a shared tau_s, their sum.
+    pub tau_s: Vec<T>,
+    /// dL/dDelta = sum_t sum_j lam_s_{t+1} (dg/dDelta)(v_t) dv_t / tau_s,j for the raised
+    /// cosine, if [`GradientOptions::with_constants`] asked for it; `None` otherwise and
+    /// for the boxcar, whose loss jumps when a phase crosses an edge of the zone.
+    pub delta: Option<f64>,
 }
 
 /// Which gradients beyond the parameters' and the initial state's a workspace computes.
@@ -49,6 +65,9 @@ pub struct GradientOptions {
     pub input: bool,
     /// Compute dL/dI_t ([`Gradient::current`]).
     pub current: bool,
+    /// Compute dL/dtau, dL/dtau_s and dL/dDelta ([`Gradient::tau`],
+    /// [`Gradient::tau_s`], [`Gradient::delta`]).
+    pub constants: bool,
 }
 
 impl GradientOptions {
@@ -60,6 +79,31 @@ impl GradientOptions {
     /// The same options, with dL/dI_t (= dL/dI_ext) computed or not.
     pub fn with_current(self, current: bool) -> Self {
         GradientOptions { current, ..self }
+    }
+
+    /// The same options, with the gradients of the time constants and of the gate width
+    /// (docs/model.md section 7) computed or not: one more elementwise pass per reverse
+    /// step and 3 N B values of memory; nothing when not asked.
+    ///
+    /// ```
+    /// use spikegrad::{Batch, Config, Gate, GradientOptions, Loss, Network, Step, Workspace};
+    ///
+    /// let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+    /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [1.5, 0.0], [-0.2, -0.2], [30.0, -30.0]);
+    /// let tau_s = [50.0, 80.0]; // per neuron; tau stays the step's shared 20 ms
+    /// let net = Network::new(2, 1, 1, &w, &u, &i0, &o).with_tau_s(&tau_s);
+    /// let (x, target, mask) = (vec![1.0; 100], vec![0.5; 100], vec![1.0; 100]);
+    /// let batch = Batch::new(1, 100, &[-0.4, -0.4], &[0.0, 0.0], &x);
+    /// let mut workspace = Workspace::new();
+    /// workspace.set_gradient_options(GradientOptions::default().with_constants(true));
+    /// let g = workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask))?;
+    /// let dl_dtau_shared: f64 = g.tau.iter().sum(); // tau is shared: the sum
+    /// assert_eq!(g.tau_s.len(), 2); // dL/dtau_s,j per neuron
+    /// assert!(dl_dtau_shared != 0.0 && g.delta.is_some());
+    /// # Ok::<(), spikegrad::Error>(())
+    /// ```
+    pub fn with_constants(self, constants: bool) -> Self {
+        GradientOptions { constants, ..self }
     }
 }
 
@@ -163,6 +207,11 @@ pub struct Workspace<T> {
     pub(crate) d_block: Vec<T>,
     /// K B ones, to sum e over a block with one product.
     pub(crate) ones: Vec<T>,
+    /// h/tau_j, 1 - h/tau_s,j and 1/tau_s,j tiled over the trials (3 N B), when the
+    /// network has per-neuron time constants; empty otherwise.
+    pub(crate) rates: Vec<T>,
+    /// The running sums of the constants' gradients (3 N B), when asked for.
+    pub(crate) constant_sums: Vec<T>,
     pub(crate) gradient: Gradient<T>,
 }
 
@@ -232,6 +281,8 @@ impl<T: Real> Workspace<T> {
             e_block: Vec::new(),
             d_block: Vec::new(),
             ones: Vec::new(),
+            rates: Vec::new(),
+            constant_sums: Vec::new(),
             gradient: Gradient::default(),
         }
     }
@@ -288,7 +339,14 @@ impl<T: Real> Workspace<T> {
     /// Refuses a run whose buffers would not fit in memory, before allocating any:
     /// the values `sweep` needs for `dims` (with a connectivity mask if `masked`) must
     /// be addressable. Allocation failures past this check are refused by [`fit`].
-    pub(crate) fn check_memory(&self, dims: Dims, sweep: Sweep, masked: bool) -> Result<(), Error> {
+    pub(crate) fn check_memory<'a>(
+        &self,
+        dims: Dims,
+        sweep: Sweep,
+        net: &Network<'a, T>,
+    ) -> Result<(), Error> {
+        let masked = net.w_mask.is_some();
+        let per_neuron = net.tau.is_some() || net.tau_s.is_some();
         let Dims { n, n_in, n_out, b, t } = dims;
         let p = crate::network::product;
         let steps_held = if sweep == Sweep::Streaming { Some(2) } else { t.checked_add(1) };
@@ -308,6 +366,8 @@ impl<T: Real> Workspace<T> {
             if gradient { p(&[n, n + n_in + 1 + n_out]) } else { Some(0) },
             if gradient && self.options.input { p(&[t, b, n_in]) } else { Some(0) },
             if gradient && self.options.current { p(&[t, b, n]) } else { Some(0) },
+            if per_neuron { p(&[3, n, b]) } else { Some(0) },
+            if gradient && self.options.constants { p(&[3, n, b]) } else { Some(0) },
         ];
         let total = parts.into_iter().try_fold(0usize, |sum, part| sum.checked_add(part?));
         let bytes = total.and_then(|values| values.checked_mul(core::mem::size_of::<T>()));
@@ -333,6 +393,73 @@ impl<T: Real> Workspace<T> {
                 ),
             }),
         }
+    }
+
+    /// Checks the network's per-neuron time constants against the rules of
+    /// docs/model.md sections 4-5 with the step's h, gate and neuron, and tiles
+    /// h/tau_j, 1 - h/tau_s,j and 1/tau_s,j over the trials into `rates`; empties
+    /// `rates` when both constants are the step's shared ones.
+    pub(crate) fn compile_constants<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        net: &Network<'_, T>,
+        dims: Dims,
+    ) -> Result<(), Error> {
+        if net.tau.is_none() && net.tau_s.is_none() {
+            self.rates.clear();
+            return Ok(());
+        }
+        let config = step.config();
+        let (h, delta, speed) = (config.h, config.gate.delta(), step.neuron().spike_speed());
+        let (n, nb) = (dims.n, dims.nb());
+        fit(&mut self.rates, 3 * nb)?;
+        let (k, rest) = self.rates.split_at_mut(nb);
+        let (decay, inv_tau_s) = rest.split_at_mut(nb);
+        for j in 0..n {
+            let tau = net.tau.map_or(config.tau, |tau| tau[j].to_f64());
+            let tau_s = net.tau_s.map_or(config.tau_s, |tau_s| tau_s[j].to_f64());
+            let fault = |array: &'static str, value: f64, rule: String| {
+                Err(Error::InvalidTimeConstant { array, neuron: j, value, rule })
+            };
+            match time_constant_fault(h, tau, tau_s, delta, speed) {
+                None | Some(Fault::Width) => {}
+                Some(Fault::NotPositive { field, value }) => {
+                    let array = if field == "tau_s" { "tau_s" } else { "tau" };
+                    return fault(array, value, "must be finite and > 0".into());
+                }
+                Some(Fault::Decay) => {
+                    let rule = format!(
+                        "must be > h = {h} so the synaptic decay 1 - h/tau_s lies in (0, 1)"
+                    );
+                    return fault("tau_s", tau_s, rule);
+                }
+                Some(Fault::Jump { phase_step, speed }) => {
+                    let rule = format!(
+                        "a spike would jump over the gate: the phase step at the spike point \
+                         is (h/tau) max f(1, I) = {phase_step}, which must be <= delta/2 = {}; \
+                         use tau >= 2 h max f(1, I)/delta = {}",
+                        delta / 2.0,
+                        2.0 * h * speed / delta
+                    );
+                    return fault("tau", tau, rule);
+                }
+            }
+            let derived =
+                [("tau", tau, "h/tau", h / tau), ("tau_s", tau_s, "1/tau_s", 1.0 / tau_s)];
+            for (array, value, name, derived) in derived {
+                let compiled = T::from_f64(derived);
+                if !(compiled.is_finite() && compiled >= T::MIN_POSITIVE) {
+                    let rule = format!("{name} = {derived:e} is not a normal {} number", T::NAME);
+                    return fault(array, value, rule);
+                }
+            }
+            let values = [h / tau, 1.0 - h / tau_s, 1.0 / tau_s].map(T::from_f64);
+            for trial in 0..dims.b {
+                let at = trial * n + j;
+                (k[at], decay[at], inv_tau_s[at]) = (values[0], values[1], values[2]);
+            }
+        }
+        Ok(())
     }
 
     /// Sets the most memory, in bytes, that the buffers of one run may take; a run that
@@ -365,4 +492,14 @@ fn rayon_threads() -> usize {
         faer::Par::Rayon(n) => n.get(),
         faer::Par::Seq => 1,
     }
+}
+
+/// The per-neuron constants compiled into `rates` (3 N B values) as the kernels read
+/// them, or `None` when `rates` is empty (the step's shared constants).
+pub(crate) fn per_neuron<T: Real>(rates: &[T], nb: usize) -> Option<PerNeuronConstants<'_, T>> {
+    (!rates.is_empty()).then(|| PerNeuronConstants {
+        k: &rates[..nb],
+        decay: &rates[nb..2 * nb],
+        inv_tau_s: &rates[2 * nb..3 * nb],
+    })
 }

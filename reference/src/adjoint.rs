@@ -1,6 +1,6 @@
 use crate::config::Config;
 use crate::error::Error;
-use crate::forward::{forward, Trajectory};
+use crate::forward::{forward_with, Trajectory};
 use crate::loss::Loss;
 use crate::network::{check_array, validate_data, Batch, Network};
 use crate::neuron::{Neuron, Theta};
@@ -28,6 +28,15 @@ pub struct Gradient {
     pub x: Vec<f64>,
     /// dL/dI_t = e_t (= dL/dI_ext,t), (T, B, N).
     pub current: Vec<f64>,
+    /// dL/dtau_j = -(1/tau_j) sum_t a_t dv_t, (N) (docs/model.md section 7); for a
+    /// shared tau, dL/dtau is their sum.
+    pub tau: Vec<f64>,
+    /// dL/dtau_s,j = (1/tau_s,j^2) sum_t lam_s_{t+1} (h s_t - g(v_t) dv_t), (N); for a
+    /// shared tau_s, their sum.
+    pub tau_s: Vec<f64>,
+    /// dL/dDelta = sum_t sum_j lam_s_{t+1} (dg/dDelta)(v_t) dv_t / tau_s,j for the raised
+    /// cosine; `None` for the boxcar.
+    pub delta: Option<f64>,
 }
 
 /// The exact gradient of any loss whose derivatives are `dl_do` = dL/do_t (T, B, n_out)
@@ -43,7 +52,8 @@ pub struct Gradient {
 ///
 /// with d_t = O^T dL/do_t + dL/ds_t (section 6), lam_v_T = 0, lam_s_T = d_T, and
 /// dL/dW = (sum_t e_t s_t^T) * M, dL/dU = sum_t e_t x_t^T, dL/dI0 = sum_t e_t,
-/// dL/dO = sum_{t=1..T} dL/do_t s_t^T, dL/dx_t = U^T e_t, dL/dI_ext,t = e_t.
+/// dL/dO = sum_{t=1..T} dL/do_t s_t^T, dL/dx_t = U^T e_t, dL/dI_ext,t = e_t, and the
+/// gradients of the constants of section 7. For the theta neuron: [`backward_with`].
 pub fn backward(
     cfg: &Config,
     net: &Network,
@@ -52,9 +62,27 @@ pub fn backward(
     dl_do: &[f64],
     dl_ds: Option<&[f64]>,
 ) -> Result<Gradient, Error> {
-    let neuron = Theta;
+    backward_with(cfg, net, batch, tr, dl_do, dl_ds, &Theta)
+}
+
+/// [`backward`] for `neuron` (per-neuron tau_j and tau_s,j where the network has them):
+///
+/// ```text
+/// dL/dtau_j   = -(1/tau_j) sum_t a_t dv_t
+/// dL/dtau_s,j = (1/tau_s,j^2) sum_t lam_s_{t+1} (h s_t - g(v_t) dv_t)
+/// dL/dDelta   = sum_t sum_j lam_s_{t+1} (dg/dDelta)(v_t) dv_t / tau_s,j
+/// ```
+pub fn backward_with(
+    cfg: &Config,
+    net: &Network,
+    batch: &Batch,
+    tr: &Trajectory,
+    dl_do: &[f64],
+    dl_ds: Option<&[f64]>,
+    neuron: &dyn Neuron,
+) -> Result<Gradient, Error> {
     let (n, n_in, n_out, nb, steps) = (net.n, net.n_in, net.n_out, batch.b, batch.t);
-    let (h, tau, tau_s) = (cfg.h, cfg.tau, cfg.tau_s);
+    let h = cfg.h;
     check_array(
         "dL/do",
         dl_do,
@@ -76,6 +104,9 @@ pub fn backward(
     let mut d_o = vec![0.0; n_out * n];
     let mut dx = vec![0.0; steps * nb * n_in];
     let mut de = vec![0.0; steps * nb * n];
+    let mut dtau = vec![0.0; n];
+    let mut dtau_s = vec![0.0; n];
+    let mut ddelta = 0.0;
     let mut value = 0.0;
 
     // d_t for t = 1..T; also accumulates dL/dO, which pairs dL/do_t with s_t (after the
@@ -114,8 +145,18 @@ pub fn backward(
         let mut lam_v_prev = vec![0.0; nb * n];
         let mut lam_s_prev = if t > 0 { injected_error(t) } else { vec![0.0; nb * n] };
         for idx in 0..nb * n {
+            let j = idx % n;
+            let (tau, tau_s) = (net.tau_of(cfg, j), net.tau_s_of(cfg, j));
+            let g = cfg.gate.g(v[idx]);
             let dv = h / tau * neuron.f(v[idx], current[idx]);
-            let a = lam_v[idx] + cfg.gate.g(v[idx]) * lam_s[idx] / tau_s;
+            let a = lam_v[idx] + g * lam_s[idx] / tau_s;
+            // Section 7: dv_t = (h/tau) f, so d(dv_t)/dtau = -dv_t/tau; s_{t+1} depends on
+            // tau_s through (1 - h/tau_s) s_t + g dv_t / tau_s.
+            dtau[j] += -a * dv / tau;
+            dtau_s[j] += lam_s[idx] * (h * s[idx] - g * dv) / (tau_s * tau_s);
+            if let Some(dg_ddelta) = cfg.gate.dg_ddelta(v[idx]) {
+                ddelta += lam_s[idx] * dg_ddelta * dv / tau_s;
+            }
             e[idx] = h / tau * neuron.df_di(v[idx], current[idx]) * a;
             lam_v_prev[idx] = lam_v[idx]
                 + h / tau * neuron.df_dv(v[idx], current[idx]) * a
@@ -152,7 +193,19 @@ pub fn backward(
             *g *= m;
         }
     }
-    for (quantity, grad) in [("dW", &dw), ("dU", &du), ("dI0", &di0), ("dO", &d_o), ("dx", &dx)] {
+    let delta = cfg.gate.dg_ddelta(0.0).map(|_| ddelta);
+    let delta_values = delta.map(|d| vec![d]).unwrap_or_default();
+    let checked = [
+        ("dW", &dw),
+        ("dU", &du),
+        ("dI0", &di0),
+        ("dO", &d_o),
+        ("dx", &dx),
+        ("dtau", &dtau),
+        ("dtau_s", &dtau_s),
+        ("dDelta", &delta_values),
+    ];
+    for (quantity, grad) in checked {
         if let Some(index) = grad.iter().position(|x| !x.is_finite()) {
             return Err(Error::NonFiniteGradient { quantity, step: None, index });
         }
@@ -167,24 +220,41 @@ pub fn backward(
         s0: lam_s,
         x: dx,
         current: de,
+        tau: dtau,
+        tau_s: dtau_s,
+        delta,
     })
 }
 
 /// The loss L = L_task + lambda R of docs/model.md section 6 and its exact gradient: a
-/// recorded forward run, the loss's dL/do_t and dL/ds_t, then [`backward`].
+/// recorded forward run, the loss's dL/do_t and dL/ds_t, then [`backward`]. For the
+/// theta neuron: [`gradient_with`].
 pub fn gradient(
     cfg: &Config,
     net: &Network,
     batch: &Batch,
     loss: &Loss,
 ) -> Result<Gradient, Error> {
-    cfg.validate()?;
+    gradient_with(cfg, net, batch, loss, &Theta)
+}
+
+/// [`gradient`] for `neuron`.
+pub fn gradient_with(
+    cfg: &Config,
+    net: &Network,
+    batch: &Batch,
+    loss: &Loss,
+    neuron: &dyn Neuron,
+) -> Result<Gradient, Error> {
+    // The order of the checks is the kernels': configuration, data, loss, then each
+    // neuron's time constants (in forward_with).
+    cfg.validate_for(neuron)?;
     validate_data(net, batch)?;
     loss.validate(batch.t, batch.b, net.n_out)?;
-    let tr = forward(cfg, net, batch)?;
+    let tr = forward_with(cfg, net, batch, neuron)?;
     let lg = loss.evaluate(cfg.h, batch.b, &tr.o, &tr.s)?;
     let state = (loss.rate_penalty > 0.0).then_some(&lg.state[..]);
-    let mut g = backward(cfg, net, batch, &tr, &lg.readout, state)?;
+    let mut g = backward_with(cfg, net, batch, &tr, &lg.readout, state, neuron)?;
     g.loss = lg.loss;
     Ok(g)
 }

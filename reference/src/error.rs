@@ -14,6 +14,17 @@ pub enum Error {
         /// The rule it breaks, in words.
         rule: String,
     },
+    /// A per-neuron time constant breaks a rule of docs/model.md sections 4-5.
+    InvalidTimeConstant {
+        /// `tau` or `tau_s`.
+        array: &'static str,
+        /// The neuron j whose constant it is.
+        neuron: usize,
+        /// The offending value.
+        value: f64,
+        /// The rule it breaks, in words.
+        rule: String,
+    },
     /// A dimension (N, n_in, n_out, B, T) is zero.
     EmptyDimension {
         /// Which dimension.
@@ -98,6 +109,9 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::InvalidTimeConstant { array, neuron, value, rule } => {
+                write!(f, "invalid time constant: {array}[{neuron}] = {value}: {rule}")
+            }
             Error::InvalidConfig { field, value, rule } => {
                 // Scientific notation where plain digits would run long (1e-300, 1e300).
                 let plain = *value == 0.0 || !value.is_finite() || (1e-4..1e9).contains(&value.abs());

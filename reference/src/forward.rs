@@ -56,14 +56,39 @@ pub(crate) fn readout(net: &Network, n_trials: usize, s: &[f64]) -> Vec<f64> {
     o
 }
 
-/// Runs docs/model.md section 2 (with the additions of section 5) over the batch: the
-/// Euler steps from (v_0, s_0), recording every v_t, s_t, I_t and o_t.
+/// Runs docs/model.md section 2 (with the additions of section 5) over the batch for the
+/// theta neuron: [`forward_with`] and [`Theta`].
 pub fn forward(cfg: &Config, net: &Network, batch: &Batch) -> Result<Trajectory, Error> {
-    cfg.validate()?;
+    forward_with(cfg, net, batch, &Theta)
+}
+
+/// Checks the configuration, the per-neuron time constants (docs/model.md sections 4-5)
+/// and the data for `neuron`.
+pub(crate) fn validate_all(
+    cfg: &Config,
+    net: &Network,
+    batch: &Batch,
+    neuron: &dyn Neuron,
+) -> Result<(), Error> {
+    cfg.validate_for(neuron)?;
     validate_data(net, batch)?;
-    let neuron = Theta;
+    for j in 0..net.n {
+        cfg.validate_neuron(neuron, j, net.tau_of(cfg, j), net.tau_s_of(cfg, j))?;
+    }
+    Ok(())
+}
+
+/// Runs docs/model.md section 2 (with the additions of section 5: per-neuron tau_j and
+/// tau_s,j, mask, external current) over the batch for `neuron`: the Euler steps from
+/// (v_0, s_0), recording every v_t, s_t, I_t and o_t.
+pub fn forward_with(
+    cfg: &Config,
+    net: &Network,
+    batch: &Batch,
+    neuron: &dyn Neuron,
+) -> Result<Trajectory, Error> {
+    validate_all(cfg, net, batch, neuron)?;
     let (n, nb) = (net.n, batch.b);
-    let decay = 1.0 - cfg.h / cfg.tau_s;
 
     let mut tr =
         Trajectory { v: vec![batch.v0.clone()], s: vec![batch.s0.clone()], i: vec![], o: vec![] };
@@ -73,10 +98,11 @@ pub fn forward(cfg: &Config, net: &Network, batch: &Batch) -> Result<Trajectory,
         let mut v_next = vec![0.0; nb * n];
         let mut s_next = vec![0.0; nb * n];
         for idx in 0..nb * n {
-            let dv = cfg.h / cfg.tau * neuron.f(v[idx], current[idx]);
+            let (tau, tau_s) = (net.tau_of(cfg, idx % n), net.tau_s_of(cfg, idx % n));
+            let dv = cfg.h / tau * neuron.f(v[idx], current[idx]);
             v_next[idx] = neuron.wrap(v[idx] + dv);
             // The gate multiplies the unwrapped increment dv, not v_{t+1} - v_t.
-            s_next[idx] = decay * s[idx] + cfg.gate.g(v[idx]) * dv / cfg.tau_s;
+            s_next[idx] = (1.0 - cfg.h / tau_s) * s[idx] + cfg.gate.g(v[idx]) * dv / tau_s;
         }
         for (quantity, state) in [("v", &v_next), ("s", &s_next)] {
             if let Some(idx) = state.iter().position(|x| !x.is_finite()) {
@@ -97,11 +123,24 @@ pub fn forward(cfg: &Config, net: &Network, batch: &Batch) -> Result<Trajectory,
 }
 
 /// The loss L = L_task + lambda R of docs/model.md section 6 for a run of `net` on
-/// `batch`.
+/// `batch`, for the theta neuron.
 pub fn loss(cfg: &Config, net: &Network, batch: &Batch, loss: &Loss) -> Result<f64, Error> {
-    cfg.validate()?;
+    loss_with(cfg, net, batch, loss, &Theta)
+}
+
+/// [`loss`] for `neuron`.
+pub fn loss_with(
+    cfg: &Config,
+    net: &Network,
+    batch: &Batch,
+    loss: &Loss,
+    neuron: &dyn Neuron,
+) -> Result<f64, Error> {
+    // The order of the checks is the kernels': configuration, data, loss, then each
+    // neuron's time constants (in forward_with).
+    cfg.validate_for(neuron)?;
     validate_data(net, batch)?;
     loss.validate(batch.t, batch.b, net.n_out)?;
-    let tr = forward(cfg, net, batch)?;
+    let tr = forward_with(cfg, net, batch, neuron)?;
     Ok(loss.evaluate(cfg.h, batch.b, &tr.o, &tr.s)?.loss)
 }

@@ -60,4 +60,20 @@ impl Gate {
             }
         }
     }
+
+    /// dg/dDelta at v (docs/model.md section 7): for the raised cosine, with
+    /// u = 2 pi x / Delta inside the zone, (u sin u - (1 + cos u)) / Delta^2, else 0;
+    /// `None` for the boxcar, whose loss jumps when a phase crosses the zone's edge.
+    pub fn dg_ddelta(&self, v: f64) -> Option<f64> {
+        let x = wrap(v - 1.0);
+        match *self {
+            Gate::Boxcar { .. } => None,
+            Gate::RaisedCosine { delta } => Some(if x.abs() < delta / 2.0 {
+                let u = 2.0 * PI * x / delta;
+                (u * u.sin() - (1.0 + u.cos())) / (delta * delta)
+            } else {
+                0.0
+            }),
+        }
+    }
 }

@@ -18,7 +18,7 @@
 //! let net = Network {
 //!     n: 2, n_in: 1, n_out: 1,
 //!     w: vec![0.0, 20.0, -20.0, 0.0], u: vec![1.5, 0.0], i0: vec![-0.2, -0.2], o: vec![30.0, -30.0],
-//!     w_mask: None,
+//!     w_mask: None, tau: None, tau_s: None,
 //! };
 //! let t = 100;
 //! let batch = Batch { b: 1, t, v0: vec![-0.4, -0.4], s0: vec![0.0, 0.0], x: vec![1.0; t], i_ext: None };
@@ -40,11 +40,11 @@ mod loss;
 mod network;
 mod neuron;
 
-pub use adjoint::{backward, gradient, Gradient};
+pub use adjoint::{backward, backward_with, gradient, gradient_with, Gradient};
 pub use config::Config;
 pub use error::Error;
-pub use forward::{forward, loss, Trajectory};
+pub use forward::{forward, forward_with, loss, loss_with, Trajectory};
 pub use gate::Gate;
 pub use loss::{Loss, LossGradient, TaskLoss};
 pub use network::{validate_data, Batch, Network};
-pub use neuron::{wrap, Neuron, Theta};
+pub use neuron::{wrap, HopfPhase, Neuron, Theta};

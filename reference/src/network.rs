@@ -1,3 +1,4 @@
+use crate::config::Config;
 use crate::error::Error;
 
 /// The trainable parameters (docs/model.md sections 1 and 5). Matrices are row-major
@@ -21,9 +22,24 @@ pub struct Network {
     /// Connectivity mask M, (N, N), or `None` (all ones): the recurrent matrix used is
     /// W_eff = W * M, elementwise.
     pub w_mask: Option<Vec<f64>>,
+    /// Per-neuron membrane time constants tau_j, (N), or `None` for the configuration's
+    /// shared tau (docs/model.md section 5).
+    pub tau: Option<Vec<f64>>,
+    /// Per-neuron synaptic time constants tau_s,j, (N), or `None` for the shared tau_s.
+    pub tau_s: Option<Vec<f64>>,
 }
 
 impl Network {
+    /// tau_j: the per-neuron value, else the configuration's shared tau.
+    pub fn tau_of(&self, cfg: &Config, j: usize) -> f64 {
+        self.tau.as_ref().map_or(cfg.tau, |tau| tau[j])
+    }
+
+    /// tau_s,j: the per-neuron value, else the configuration's shared tau_s.
+    pub fn tau_s_of(&self, cfg: &Config, j: usize) -> f64 {
+        self.tau_s.as_ref().map_or(cfg.tau_s, |tau_s| tau_s[j])
+    }
+
     /// W_eff_ij = W_ij M_ij (W_ij without a mask).
     pub fn w_eff(&self, i: usize, j: usize) -> f64 {
         let w = self.w[i * self.n + j];
@@ -71,6 +87,12 @@ pub fn validate_data(net: &Network, batch: &Batch) -> Result<(), Error> {
     ];
     if let Some(mask) = &net.w_mask {
         arrays.push(("W_mask", mask, format!("(N, N) = ({n}, {n})"), n.checked_mul(n)));
+    }
+    if let Some(tau) = &net.tau {
+        arrays.push(("tau", tau, format!("(N) = ({n})"), Some(n)));
+    }
+    if let Some(tau_s) = &net.tau_s {
+        arrays.push(("tau_s", tau_s, format!("(N) = ({n})"), Some(n)));
     }
     arrays.extend([
         ("v0", &batch.v0[..], format!("(B, N) = ({b}, {n})"), b.checked_mul(n)),

@@ -19,7 +19,7 @@ use crate::real::Real;
 use pulp::{Simd, WithSimd};
 use wrap::wrap;
 
-/// Constants of one Euler step, as the kernels use them.
+/// Constants of one Euler step shared by every neuron, as the kernels use them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StepConstants<T> {
     /// h / tau.
@@ -28,6 +28,72 @@ pub(crate) struct StepConstants<T> {
     pub decay: T,
     /// 1 / tau_s.
     pub inv_tau_s: T,
+}
+
+/// The constants of one register of the state: h/tau, 1 - h/tau_s, 1/tau_s.
+#[derive(Clone, Copy)]
+pub(crate) struct Rates<L> {
+    pub k: L,
+    pub decay: L,
+    pub inv_tau_s: L,
+}
+
+/// Where the kernels read a step's constants: one value for all neurons (splats, which
+/// the compiler hoists out of the loop, so the shared case costs nothing), or one per
+/// element of the state (docs/model.md section 5's per-neuron tau_j and tau_s,j, tiled
+/// over the trials: loads beside the state's).
+pub(crate) trait Constants<T: Real>: Copy {
+    /// The constants of the whole register of elements starting at `offset`.
+    fn register<S: Simd>(&self, simd: S, offset: usize) -> Rates<T::Lanes<S>>;
+    /// The constants of the partial register of elements from `offset` to the end.
+    fn tail<S: Simd>(&self, simd: S, offset: usize) -> Rates<T::Lanes<S>>;
+}
+
+impl<T: Real> Constants<T> for StepConstants<T> {
+    #[inline(always)]
+    fn register<S: Simd>(&self, simd: S, _offset: usize) -> Rates<T::Lanes<S>> {
+        Rates {
+            k: T::splat(simd, self.k),
+            decay: T::splat(simd, self.decay),
+            inv_tau_s: T::splat(simd, self.inv_tau_s),
+        }
+    }
+
+    #[inline(always)]
+    fn tail<S: Simd>(&self, simd: S, offset: usize) -> Rates<T::Lanes<S>> {
+        self.register(simd, offset)
+    }
+}
+
+/// One set of constants per element of the state (each slice as long as the state).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PerNeuronConstants<'a, T> {
+    /// h / tau_j.
+    pub k: &'a [T],
+    /// 1 - h / tau_s,j.
+    pub decay: &'a [T],
+    /// 1 / tau_s,j.
+    pub inv_tau_s: &'a [T],
+}
+
+impl<T: Real> Constants<T> for PerNeuronConstants<'_, T> {
+    #[inline(always)]
+    fn register<S: Simd>(&self, _simd: S, offset: usize) -> Rates<T::Lanes<S>> {
+        let load = |values: &[T]| T::as_simd::<S>(&values[offset..]).0[0];
+        Rates { k: load(self.k), decay: load(self.decay), inv_tau_s: load(self.inv_tau_s) }
+    }
+
+    #[inline(always)]
+    fn tail<S: Simd>(&self, simd: S, offset: usize) -> Rates<T::Lanes<S>> {
+        let load = |values: &[T]| T::partial_load(simd, &values[offset..]);
+        Rates { k: load(self.k), decay: load(self.decay), inv_tau_s: load(self.inv_tau_s) }
+    }
+}
+
+/// Elements of `T` in one register of `S`.
+#[inline(always)]
+fn lanes<S: Simd, T: Real>() -> usize {
+    core::mem::size_of::<T::Lanes<S>>() / core::mem::size_of::<T>()
 }
 
 /// Whether every lane of an accumulator of (x - x) terms is still zero.
@@ -46,10 +112,10 @@ fn track<S: Simd, T: Real>(simd: S, acc: T::Lanes<S>, x: T::Lanes<S>) -> T::Lane
 
 /// The elementwise part of one forward step (docs/model.md section 2), given I_t:
 /// dv = (h/tau) f(v, I); v_next = wrap(v + dv); s_next = (1 - h/tau_s) s + g(v) dv / tau_s.
-pub(crate) struct ForwardKernel<'a, T: Real, N, G> {
+pub(crate) struct ForwardKernel<'a, T: Real, N, G, C> {
     pub neuron: N,
     pub gate: G,
-    pub c: StepConstants<T>,
+    pub c: C,
     pub v: &'a [T],
     pub s: &'a [T],
     pub current: &'a [T],
@@ -57,28 +123,27 @@ pub(crate) struct ForwardKernel<'a, T: Real, N, G> {
     pub s_next: &'a mut [T],
 }
 
-impl<T: Real, N: Neuron, G: GateKernel<T>> ForwardKernel<'_, T, N, G> {
+impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> ForwardKernel<'_, T, N, G, C> {
     #[inline(always)]
     fn lanes<S: Simd>(
         &self,
         simd: S,
+        c: Rates<T::Lanes<S>>,
         v: T::Lanes<S>,
         s: T::Lanes<S>,
         current: T::Lanes<S>,
     ) -> (T::Lanes<S>, T::Lanes<S>) {
-        let dv = T::vmul(simd, T::splat(simd, self.c.k), self.neuron.f::<S, T>(simd, v, current));
+        let dv = T::vmul(simd, c.k, self.neuron.f::<S, T>(simd, v, current));
         let v_next = wrap::<S, T>(simd, T::vadd(simd, v, dv));
-        let deposit = T::vmul(
-            simd,
-            T::vmul(simd, self.gate.g(simd, v), dv),
-            T::splat(simd, self.c.inv_tau_s),
-        );
-        let s_next = T::vfma(simd, T::splat(simd, self.c.decay), s, deposit);
+        let deposit = T::vmul(simd, T::vmul(simd, self.gate.g(simd, v), dv), c.inv_tau_s);
+        let s_next = T::vfma(simd, c.decay, s, deposit);
         (v_next, s_next)
     }
 }
 
-impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ForwardKernel<'_, T, N, G> {
+impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> WithSimd
+    for ForwardKernel<'_, T, N, G, C>
+{
     /// Whether every output is finite.
     type Output = bool;
 
@@ -93,10 +158,11 @@ impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ForwardKernel<'_, T, N, 
         let (v_next, v_next_tail) = T::as_mut_simd::<S>(self.v_next);
         let (s_next, s_next_tail) = T::as_mut_simd::<S>(self.s_next);
         let mut acc = T::splat(simd, T::from_f64(0.0));
-        for ((((v, s), current), v_next), s_next) in
-            v.iter().zip(s).zip(current).zip(v_next.iter_mut()).zip(s_next.iter_mut())
-        {
-            let (vn, sn) = this.lanes(simd, *v, *s, *current);
+        let width = lanes::<S, T>();
+        let body = v.iter().zip(s).zip(current).zip(v_next.iter_mut()).zip(s_next.iter_mut());
+        for (r, ((((v, s), current), v_next), s_next)) in body.enumerate() {
+            let c = this.c.register(simd, r * width);
+            let (vn, sn) = this.lanes(simd, c, *v, *s, *current);
             *v_next = vn;
             *s_next = sn;
             acc = track::<S, T>(simd, track::<S, T>(simd, acc, vn), sn);
@@ -104,6 +170,7 @@ impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ForwardKernel<'_, T, N, 
         if !v_tail.is_empty() {
             let (vn, sn) = this.lanes(
                 simd,
+                this.c.tail(simd, v.len() * width),
                 T::partial_load(simd, v_tail),
                 T::partial_load(simd, s_tail),
                 T::partial_load(simd, current_tail),
@@ -126,10 +193,10 @@ impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ForwardKernel<'_, T, N, 
 /// lam_v = lam_v_{t+1} + (h/tau) df/dv(v_t, I_t) a + g'(v_t) dv_t lam_s_{t+1} / tau_s
 /// lam_s = (1 - h/tau_s) lam_s_{t+1} + d_t          (W^T e_t is the caller's GEMM)
 /// ```
-pub(crate) struct ReverseKernel<'a, T: Real, N, G> {
+pub(crate) struct ReverseKernel<'a, T: Real, N, G, C> {
     pub neuron: N,
     pub gate: G,
-    pub c: StepConstants<T>,
+    pub c: C,
     pub v: &'a [T],
     pub current: &'a [T],
     pub lam_s_next: &'a [T],
@@ -146,33 +213,36 @@ struct ReverseLanes<L> {
     lam_s: L,
 }
 
-impl<T: Real, N: Neuron, G: GateKernel<T>> ReverseKernel<'_, T, N, G> {
+impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> ReverseKernel<'_, T, N, G, C> {
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn lanes<S: Simd>(
         &self,
         simd: S,
+        c: Rates<T::Lanes<S>>,
         v: T::Lanes<S>,
         current: T::Lanes<S>,
         lam_v: T::Lanes<S>,
         lam_s_next: T::Lanes<S>,
         d: T::Lanes<S>,
     ) -> ReverseLanes<T::Lanes<S>> {
-        let k = T::splat(simd, self.c.k);
+        let k = c.k;
         let (f, df_dv, df_di) = self.neuron.f_and_derivatives::<S, T>(simd, v, current);
         let (g, slope) = self.gate.g_and_slope(simd, v);
         let dv = T::vmul(simd, k, f);
-        let lam_s_scaled = T::vmul(simd, lam_s_next, T::splat(simd, self.c.inv_tau_s));
+        let lam_s_scaled = T::vmul(simd, lam_s_next, c.inv_tau_s);
         let a = T::vfma(simd, g, lam_s_scaled, lam_v);
         let e = T::vmul(simd, T::vmul(simd, k, df_di), a);
         let through_gate = T::vfma(simd, T::vmul(simd, slope, dv), lam_s_scaled, lam_v);
         let lam_v = T::vfma(simd, T::vmul(simd, k, df_dv), a, through_gate);
-        let lam_s = T::vfma(simd, T::splat(simd, self.c.decay), lam_s_next, d);
+        let lam_s = T::vfma(simd, c.decay, lam_s_next, d);
         ReverseLanes { e, lam_v, lam_s }
     }
 }
 
-impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ReverseKernel<'_, T, N, G> {
+impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> WithSimd
+    for ReverseKernel<'_, T, N, G, C>
+{
     /// Whether every output, and the input lam_s_{t+1}, is finite.
     type Output = bool;
 
@@ -195,8 +265,10 @@ impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ReverseKernel<'_, T, N, 
             .zip(lam_v.iter_mut())
             .zip(e.iter_mut())
             .zip(lam_s.iter_mut());
-        for ((((((v, current), lam_s_next), d), lam_v), e), lam_s) in body {
-            let out = this.lanes(simd, *v, *current, *lam_v, *lam_s_next, *d);
+        let width = lanes::<S, T>();
+        for (r, ((((((v, current), lam_s_next), d), lam_v), e), lam_s)) in body.enumerate() {
+            let c = this.c.register(simd, r * width);
+            let out = this.lanes(simd, c, *v, *current, *lam_v, *lam_s_next, *d);
             *lam_v = out.lam_v;
             *e = out.e;
             *lam_s = out.lam_s;
@@ -208,6 +280,7 @@ impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ReverseKernel<'_, T, N, 
             let lam_s_next = T::partial_load(simd, lam_s_next_tail);
             let out = this.lanes(
                 simd,
+                this.c.tail(simd, v.len() * width),
                 T::partial_load(simd, v_tail),
                 T::partial_load(simd, current_tail),
                 T::partial_load(simd, lam_v_tail),
@@ -222,6 +295,122 @@ impl<T: Real, N: Neuron, G: GateKernel<T>> WithSimd for ReverseKernel<'_, T, N, 
             acc = track::<S, T>(simd, acc, out.lam_s);
         }
         all_zero::<S, T>(acc)
+    }
+}
+
+/// One reverse step's share of the gradients of the constants (docs/model.md section 7),
+/// per element, given v_t, s_t, I_t, lam_v_{t+1} and lam_s_{t+1} (run before the reverse
+/// kernel overwrites lam_v_{t+1}):
+///
+/// ```text
+/// dv_t      = (h/tau) f(v_t, I_t),  a_t = lam_v_{t+1} + g(v_t) lam_s_{t+1} / tau_s
+/// sum_tau   += a_t dv_t                                  (dL/dtau_j = -sum_tau / tau_j)
+/// sum_tau_s += lam_s_{t+1} (h s_t - g(v_t) dv_t)         (dL/dtau_s,j = sum_tau_s / tau_s,j^2)
+/// sum_delta += lam_s_{t+1} dg/dDelta(v_t) dv_t / tau_s    (dL/dDelta = sum of sum_delta)
+/// ```
+pub(crate) struct ConstantsKernel<'a, T: Real, N, G, C> {
+    pub neuron: N,
+    pub gate: G,
+    pub c: C,
+    pub h: T,
+    pub v: &'a [T],
+    pub s: &'a [T],
+    pub current: &'a [T],
+    pub lam_v_next: &'a [T],
+    pub lam_s_next: &'a [T],
+    pub sum_tau: &'a mut [T],
+    pub sum_tau_s: &'a mut [T],
+    pub sum_delta: &'a mut [T],
+}
+
+/// The three running sums of one register.
+struct ConstantSums<L> {
+    tau: L,
+    tau_s: L,
+    delta: L,
+}
+
+impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> ConstantsKernel<'_, T, N, G, C> {
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn lanes<S: Simd>(
+        &self,
+        simd: S,
+        c: Rates<T::Lanes<S>>,
+        v: T::Lanes<S>,
+        s: T::Lanes<S>,
+        current: T::Lanes<S>,
+        lam_v_next: T::Lanes<S>,
+        lam_s_next: T::Lanes<S>,
+        sums: ConstantSums<T::Lanes<S>>,
+    ) -> ConstantSums<T::Lanes<S>> {
+        let dv = T::vmul(simd, c.k, self.neuron.f::<S, T>(simd, v, current));
+        let (g, dg_ddelta) = self.gate.g_and_ddelta(simd, v);
+        let lam_s_scaled = T::vmul(simd, lam_s_next, c.inv_tau_s);
+        let a = T::vfma(simd, g, lam_s_scaled, lam_v_next);
+        let g_dv = T::vmul(simd, g, dv);
+        let leak = T::vsub(simd, T::vmul(simd, T::splat(simd, self.h), s), g_dv);
+        ConstantSums {
+            tau: T::vfma(simd, a, dv, sums.tau),
+            tau_s: T::vfma(simd, lam_s_next, leak, sums.tau_s),
+            delta: T::vfma(simd, T::vmul(simd, lam_s_scaled, dg_ddelta), dv, sums.delta),
+        }
+    }
+}
+
+impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> WithSimd
+    for ConstantsKernel<'_, T, N, G, C>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let (v, v_tail) = T::as_simd::<S>(self.v);
+        let (s, s_tail) = T::as_simd::<S>(self.s);
+        let (current, current_tail) = T::as_simd::<S>(self.current);
+        let (lam_v_next, lam_v_next_tail) = T::as_simd::<S>(self.lam_v_next);
+        let (lam_s_next, lam_s_next_tail) = T::as_simd::<S>(self.lam_s_next);
+        let this =
+            ConstantsKernel { sum_tau: &mut [], sum_tau_s: &mut [], sum_delta: &mut [], ..self };
+        let (tau, tau_tail) = T::as_mut_simd::<S>(self.sum_tau);
+        let (tau_s, tau_s_tail) = T::as_mut_simd::<S>(self.sum_tau_s);
+        let (delta, delta_tail) = T::as_mut_simd::<S>(self.sum_delta);
+        let width = lanes::<S, T>();
+        let body = v
+            .iter()
+            .zip(s)
+            .zip(current)
+            .zip(lam_v_next)
+            .zip(lam_s_next)
+            .zip(tau.iter_mut())
+            .zip(tau_s.iter_mut())
+            .zip(delta.iter_mut());
+        for (r, (((((((v, s), current), lam_v), lam_s), tau), tau_s), delta)) in body.enumerate() {
+            let c = this.c.register(simd, r * width);
+            let sums = ConstantSums { tau: *tau, tau_s: *tau_s, delta: *delta };
+            let out = this.lanes(simd, c, *v, *s, *current, *lam_v, *lam_s, sums);
+            (*tau, *tau_s, *delta) = (out.tau, out.tau_s, out.delta);
+        }
+        if !v_tail.is_empty() {
+            let sums = ConstantSums {
+                tau: T::partial_load(simd, tau_tail),
+                tau_s: T::partial_load(simd, tau_s_tail),
+                delta: T::partial_load(simd, delta_tail),
+            };
+            let out = this.lanes(
+                simd,
+                this.c.tail(simd, v.len() * width),
+                T::partial_load(simd, v_tail),
+                T::partial_load(simd, s_tail),
+                T::partial_load(simd, current_tail),
+                T::partial_load(simd, lam_v_next_tail),
+                T::partial_load(simd, lam_s_next_tail),
+                sums,
+            );
+            T::partial_store(simd, tau_tail, out.tau);
+            T::partial_store(simd, tau_s_tail, out.tau_s);
+            T::partial_store(simd, delta_tail, out.delta);
+        }
     }
 }
 
