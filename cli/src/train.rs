@@ -11,7 +11,9 @@ use spikegrad_train::model::{InitScales, Model, Trials};
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::xor::{self, Xor, XorScore};
-use spikegrad_train::{Precision, Recording, Settings, StepReport, Trained, Trainer};
+use spikegrad_train::{
+    Precision, Recording, Settings, StepReport, TimeConstantRange, Trained, Trainer,
+};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -42,6 +44,11 @@ pub struct Common {
     /// Precision of the training gradient [default: f32 for xor, f64 for predict].
     #[arg(long, value_enum)]
     pub precision: Option<GradientPrecision>,
+    /// Train a membrane and a synaptic time constant per neuron (in log space, kept valid:
+    /// tau_j >= 4h/Delta, tau_s,j > h), starting from the task's shared ones; the saved
+    /// model then holds tau.npy and tau_s.npy.
+    #[arg(long)]
+    pub train_time_constants: bool,
 }
 
 /// `--precision`.
@@ -67,6 +74,26 @@ impl Common {
     fn precision_or(&self, default: Precision) -> Precision {
         self.precision.map_or(default, Precision::from)
     }
+
+    /// The range of trained time constants, if they are trained.
+    fn time_constants(&self) -> Option<TimeConstantRange> {
+        self.train_time_constants.then_some(TimeConstantRange::VALID)
+    }
+}
+
+/// `time_constants` of metrics.json: the range of the trained per-neuron constants.
+fn time_constants_json(model: &Model) -> serde_json::Value {
+    let range = |values: &Option<Vec<f32>>| {
+        values.as_ref().map(|v| {
+            let (low, high) =
+                v.iter().fold((f32::MAX, f32::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+            json!([low, high])
+        })
+    };
+    match (range(&model.tau), range(&model.tau_s)) {
+        (None, None) => serde_json::Value::Null,
+        (tau, tau_s) => json!({ "per_neuron": true, "tau_range_ms": tau, "tau_s_range_ms": tau_s }),
+    }
 }
 
 // Seeds of the separate streams, derived from the run's seed.
@@ -86,12 +113,25 @@ fn progress(total: usize) -> ProgressBar {
     bar
 }
 
-/// Writes the model as a case-style folder's parameter files plus `config.json`.
+/// Writes the model as a case-style folder's parameter files plus `config.json`; per-neuron
+/// time constants as `tau.npy` / `tau_s.npy`, named in `config.json` (DESIGN's case
+/// folder, general form).
 fn save_model(dir: &Path, model: &Model, task: serde_json::Value) -> Result<(), String> {
     let c = &model.config;
-    let config = json!({ "h": c.h, "tau": c.tau, "tau_s": c.tau_s, "gate": c.gate.name(), "delta": c.gate.delta(), "task": task });
+    let constant = |shared: f64, per_neuron: &Option<Vec<f32>>, file: &str| match per_neuron {
+        Some(_) => json!(file),
+        None => json!(shared),
+    };
+    let config = json!({ "h": c.h, "tau": constant(c.tau, &model.tau, "tau.npy"),
+        "tau_s": constant(c.tau_s, &model.tau_s, "tau_s.npy"), "gate": c.gate.name(), "delta": c.gate.delta(), "task": task });
     write_json(&dir.join("config.json"), &config).map_err(|e| e.to_string())?;
     let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
+    for (name, values) in [("tau", &model.tau), ("tau_s", &model.tau_s)] {
+        if let Some(values) = values {
+            npy::write(&dir.join(format!("{name}.npy")), &[n], values)
+                .map_err(|e| format!("{name}.npy: {e}"))?;
+        }
+    }
     for (name, shape, values) in [
         ("W", vec![n, n], &model.w),
         ("U", vec![n, n_in], &model.u),
@@ -229,6 +269,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     let settings = Settings {
         clip: Clip::GlobalNorm(1.0),
         precision: common.precision_or(Precision::F32),
+        time_constants: common.time_constants(),
         ..Settings::new(common.learning_rate)
     };
     // Attempt k (from 0) starts from the initial weights drawn from its own stream.
@@ -337,7 +378,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
     save_model(dir, &trainer.model, task_json)?;
     let metrics = json!({
         "task": "xor", "seed": common.seed, "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
-        "gradient_precision": settings.precision.name(),
+        "gradient_precision": settings.precision.name(), "time_constants": time_constants_json(&trainer.model),
         "passed_check_at": passed_at, "kept_iteration": kept, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
         "test": { "trials": 1000, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
     });
@@ -427,6 +468,7 @@ fn train_predict(
         clip: Clip::PerParameter(1.0),
         trained: Trained { w: recurrent, ..Trained::ALL },
         precision: common.precision_or(Precision::F64),
+        time_constants: common.time_constants(),
         ..Settings::new(common.learning_rate)
     };
     let mut trainer = Trainer::new(model, settings).map_err(|e| e.to_string())?;
@@ -523,7 +565,7 @@ pub fn predict(
     let metrics = json!({
         "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
         "batch": common.batch.unwrap_or(PREDICT_BATCH), "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
-        "kept_iteration": run.kept,
+        "kept_iteration": run.kept, "time_constants": time_constants_json(&trainer.model),
         "test": { "trials": 1000, "nmse": nmse, "nmse_from_50ms": nmse_settled, "firing_rate_hz": rate },
         "w0": { "test_nmse": plain_nmse, "test_nmse_from_50ms": plain_settled, "firing_rate_hz": plain_rate, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks },
         "checks": run.checks,

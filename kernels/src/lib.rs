@@ -54,6 +54,7 @@ mod loss;
 pub mod model {}
 mod network;
 pub mod neuron;
+mod neuron_check;
 mod real;
 mod simd;
 mod step;
@@ -65,6 +66,7 @@ pub use gate::Gate;
 pub use loss::{Loss, TaskLoss};
 pub use network::{Batch, Network};
 pub use neuron::{HopfPhase, Neuron, Theta};
+pub use neuron_check::{check_neuron, Discrepancy, NeuronCheck, NeuronReport};
 pub use real::Real;
 pub use simd::backend::Backend;
 pub use simd::sincospi::{SIN_PI_ULP_BOUND_F32, SIN_PI_ULP_BOUND_F64};

@@ -88,6 +88,103 @@ pub struct Settings {
     pub precision: Precision,
     /// Shards (threads) each batch is split into.
     pub shards: usize,
+    /// Train a membrane and a synaptic time constant per neuron, kept in this range
+    /// (docs/model.md sections 5 and 7); `None`: the configuration's shared constants,
+    /// fixed. Adam updates ln tau_j and ln tau_s,j; their gradients count in the global
+    /// norm of [`Clip::GlobalNorm`].
+    pub time_constants: Option<TimeConstantRange>,
+}
+
+/// Where trained time constants are kept, in ms: each tau_j in `tau` and each tau_s,j in
+/// `tau_s`, intersected with the rules of docs/model.md section 4 for the model's step
+/// (tau_j >= 4h/Delta, the theta neuron's jump rule, and tau_s,j > h, each with a margin
+/// of 1e-4 relative).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeConstantRange {
+    /// (lowest, highest) tau_j.
+    pub tau: (f64, f64),
+    /// (lowest, highest) tau_s,j.
+    pub tau_s: (f64, f64),
+}
+
+impl TimeConstantRange {
+    /// No bounds beyond the validity rules.
+    pub const VALID: TimeConstantRange =
+        TimeConstantRange { tau: (0.0, f64::INFINITY), tau_s: (0.0, f64::INFINITY) };
+
+    /// The range intersected with the rules for `config`: ((lo, hi) of tau, of tau_s), or
+    /// an error naming the constant whose range is empty.
+    fn effective(&self, config: &spikegrad::Config) -> Result<[(f64, f64); 2], Error> {
+        let margin = 1.0 + 1e-4;
+        // (h/tau) max f(1, I) <= Delta/2 with max f(1, I) = 2 (theta): tau >= 4h/Delta.
+        let tau_low = 4.0 * config.h / config.gate.delta() * margin;
+        let tau_s_low = config.h * margin;
+        let ranges = [
+            ("tau", (self.tau.0.max(tau_low), self.tau.1)),
+            ("tau_s", (self.tau_s.0.max(tau_s_low), self.tau_s.1)),
+        ];
+        for (field, (low, high)) in ranges {
+            if !(low <= high) {
+                return Err(Error::InvalidConfig {
+                    field,
+                    value: high,
+                    rule: format!(
+                        "the range for trained {field} is empty: its lowest valid value with \
+                         this step and gate is {low}"
+                    ),
+                });
+            }
+        }
+        Ok([ranges[0].1, ranges[1].1])
+    }
+}
+
+/// The trained time constants, in log space (Adam's steps are relative changes, and
+/// exp keeps them positive), with their ranges.
+struct TrainedConstants {
+    ranges: [(f64, f64); 2],
+    /// ln tau_j and ln tau_s,j.
+    log: [Vec<f32>; 2],
+    /// dL/d ln tau_j = tau_j dL/dtau_j, and likewise for tau_s.
+    log_gradient: [Vec<f64>; 2],
+}
+
+impl TrainedConstants {
+    /// Starts from the model's constants (the shared ones tiled where it has none),
+    /// projected onto the ranges; sets them per neuron on the model.
+    fn new(model: &mut Model, range: &TimeConstantRange) -> Result<Self, Error> {
+        let ranges = range.effective(&model.config)?;
+        let (n, c) = (model.n, model.config);
+        let tau = model.tau.get_or_insert_with(|| vec![c.tau as f32; n]);
+        let tau_s = model.tau_s.get_or_insert_with(|| vec![c.tau_s as f32; n]);
+        let mut trained = TrainedConstants {
+            ranges,
+            log: [Vec::new(), Vec::new()],
+            log_gradient: [vec![0.0; n], vec![0.0; n]],
+        };
+        trained.log = [tau, tau_s].map(|values| values.iter().map(|&x| x.ln()).collect());
+        trained.project(model);
+        Ok(trained)
+    }
+
+    /// exp of the log values, clamped to the ranges, into the model (and the log values
+    /// moved to the clamped ones).
+    fn project(&mut self, model: &mut Model) {
+        let targets = [model.tau.as_mut(), model.tau_s.as_mut()];
+        for ((log, (low, high)), values) in self.log.iter_mut().zip(self.ranges).zip(targets) {
+            let values = values.expect("set per neuron by TrainedConstants::new");
+            for (l, value) in log.iter_mut().zip(values.iter_mut()) {
+                // Clamped in f64, then rounded to f32 inward, so the f32 value is valid.
+                let clamped = (*l as f64).exp().clamp(low, high);
+                let mut rounded = clamped as f32;
+                if (rounded as f64) < low {
+                    rounded = f32::from_bits(rounded.to_bits() + 1);
+                }
+                *value = rounded;
+                *l = rounded.ln();
+            }
+        }
+    }
 }
 
 impl Settings {
@@ -101,6 +198,7 @@ impl Settings {
             trained: Trained::ALL,
             precision: Precision::F32,
             shards: SHARDS,
+            time_constants: None,
         }
     }
 }
@@ -120,15 +218,24 @@ pub struct Trainer {
     sharded: Sharded,
     workspace: Workspace<f32>,
     trained: Trained,
+    constants: Option<TrainedConstants>,
     skipped: u64,
     skipped_in_a_row: u64,
 }
 
 impl Trainer {
     /// A trainer for `model`; an error if its configuration is invalid, or its
-    /// constants are not normal numbers in f32 or in the gradient's precision.
-    pub fn new(model: Model, settings: Settings) -> Result<Self, Error> {
-        let lengths = [model.w.len(), model.u.len(), model.i0.len(), model.o.len()];
+    /// constants are not normal numbers in f32 or in the gradient's precision, or the
+    /// range of trained time constants is empty. With
+    /// [`Settings::time_constants`], the model's time constants become per neuron (the
+    /// shared ones tiled) and are trained with the other parameters.
+    pub fn new(mut model: Model, settings: Settings) -> Result<Self, Error> {
+        let constants = match &settings.time_constants {
+            Some(range) => Some(TrainedConstants::new(&mut model, range)?),
+            None => None,
+        };
+        let n = if constants.is_some() { model.n } else { 0 };
+        let lengths = [model.w.len(), model.u.len(), model.i0.len(), model.o.len(), n, n];
         let mut adam = Adam::new(settings.learning_rate, settings.clip, &lengths);
         adam.beta2 = settings.second_moment_decay;
         let sharded = match settings.precision {
@@ -142,6 +249,7 @@ impl Trainer {
             sharded,
             workspace: Workspace::new(),
             trained: settings.trained,
+            constants,
             skipped: 0,
             skipped_in_a_row: 0,
         })
@@ -180,7 +288,8 @@ impl Trainer {
             Sharded::F64(shards) => shards.gradient(&self.model, trials),
         };
         let finite = |g: &&shards::Combined| {
-            [&g.w, &g.u, &g.i0, &g.o].iter().all(|a| a.iter().all(|x| x.is_finite()))
+            let all = [&g.w, &g.u, &g.i0, &g.o, &g.tau, &g.tau_s];
+            all.iter().all(|a| a.iter().all(|x| x.is_finite()))
         };
         // A non-finite run or gradient, in a shard or (past f64's range) in their sum.
         let g = match result {
@@ -200,15 +309,38 @@ impl Trainer {
         self.skipped_in_a_row = 0;
         let t = self.trained;
         let m = &mut self.model;
+        let mut no_constants = [Vec::new(), Vec::new()];
+        let (log, log_gradient) = match &mut self.constants {
+            Some(c) => {
+                // d/d ln tau = tau d/dtau.
+                let values = [m.tau.as_deref(), m.tau_s.as_deref()];
+                for ((out, gradient), values) in
+                    c.log_gradient.iter_mut().zip([&g.tau, &g.tau_s]).zip(values)
+                {
+                    let values = values.expect("per neuron while trained");
+                    for ((o, &g), &x) in out.iter_mut().zip(gradient).zip(values) {
+                        *o = g * x as f64;
+                    }
+                }
+                (&mut c.log, Some(&c.log_gradient))
+            }
+            None => (&mut no_constants, None),
+        };
+        let [log_tau, log_tau_s] = log;
         let gradient_norm = self.adam.update(
-            &mut [&mut m.w, &mut m.u, &mut m.i0, &mut m.o],
+            &mut [&mut m.w, &mut m.u, &mut m.i0, &mut m.o, log_tau, log_tau_s],
             &[
                 t.w.then_some(&g.w[..]),
                 t.u.then_some(&g.u[..]),
                 t.i0.then_some(&g.i0[..]),
                 t.o.then_some(&g.o[..]),
+                log_gradient.map(|l| &l[0][..]),
+                log_gradient.map(|l| &l[1][..]),
             ],
         );
+        if let Some(c) = &mut self.constants {
+            c.project(m);
+        }
         Ok(StepReport { loss: g.loss, gradient_norm, skipped: false })
     }
 

@@ -26,6 +26,11 @@ pub struct Model {
     pub v0: Vec<f32>,
     /// Initial synaptic current of every trial, (N).
     pub s0: Vec<f32>,
+    /// Per-neuron membrane time constants tau_j, (N), or `None` for `config.tau`
+    /// (docs/model.md section 5); set when they are trained.
+    pub tau: Option<Vec<f32>>,
+    /// Per-neuron synaptic time constants tau_s,j, (N), or `None` for `config.tau_s`.
+    pub tau_s: Option<Vec<f32>>,
 }
 
 /// Standard deviations of the initial weights, in the units of docs/model.md.
@@ -76,12 +81,21 @@ impl Model {
                     }
                 })
                 .collect();
-        Model { config, n, n_in, n_out, w, u, i0, o, v0, s0: vec![0.0; n] }
+        let (tau, tau_s) = (None, None);
+        Model { config, n, n_in, n_out, w, u, i0, o, v0, s0: vec![0.0; n], tau, tau_s }
     }
 
-    /// The parameter view.
+    /// The parameter view (with the per-neuron time constants, where set).
     pub fn network(&self) -> Network<'_, f32> {
-        Network::new(self.n, self.n_in, self.n_out, &self.w, &self.u, &self.i0, &self.o)
+        let mut net =
+            Network::new(self.n, self.n_in, self.n_out, &self.w, &self.u, &self.i0, &self.o);
+        if let Some(tau) = &self.tau {
+            net = net.with_tau(tau);
+        }
+        if let Some(tau_s) = &self.tau_s {
+            net = net.with_tau_s(tau_s);
+        }
+        net
     }
 }
 

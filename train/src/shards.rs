@@ -32,6 +32,10 @@ pub struct Combined {
     pub i0: Vec<f64>,
     /// dL/dO, (n_out, N).
     pub o: Vec<f64>,
+    /// dL/dtau_j, (N), when the model has per-neuron time constants; empty otherwise.
+    pub tau: Vec<f64>,
+    /// dL/dtau_s,j, (N), likewise.
+    pub tau_s: Vec<f64>,
 }
 
 /// The trials [lo, hi) of `all`, converted to `T`, into `part` (resized).
@@ -72,6 +76,8 @@ pub struct Shards<T: Real> {
     shards: Vec<Shard<T>>,
     /// W, U, I0, O converted to `T`.
     parameters: [Vec<T>; 4],
+    /// Per-neuron tau and tau_s converted to `T` (empty when the model has none).
+    constants: [Vec<T>; 2],
     combined: Combined,
 }
 
@@ -102,6 +108,7 @@ impl<T: Real> Shards<T> {
             count: count.max(1),
             shards: Vec::new(),
             parameters: Default::default(),
+            constants: Default::default(),
             combined: Combined::default(),
         })
     }
@@ -129,7 +136,22 @@ impl<T: Real> Shards<T> {
             convert(from, into);
         }
         let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
-        let net = Network::new(n, n_in, n_out, w, u, i0, o);
+        let mut net = Network::new(n, n_in, n_out, w, u, i0, o);
+        // Per-neuron constants are the trained ones: their gradients come along.
+        let per_neuron = model.tau.is_some() || model.tau_s.is_some();
+        let [tau, tau_s] = &mut self.constants;
+        if let Some(values) = &model.tau {
+            convert(values, tau);
+            net = net.with_tau(tau);
+        }
+        if let Some(values) = &model.tau_s {
+            convert(values, tau_s);
+            net = net.with_tau_s(tau_s);
+        }
+        for shard in shards.iter_mut() {
+            let options = shard.workspace.gradient_options().with_constants(per_neuron);
+            shard.workspace.set_gradient_options(options);
+        }
         let step = &self.step;
         let run = |shard| run_shard(shard, step, &net);
         let gradients = std::thread::scope(|scope| {
@@ -142,9 +164,15 @@ impl<T: Real> Shards<T> {
 
         let c = &mut self.combined;
         c.loss = 0.0;
-        for (buffer, len) in
-            [(&mut c.w, n * n), (&mut c.u, n * n_in), (&mut c.i0, n), (&mut c.o, n_out * n)]
-        {
+        let constants = if per_neuron { n } else { 0 };
+        for (buffer, len) in [
+            (&mut c.w, n * n),
+            (&mut c.u, n * n_in),
+            (&mut c.i0, n),
+            (&mut c.o, n_out * n),
+            (&mut c.tau, constants),
+            (&mut c.tau_s, constants),
+        ] {
             buffer.clear();
             buffer.resize(len, 0.0);
         }
@@ -155,6 +183,8 @@ impl<T: Real> Shards<T> {
             accumulate(&mut c.u, &g.u, weight);
             accumulate(&mut c.i0, &g.i0, weight);
             accumulate(&mut c.o, &g.o, weight);
+            accumulate(&mut c.tau, &g.tau, weight);
+            accumulate(&mut c.tau_s, &g.tau_s, weight);
         }
         Ok(&self.combined)
     }

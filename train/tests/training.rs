@@ -7,7 +7,7 @@ use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::shards::{Combined, Shards};
 use spikegrad_train::xor::{self, Xor, XorTrial, PATTERNS};
-use spikegrad_train::{Settings, Trainer};
+use spikegrad_train::{Settings, TimeConstantRange, Trainer};
 
 #[test]
 fn adam_minimises_a_quadratic_and_clips() {
@@ -260,5 +260,92 @@ fn shards_combine_to_the_whole_batch_gradient() {
         assert_eq!(whole32.loss, direct.loss);
         assert_eq!(whole32.w, direct.w.iter().map(|&x| x as f64).collect::<Vec<_>>());
         assert_eq!(whole32.o, direct.o.iter().map(|&x| x as f64).collect::<Vec<_>>());
+    }
+}
+
+/// `short_run` with per-neuron time constants trained in `range`.
+fn run_with_constants(range: TimeConstantRange, iterations: usize) -> (Vec<f64>, Model, Model) {
+    let task = Predict { h: 1.0, duration_ms: 200.0, time_scale_ms: 50.0 };
+    let model =
+        Model::quiet_start(task.config(20.0, 10.0), 16, 2, 2, predict::INIT, &mut Rng::new(5));
+    let settings = Settings {
+        clip: Clip::PerParameter(1.0),
+        time_constants: Some(range),
+        ..Settings::new(2e-2)
+    };
+    let mut trainer = Trainer::new(model, settings).unwrap();
+    let start = trainer.model.clone();
+    let mut trials = Trials::new(&trainer.model, 8, task.steps());
+    task.sample(&mut Rng::new(6), &mut trials);
+    let losses = (0..iterations).map(|_| trainer.train_step(&trials).unwrap().loss).collect();
+    (losses, start, trainer.model)
+}
+
+#[test]
+fn time_constants_train_per_neuron_and_stay_in_range() {
+    // h = 1, Delta = 1: valid tau >= 4 ms, tau_s > 1 ms; the range binds tau_s <= 10.5.
+    let range = TimeConstantRange { tau: (5.0, 40.0), tau_s: (2.0, 10.5) };
+    let (losses, start, end) = run_with_constants(range, 40);
+    assert!(losses[39] < 0.5 * losses[0], "{} -> {}", losses[0], losses[39]);
+    let (tau0, tau) = (start.tau.clone().unwrap(), end.tau.clone().unwrap());
+    let (tau_s0, tau_s) = (start.tau_s.clone().unwrap(), end.tau_s.clone().unwrap());
+    assert_eq!((tau0.len(), tau_s0.len()), (16, 16));
+    assert!(tau0.iter().all(|&x| x == 20.0) && tau_s0.iter().all(|&x| x == 10.0));
+    assert!(tau.iter().all(|&x| (5.0..=40.0).contains(&x)), "{tau:?}");
+    assert!(tau_s.iter().all(|&x| (2.0..=10.5).contains(&x)), "{tau_s:?}");
+    // They moved, and not all alike: a constant per neuron.
+    let moved = tau.iter().zip(&tau0).filter(|(a, b)| a != b).count();
+    assert!(moved >= 12, "{moved} of 16 tau moved: {tau:?}");
+    let spread = |v: &[f32]| {
+        v.iter().fold(f32::MIN, |m, &x| m.max(x)) - v.iter().fold(f32::MAX, |m, &x| m.min(x))
+    };
+    assert!(spread(&tau) > 0.1 && spread(&tau_s) > 0.01, "{tau:?} {tau_s:?}");
+    // The trained model is valid for the kernels as it stands.
+    let step = spikegrad::Step::<f32>::new(&end.config).unwrap();
+    let trials = Trials::new(&end, 1, 10);
+    spikegrad::Workspace::new().forward(&step, &end.network(), &trials.batch(), false).unwrap();
+}
+
+#[test]
+fn time_constants_are_clamped_to_the_validity_rules() {
+    // The range allows what the rules do not (tau < 4h/Delta = 4, tau_s <= h = 1): the
+    // rules win, with their margin, even after many steps that push down.
+    let range = TimeConstantRange { tau: (0.1, 4.05), tau_s: (0.5, 1.5) };
+    let (_, start, end) = run_with_constants(range, 30);
+    for model in [&start, &end] {
+        let tau = model.tau.as_ref().unwrap();
+        let tau_s = model.tau_s.as_ref().unwrap();
+        assert!(tau.iter().all(|&x| x as f64 >= 4.0 * (1.0 + 1e-4) && x <= 4.05), "{tau:?}");
+        assert!(tau_s.iter().all(|&x| x as f64 > 1.0 && x <= 1.5), "{tau_s:?}");
+    }
+    // An empty range is refused, naming the constant.
+    let task = Predict { h: 1.0, duration_ms: 20.0, time_scale_ms: 50.0 };
+    let model =
+        Model::quiet_start(task.config(20.0, 10.0), 4, 2, 2, predict::INIT, &mut Rng::new(1));
+    let empty = TimeConstantRange { tau: (1.0, 3.0), ..TimeConstantRange::VALID };
+    let settings = Settings { time_constants: Some(empty), ..Settings::new(1e-2) };
+    let error = Trainer::new(model, settings).err().expect("refused").to_string();
+    assert!(error.contains("tau") && error.contains("empty"), "{error}");
+}
+
+#[test]
+fn shards_combine_the_gradients_of_the_time_constants() {
+    let task = Predict { h: 1.0, duration_ms: 200.0, time_scale_ms: 50.0 };
+    let mut model =
+        Model::quiet_start(task.config(20.0, 10.0), 16, 2, 2, predict::INIT, &mut Rng::new(9));
+    model.tau = Some((0..16).map(|j| 15.0 + j as f32).collect());
+    model.tau_s = Some((0..16).map(|j| 5.0 + 0.5 * j as f32).collect());
+    let mut trials = Trials::new(&model, 5, task.steps());
+    task.sample(&mut Rng::new(10), &mut trials);
+    let whole =
+        Shards::<f64>::new(&model.config, 1).unwrap().gradient(&model, &trials).unwrap().clone();
+    let split =
+        Shards::<f64>::new(&model.config, 2).unwrap().gradient(&model, &trials).unwrap().clone();
+    for (name, a, b) in [("tau", &split.tau, &whole.tau), ("tau_s", &split.tau_s, &whole.tau_s)] {
+        assert_eq!(b.len(), 16, "{name}");
+        let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        assert!(scale > 0.0, "{name}");
+        let diff = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        assert!(diff <= 1e-12 * scale, "{name}: {diff:e} of {scale:e}");
     }
 }

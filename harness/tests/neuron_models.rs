@@ -1,0 +1,176 @@
+//! Another neuron model (docs/model.md section 5) is held to everything the theta neuron
+//! is: unit charge per spike, kernels == reference, gradients == finite differences; and
+//! the public checker of a user's model passes the built-in ones and catches a wrong
+//! derivative, a wrong current response and an understated spike speed.
+
+use proptest::prelude::*;
+use spikegrad::neuron::{sin_cos_pi, Real, Simd};
+use spikegrad::{check_neuron, Backend, HopfPhase, Neuron, NeuronCheck, Theta};
+use spikegrad_harness::engines::{
+    differences, kernel_outputs, kernel_tolerance, reference_outputs, rounding_sensitivity,
+    FD_CHECKABLE_SENSITIVITY,
+};
+use spikegrad_harness::{check_case, general_case, Case, GateShape, LossKind, Model, Shapes};
+use spikegrad_reference::{forward_with, Batch, Config, Gate, Network};
+
+#[test]
+fn the_built_in_models_pass_the_checker() {
+    for report in [
+        check_neuron(Theta, &NeuronCheck::default()).unwrap(),
+        check_neuron(HopfPhase, &NeuronCheck::default()).unwrap(),
+    ] {
+        assert!(report.passed(), "{report}");
+        let network = report.check("network gradient").unwrap();
+        assert!(network.checked >= 4 * 9 * 2 - 4, "{report}");
+    }
+}
+
+/// The theta neuron with one deliberate fault each.
+#[derive(Debug, Clone, Copy)]
+enum Faulty {
+    /// df/dv 1% too large.
+    DfDvOnePercent,
+    /// df/dI without its cosine: 1 instead of 1 + cos(pi v).
+    DfDiWithoutCosine,
+    /// The spike speed declared as 1 (the theta neuron's is 2).
+    SlowSpike,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FaultyTheta(u8);
+
+impl Neuron for FaultyTheta {
+    const NAME: &'static str = "faulty theta";
+
+    fn f_and_derivatives<S: Simd, T: Real>(
+        self,
+        simd: S,
+        v: T::Lanes<S>,
+        i: T::Lanes<S>,
+    ) -> (T::Lanes<S>, T::Lanes<S>, T::Lanes<S>) {
+        let (f, df_dv, df_di) = Theta.f_and_derivatives::<S, T>(simd, v, i);
+        let (_, cos) = sin_cos_pi::<S, T>(simd, v);
+        match self.0 {
+            0 => (f, T::vmul(simd, df_dv, T::splat(simd, T::from_f64(1.01))), df_di),
+            1 => (f, df_dv, T::vsub(simd, df_di, cos)),
+            _ => (f, df_dv, df_di),
+        }
+    }
+
+    fn spike_speed(self) -> f64 {
+        if self.0 == 2 {
+            1.0
+        } else {
+            2.0
+        }
+    }
+}
+
+#[test]
+fn the_checker_catches_a_wrong_model() {
+    for (fault, failing) in [
+        (Faulty::DfDvOnePercent, ["df/dv", "network gradient"].as_slice()),
+        (Faulty::DfDiWithoutCosine, ["df/dI", "network gradient"].as_slice()),
+        (Faulty::SlowSpike, ["spike speed"].as_slice()),
+    ] {
+        let report = check_neuron(FaultyTheta(fault as u8), &NeuronCheck::default()).unwrap();
+        assert!(!report.passed(), "{fault:?}: {report}");
+        for check in &report.checks {
+            let should_fail = failing.contains(&check.check);
+            assert_eq!(!check.passed(), should_fail, "{fault:?}: {}\n{report}", check.check);
+        }
+    }
+}
+
+#[test]
+fn the_checker_refuses_unusable_settings() {
+    let settings = NeuronCheck::default().with_currents_range(1.0, -1.0);
+    assert!(check_neuron(Theta, &settings).is_err());
+    let settings = NeuronCheck::default().with_currents_range(0.0, f64::NAN);
+    assert!(check_neuron(Theta, &settings).is_err());
+}
+
+/// A resting Hopf-phase neuron (I0 = -1.5: stable rest where sin(pi v) = 1/1.5, at
+/// v ~ 0.232, unstable point at ~0.768) started past the unstable point: it fires once,
+/// through the gate, and comes back round to rest. Returns (charge, spikes).
+fn hopf_single_spike(h: f64) -> (f64, usize) {
+    let (tau, tau_s) = (20.0, 50.0);
+    let steps = (300.0 / h).round() as usize;
+    let cfg = Config { h, tau, tau_s, gate: Gate::RaisedCosine { delta: 0.5 } };
+    let net = Network {
+        n: 1,
+        n_in: 1,
+        n_out: 1,
+        w: vec![0.0],
+        u: vec![0.0],
+        i0: vec![-1.5],
+        o: vec![0.0],
+        w_mask: None,
+        tau: None,
+        tau_s: None,
+    };
+    let batch =
+        Batch { b: 1, t: steps, v0: vec![0.8], s0: vec![0.0], x: vec![0.0; steps], i_ext: None };
+    let tr = forward_with(&cfg, &net, &batch, &spikegrad_reference::HopfPhase).unwrap();
+    let charge = h * tr.s[..steps].iter().map(|s| s[0]).sum::<f64>() + tau_s * tr.s[steps][0];
+    let spikes = tr.v.windows(2).filter(|w| w[1][0] < w[0][0] - 1.0).count();
+    let rest = (1.0f64 / 1.5).asin() / std::f64::consts::PI;
+    assert!((tr.v[steps][0] - rest).abs() < 1e-3, "rests at {}, not {rest}", tr.v[steps][0]);
+    (charge, spikes)
+}
+
+#[test]
+fn one_hopf_spike_deposits_unit_charge() {
+    // As for the theta neuron: second-order convergence of the Riemann sum of g.
+    let mut previous_error = f64::INFINITY;
+    for h in [0.4, 0.2, 0.1, 0.05, 0.025, 0.0125] {
+        let (charge, spikes) = hopf_single_spike(h);
+        assert_eq!(spikes, 1, "h = {h}: exactly one spike");
+        let error = (charge - 1.0).abs();
+        assert!(error < previous_error / 3.0, "h = {h}: error {error}, previous {previous_error}");
+        previous_error = error;
+    }
+    assert!(previous_error < 1e-5, "charge off by {previous_error} at the smallest h");
+}
+
+/// A general case (any loss, mask, I_ext, per-neuron constants, each drawn or not) run by
+/// the Hopf-phase model.
+fn hopf(shape: GateShape) -> impl Strategy<Value = Case> {
+    (0..3usize).prop_flat_map(move |k| {
+        general_case(shape, Shapes::default(), LossKind::ALL[k])
+            .prop_map(|case| Case { neuron: Model::HopfPhase, ..case })
+    })
+}
+
+proptest! {
+    #![proptest_config(spikegrad_harness::cases(32))]
+
+    #[test]
+    fn hopf_kernels_equal_the_reference(case in hopf(GateShape::RaisedCosine), pick: usize, f32: bool) {
+        let all = Backend::all_available();
+        let backend = all[pick % all.len()];
+        let tolerance = if f32 { kernel_tolerance::<f32>(&case) } else { kernel_tolerance::<f64>(&case) };
+        let Some(tolerance) = tolerance else {
+            return Err(TestCaseError::reject("too ill-conditioned to compare"));
+        };
+        let want = reference_outputs(&case).unwrap();
+        let got = if f32 { kernel_outputs::<f32>(&case, backend, 1) } else { kernel_outputs::<f64>(&case, backend, 1) };
+        let got = got.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for (output, difference) in differences(&got, &want) {
+            prop_assert!(difference <= tolerance, "{} f32={f32}: {output} differs by {difference:e} > {tolerance:e}", backend.name());
+        }
+    }
+
+    #[test]
+    fn hopf_gradients_equal_finite_differences(case in hopf(GateShape::RaisedCosine), picks in proptest::array::uniform2(any::<u64>()), kernels: bool) {
+        prop_assume!(rounding_sensitivity(&case) <= FD_CHECKABLE_SENSITIVITY, "not differentiable at a checkable scale");
+        let grad = if kernels {
+            kernel_outputs::<f64>(&case, Backend::detect(), 1).unwrap().gradient
+        } else {
+            reference_outputs(&case).unwrap().gradient
+        };
+        for report in check_case(&case, &grad, &picks) {
+            prop_assert!(report.passed, "kernels={kernels}: {report:?}");
+        }
+    }
+}
