@@ -3,6 +3,8 @@
 //!
 //! - `forward`: the recorded forward sweep (no loss: inference);
 //! - `gradient`: forward + reverse, every gradient;
+//! - `gradient_constants`: the same with per-neuron tau and tau_s and the gradients of
+//!   the constants (dL/dtau, dL/dtau_s, dL/dDelta): the cost of asking for them;
 //! - `step_kernels`: the SIMD elementwise forward and reverse kernels alone, T steps each;
 //! - `step_kernels_std`: the same loop in plain Rust with std's sin/cos (the baseline);
 //! - `gemm_limit`: the bare matrix products one gradient performs, nothing else.
@@ -15,7 +17,7 @@
 //! `cargo bench -p spikegrad-benches -- --save-baseline NAME` / `--baseline NAME`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use spikegrad::{forward_step, reverse_step, Step, Workspace};
+use spikegrad::{forward_step, reverse_step, GradientOptions, Step, Workspace};
 use spikegrad_benches::{
     std_forward_step, std_reverse_step, GemmLimit, Problem, StdStep, CONFIGURATIONS,
 };
@@ -55,6 +57,24 @@ fn sweeps(c: &mut Criterion) {
                 black_box(
                     workspace.gradient(&step, &net, &batch, &problem.loss()).expect("finite").loss,
                 )
+            })
+        });
+
+        // Per-neuron constants spread around the shared ones (tau x [1, 1.5], tau_s x [1, 2]).
+        let c = problem.config();
+        let tau: Vec<f32> =
+            (0..n).map(|j| (c.tau * (1.0 + 0.5 * j as f64 / n as f64)) as f32).collect();
+        let tau_s: Vec<f32> =
+            (0..n).map(|j| (c.tau_s * (1.0 + j as f64 / n as f64)) as f32).collect();
+        let per_neuron = net.with_tau(&tau).with_tau_s(&tau_s);
+        let mut constants_workspace = Workspace::<f32>::new();
+        constants_workspace.set_gradient_options(GradientOptions::default().with_constants(true));
+        group.bench_function("gradient_constants", |bench| {
+            bench.iter(|| {
+                let g = constants_workspace
+                    .gradient(&step, &per_neuron, &batch, &problem.loss())
+                    .expect("finite");
+                black_box((g.loss, g.delta))
             })
         });
 

@@ -125,3 +125,42 @@ fn a_run_whose_every_gradient_overflows_stops_with_an_error() {
     assert!(stderr.trim_end().lines().count() == 1, "{stderr}");
     assert!(!out.exists(), "no output folder on error");
 }
+
+#[test]
+fn trained_time_constants_are_saved_per_neuron_and_valid() {
+    let out = folder("train-xor-time-constants");
+    run(&[
+        "train",
+        "xor",
+        "--neurons",
+        "8",
+        "--batch",
+        "4",
+        "--max-iterations",
+        "6",
+        "--eval-every",
+        "3",
+        "--train-time-constants",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["tau"], "tau.npy");
+    assert_eq!(config["tau_s"], "tau_s.npy");
+    let (h, delta) = (config["h"].as_f64().unwrap(), config["delta"].as_f64().unwrap());
+    let read = |file: &str| -> Vec<f32> {
+        let path = out.join(file);
+        assert_eq!(shape(&path), vec![8], "{file}");
+        npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap().into_vec().unwrap()
+    };
+    let (tau, tau_s) = (read("tau.npy"), read("tau_s.npy"));
+    // Valid for the theta neuron with the task's step: 2h/tau_j <= Delta/2, h < tau_s,j.
+    assert!(tau.iter().all(|&t| 2.0 * h / t as f64 <= delta / 2.0), "{tau:?}");
+    assert!(tau_s.iter().all(|&t| t as f64 > h), "{tau_s:?}");
+    // Six updates of Adam moved them from the task's shared 20 and 1000 ms.
+    assert!(tau.iter().any(|&t| t != 20.0) && tau_s.iter().any(|&t| t != 1000.0));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["time_constants"]["per_neuron"], true, "{metrics}");
+}

@@ -323,7 +323,9 @@ impl<T: Real> Workspace<T> {
         let g = &mut self.gradient;
         let (n, nb) = (dims.n, dims.nb());
         if !self.options.constants {
-            (g.tau.clear(), g.tau_s.clear(), g.delta = None);
+            g.tau.clear();
+            g.tau_s.clear();
+            g.delta = None;
             return Ok(());
         }
         let config = step.config();

@@ -277,7 +277,7 @@ fn check_derivatives<N: Neuron>(neuron: N, settings: &NeuronCheck) -> Vec<Discre
         for (k, &(v, i)) in grid.iter().enumerate() {
             let claimed = at_grid[k][1 + axis];
             check.record(relative(claimed, fd[k], floor), || {
-                format!("v = {v:.4}, I = {i:.4}: {claimed:e} vs {:e}", fd[k])
+                format!("v = {v:.4}, I = {i:.4}: {claimed:.6e} vs {:.6e}", fd[k])
             });
         }
         checks.push(check);
@@ -286,7 +286,7 @@ fn check_derivatives<N: Neuron>(neuron: N, settings: &NeuronCheck) -> Vec<Discre
     for (k, &(v, i)) in grid.iter().enumerate() {
         let [f, _, _, alone] = at_grid[k];
         same_f.record(relative(alone, f, 1e-300), || {
-            format!("v = {v:.4}, I = {i:.4}: {alone:e} vs {f:e}")
+            format!("v = {v:.4}, I = {i:.4}: {alone:.6e} vs {f:.6e}")
         });
     }
     checks.push(same_f);
@@ -300,11 +300,11 @@ fn check_derivatives<N: Neuron>(neuron: N, settings: &NeuronCheck) -> Vec<Discre
     for (k, &i) in currents.iter().enumerate() {
         let (at_one, at_minus_one) = (at_ends[2 * k][0], at_ends[2 * k + 1][0]);
         periodic.record(relative(at_one, at_minus_one, 1e-300), || {
-            format!("I = {i:.4}: f(1, I) = {at_one:e}, f(-1, I) = {at_minus_one:e}")
+            format!("I = {i:.4}: f(1, I) = {at_one:.6e}, f(-1, I) = {at_minus_one:.6e}")
         });
         // The error is how far f(1, I) falls short of positive (0 when it is positive).
         let shortfall = if at_one > 0.0 { 0.0 } else { f64::INFINITY };
-        positive.record(shortfall, || format!("I = {i:.4}: f(1, I) = {at_one:e}"));
+        positive.record(shortfall, || format!("I = {i:.4}: f(1, I) = {at_one:.6e}"));
         // How far f(1, I) exceeds the declared spike speed, relative to it.
         let excess = if speed.is_finite() && speed > 0.0 {
             ((at_one - speed) / speed).max(0.0)
@@ -312,7 +312,7 @@ fn check_derivatives<N: Neuron>(neuron: N, settings: &NeuronCheck) -> Vec<Discre
             f64::INFINITY
         };
         bounded.record(excess, || {
-            format!("I = {i:.4}: f(1, I) = {at_one:e}, spike_speed() = {speed:e}")
+            format!("I = {i:.4}: f(1, I) = {at_one:.6e}, spike_speed() = {speed:.6e}")
         });
     }
     checks.extend([periodic, positive, bounded]);
@@ -456,7 +456,10 @@ fn check_networks<N: Neuron>(neuron: N, settings: &NeuronCheck) -> Discrepancy {
                 let error =
                     if (claimed - fd).abs() <= floor { 0.0 } else { relative(claimed, fd, floor) };
                 check.record(error, || {
-                    format!("network {network}, dL/d{}[{index}]: {claimed:e} vs {fd:e}", NAMES[p])
+                    format!(
+                        "network {network}, dL/d{}[{index}]: {claimed:.6e} vs {fd:.6e}",
+                        NAMES[p]
+                    )
                 });
             }
         }

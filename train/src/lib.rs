@@ -124,7 +124,7 @@ impl TimeConstantRange {
             ("tau_s", (self.tau_s.0.max(tau_s_low), self.tau_s.1)),
         ];
         for (field, (low, high)) in ranges {
-            if !(low <= high) {
+            if high.is_nan() || low > high {
                 return Err(Error::InvalidConfig {
                     field,
                     value: high,
