@@ -11,9 +11,11 @@ use std::path::PathBuf;
 
 /// The arrays a case folder may hold: the seven of every case, the MSE loss's, then the
 /// general form's (labels of cross-entropy, G of the linear loss, the connectivity mask,
-/// the external current).
-const FILES: [&str; 13] =
-    ["W", "U", "I0", "O", "v0", "s0", "x", "target", "mask", "labels", "G", "W_mask", "I_ext"];
+/// the external current, per-neuron time constants as config.json may name them).
+const FILES: [&str; 15] = [
+    "W", "U", "I0", "O", "v0", "s0", "x", "target", "mask", "labels", "G", "W_mask", "I_ext",
+    "tau", "tau_s",
+];
 
 /// Splits the input into files (`fuzz/make_case_seed.py` writes seeds in this form).
 const SEPARATOR: &[u8] = b"\n--spikegrad-file--\n";

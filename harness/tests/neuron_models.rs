@@ -91,12 +91,13 @@ fn the_checker_refuses_unusable_settings() {
 }
 
 /// A resting Hopf-phase neuron (I0 = -1.5: stable rest where sin(pi v) = 1/1.5, at
-/// v ~ 0.232, unstable point at ~0.768) started past the unstable point: it fires once,
-/// through the gate, and comes back round to rest. Returns (charge, spikes).
+/// v ~ 0.232, unstable point at ~0.768) started past the unstable point and before the
+/// gate (Delta = 0.3: the zone is |v - 1| < 0.15): it fires once, through the whole
+/// zone, and comes back round to rest. Returns (charge, spikes).
 fn hopf_single_spike(h: f64) -> (f64, usize) {
     let (tau, tau_s) = (20.0, 50.0);
     let steps = (300.0 / h).round() as usize;
-    let cfg = Config { h, tau, tau_s, gate: Gate::RaisedCosine { delta: 0.5 } };
+    let cfg = Config { h, tau, tau_s, gate: Gate::RaisedCosine { delta: 0.3 } };
     let net = Network {
         n: 1,
         n_in: 1,
@@ -121,16 +122,22 @@ fn hopf_single_spike(h: f64) -> (f64, usize) {
 
 #[test]
 fn one_hopf_spike_deposits_unit_charge() {
-    // As for the theta neuron: second-order convergence of the Riemann sum of g.
+    // The charge is the left Riemann sum sum_t g(v_t) dv_t of the integral of g over the
+    // passage; its leading error is -(1/2) sum_t g'(v_t) dv_t^2 = -(h/2 tau) times the
+    // integral of g'(v) f(v) dv. The theta neuron's f is nearly constant (2) across the
+    // zone, so that integral nearly vanishes and the sum converges at second order; the
+    // Hopf model's f = 1 + I sin(pi v) changes across it (sin(pi v) changes sign at the
+    // spike point), so the error is first order: it halves with h (measured ratios
+    // 1.97-2.0), and unit charge is the limit.
     let mut previous_error = f64::INFINITY;
-    for h in [0.4, 0.2, 0.1, 0.05, 0.025, 0.0125] {
+    for h in [0.4, 0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625] {
         let (charge, spikes) = hopf_single_spike(h);
         assert_eq!(spikes, 1, "h = {h}: exactly one spike");
         let error = (charge - 1.0).abs();
-        assert!(error < previous_error / 3.0, "h = {h}: error {error}, previous {previous_error}");
+        assert!(error < previous_error / 1.8, "h = {h}: error {error}, previous {previous_error}");
         previous_error = error;
     }
-    assert!(previous_error < 1e-5, "charge off by {previous_error} at the smallest h");
+    assert!(previous_error < 1e-3, "charge off by {previous_error} at the smallest h");
 }
 
 /// A general case (any loss, mask, I_ext, per-neuron constants, each drawn or not) run by

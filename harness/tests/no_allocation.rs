@@ -1,7 +1,7 @@
 //! A training loop allocates nothing after its first iteration (the `Workspace`
 //! promise): once its buffers have grown to a problem's size, the forward run, the loss,
-//! the gradient of every built-in loss (with a mask, an external current, dL/dx and
-//! dL/dI_ext) and `backward` from the caller's dL/do make no heap allocation, counted by
+//! the gradient of every built-in loss (with a mask, an external current, per-neuron time
+//! constants, dL/dx, dL/dI_ext and the constants' gradients) and `backward` from the caller's dL/do make no heap allocation, counted by
 //! a global allocator. One thread, so the count is not the thread pool's.
 
 use spikegrad::{Batch, Config, Gate, GradientOptions, Loss, Network, Step, Workspace};
@@ -59,7 +59,12 @@ fn the_second_iteration_allocates_nothing() {
         let step =
             Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))
                 .unwrap();
-        let net = Network::new(n, n_in, n_out, &w, &u, &i0, &o).with_mask(&mask);
+        let tau: Vec<f64> = (0..n).map(|j| 20.0 + j as f64).collect();
+        let tau_s: Vec<f64> = (0..n).map(|j| 50.0 + 2.0 * j as f64).collect();
+        let net = Network::new(n, n_in, n_out, &w, &u, &i0, &o)
+            .with_mask(&mask)
+            .with_tau(&tau)
+            .with_tau_s(&tau_s);
         let batch = Batch::new(b, t, &v0, &s0, &x).with_external_current(&i_ext);
         let losses = [
             Loss::mse(&target, &weights).with_rate_penalty(0.1),
@@ -67,8 +72,8 @@ fn the_second_iteration_allocates_nothing() {
             Loss::linear(&target),
         ];
         let mut workspace = Workspace::with_threads(1);
-        workspace
-            .set_gradient_options(GradientOptions::default().with_input(true).with_current(true));
+        let options = GradientOptions::default().with_input(true).with_current(true);
+        workspace.set_gradient_options(options.with_constants(true));
         let iteration = |workspace: &mut Workspace<f64>| {
             for loss in &losses {
                 workspace.loss(&step, &net, &batch, loss).unwrap();
