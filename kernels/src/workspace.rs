@@ -337,13 +337,14 @@ impl<T: Real> Workspace<T> {
     }
 
     /// Refuses a run whose buffers would not fit in memory, before allocating any:
-    /// the values `sweep` needs for `dims` (with a connectivity mask if `masked`) must
-    /// be addressable. Allocation failures past this check are refused by [`fit`].
-    pub(crate) fn check_memory<'a>(
+    /// the values `sweep` needs for `dims` (with the buffers of `net`'s connectivity mask
+    /// and per-neuron constants where it has them) must be addressable. Allocation
+    /// failures past this check are refused by [`fit`].
+    pub(crate) fn check_memory(
         &self,
         dims: Dims,
         sweep: Sweep,
-        net: &Network<'a, T>,
+        net: &Network<'_, T>,
     ) -> Result<(), Error> {
         let masked = net.w_mask.is_some();
         let per_neuron = net.tau.is_some() || net.tau_s.is_some();
