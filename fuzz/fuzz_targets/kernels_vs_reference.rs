@@ -215,7 +215,12 @@ fuzz_target!(|input: Input| {
                     let absolute_ok = index.is_some_and(|i| {
                         let (a, b) = arrays[i];
                         let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-                        let floor = if scale == 0.0 { floor.max(cancellation_floor) } else { floor };
+                        // The same where the reference's entries are all residue of such a
+                        // cancellation, not exactly zero (found: three equal readout rows
+                        // under cross-entropy, ds0 of 6e-14 in the reference, 7e-15 in the
+                        // kernels, both rounding of terms of order 1 that cancel).
+                        let cancelled = scale <= cancellation_floor;
+                        let floor = if cancelled { floor.max(cancellation_floor) } else { floor };
                         a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() <= tolerance * scale + floor)
                     });
                     assert!(d <= tolerance || absolute_ok, "{output} differs by {d:e} > {tolerance:e}");

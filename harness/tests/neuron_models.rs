@@ -58,10 +58,10 @@ impl Neuron for FaultyTheta {
     }
 
     fn spike_speed(self) -> f64 {
-        if self.0 == 2 {
-            1.0
-        } else {
-            2.0
+        match self.0 {
+            2 => 1.0,
+            3 => f64::NAN,
+            _ => 2.0,
         }
     }
 }
@@ -80,6 +80,17 @@ fn the_checker_catches_a_wrong_model() {
             assert_eq!(!check.passed(), should_fail, "{fault:?}: {}\n{report}", check.check);
         }
     }
+}
+
+#[test]
+fn a_model_without_a_valid_spike_speed_is_refused() {
+    let config =
+        spikegrad::Config::new(0.5, 20.0, 50.0, spikegrad::Gate::RaisedCosine { delta: 1.0 });
+    let error = spikegrad::Step::<f64, _>::with_neuron(&config, FaultyTheta(3)).unwrap_err();
+    assert!(error.to_string().contains("spike_speed = NaN"), "{error}");
+    let report = check_neuron(FaultyTheta(3), &NeuronCheck::default()).unwrap();
+    assert!(!report.check("spike speed").unwrap().passed(), "{report}");
+    assert!(!report.check("network gradient").unwrap().passed(), "{report}");
 }
 
 #[test]

@@ -68,6 +68,11 @@ impl Config {
             Fault::Width => {
                 ("delta", delta, "the gate width must satisfy 0 < delta < 2".to_string())
             }
+            Fault::Speed(value) => (
+                "spike_speed",
+                value,
+                format!("the neuron model {}'s max f(1, I) must be finite and > 0", N::NAME),
+            ),
             Fault::Jump { phase_step, speed } => (
                 "h",
                 h,
@@ -93,13 +98,15 @@ pub(crate) enum Fault {
     Decay,
     /// Delta is not in (0, 2).
     Width,
+    /// The neuron's spike speed max f(1, I) is not finite and > 0.
+    Speed(f64),
     /// (h/tau) max f(1, I) = `phase_step` > Delta/2: a spike would jump over the gate.
     Jump { phase_step: f64, speed: f64 },
 }
 
 /// The first rule of docs/model.md sections 4-5 that step `h`, membrane and synaptic time
 /// constants `tau`, `tau_s`, gate width `delta` and spike speed max_I f(1, I) break, if
-/// any, in a fixed order (positivity, decay, width, jump). One function for the shared
+/// any, in a fixed order (positivity, decay, width, spike speed, jump). One function for the shared
 /// constants and for each neuron's, so both are held to the same rules; each caller
 /// words the fault for what it checks.
 pub(crate) fn time_constant_fault(
@@ -119,6 +126,9 @@ pub(crate) fn time_constant_fault(
     }
     if !(delta > 0.0 && delta < 2.0) {
         return Some(Fault::Width);
+    }
+    if !(speed.is_finite() && speed > 0.0) {
+        return Some(Fault::Speed(speed));
     }
     let phase_step = h / tau * speed;
     (phase_step > delta / 2.0).then_some(Fault::Jump { phase_step, speed })

@@ -423,7 +423,8 @@ impl<T: Real> Workspace<T> {
                 Err(Error::InvalidTimeConstant { array, neuron: j, value, rule })
             };
             match time_constant_fault(h, tau, tau_s, delta, speed) {
-                None | Some(Fault::Width) => {}
+                // The configuration's own faults were refused when the step was compiled.
+                None | Some(Fault::Width | Fault::Speed(_)) => {}
                 Some(Fault::NotPositive { field, value }) => {
                     let array = if field == "tau_s" { "tau_s" } else { "tau" };
                     return fault(array, value, "must be finite and > 0".into());

@@ -48,6 +48,16 @@ impl Config {
         }
         // At the spike point one Euler step moves the phase by (h/tau) f(1, I).
         let speed = neuron.spike_speed();
+        if !(speed.is_finite() && speed > 0.0) {
+            return Err(Error::InvalidConfig {
+                field: "spike_speed",
+                value: speed,
+                rule: format!(
+                    "the neuron model {}'s max f(1, I) must be finite and > 0",
+                    neuron.name()
+                ),
+            });
+        }
         let phase_step = self.h / self.tau * speed;
         if phase_step > delta / 2.0 {
             return Err(Error::InvalidConfig {
