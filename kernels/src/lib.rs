@@ -18,6 +18,12 @@
 //! - the step level: [`forward_step`] and [`reverse_step`], one time step of either
 //!   sweep on the caller's buffers, for another simulator.
 //!
+//! The neuron model is a type parameter of the [`Step`]: the theta neuron by default,
+//! [`HopfPhase`] built in, or the caller's own [`Neuron`], checked first with
+//! [`check_neuron`]. Time constants may be per neuron ([`Network::with_tau`],
+//! [`Network::with_tau_s`]), and [`GradientOptions::with_constants`] adds their gradients
+//! and the gate width's (docs/model.md section 7).
+//!
 //! ```
 //! use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
 //!
