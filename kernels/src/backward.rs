@@ -290,7 +290,9 @@ impl<T: Real> Workspace<T> {
         g.s0.copy_from_slice(&self.lam_s_next);
         self.reduce_constant_sums(step, net, dims)?;
         let g = &self.gradient;
-        let delta = g.delta.map(T::from_f64);
+        if g.delta.is_some_and(|delta| !delta.is_finite()) {
+            return Err(Error::NonFiniteGradient { quantity: "dDelta", step: None, index: 0 });
+        }
         let checked = [
             ("dW", &g.w[..]),
             ("dU", &g.u),
@@ -299,7 +301,6 @@ impl<T: Real> Workspace<T> {
             ("dx", &g.x),
             ("dtau", &g.tau),
             ("dtau_s", &g.tau_s),
-            ("dDelta", delta.as_slice()),
         ];
         for (quantity, values) in checked {
             if let Some(index) = first_non_finite(values) {
