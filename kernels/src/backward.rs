@@ -290,9 +290,6 @@ impl<T: Real> Workspace<T> {
         g.s0.copy_from_slice(&self.lam_s_next);
         self.reduce_constant_sums(step, net, dims)?;
         let g = &self.gradient;
-        if g.delta.is_some_and(|delta| !delta.is_finite()) {
-            return Err(Error::NonFiniteGradient { quantity: "dDelta", step: None, index: 0 });
-        }
         let checked = [
             ("dW", &g.w[..]),
             ("dU", &g.u),
@@ -306,6 +303,10 @@ impl<T: Real> Workspace<T> {
             if let Some(index) = first_non_finite(values) {
                 return Err(Error::NonFiniteGradient { quantity, step: None, index });
             }
+        }
+        // dL/dDelta is reported in f64: checked there, last, as the reference does.
+        if g.delta.is_some_and(|delta| !delta.is_finite()) {
+            return Err(Error::NonFiniteGradient { quantity: "dDelta", step: None, index: 0 });
         }
         Ok(())
     }
