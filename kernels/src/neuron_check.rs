@@ -453,8 +453,10 @@ fn check_networks<N: Neuron>(neuron: N, settings: &NeuronCheck) -> Discrepancy {
                 // Rounding of L in the difference quotient: ~1e4 ulps of L over eps.
                 let floor = 1e4 * f64::EPSILON * loss.abs().max(1e-300) / eps;
                 let claimed = gradient[index];
-                let error =
-                    if (claimed - fd).abs() <= floor { 0.0 } else { relative(claimed, fd, floor) };
+                // Relative to the larger of the two, or to the scale at which that rounding
+                // would reach the tolerance: a difference within the rounding passes, a
+                // larger one shows its relative size.
+                let error = relative(claimed, fd, floor / settings.gradient_tolerance);
                 check.record(error, || {
                     format!(
                         "network {network}, dL/d{}[{index}]: {claimed:.6e} vs {fd:.6e}",
