@@ -386,15 +386,7 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
     let tau_s = per_neuron(&tau_s_file, "tau_s")?;
     // Each neuron's constants against the rules of docs/model.md sections 4-5, the file
     // and element named.
-    let reference_config = spikegrad_reference::Config {
-        h: config.h,
-        tau: config.tau,
-        tau_s: config.tau_s,
-        gate: match config.gate {
-            Gate::Boxcar { delta } => spikegrad_reference::Gate::Boxcar { delta },
-            _ => spikegrad_reference::Gate::RaisedCosine { delta: config.gate.delta() },
-        },
-    };
+    let reference_config = reference_config(&config).or_else(|e| fail(CONFIG, e))?;
     for j in 0..n {
         let tau_j = tau.as_ref().map_or(config.tau, |tau| tau[j]);
         let tau_s_j = tau_s.as_ref().map_or(config.tau_s, |tau_s| tau_s[j]);
@@ -528,6 +520,19 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
         loss: Loss { task, rate_penalty: loss.rate_penalty },
         unused,
     })
+}
+
+/// The reference's form of a kernels configuration (both engines of `grad`, and the
+/// per-neuron checks of a case, use it); an error for a gate the reference lacks.
+pub fn reference_config(config: &Config) -> Result<spikegrad_reference::Config, String> {
+    use spikegrad_reference::Gate as R;
+    let gate = match config.gate {
+        Gate::Boxcar { delta } => R::Boxcar { delta },
+        Gate::RaisedCosine { delta } => R::RaisedCosine { delta },
+        other => return Err(format!("the reference engine has no gate {other:?}")),
+    };
+    let Config { h, tau, tau_s, .. } = *config;
+    Ok(spikegrad_reference::Config { h, tau, tau_s, gate })
 }
 
 /// The .npy files in `dir` that are not in `used`, sorted.

@@ -130,13 +130,7 @@ fn kernels<T: Real, N: Neuron>(case: &Case, neuron: N) -> Result<Gradients, spik
 
 fn reference(case: &Case) -> Result<Gradients, String> {
     use spikegrad_reference as r;
-    let gate = match case.config.gate {
-        spikegrad::Gate::Boxcar { delta } => r::Gate::Boxcar { delta },
-        spikegrad::Gate::RaisedCosine { delta } => r::Gate::RaisedCosine { delta },
-        other => return Err(format!("the reference engine has no gate {other:?}")),
-    };
-    let c = &case.config;
-    let cfg = r::Config { h: c.h, tau: c.tau, tau_s: c.tau_s, gate };
+    let cfg = case::reference_config(&case.config)?;
     let v = &case.values;
     let net = r::Network {
         n: case.n,
