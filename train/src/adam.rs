@@ -27,9 +27,24 @@ pub struct Adam {
     pub epsilon: f64,
     /// Clipping applied before each update.
     pub clip: Clip,
+    /// Adam's step on array k is `learning_rate * step_scales[k]` (1 unless set): the
+    /// arrays' natural sizes, so that one rate moves each by the same fraction.
+    pub step_scales: Vec<f64>,
     steps: u64,
     first: Vec<Vec<f64>>,
     second: Vec<Vec<f64>>,
+}
+
+/// Adam's state after some updates, in the order of the arrays given to [`Adam::new`]:
+/// what a checkpoint saves so that a resumed run takes the same steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdamState {
+    /// Updates so far.
+    pub steps: u64,
+    /// First moments, one array per parameter.
+    pub first: Vec<Vec<f64>>,
+    /// Second moments, one array per parameter.
+    pub second: Vec<Vec<f64>>,
 }
 
 /// Euclidean norm of a gradient array, scaled so that gradients near f64's largest
@@ -60,6 +75,7 @@ impl Adam {
             beta2: 0.999,
             epsilon: 1e-8,
             clip,
+            step_scales: vec![1.0; lengths.len()],
             steps: 0,
             first: lengths.iter().map(|&n| vec![0.0; n]).collect(),
             second: lengths.iter().map(|&n| vec![0.0; n]).collect(),
@@ -69,6 +85,48 @@ impl Adam {
     /// Updates after this many steps.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// A copy of the moments and the step count.
+    pub fn state(&self) -> AdamState {
+        AdamState { steps: self.steps, first: self.first.clone(), second: self.second.clone() }
+    }
+
+    /// Continues from `state`; an error naming the array whose length differs from this
+    /// optimiser's (a state saved for another model), or a moment that is not finite or
+    /// a negative second moment, and then nothing changes.
+    pub fn restore(&mut self, state: AdamState) -> Result<(), String> {
+        let slots = self.first.len();
+        if state.first.len() != slots || state.second.len() != slots {
+            return Err(format!(
+                "holds moments of {} and {} arrays, expected {slots}",
+                state.first.len(),
+                state.second.len()
+            ));
+        }
+        for (k, (first, second)) in state.first.iter().zip(&state.second).enumerate() {
+            let expected = self.first[k].len();
+            if first.len() != expected || second.len() != expected {
+                return Err(format!(
+                    "moments of array {k} have {} and {} elements, expected {expected}",
+                    first.len(),
+                    second.len()
+                ));
+            }
+            if let Some(i) = first.iter().position(|m| !m.is_finite()) {
+                return Err(format!("first moment {i} of array {k} is {}", first[i]));
+            }
+            if let Some(i) = second.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(format!(
+                    "second moment {i} of array {k} is {}: must be finite and >= 0",
+                    second[i]
+                ));
+            }
+        }
+        self.steps = state.steps;
+        self.first = state.first;
+        self.second = state.second;
+        Ok(())
     }
 
     /// One update of `parameters` (in the order given to [`Adam::new`]) from `gradients`;
@@ -84,6 +142,7 @@ impl Adam {
         let (c1, c2) = (1.0 - self.beta1.powi(t), 1.0 - self.beta2.powi(t));
         for (k, (parameter, gradient)) in parameters.iter_mut().zip(gradients).enumerate() {
             let Some(gradient) = gradient else { continue };
+            let rate = self.learning_rate * self.step_scales.get(k).copied().unwrap_or(1.0);
             let scale = match self.clip {
                 Clip::None => 1.0,
                 Clip::GlobalNorm(max) => (max / global).min(1.0),
@@ -97,7 +156,7 @@ impl Adam {
                 let g = g * scale;
                 *m = self.beta1 * *m + (1.0 - self.beta1) * g;
                 *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-                let step = self.learning_rate * (*m / c1) / ((*v / c2).sqrt() + self.epsilon);
+                let step = rate * (*m / c1) / ((*v / c2).sqrt() + self.epsilon);
                 *p = (*p as f64 - step) as f32;
             }
         }

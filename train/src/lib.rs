@@ -14,7 +14,7 @@ pub mod rng;
 pub mod shards;
 pub mod xor;
 
-use adam::{Adam, Clip};
+use adam::{Adam, AdamState, Clip};
 use model::{Model, Trials};
 use shards::Shards;
 use spikegrad::{Error, Step, Workspace};
@@ -93,6 +93,10 @@ pub struct Settings {
     /// fixed. Adam updates ln tau_j and ln tau_s,j; their gradients count in the global
     /// norm of [`Clip::GlobalNorm`].
     pub time_constants: Option<TimeConstantRange>,
+    /// Adam's step on W, U, I0 and O is the learning rate times these (all 1 by default):
+    /// the parameters' natural sizes (e.g. their initial standard deviations), so that
+    /// one learning rate moves each by about the same fraction of its size.
+    pub step_scales: [f64; 4],
 }
 
 /// Where trained time constants are kept, in ms: each tau_j in `tau` and each tau_s,j in
@@ -199,6 +203,7 @@ impl Settings {
             precision: Precision::F32,
             shards: SHARDS,
             time_constants: None,
+            step_scales: [1.0; 4],
         }
     }
 }
@@ -238,6 +243,7 @@ impl Trainer {
         let lengths = [model.w.len(), model.u.len(), model.i0.len(), model.o.len(), n, n];
         let mut adam = Adam::new(settings.learning_rate, settings.clip, &lengths);
         adam.beta2 = settings.second_moment_decay;
+        adam.step_scales[..4].copy_from_slice(&settings.step_scales);
         let sharded = match settings.precision {
             Precision::F32 => Sharded::F32(Shards::new(&model.config, settings.shards)?),
             Precision::F64 => Sharded::F64(Shards::new(&model.config, settings.shards)?),
@@ -275,6 +281,19 @@ impl Trainer {
     /// Updates so far.
     pub fn updates(&self) -> u64 {
         self.adam.steps()
+    }
+
+    /// The optimiser's state, arrays in the order W, U, I0, O, ln tau, ln tau_s (the last
+    /// two empty unless time constants are trained): what a checkpoint saves.
+    pub fn optimizer_state(&self) -> AdamState {
+        self.adam.state()
+    }
+
+    /// Continues from an optimiser state saved by [`Trainer::optimizer_state`] for a
+    /// model of the same sizes trained with the same settings; an error saying what does
+    /// not match, and then nothing changes.
+    pub fn restore_optimizer(&mut self, state: AdamState) -> Result<(), String> {
+        self.adam.restore(state)
     }
 
     /// One step of Adam on the gradient of the loss over `trials`. A gradient that is not

@@ -31,6 +31,9 @@ pub struct Model {
     pub tau: Option<Vec<f32>>,
     /// Per-neuron synaptic time constants tau_s,j, (N), or `None` for `config.tau_s`.
     pub tau_s: Option<Vec<f32>>,
+    /// The connectivity mask M, (N, N), or `None` for full connectivity (docs/model.md
+    /// section 5): the recurrent matrix is W * M, and dL/dW is zero where M is.
+    pub w_mask: Option<Vec<f32>>,
 }
 
 /// Standard deviations of the initial weights, in the units of docs/model.md.
@@ -81,14 +84,17 @@ impl Model {
                     }
                 })
                 .collect();
-        let (tau, tau_s) = (None, None);
-        Model { config, n, n_in, n_out, w, u, i0, o, v0, s0: vec![0.0; n], tau, tau_s }
+        let (tau, tau_s, w_mask) = (None, None, None);
+        Model { config, n, n_in, n_out, w, u, i0, o, v0, s0: vec![0.0; n], tau, tau_s, w_mask }
     }
 
-    /// The parameter view (with the per-neuron time constants, where set).
+    /// The parameter view (with the per-neuron time constants and the mask, where set).
     pub fn network(&self) -> Network<'_, f32> {
         let mut net =
             Network::new(self.n, self.n_in, self.n_out, &self.w, &self.u, &self.i0, &self.o);
+        if let Some(mask) = &self.w_mask {
+            net = net.with_mask(mask);
+        }
         if let Some(tau) = &self.tau {
             net = net.with_tau(tau);
         }
@@ -99,7 +105,27 @@ impl Model {
     }
 }
 
-/// Inputs, targets and mask for B trials of T steps, with the initial state tiled; f32
+/// The loss trials are scored by (docs/model.md section 6), with the arrays of
+/// [`Trials`] it reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
+pub enum Objective {
+    /// Masked mean squared error against `target` with `mask`.
+    #[default]
+    Mse,
+    /// Cross-entropy of the readout averaged over steps from_step + 1 ..= to_step,
+    /// against `labels`.
+    CrossEntropy {
+        /// The window starts after this step.
+        from_step: usize,
+        /// The window's last step.
+        to_step: usize,
+    },
+    /// The linear loss sum_t G_t . o_t, with G in `target` (the caller's own dL/do).
+    Linear,
+}
+
+/// Inputs and the loss's data for B trials of T steps, with the initial state tiled; f32
 /// as sampled, or another precision for a gradient computed in it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trials<T = f32> {
@@ -113,10 +139,20 @@ pub struct Trials<T = f32> {
     pub s0: Vec<T>,
     /// (T, B, n_in).
     pub x: Vec<T>,
-    /// (T, B, n_out).
+    /// (T, B, n_out): the targets of [`Objective::Mse`], G of [`Objective::Linear`];
+    /// empty for cross-entropy.
     pub target: Vec<T>,
-    /// (T, B, n_out).
+    /// (T, B, n_out): the mask of [`Objective::Mse`]; empty otherwise.
     pub mask: Vec<T>,
+    /// (B): the class of each trial for [`Objective::CrossEntropy`]; empty otherwise.
+    pub labels: Vec<usize>,
+    /// (T, B, N): an external current into every neuron (docs/model.md section 5), or
+    /// empty for none.
+    pub i_ext: Vec<T>,
+    /// The loss.
+    pub objective: Objective,
+    /// lambda >= 0, the weight of the rate penalty.
+    pub rate_penalty: f64,
 }
 
 impl Trials {
@@ -130,18 +166,31 @@ impl Trials {
             x: vec![0.0; t * b * model.n_in],
             target: vec![0.0; t * b * model.n_out],
             mask: vec![0.0; t * b * model.n_out],
+            ..Trials::default()
         }
     }
 }
 
 impl<T: Real> Trials<T> {
-    /// The batch view.
+    /// The batch view (with the external current, where there is one).
     pub fn batch(&self) -> Batch<'_, T> {
-        Batch::new(self.b, self.t, &self.v0, &self.s0, &self.x)
+        let batch = Batch::new(self.b, self.t, &self.v0, &self.s0, &self.x);
+        if self.i_ext.is_empty() {
+            batch
+        } else {
+            batch.with_external_current(&self.i_ext)
+        }
     }
 
-    /// The tasks' loss: masked MSE against `target` with `mask`.
+    /// The loss of [`Trials::objective`] with the rate penalty.
     pub fn loss(&self) -> Loss<'_, T> {
-        Loss::mse(&self.target, &self.mask)
+        let task = match self.objective {
+            Objective::Mse => Loss::mse(&self.target, &self.mask),
+            Objective::CrossEntropy { from_step, to_step } => {
+                Loss::cross_entropy(&self.labels, from_step, to_step)
+            }
+            Objective::Linear => Loss::linear(&self.target),
+        };
+        task.with_rate_penalty(self.rate_penalty)
     }
 }

@@ -41,21 +41,29 @@ pub struct Combined {
 /// The trials [lo, hi) of `all`, converted to `T`, into `part` (resized).
 fn copy_trials<T: Real>(all: &Trials, lo: usize, hi: usize, part: &mut Trials<T>) {
     let (t, width) = (all.t, all.v0.len() / all.b);
-    let (n_in, n_out) = (all.x.len() / (t * all.b), all.target.len() / (t * all.b));
     part.b = hi - lo;
     part.t = t;
     convert(&all.v0[lo * width..hi * width], &mut part.v0);
     convert(&all.s0[lo * width..hi * width], &mut part.s0);
-    let columns = |from: &[f32], into: &mut Vec<T>, per: usize| {
+    // Each (T, B, width) array (an empty one stays empty): its columns lo..hi of every step.
+    let columns = |from: &[f32], into: &mut Vec<T>| {
+        let per = from.len() / (t * all.b);
         into.clear();
         for step in 0..t {
             let range = (step * all.b + lo) * per..(step * all.b + hi) * per;
             into.extend(from[range].iter().map(|&x| T::from_f64(x as f64)));
         }
     };
-    columns(&all.x, &mut part.x, n_in);
-    columns(&all.target, &mut part.target, n_out);
-    columns(&all.mask, &mut part.mask, n_out);
+    columns(&all.x, &mut part.x);
+    columns(&all.target, &mut part.target);
+    columns(&all.mask, &mut part.mask);
+    columns(&all.i_ext, &mut part.i_ext);
+    part.labels.clear();
+    if !all.labels.is_empty() {
+        part.labels.extend_from_slice(&all.labels[lo..hi]);
+    }
+    part.objective = all.objective;
+    part.rate_penalty = all.rate_penalty;
 }
 
 /// `from`, converted to `T`, into `into` (resized).
@@ -78,6 +86,8 @@ pub struct Shards<T: Real> {
     parameters: [Vec<T>; 4],
     /// Per-neuron tau and tau_s converted to `T` (empty when the model has none).
     constants: [Vec<T>; 2],
+    /// The connectivity mask converted to `T` (empty when the model has none).
+    mask: Vec<T>,
     combined: Combined,
 }
 
@@ -109,6 +119,7 @@ impl<T: Real> Shards<T> {
             shards: Vec::new(),
             parameters: Default::default(),
             constants: Default::default(),
+            mask: Vec::new(),
             combined: Combined::default(),
         })
     }
@@ -137,6 +148,10 @@ impl<T: Real> Shards<T> {
         }
         let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
         let mut net = Network::new(n, n_in, n_out, w, u, i0, o);
+        if let Some(mask) = &model.w_mask {
+            convert(mask, &mut self.mask);
+            net = net.with_mask(&self.mask);
+        }
         // Per-neuron constants are the trained ones: their gradients come along.
         let per_neuron = model.tau.is_some() || model.tau_s.is_some();
         let [tau, tau_s] = &mut self.constants;
