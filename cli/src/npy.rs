@@ -9,7 +9,7 @@
 use npyz::WriterBuilder;
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 /// The element type of an array.
@@ -69,6 +69,9 @@ impl Array {
 /// numpy's own default limit on header size (`max_header_size`).
 const MAX_HEADER_BYTES: usize = 10_000;
 
+/// Bytes that always hold a header of at most [`MAX_HEADER_BYTES`] with its prefix.
+const HEADER_PREFIX_BYTES: usize = 12 + MAX_HEADER_BYTES;
+
 /// Reads `path`; the error says what is wrong with the file, in words.
 pub fn read(path: &Path) -> Result<Array, String> {
     let bytes = fs::read(path).map_err(|e| match e.kind() {
@@ -78,13 +81,18 @@ pub fn read(path: &Path) -> Result<Array, String> {
     parse(&bytes)
 }
 
-/// The shape, the dtype string and the data bytes of a .npy file, every size checked
-/// against the bytes present; `item` gives the byte size of a dtype (`None`: not one
+/// What a .npy header says: shape, dtype string, element size and where the data start.
+struct Header {
+    shape: Vec<usize>,
+    descr: String,
+    item: usize,
+    offset: usize,
+}
+
+/// Parses the header at the start of `bytes` (the whole file, or at least its first
+/// [`HEADER_PREFIX_BYTES`]); `item` gives the byte size of a dtype (an error: not one
 /// this reader takes, and the message to give).
-fn split(
-    bytes: &[u8],
-    item: impl Fn(&str) -> Result<usize, String>,
-) -> Result<(Vec<usize>, String, &[u8]), String> {
+fn header(bytes: &[u8], item: impl Fn(&str) -> Result<usize, String>) -> Result<Header, String> {
     // Magic, version, header length: checked here so npyz never sizes a buffer from them.
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err("not a .npy file (no \\x93NUMPY magic)".into());
@@ -136,28 +144,40 @@ fn split(
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| format!("dimension {d} is too large")))
         .collect::<Result<_, _>>()?;
-    let data = &bytes[prefix + header_len..];
-    let count = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    let expected = count.and_then(|c| c.checked_mul(item));
-    if expected != Some(data.len()) {
+    Ok(Header { shape, descr, item, offset: prefix + header_len })
+}
+
+/// Checks that `data_bytes` (what the file holds after the header) is exactly what
+/// the header's shape needs.
+fn check_size(h: &Header, data_bytes: u64) -> Result<(), String> {
+    let count = h.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    let expected = count.and_then(|c| c.checked_mul(h.item));
+    if expected.map(|e| e as u64) != Some(data_bytes) {
         return Err(format!(
-            "shape {shape:?} of {descr} needs {} bytes of data but the file holds {}",
+            "shape {:?} of {} needs {} bytes of data but the file holds {data_bytes}",
+            h.shape,
+            h.descr,
             expected.map_or("more than usize::MAX".to_string(), |e| e.to_string()),
-            data.len()
         ));
     }
-    Ok((shape, descr, data))
+    Ok(())
+}
+
+/// The shape, the dtype string and the data bytes of a .npy file, every size checked
+/// against the bytes present.
+fn split(
+    bytes: &[u8],
+    item: impl Fn(&str) -> Result<usize, String>,
+) -> Result<(Vec<usize>, String, &[u8]), String> {
+    let h = header(bytes, item)?;
+    let data = &bytes[h.offset..];
+    check_size(&h, data.len() as u64)?;
+    Ok((h.shape, h.descr, data))
 }
 
 /// Parses the bytes of a .npy file of float32 or float64.
 pub fn parse(bytes: &[u8]) -> Result<Array, String> {
-    let (shape, descr, data) = split(bytes, |descr| match descr {
-        "<f4" => Ok(4),
-        "<f8" => Ok(8),
-        other => Err(format!(
-            "dtype {other} is not supported: use little-endian float32 (<f4) or float64 (<f8)"
-        )),
-    })?;
+    let (shape, descr, data) = split(bytes, float_item)?;
     let values = if descr == "<f4" {
         Values::F32(
             data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
@@ -207,4 +227,155 @@ pub fn write<T: npyz::AutoSerialize + Copy>(
     writer.extend(values.iter().copied())?;
     writer.finish()?;
     file.flush()
+}
+
+/// The float dtypes this reader takes and their sizes.
+fn float_item(descr: &str) -> Result<usize, String> {
+    match descr {
+        "<f4" => Ok(4),
+        "<f8" => Ok(8),
+        other => Err(format!(
+            "dtype {other} is not supported: use little-endian float32 (<f4) or float64 (<f8)"
+        )),
+    }
+}
+
+/// A float32 or float64 .npy file of shape (T, K, width) read one step's rows of a range
+/// of trials at a time, so that a file larger than memory can be streamed.
+pub struct RowReader {
+    file: fs::File,
+    /// (T, K, width).
+    pub shape: [usize; 3],
+    dtype: Dtype,
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+impl RowReader {
+    /// Opens `path`, checks its header and that its size matches the header's shape,
+    /// and that the shape has three axes.
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let mut file = fs::File::open(path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => "file not found".to_string(),
+            _ => format!("cannot read: {e}"),
+        })?;
+        let size = file.metadata().map_err(|e| format!("cannot read: {e}"))?.len();
+        let mut prefix = Vec::new();
+        io::Read::by_ref(&mut file)
+            .take(HEADER_PREFIX_BYTES as u64)
+            .read_to_end(&mut prefix)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        let h = header(&prefix, float_item)?;
+        check_size(&h, size - h.offset as u64)?;
+        let shape: [usize; 3] = h
+            .shape
+            .clone()
+            .try_into()
+            .map_err(|_| format!("shape {:?}: expected three axes (T, K, width)", h.shape))?;
+        let dtype = if h.item == 4 { Dtype::F32 } else { Dtype::F64 };
+        Ok(RowReader { file, shape, dtype, offset: h.offset as u64, bytes: Vec::new() })
+    }
+
+    /// The file's element type.
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+
+    /// Step `t`'s rows of trials `k0..k1`, (k1 - k0, width), as f32 into `into`
+    /// (resized); an error for an element that is not finite in f32, with its index.
+    pub fn read(
+        &mut self,
+        t: usize,
+        k0: usize,
+        k1: usize,
+        into: &mut Vec<f32>,
+    ) -> Result<(), String> {
+        let [_, k, width] = self.shape;
+        let item = if self.dtype == Dtype::F32 { 4 } else { 8 };
+        let start = ((t * k + k0) * width) as u64 * item as u64;
+        self.bytes.resize((k1 - k0) * width * item, 0);
+        io::Seek::seek(&mut self.file, io::SeekFrom::Start(self.offset + start))
+            .and_then(|_| io::Read::read_exact(&mut self.file, &mut self.bytes))
+            .map_err(|e| format!("cannot read: {e}"))?;
+        into.clear();
+        if item == 4 {
+            into.extend(
+                self.bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())),
+            );
+        } else {
+            into.extend(
+                self.bytes
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32),
+            );
+        }
+        if let Some(i) = into.iter().position(|x| !x.is_finite()) {
+            return Err(format!(
+                "element [{t}, {}, {}] is not finite in float32: every value must be",
+                k0 + i / width.max(1),
+                i % width.max(1)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Bytes of the header [`StreamWriter`] writes: room for any shape of up to three axes.
+const STREAM_HEADER_BYTES: usize = 128;
+
+/// The v1.0 header of a C-order array of `descr` and `shape`, padded with spaces to
+/// [`STREAM_HEADER_BYTES`] (a multiple of 64, as numpy pads).
+fn stream_header(descr: &str, shape: &[usize]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let tuple =
+        if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {tuple}, }}");
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let len = STREAM_HEADER_BYTES - 10;
+    bytes.extend_from_slice(&(len as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    bytes.resize(STREAM_HEADER_BYTES - 1, b' ');
+    bytes.push(b'\n');
+    bytes
+}
+
+/// A .npy file written in pieces, in place or appended, whose header (with room for any
+/// shape) is written with the final shape by [`StreamWriter::finish`].
+pub struct StreamWriter {
+    file: io::BufWriter<fs::File>,
+    descr: &'static str,
+    item: usize,
+}
+
+impl StreamWriter {
+    /// Creates `path` for elements of `descr` ("<f4", "<f8" or "<i8").
+    pub fn create(path: &Path, descr: &'static str) -> io::Result<Self> {
+        let item = if descr == "<f4" { 4 } else { 8 };
+        let mut file = io::BufWriter::new(fs::File::create(path)?);
+        file.write_all(&stream_header(descr, &[0]))?;
+        Ok(StreamWriter { file, descr, item })
+    }
+
+    /// Writes `bytes` (whole elements, little-endian) at element `index`.
+    pub fn write_at(&mut self, index: usize, bytes: &[u8]) -> io::Result<()> {
+        let at = (STREAM_HEADER_BYTES + index * self.item) as u64;
+        io::Seek::seek(&mut self.file, io::SeekFrom::Start(at))?;
+        self.file.write_all(bytes)
+    }
+
+    /// Appends `bytes` (whole elements, little-endian) after the last written.
+    pub fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)
+    }
+
+    /// Writes the header for `shape` (whose elements must all have been written) and
+    /// flushes.
+    pub fn finish(mut self, shape: &[usize]) -> io::Result<()> {
+        io::Seek::seek(&mut self.file, io::SeekFrom::Start(0))?;
+        self.file.write_all(&stream_header(self.descr, shape))?;
+        let file = self.file.into_inner().map_err(|e| e.into_error())?;
+        let len = (STREAM_HEADER_BYTES + shape.iter().product::<usize>() * self.item) as u64;
+        file.set_len(len)?;
+        file.sync_all()
+    }
 }
