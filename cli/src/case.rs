@@ -4,7 +4,7 @@
 //! fault.
 
 use crate::npy::{self, Array, Dtype};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use spikegrad::{Config, Gate};
 use spikegrad_reference::{Loss, TaskLoss};
 use std::path::Path;
@@ -41,16 +41,36 @@ enum TimeConstant {
 }
 
 /// The `loss` object of `config.json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct LossFile {
-    kind: String,
+pub struct LossFile {
+    /// "mse", "cross_entropy" or "linear".
+    pub kind: String,
+    /// The cross-entropy window starts after this step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_step: Option<usize>,
+    /// The cross-entropy window's last step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_step: Option<usize>,
+    /// lambda >= 0.
     #[serde(default)]
-    from_step: Option<usize>,
-    #[serde(default)]
-    to_step: Option<usize>,
-    #[serde(default)]
-    rate_penalty: f64,
+    pub rate_penalty: f64,
+    /// The number of classes of the cross-entropy loss (= n_out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<usize>,
+}
+
+impl Default for LossFile {
+    /// The masked MSE without a rate penalty (a config without `loss`).
+    fn default() -> Self {
+        LossFile {
+            kind: "mse".into(),
+            from_step: None,
+            to_step: None,
+            rate_penalty: 0.0,
+            classes: None,
+        }
+    }
 }
 
 /// The name of a loss in `config.json` (`mse`, `cross_entropy`, `linear`).
@@ -142,7 +162,8 @@ impl std::fmt::Display for CaseError {
     }
 }
 
-fn fail<T>(file: &str, message: impl Into<String>) -> Result<T, CaseError> {
+/// An error about `file`.
+pub fn fail<T>(file: &str, message: impl Into<String>) -> Result<T, CaseError> {
     Err(CaseError { file: file.to_string(), message: message.into() })
 }
 
@@ -156,18 +177,25 @@ pub fn one_line(text: &str) -> String {
 
 /// `config.json`, parsed and checked: the configuration, the neuron, the files of
 /// per-neuron time constants and the loss settings.
-struct Settings {
+pub struct Settings {
     /// With a per-neuron constant's field still NaN: filled in by [`load`].
-    config: Config,
-    neuron: NeuronModel,
-    tau_file: Option<String>,
-    tau_s_file: Option<String>,
-    loss: LossFile,
+    pub config: Config,
+    /// The neuron model.
+    pub neuron: NeuronModel,
+    /// The file of per-neuron tau_j, if `config.json` names one.
+    pub tau_file: Option<String>,
+    /// The file of per-neuron tau_s,j, if `config.json` names one.
+    pub tau_s_file: Option<String>,
+    /// The loss (the default MSE when `config.json` has none).
+    pub loss: LossFile,
 }
 
-const CONFIG: &str = "config.json";
+/// The configuration file of a case, a task or a model folder.
+pub const CONFIG: &str = "config.json";
 
-fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
+/// Reads and checks `config.json` of `dir`: every key, the gate, the neuron, the shared
+/// constants against docs/model.md section 4, the loss's settings.
+pub fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
     let text = match std::fs::read_to_string(dir.join(CONFIG)) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -231,12 +259,7 @@ fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
         NeuronModel::HopfPhase => check.validate_for(spikegrad::HopfPhase),
     };
     validated.or_else(|e| fail(CONFIG, e.to_string()))?;
-    let loss = parsed.loss.unwrap_or(LossFile {
-        kind: "mse".into(),
-        from_step: None,
-        to_step: None,
-        rate_penalty: 0.0,
-    });
+    let loss = parsed.loss.unwrap_or_default();
     if !matches!(loss.kind.as_str(), "mse" | "cross_entropy" | "linear") {
         return fail(
             CONFIG,
@@ -253,14 +276,26 @@ fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
             }
         }
     }
-    if loss.rate_penalty < 0.0 {
-        return fail(CONFIG, format!("loss.rate_penalty = {} must be >= 0", loss.rate_penalty));
+    if loss.classes.is_some() && loss.kind != "cross_entropy" {
+        return fail(
+            CONFIG,
+            format!("loss.classes is only for the cross_entropy loss, not {:?}", loss.kind),
+        );
+    }
+    if loss.classes.is_some_and(|c| c < 2) {
+        return fail(CONFIG, "loss.classes must be at least 2");
+    }
+    if !(loss.rate_penalty.is_finite() && loss.rate_penalty >= 0.0) {
+        return fail(
+            CONFIG,
+            format!("loss.rate_penalty = {} must be finite and >= 0", loss.rate_penalty),
+        );
     }
     Ok(Settings { config, neuron, tau_file, tau_s_file, loss })
 }
 
 /// `[i, j, k]` for a flat C-order index into `shape`.
-fn multi_index(mut flat: usize, shape: &[usize]) -> String {
+pub fn multi_index(mut flat: usize, shape: &[usize]) -> String {
     let mut index = vec![0; shape.len()];
     for (slot, &dim) in index.iter_mut().zip(shape).rev() {
         *slot = flat % dim.max(1);
@@ -459,6 +494,12 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
                 return fail(
                     "O.npy",
                     format!("n_out = {n_out}: the cross_entropy loss needs at least 2 readout channels (classes)"),
+                );
+            }
+            if let Some(classes) = loss.classes.filter(|&c| c != n_out) {
+                return fail(
+                    "O.npy",
+                    format!("n_out = {n_out} differs from loss.classes = {classes} of config.json"),
                 );
             }
             let mut labels = Vec::with_capacity(b);

@@ -4,7 +4,12 @@
 
 pub mod case;
 pub mod grad;
+pub mod model_folder;
 pub mod npy;
 pub mod output;
 pub mod plots;
+pub mod run;
+pub mod task_folder;
 pub mod train;
+pub mod train_task;
+pub mod yin_yang;

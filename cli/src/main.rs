@@ -1,6 +1,6 @@
 //! `spikegrad`: the command line of the spikegrad workspace.
 
-use spikegrad_cli::{grad, npy, train};
+use spikegrad_cli::{grad, npy, run, train, train_task, yin_yang};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -30,15 +30,50 @@ enum Command {
         #[arg(long, value_enum, default_value = "kernels")]
         engine: grad::Engine,
     },
-    /// Train one of the paper's tasks; writes the model, metrics.json and SVG figures.
+    /// Train one of the paper's tasks, or a task folder of your own data; writes the
+    /// model, metrics.json and SVG figures.
     Train {
         #[command(subcommand)]
-        task: Task,
+        task: Training,
+    },
+    /// Run a saved model on new inputs (x.npy, optionally I_ext.npy and labels.npy),
+    /// streaming over trials: readout.npy, spikes.npy, predictions.npy, metrics.json.
+    Run {
+        /// The model folder (what `spikegrad train` writes).
+        model: PathBuf,
+        /// The data folder.
+        dir: PathBuf,
+        /// Output folder [default: DIR/run]; replaced whole, or left untouched on error.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a standard toy task as a task folder (for `train task`).
+    MakeTask {
+        #[command(subcommand)]
+        which: MadeTask,
     },
 }
 
 #[derive(Subcommand, Debug)]
-enum Task {
+enum MadeTask {
+    /// The Yin-Yang dataset: 3 classes of points in the plane (a linear classifier of the
+    /// inputs scores about 64%).
+    YinYang {
+        /// The task folder to write (replaced whole).
+        dir: PathBuf,
+        /// Trials K.
+        #[arg(long, default_value_t = 5000)]
+        trials: usize,
+        /// Seed of the points.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Training {
+    /// Your own data: a task folder (config.json, x.npy and the loss's files; README).
+    Task(train_task::TaskOptions),
     /// The delayed-memory XOR (README describes the task exactly).
     Xor {
         #[command(flatten)]
@@ -98,10 +133,15 @@ fn main() -> ExitCode {
             });
             grad::run(&case_dir, out.as_deref(), precision, engine)
         }
-        Command::Train { task: Task::Xor { common, h, restart_after } } => {
+        Command::Train { task: Training::Task(options) } => train_task::run(&options),
+        Command::Run { model, dir, out } => run::run(&model, &dir, out.as_deref()),
+        Command::MakeTask { which: MadeTask::YinYang { dir, trials, seed } } => {
+            yin_yang::write(&dir, trials, seed)
+        }
+        Command::Train { task: Training::Xor { common, h, restart_after } } => {
             train::xor(&common, h, restart_after)
         }
-        Command::Train { task: Task::Predict { common, h, tau, tau_s, trial_ms } } => {
+        Command::Train { task: Training::Predict { common, h, tau, tau_s, trial_ms } } => {
             train::predict(&common, h, tau, tau_s, trial_ms)
         }
     };

@@ -1,6 +1,7 @@
 //! `spikegrad train xor` and `spikegrad train predict`: the paper's two tasks.
 
-use crate::npy;
+use crate::model_folder;
+use crate::output::Staging as OutputProbe;
 use crate::output::{write_json, Staging};
 use crate::plots::{self, RasterPanel};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -69,7 +70,68 @@ impl From<GradientPrecision> for Precision {
     }
 }
 
+/// Checks an output folder before any work: it must be new, empty, or an earlier output
+/// of `spikegrad train` (it is replaced whole), and writable; the error names `option`.
+pub(crate) fn check_out(option: &str, out: &Path) -> Result<(), String> {
+    let shown = out.display();
+    if out.exists() && !out.is_dir() {
+        return Err(format!(
+            "{option} {shown}: exists and is not a folder; give a new folder (the output is \
+             written there whole)"
+        ));
+    }
+    if out.is_dir() {
+        let mut entries = std::fs::read_dir(out)
+            .map_err(|e| format!("{option} {shown}: cannot read the folder: {e}"))?;
+        let empty = entries.next().is_none();
+        if !empty && !out.join("metrics.json").exists() {
+            return Err(format!(
+                "{option} {shown}: holds files that spikegrad did not write (no metrics.json), \
+                 and the output replaces the folder whole; give a new or empty folder"
+            ));
+        }
+    }
+    // Writing there is possible now (the staging folder beside it is created and removed).
+    OutputProbe::new(out)
+        .map(drop)
+        .map_err(|e| format!("{option} {shown}: cannot write there: {e}"))
+}
+
+/// A positive whole-number option.
+pub(crate) fn check_count(option: &str, value: usize) -> Result<(), String> {
+    if value == 0 {
+        return Err(format!("{option} 0: must be at least 1"));
+    }
+    Ok(())
+}
+
+/// A finite, positive number option.
+pub(crate) fn check_positive(option: &str, value: f64) -> Result<(), String> {
+    if !(value.is_finite() && value > 0.0) {
+        return Err(format!("{option} {value}: must be a finite number > 0"));
+    }
+    Ok(())
+}
+
 impl Common {
+    /// Checks every option before any work (`task`: the default output folder's name),
+    /// naming the option at fault; returns the output folder.
+    fn check(&self, task: &str) -> Result<PathBuf, String> {
+        check_count("--neurons", self.neurons)?;
+        if let Some(batch) = self.batch {
+            check_count("--batch", batch)?;
+        }
+        if let Some(iterations) = self.max_iterations {
+            check_count("--max-iterations", iterations)?;
+        }
+        check_count("--eval-every", self.eval_every)?;
+        check_positive("--learning-rate", self.learning_rate)?;
+        let out =
+            self.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{task}-{}", self.seed)));
+        check_out("--out", &out)?;
+        Ok(out)
+    }
+
     /// The gradient precision asked for, or the task's `default`.
     fn precision_or(&self, default: Precision) -> Precision {
         self.precision.map_or(default, Precision::from)
@@ -101,7 +163,7 @@ const INIT_STREAM: u64 = 0x1111_0000_0000_0000;
 const CHECK_STREAM: u64 = 0x2222_0000_0000_0000;
 const TEST_STREAM: u64 = 0x3333_0000_0000_0000;
 
-fn progress(total: usize) -> ProgressBar {
+pub(crate) fn progress(total: usize) -> ProgressBar {
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template(
@@ -113,41 +175,9 @@ fn progress(total: usize) -> ProgressBar {
     bar
 }
 
-/// Writes the model as a case-style folder's parameter files plus `config.json`; per-neuron
-/// time constants as `tau.npy` / `tau_s.npy`, named in `config.json` (DESIGN's case
-/// folder, general form).
-fn save_model(dir: &Path, model: &Model, task: serde_json::Value) -> Result<(), String> {
-    let c = &model.config;
-    let constant = |shared: f64, per_neuron: &Option<Vec<f32>>, file: &str| match per_neuron {
-        Some(_) => json!(file),
-        None => json!(shared),
-    };
-    let config = json!({ "h": c.h, "tau": constant(c.tau, &model.tau, "tau.npy"),
-        "tau_s": constant(c.tau_s, &model.tau_s, "tau_s.npy"), "gate": c.gate.name(), "delta": c.gate.delta(), "task": task });
-    write_json(&dir.join("config.json"), &config).map_err(|e| e.to_string())?;
-    let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
-    for (name, values) in [("tau", &model.tau), ("tau_s", &model.tau_s)] {
-        if let Some(values) = values {
-            npy::write(&dir.join(format!("{name}.npy")), &[n], values)
-                .map_err(|e| format!("{name}.npy: {e}"))?;
-        }
-    }
-    for (name, shape, values) in [
-        ("W", vec![n, n], &model.w),
-        ("U", vec![n, n_in], &model.u),
-        ("I0", vec![n], &model.i0),
-        ("O", vec![n_out, n], &model.o),
-        ("v0", vec![n], &model.v0),
-        ("s0", vec![n], &model.s0),
-    ] {
-        npy::write(&dir.join(format!("{name}.npy")), &shape, values)
-            .map_err(|e| format!("{name}.npy: {e}"))?;
-    }
-    Ok(())
-}
-
-/// Raster panels for the first `count` trials of a recording.
-fn panels(
+/// Raster panels for the first trials of a recording, one per title; the target is
+/// drawn where the mask is positive (MSE trials; none for other losses).
+pub(crate) fn panels(
     rec: &Recording,
     trials: &Trials,
     h: f64,
@@ -176,7 +206,8 @@ fn panels(
             readout: (0..n_out)
                 .flat_map(|c| {
                     let at = |t: usize| (t * trials.b + k) * n_out + c;
-                    let masked = (0..trials.t).filter(|&t| trials.mask[at(t)] > 0.0);
+                    let masked =
+                        (0..trials.t).filter(|&t| trials.mask.get(at(t)).is_some_and(|&m| m > 0.0));
                     [
                         (
                             format!("readout {c}"),
@@ -197,7 +228,7 @@ fn panels(
 
 /// The model of the best held-out check so far: (score, iteration, model).
 #[derive(Default)]
-struct BestCheck(Option<(f64, usize, Model)>);
+pub(crate) struct BestCheck(Option<(f64, usize, Model)>);
 
 impl BestCheck {
     /// Keeps a copy of `model` if `score` beats every score offered before (offer the
@@ -212,10 +243,10 @@ impl BestCheck {
 /// Consecutive skipped steps (non-finite gradients) after which a run stops with an
 /// error: heavy-tailed gradients skip a step now and then; a run of skips means every
 /// gradient overflows and nothing is being learned.
-const MAX_SKIPPED_IN_A_ROW: u64 = 50;
+pub(crate) const MAX_SKIPPED_IN_A_ROW: u64 = 50;
 
 /// One training step; an error if the last [`MAX_SKIPPED_IN_A_ROW`] steps were all skipped.
-fn train_step(
+pub(crate) fn train_step(
     trainer: &mut Trainer,
     trials: &Trials,
     iteration: usize,
@@ -232,7 +263,7 @@ fn train_step(
 }
 
 /// A line above the progress bar, or on stderr when there is no bar (not a terminal).
-fn note(bar: &ProgressBar, line: String) {
+pub(crate) fn note(bar: &ProgressBar, line: String) {
     if bar.is_hidden() {
         eprintln!("{line}");
     } else {
@@ -263,9 +294,11 @@ fn passes(s: &XorScore) -> bool {
 /// `spikegrad train xor`.
 pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, String> {
     let start = Instant::now();
+    let out = common.check("xor")?;
+    check_positive("--h", h)?;
     let task = Xor { h };
     let config = task.config();
-    config.validate().map_err(|e| e.to_string())?;
+    config.validate().map_err(|e| format!("--h {h}: {e}"))?;
     let settings = Settings {
         clip: Clip::GlobalNorm(1.0),
         precision: common.precision_or(Precision::F32),
@@ -369,13 +402,11 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
         })
         .collect();
 
-    let out =
-        common.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/xor-{}", common.seed)));
     let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
     let task_json = json!({ "name": "xor", "trial_ms": xor::TRIAL_MS, "first_pulse_ms": xor::FIRST_PULSE, "pulse_ms": xor::PULSE_MS,
         "second_pulse_start_ms": xor::SECOND_PULSE_START, "go_cue_ms": xor::GO_CUE, "response_ms": xor::RESPONSE, "neurons": trainer.model.n });
-    save_model(dir, &trainer.model, task_json)?;
+    model_folder::save(dir, &trainer.model, None, task_json)?;
     let metrics = json!({
         "task": "xor", "seed": common.seed, "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
         "gradient_precision": settings.precision.name(), "time_constants": time_constants_json(&trainer.model),
@@ -412,7 +443,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
 }
 
 /// Running mean over `window` points.
-fn smooth(series: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
+pub(crate) fn smooth(series: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
     series
         .windows(window.min(series.len()).max(1))
         .map(|w| {
@@ -519,9 +550,15 @@ pub fn predict(
     trial_ms: f64,
 ) -> Result<String, String> {
     let start = Instant::now();
+    let out = common.check("predict")?;
+    for (option, value) in
+        [("--h", h), ("--tau", tau), ("--tau-s", tau_s), ("--trial-ms", trial_ms)]
+    {
+        check_positive(option, value)?;
+    }
     let task = Predict { h, duration_ms: trial_ms, time_scale_ms: predict::TIME_SCALE_MS };
     let config = task.config(tau, tau_s);
-    config.validate().map_err(|e| e.to_string())?;
+    config.validate().map_err(|e| format!("--h {h}, --tau {tau}, --tau-s {tau_s}: {e}"))?;
     if !(trial_ms.is_finite() && trial_ms >= h) {
         return Err(format!(
             "--trial-ms {trial_ms}: must be finite and at least one step (h = {h})"
@@ -551,17 +588,13 @@ pub fn predict(
     let plain_rate = plain.record(&shown).map_err(|e| e.to_string())?.firing_rate(h);
     let wall = start.elapsed().as_secs_f64();
 
-    let out = common
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("runs/predict-{}", common.seed)));
     let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
     let task_json = json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": trainer.model.n });
     let precision = common.precision_or(Precision::F64).name();
-    save_model(dir, &trainer.model, task_json.clone())?;
+    model_folder::save(dir, &trainer.model, None, task_json.clone())?;
     std::fs::create_dir(dir.join("w0")).map_err(|e| e.to_string())?;
-    save_model(&dir.join("w0"), &plain.model, task_json)?;
+    model_folder::save(&dir.join("w0"), &plain.model, None, task_json)?;
     let metrics = json!({
         "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
         "batch": common.batch.unwrap_or(PREDICT_BATCH), "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,

@@ -1,0 +1,268 @@
+//! The model folder (DESIGN.md): what `spikegrad train` writes and `spikegrad run` and
+//! `train task --init` read. A case folder without the data: `config.json` (the
+//! constants, the loss the model was trained with, the task), `W U I0 O v0 s0 .npy`
+//! (v0 and s0 of shape (N,): the state every trial starts from) and, where used,
+//! `tau.npy tau_s.npy W_mask.npy`. A checkpoint adds `optimizer/`: Adam's moments and
+//! the run's progress, so that a resumed run continues where it stopped.
+
+use crate::case::{self, fail, multi_index, CaseError, LossFile, NeuronModel, CONFIG};
+use crate::npy::{self, Array};
+use crate::output::write_json;
+use serde_json::json;
+use spikegrad::{Batch, Workspace};
+use spikegrad_train::adam::AdamState;
+use spikegrad_train::model::Model;
+use std::path::Path;
+
+/// A model read from a folder.
+#[derive(Debug, Clone)]
+pub struct SavedModel {
+    /// Parameters, initial state and constants, in f32.
+    pub model: Model,
+    /// The loss it was trained with, if `config.json` records one.
+    pub loss: Option<LossFile>,
+    /// What `config.json` records of the task.
+    pub task: Option<serde_json::Value>,
+}
+
+/// The optimiser folder of a checkpoint.
+pub const OPTIMIZER: &str = "optimizer";
+
+/// Names of the optimiser's arrays, in [`spikegrad_train::Trainer::optimizer_state`]'s order.
+const SLOTS: [&str; 6] = ["W", "U", "I0", "O", "ln_tau", "ln_tau_s"];
+
+/// Writes `model` to `dir` (which exists): `config.json` with `loss` (when given) and
+/// `task`, and the arrays.
+pub fn save(
+    dir: &Path,
+    model: &Model,
+    loss: Option<&LossFile>,
+    task: serde_json::Value,
+) -> Result<(), String> {
+    let c = &model.config;
+    let constant = |shared: f64, per_neuron: &Option<Vec<f32>>, file: &str| match per_neuron {
+        Some(_) => json!(file),
+        None => json!(shared),
+    };
+    let mut config = json!({ "h": c.h, "tau": constant(c.tau, &model.tau, "tau.npy"),
+        "tau_s": constant(c.tau_s, &model.tau_s, "tau_s.npy"), "gate": c.gate.name(),
+        "delta": c.gate.delta(), "neuron": "theta", "task": task });
+    if let Some(loss) = loss {
+        config["loss"] = json!(loss);
+    }
+    write_json(&dir.join(CONFIG), &config).map_err(|e| format!("{CONFIG}: {e}"))?;
+    let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
+    let optional = [("tau", &model.tau, vec![n]), ("tau_s", &model.tau_s, vec![n])];
+    let mask = [("W_mask", &model.w_mask, vec![n, n])];
+    for (name, values, shape) in optional.iter().chain(&mask) {
+        if let Some(values) = values {
+            npy::write(&dir.join(format!("{name}.npy")), shape, values)
+                .map_err(|e| format!("{name}.npy: {e}"))?;
+        }
+    }
+    for (name, shape, values) in [
+        ("W", vec![n, n], &model.w),
+        ("U", vec![n, n_in], &model.u),
+        ("I0", vec![n], &model.i0),
+        ("O", vec![n_out, n], &model.o),
+        ("v0", vec![n], &model.v0),
+        ("s0", vec![n], &model.s0),
+    ] {
+        npy::write(&dir.join(format!("{name}.npy")), &shape, values)
+            .map_err(|e| format!("{name}.npy: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `file` of `dir` read as float32 or float64 of one of the `shapes` (the first is the
+/// one named in an error), converted to f32, every value finite in f32.
+fn read_f32(
+    dir: &Path,
+    file: &str,
+    shapes: &[&[usize]],
+    meaning: &str,
+) -> Result<Vec<f32>, CaseError> {
+    let array: Array = npy::read(&dir.join(file)).or_else(|e| fail(file, e))?;
+    if !shapes.iter().any(|s| array.shape == *s) {
+        return fail(
+            file,
+            format!("shape {:?}, expected {meaning} = {:?}", array.shape, shapes[0]),
+        );
+    }
+    let values: Vec<f32> = array.to_f64().iter().map(|&x| x as f32).collect();
+    if let Some(i) = values.iter().position(|x| !x.is_finite()) {
+        return fail(
+            file,
+            format!(
+                "element {} is not finite in float32: every value must be",
+                multi_index(i, &array.shape)
+            ),
+        );
+    }
+    Ok(values)
+}
+
+/// The shape of `file` of `dir` (its header and size checked).
+fn shape_of(dir: &Path, file: &str) -> Result<Vec<usize>, CaseError> {
+    npy::read(&dir.join(file)).map(|a| a.shape).or_else(|e| fail(file, e))
+}
+
+/// Reads the model folder `dir`, checking every file as `spikegrad grad` checks a case
+/// and the per-neuron constants against docs/model.md sections 4-5; an error names the
+/// file and the fault.
+pub fn load(dir: &Path) -> Result<SavedModel, CaseError> {
+    if !dir.is_dir() {
+        return fail(
+            &dir.display().to_string(),
+            "not a folder (a model folder written by spikegrad train)",
+        );
+    }
+    let settings = case::read_settings(dir)?;
+    if settings.neuron != NeuronModel::Theta {
+        return fail(
+            CONFIG,
+            format!(
+                "neuron {:?}: training and running support theta networks only",
+                settings.neuron.name()
+            ),
+        );
+    }
+    let task = std::fs::read_to_string(dir.join(CONFIG))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|config| config.get("task").cloned());
+    let w_shape = shape_of(dir, "W.npy")?;
+    let n = match w_shape[..] {
+        [n, m] if n == m && n > 0 => n,
+        _ => return fail("W.npy", format!("shape {w_shape:?}, expected (N, N) with N >= 1")),
+    };
+    let u_shape = shape_of(dir, "U.npy")?;
+    let n_in = match u_shape[..] {
+        [rows, n_in] if rows == n && n_in > 0 => n_in,
+        _ => {
+            return fail(
+                "U.npy",
+                format!("shape {u_shape:?}, expected (N, n_in) with N = {n} from W and n_in >= 1"),
+            )
+        }
+    };
+    let o_shape = shape_of(dir, "O.npy")?;
+    let n_out = match o_shape[..] {
+        [n_out, cols] if cols == n && n_out > 0 => n_out,
+        _ => {
+            return fail(
+                "O.npy",
+                format!(
+                    "shape {o_shape:?}, expected (n_out, N) with N = {n} from W and n_out >= 1"
+                ),
+            )
+        }
+    };
+    let w = read_f32(dir, "W.npy", &[&[n, n]], "(N, N)")?;
+    let u = read_f32(dir, "U.npy", &[&[n, n_in]], "(N, n_in)")?;
+    let i0 = read_f32(dir, "I0.npy", &[&[n]], "(N,)")?;
+    let o = read_f32(dir, "O.npy", &[&[n_out, n]], "(n_out, N)")?;
+    let v0 = read_f32(dir, "v0.npy", &[&[n], &[1, n]], "(N,)")?;
+    let s0 = read_f32(dir, "s0.npy", &[&[n], &[1, n]], "(N,)")?;
+    let per_neuron = |file: &Option<String>| -> Result<Option<Vec<f32>>, CaseError> {
+        file.as_ref().map(|file| read_f32(dir, file, &[&[n]], "(N,)")).transpose()
+    };
+    let tau = per_neuron(&settings.tau_file)?;
+    let tau_s = per_neuron(&settings.tau_s_file)?;
+    let w_mask = if dir.join("W_mask.npy").exists() {
+        Some(read_f32(dir, "W_mask.npy", &[&[n, n]], "(N, N)")?)
+    } else {
+        None
+    };
+    let mut config = settings.config;
+    // A per-neuron constant's shared field stands for the largest (as in a case).
+    let largest = |v: &[f32]| v.iter().fold(f64::MIN, |m, &x| m.max(x as f64));
+    if let Some(tau) = &tau {
+        config.tau = largest(tau);
+    }
+    if let Some(tau_s) = &tau_s {
+        config.tau_s = largest(tau_s);
+    }
+    let model = Model { config, n, n_in, n_out, w, u, i0, o, v0, s0, tau, tau_s, w_mask };
+    check_runs(&model, &settings.tau_file, &settings.tau_s_file)?;
+    if let Some(classes) = settings.loss.classes.filter(|&c| c != n_out) {
+        return fail(
+            "O.npy",
+            format!("n_out = {n_out} differs from loss.classes = {classes} of config.json"),
+        );
+    }
+    Ok(SavedModel { model, loss: Some(settings.loss), task })
+}
+
+/// One step of one trial: the kernels' checks of the constants (per neuron included),
+/// the mask and the state, each error given to the file it is about.
+fn check_runs(
+    model: &Model,
+    tau_file: &Option<String>,
+    tau_s_file: &Option<String>,
+) -> Result<(), CaseError> {
+    let step =
+        spikegrad::Step::<f32>::new(&model.config).or_else(|e| fail(CONFIG, e.to_string()))?;
+    let x = vec![0.0; model.n_in];
+    let batch = Batch::new(1, 1, &model.v0, &model.s0, &x);
+    let Err(e) = Workspace::new().forward(&step, &model.network(), &batch, false) else {
+        return Ok(());
+    };
+    let file = match &e {
+        spikegrad::Error::InvalidTimeConstant { array: "tau", .. } => tau_file.as_deref(),
+        spikegrad::Error::InvalidTimeConstant { .. } => tau_s_file.as_deref(),
+        spikegrad::Error::NonFiniteState { .. } => Some("W.npy"),
+        _ => None,
+    };
+    fail(file.unwrap_or(CONFIG), e.to_string())
+}
+
+/// Writes the optimiser's state and the run's `progress` (iteration, counters, history)
+/// into `dir/optimizer/`.
+pub fn save_optimizer(
+    dir: &Path,
+    state: &AdamState,
+    progress: &serde_json::Value,
+) -> Result<(), String> {
+    let folder = dir.join(OPTIMIZER);
+    std::fs::create_dir(&folder).map_err(|e| format!("{OPTIMIZER}: {e}"))?;
+    for (k, name) in SLOTS.iter().enumerate() {
+        for (moment, values) in [("m", &state.first[k]), ("v", &state.second[k])] {
+            let file = format!("{moment}_{name}.npy");
+            npy::write(&folder.join(&file), &[values.len()], values)
+                .map_err(|e| format!("{OPTIMIZER}/{file}: {e}"))?;
+        }
+    }
+    let state_json = json!({ "adam_steps": state.steps, "progress": progress });
+    write_json(&folder.join("state.json"), &state_json)
+        .map_err(|e| format!("{OPTIMIZER}/state.json: {e}"))
+}
+
+/// The optimiser state and progress saved in `dir/optimizer/`, or `None` when `dir` has
+/// no optimiser folder.
+pub fn load_optimizer(dir: &Path) -> Result<Option<(AdamState, serde_json::Value)>, CaseError> {
+    let folder = dir.join(OPTIMIZER);
+    if !folder.is_dir() {
+        return Ok(None);
+    }
+    let state_file = format!("{OPTIMIZER}/state.json");
+    let text = std::fs::read_to_string(folder.join("state.json"))
+        .or_else(|e| fail(&state_file, format!("cannot read: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .or_else(|e| fail(&state_file, format!("invalid: {}", case::one_line(&e.to_string()))))?;
+    let Some(steps) = value.get("adam_steps").and_then(|s| s.as_u64()) else {
+        return fail(&state_file, "no adam_steps (a whole number)");
+    };
+    let mut state = AdamState { steps, first: Vec::new(), second: Vec::new() };
+    for name in SLOTS {
+        for (moment, into) in [("m", &mut state.first), ("v", &mut state.second)] {
+            let file = format!("{OPTIMIZER}/{moment}_{name}.npy");
+            let array = npy::read(&dir.join(&file)).or_else(|e| fail(&file, e))?;
+            if array.shape.len() != 1 {
+                return fail(&file, format!("shape {:?}, expected one axis", array.shape));
+            }
+            into.push(array.to_f64());
+        }
+    }
+    Ok(Some((state, value["progress"].clone())))
+}

@@ -1,0 +1,383 @@
+//! A task folder (README, "Train and run on your own data"): `config.json` (the
+//! constants and the `loss` object of a case folder) and the data of K trials: `x.npy`
+//! (T, K, n_in) and the loss's files (`target.npy` with an optional `mask.npy`, or
+//! `labels.npy`, or `G.npy`), optionally `I_ext.npy` (T, K, N) and `W_mask.npy` (N, N).
+//! Float files may be float32 or float64 (each its own); they are held in f32, the
+//! training model's precision, and every value must be finite there.
+
+use crate::case::{self, one_line, LossFile, NeuronModel, CONFIG};
+use crate::npy::{self, Values};
+use spikegrad::Config;
+use spikegrad_train::model::{Model, Objective, Trials};
+use std::path::{Path, PathBuf};
+
+/// A loaded, checked task.
+#[derive(Debug, Clone)]
+pub struct TaskData {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Step, shared time constants, gate.
+    pub config: Config,
+    /// The loss as `config.json` gives it, with the cross-entropy window and the class
+    /// count filled in.
+    pub loss: LossFile,
+    /// Steps T.
+    pub t: usize,
+    /// Trials K.
+    pub k: usize,
+    /// Input channels.
+    pub n_in: usize,
+    /// Readout channels (classes, for cross-entropy).
+    pub n_out: usize,
+    /// N when the data fix it (`I_ext.npy` or `W_mask.npy`), with the file that does.
+    pub n_fixed: Option<(usize, &'static str)>,
+    /// (T, K, n_in).
+    pub x: Vec<f32>,
+    /// (T, K, n_out): targets (MSE) or G (linear); empty for cross-entropy.
+    pub target: Vec<f32>,
+    /// (T, K, n_out): the MSE's mask; empty otherwise.
+    pub mask: Vec<f32>,
+    /// (K): classes, for cross-entropy; empty otherwise.
+    pub labels: Vec<usize>,
+    /// (T, K, N) or empty.
+    pub i_ext: Vec<f32>,
+    /// (N, N), if given.
+    pub w_mask: Option<Vec<f32>>,
+    /// The loss, for [`Trials`].
+    pub objective: Objective,
+}
+
+/// Bytes of memory the kernel reports available, if it does.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// A message about `file` of `dir`.
+fn at(dir: &Path, file: &str, message: impl std::fmt::Display) -> String {
+    format!("{}: {message}", dir.join(file).display())
+}
+
+/// A float array of `dir` in f32, with its shape; every value finite in f32.
+fn read_floats(dir: &Path, file: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
+    let array = npy::read(&dir.join(file)).map_err(|e| at(dir, file, e))?;
+    let values = match array.values {
+        Values::F32(v) => v,
+        Values::F64(v) => v.iter().map(|&x| x as f32).collect(),
+    };
+    if let Some(i) = values.iter().position(|x| !x.is_finite()) {
+        return Err(at(
+            dir,
+            file,
+            format!(
+                "element {} is not finite in float32: every value must be",
+                case::multi_index(i, &array.shape)
+            ),
+        ));
+    }
+    Ok((array.shape, values))
+}
+
+/// Checks that the data files of the task fit in memory before reading them: reading
+/// holds a file's bytes and its values at once.
+fn check_memory(dir: &Path, files: &[&str]) -> Result<(), String> {
+    let Some(available) = available_memory() else { return Ok(()) };
+    let sizes: Vec<(&str, u64)> = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok().map(|m| (*f, m.len())))
+        .collect();
+    let total: u64 = sizes.iter().map(|s| s.1).sum();
+    if total.saturating_mul(2) > available {
+        let largest = sizes.iter().max_by_key(|s| s.1).map_or("x.npy", |s| s.0);
+        return Err(at(
+            dir,
+            largest,
+            format!(
+                "the task is too large for memory: its data files hold {:.2} GB, loading them \
+                 needs about {:.2} GB and {:.2} GB are available (train on fewer trials)",
+                total as f64 / 1e9,
+                2.0 * total as f64 / 1e9,
+                available as f64 / 1e9
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Loads the task folder `dir`; an error is one line naming the file and the fault.
+pub fn load(dir: &Path) -> Result<TaskData, String> {
+    if !dir.is_dir() {
+        return Err(format!(
+            "{}: not a folder (a task folder: config.json and x.npy)",
+            dir.display()
+        ));
+    }
+    let settings = case::read_settings(dir).map_err(|e| at(dir, &e.file, e.message))?;
+    if settings.neuron != NeuronModel::Theta {
+        return Err(at(
+            dir,
+            CONFIG,
+            format!("neuron {:?}: training supports theta networks only", settings.neuron.name()),
+        ));
+    }
+    if let Some(file) = settings.tau_file.as_ref().or(settings.tau_s_file.as_ref()) {
+        return Err(at(
+            dir,
+            CONFIG,
+            format!(
+                "names {:?} for a time constant: a task's constants are shared numbers (train \
+                 them per neuron with --train-time-constants)",
+                one_line(file)
+            ),
+        ));
+    }
+    let mut loss = settings.loss;
+    let kind = loss.kind.clone();
+    let loss_files: &[&str] = match kind.as_str() {
+        "mse" => &["target.npy", "mask.npy"],
+        "linear" => &["G.npy"],
+        _ => &["labels.npy"],
+    };
+    let mut files = vec!["x.npy", "I_ext.npy", "W_mask.npy"];
+    files.extend_from_slice(loss_files);
+    check_memory(dir, &files)?;
+
+    let (shape, x) = read_floats(dir, "x.npy")?;
+    let [t, k, n_in] = match shape[..] {
+        [t, k, n_in] if t > 0 && k > 0 && n_in > 0 => [t, k, n_in],
+        _ => {
+            return Err(at(
+                dir,
+                "x.npy",
+                format!("shape {shape:?}, expected (T, K, n_in) with every dimension at least 1"),
+            ))
+        }
+    };
+    let sources = format!("T = {t}, K = {k} from x.npy");
+    let readout = |file: &str| -> Result<(usize, Vec<f32>), String> {
+        let (shape, values) = read_floats(dir, file)?;
+        match shape[..] {
+            [a, b, n_out] if a == t && b == k && n_out > 0 => Ok((n_out, values)),
+            _ => Err(at(
+                dir,
+                file,
+                format!("shape {shape:?}, expected (T, K, n_out) with {sources} and n_out >= 1"),
+            )),
+        }
+    };
+    let (mut target, mut mask, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    let (objective, n_out) = match kind.as_str() {
+        "mse" => {
+            let (n_out, values) = readout("target.npy")?;
+            target = values;
+            if dir.join("mask.npy").exists() {
+                let (mask_out, values) = readout("mask.npy")?;
+                if mask_out != n_out {
+                    return Err(at(
+                        dir,
+                        "mask.npy",
+                        format!("has {mask_out} channels, target.npy {n_out}: they must match"),
+                    ));
+                }
+                if let Some(i) = values.iter().position(|m| !(0.0..=1.0).contains(m)) {
+                    let index = case::multi_index(i, &[t, k, n_out]);
+                    return Err(at(
+                        dir,
+                        "mask.npy",
+                        format!("element {index} is {}: the mask must lie in [0, 1]", values[i]),
+                    ));
+                }
+                mask = values;
+            } else {
+                mask = vec![1.0; target.len()];
+            }
+            (Objective::Mse, n_out)
+        }
+        "linear" => {
+            let (n_out, values) = readout("G.npy")?;
+            target = values;
+            (Objective::Linear, n_out)
+        }
+        _ => {
+            let file = "labels.npy";
+            let (shape, raw) = npy::read_integers(&dir.join(file)).map_err(|e| at(dir, file, e))?;
+            if shape != [k] {
+                return Err(at(
+                    dir,
+                    file,
+                    format!("shape {shape:?}, expected (K,) = [{k}] ({sources})"),
+                ));
+            }
+            let largest = raw.iter().copied().max().unwrap_or(0);
+            let classes = match loss.classes {
+                Some(c) => c,
+                None => usize::try_from(largest).map_or(0, |l| l + 1).max(2),
+            };
+            for (i, &label) in raw.iter().enumerate() {
+                match usize::try_from(label) {
+                    Ok(label) if label < classes => labels.push(label),
+                    _ => return Err(at(
+                        dir,
+                        file,
+                        format!(
+                            "element [{i}] is {label}: a label must be a class in 0..{classes}{}",
+                            if loss.classes.is_some() {
+                                " (loss.classes of config.json)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    )),
+                }
+            }
+            let from_step = loss.from_step.unwrap_or(0);
+            let to_step = loss.to_step.unwrap_or(t);
+            if to_step == 0 || to_step > t {
+                return Err(at(
+                    dir,
+                    CONFIG,
+                    format!("loss.to_step = {to_step} is outside the steps 1..={t} (T = {t} from x.npy)"),
+                ));
+            }
+            if from_step >= to_step {
+                return Err(at(
+                    dir,
+                    CONFIG,
+                    format!(
+                        "loss.from_step = {from_step} must be < loss.to_step = {to_step}: the \
+                         window (from_step, to_step] holds no step"
+                    ),
+                ));
+            }
+            (loss.from_step, loss.to_step, loss.classes) =
+                (Some(from_step), Some(to_step), Some(classes));
+            (Objective::CrossEntropy { from_step, to_step }, classes)
+        }
+    };
+
+    let mut n_fixed: Option<(usize, &'static str)> = None;
+    let i_ext = if dir.join("I_ext.npy").exists() {
+        let (shape, values) = read_floats(dir, "I_ext.npy")?;
+        match shape[..] {
+            [a, b, n] if a == t && b == k && n > 0 => n_fixed = Some((n, "I_ext.npy")),
+            _ => {
+                return Err(at(
+                    dir,
+                    "I_ext.npy",
+                    format!("shape {shape:?}, expected (T, K, N) with {sources} and N >= 1"),
+                ))
+            }
+        }
+        values
+    } else {
+        Vec::new()
+    };
+    let w_mask = if dir.join("W_mask.npy").exists() {
+        let (shape, values) = read_floats(dir, "W_mask.npy")?;
+        let n = match (&shape[..], n_fixed) {
+            (&[a, b], None) if a == b && a > 0 => a,
+            (&[a, b], Some((n, _))) if a == n && b == n => n,
+            _ => {
+                let fixed =
+                    n_fixed.map_or(String::new(), |(n, f)| format!(" with N = {n} from {f}"));
+                return Err(at(
+                    dir,
+                    "W_mask.npy",
+                    format!("shape {shape:?}, expected (N, N){fixed}"),
+                ));
+            }
+        };
+        n_fixed.get_or_insert((n, "W_mask.npy"));
+        Some(values)
+    } else {
+        None
+    };
+    Ok(TaskData {
+        dir: dir.to_path_buf(),
+        config: settings.config,
+        loss,
+        t,
+        k,
+        n_in,
+        n_out,
+        n_fixed,
+        x,
+        target,
+        mask,
+        labels,
+        i_ext,
+        w_mask,
+        objective,
+    })
+}
+
+impl TaskData {
+    /// The trials `indices` of the task as a batch for `model` (its initial state tiled).
+    pub fn gather(&self, indices: &[usize], model: &Model, trials: &mut Trials) {
+        let (t, k, b) = (self.t, self.k, indices.len());
+        trials.b = b;
+        trials.t = t;
+        trials.v0 = model.v0.repeat(b);
+        trials.s0 = model.s0.repeat(b);
+        let columns = |from: &[f32], into: &mut Vec<f32>| {
+            into.clear();
+            let width = from.len() / (t * k);
+            for step in 0..t {
+                for &trial in indices {
+                    into.extend_from_slice(&from[(step * k + trial) * width..][..width]);
+                }
+            }
+        };
+        columns(&self.x, &mut trials.x);
+        columns(&self.target, &mut trials.target);
+        columns(&self.mask, &mut trials.mask);
+        columns(&self.i_ext, &mut trials.i_ext);
+        trials.labels.clear();
+        if !self.labels.is_empty() {
+            trials.labels.extend(indices.iter().map(|&i| self.labels[i]));
+        }
+        trials.objective = self.objective;
+        trials.rate_penalty = self.loss.rate_penalty;
+    }
+
+    /// Whether another task's data can be scored by a model of this one: the same
+    /// constants, input channels, readout channels and N-fixing files; an error naming
+    /// the other folder's file and the difference.
+    pub fn check_compatible(&self, other: &TaskData) -> Result<(), String> {
+        let differ = |file: &str, what: String| Err(at(&other.dir, file, what));
+        let (a, b) = (&self.config, &other.config);
+        if (a.h, a.tau, a.tau_s, a.gate) != (b.h, b.tau, b.tau_s, b.gate) {
+            return differ(CONFIG, format!("its constants {b:?} differ from the task's {a:?}"));
+        }
+        if self.loss.kind != other.loss.kind {
+            return differ(
+                CONFIG,
+                format!("loss {:?} differs from the task's {:?}", other.loss.kind, self.loss.kind),
+            );
+        }
+        if other.n_in != self.n_in {
+            return differ(
+                "x.npy",
+                format!("n_in = {} differs from the task's {}", other.n_in, self.n_in),
+            );
+        }
+        if other.n_out != self.n_out {
+            return differ(
+                CONFIG,
+                format!(
+                    "n_out = {} (readout channels or classes) differs from the task's {}",
+                    other.n_out, self.n_out
+                ),
+            );
+        }
+        if other.n_fixed.map(|f| f.0) != self.n_fixed.map(|f| f.0) || other.w_mask != self.w_mask {
+            return differ(
+                "I_ext.npy",
+                "its I_ext.npy / W_mask.npy do not match the task's (the same N and mask)".into(),
+            );
+        }
+        Ok(())
+    }
+}
