@@ -1,9 +1,10 @@
 //! Data-parallel gradients: a batch split into a fixed number of shards of whole trials,
 //! each run on its own thread with its own workspace, in the precision asked for.
 //!
-//! Trials are independent given the parameters, and docs/model.md's loss is the batch mean
+//! Trials are independent given the parameters, and docs/model.md's losses are batch means
 //! L = (1/B) sum_b L_b, so with shards of b_i trials, L = sum_i (b_i / B) L_i and the
-//! same weights combine the gradients. At the tasks' sizes (N 64, B 32-64) the per-step
+//! same weights combine the gradients. (The linear loss sums over trials: its G is scaled
+//! by B / b_i in each shard, so the same weights hold.) At the tasks' sizes (N 64, B 32-64) the per-step
 //! products are far below the size where the kernels use a second core
 //! (about 2 MFLOP per product), so whole sweeps on a part of the batch each
 //! are how a training step uses both cores.
@@ -16,7 +17,7 @@
 //! The split depends only on B and the shard count, never on the machine's cores, so a
 //! seed gives the same bits on any machine with the same shard count.
 
-use crate::model::{Model, Trials};
+use crate::model::{Model, Objective, Trials};
 use spikegrad::{Error, Gradient, Network, Real, Step, Workspace};
 
 /// The gradient of the whole batch, combined from its shards in f64.
@@ -56,6 +57,13 @@ fn copy_trials<T: Real>(all: &Trials, lo: usize, hi: usize, part: &mut Trials<T>
     };
     columns(&all.x, &mut part.x);
     columns(&all.target, &mut part.target);
+    if all.objective == Objective::Linear {
+        // The linear loss is a sum over trials, not a mean: with G scaled by B / b_i, the
+        // shard's loss weighted by b_i / B is its share of the sum (and its rate penalty,
+        // a mean, its share of the mean).
+        let scale = T::from_f64(all.b as f64 / part.b as f64);
+        part.target.iter_mut().for_each(|g| *g = *g * scale);
+    }
     columns(&all.mask, &mut part.mask);
     columns(&all.i_ext, &mut part.i_ext);
     part.labels.clear();

@@ -2,7 +2,7 @@
 //! of training reduce the loss.
 
 use spikegrad_train::adam::{Adam, Clip};
-use spikegrad_train::model::{rest_phase, Model, Trials};
+use spikegrad_train::model::{rest_phase, Model, Objective, Trials};
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::shards::{Combined, Shards};
@@ -348,4 +348,110 @@ fn shards_combine_the_gradients_of_the_time_constants() {
         let diff = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
         assert!(diff <= 1e-12 * scale, "{name}: {diff:e} of {scale:e}");
     }
+}
+
+/// A batch of every loss of docs/model.md section 6, with an external current, a rate
+/// penalty and a connectivity mask: the objective, trial for trial.
+fn general_trials(model: &Model, objective: Objective, b: usize, t: usize) -> Trials {
+    let mut rng = Rng::new(21);
+    let mut trials = Trials::new(model, b, t);
+    trials.x = rng.normals(t * b * model.n_in, 0.0, 1.0);
+    trials.i_ext = rng.normals(t * b * model.n, 0.2, 0.5);
+    trials.objective = objective;
+    trials.rate_penalty = 0.3;
+    match objective {
+        Objective::CrossEntropy { .. } => {
+            (trials.target, trials.mask) = (Vec::new(), Vec::new());
+            trials.labels = (0..b).map(|k| k % model.n_out).collect();
+        }
+        Objective::Linear => {
+            trials.target = rng.normals(t * b * model.n_out, 0.0, 1.0);
+            trials.mask = Vec::new();
+        }
+        _ => {
+            trials.target = rng.normals(t * b * model.n_out, 0.0, 1.0);
+            trials.mask = (0..t * b * model.n_out).map(|i| (i % 3) as f32 / 2.0).collect();
+        }
+    }
+    trials
+}
+
+#[test]
+fn shards_combine_every_loss_with_external_current_and_mask() {
+    use spikegrad::Workspace;
+    let task = Predict { h: 1.0, duration_ms: 120.0, time_scale_ms: 50.0 };
+    let mut model =
+        Model::quiet_start(task.config(20.0, 10.0), 12, 2, 3, predict::INIT, &mut Rng::new(3));
+    let mask: Vec<f32> = (0..144).map(|i| ((i * 7) % 5 != 0) as u8 as f32).collect();
+    model.w_mask = Some(mask);
+    let objectives = [
+        Objective::Mse,
+        Objective::CrossEntropy { from_step: 40, to_step: 120 },
+        Objective::Linear,
+    ];
+    for objective in objectives {
+        let trials = general_trials(&model, objective, 5, task.steps());
+        let whole = Shards::<f64>::new(&model.config, 1)
+            .unwrap()
+            .gradient(&model, &trials)
+            .unwrap()
+            .clone();
+        let split = Shards::<f64>::new(&model.config, 2)
+            .unwrap()
+            .gradient(&model, &trials)
+            .unwrap()
+            .clone();
+        for (name, rel) in relative_differences(&split, &whole) {
+            assert!(rel < 1e-12, "{objective:?}, {name}: {rel:e}");
+        }
+        assert!((split.loss - whole.loss).abs() <= 1e-12 * whole.loss.abs(), "{objective:?}");
+        // The masked entries of W get no gradient.
+        let mask = model.w_mask.as_ref().unwrap();
+        assert!(whole.w.iter().zip(mask).all(|(g, &m)| m != 0.0 || *g == 0.0), "{objective:?}");
+        // One f32 shard is the kernels' gradient of the same problem, bit for bit.
+        let one = Shards::<f32>::new(&model.config, 1)
+            .unwrap()
+            .gradient(&model, &trials)
+            .unwrap()
+            .clone();
+        let step = spikegrad::Step::<f32>::new(&model.config).unwrap();
+        let direct = Workspace::with_threads(1)
+            .gradient(&step, &model.network(), &trials.batch(), &trials.loss())
+            .unwrap()
+            .clone();
+        assert_eq!(one.loss, direct.loss, "{objective:?}");
+        assert_eq!(one.u, direct.u.iter().map(|&x| x as f64).collect::<Vec<_>>(), "{objective:?}");
+    }
+}
+
+#[test]
+fn a_restored_optimiser_takes_the_same_steps() {
+    let task = Predict { h: 1.0, duration_ms: 100.0, time_scale_ms: 50.0 };
+    let model =
+        Model::quiet_start(task.config(20.0, 10.0), 8, 2, 2, predict::INIT, &mut Rng::new(4));
+    let settings = Settings { step_scales: [0.5, 2.0, 1.0, 3.0], ..Settings::new(1e-2) };
+    let mut trials = Trials::new(&model, 4, task.steps());
+    task.sample(&mut Rng::new(5), &mut trials);
+    let mut straight = Trainer::new(model.clone(), settings).unwrap();
+    for _ in 0..6 {
+        straight.train_step(&trials).unwrap();
+    }
+    let mut first = Trainer::new(model, settings).unwrap();
+    for _ in 0..3 {
+        first.train_step(&trials).unwrap();
+    }
+    let mut resumed = Trainer::new(first.model.clone(), settings).unwrap();
+    resumed.restore_optimizer(first.optimizer_state()).unwrap();
+    for _ in 0..3 {
+        resumed.train_step(&trials).unwrap();
+    }
+    assert_eq!(resumed.model, straight.model);
+    assert_eq!(resumed.updates(), 6);
+    // A state of another model's sizes is refused, and nothing changes.
+    let other =
+        Model::quiet_start(task.config(20.0, 10.0), 9, 2, 2, predict::INIT, &mut Rng::new(4));
+    let foreign = Trainer::new(other, settings).unwrap().optimizer_state();
+    let error = resumed.restore_optimizer(foreign).unwrap_err();
+    assert!(error.contains("expected 64"), "{error}");
+    assert_eq!(resumed.updates(), 6);
 }
