@@ -46,6 +46,9 @@ enum Command {
         /// Output folder [default: DIR/run]; replaced whole, or left untouched on error.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Trials run at once [default: as many as fit in 64 MB of recorded trajectory].
+        #[arg(long)]
+        trials_per_chunk: Option<usize>,
     },
     /// Write a standard toy task as a task folder (for `train task`).
     MakeTask {
@@ -134,7 +137,9 @@ fn main() -> ExitCode {
             grad::run(&case_dir, out.as_deref(), precision, engine)
         }
         Command::Train { task: Training::Task(options) } => train_task::run(&options),
-        Command::Run { model, dir, out } => run::run(&model, &dir, out.as_deref()),
+        Command::Run { model, dir, out, trials_per_chunk } => {
+            run::run(&model, &dir, out.as_deref(), trials_per_chunk)
+        }
         Command::MakeTask { which: MadeTask::YinYang { dir, trials, seed } } => {
             yin_yang::write(&dir, trials, seed)
         }

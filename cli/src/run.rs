@@ -34,7 +34,12 @@ fn at(dir: &Path, file: &str, message: impl std::fmt::Display) -> String {
 }
 
 /// `spikegrad run`.
-pub fn run(model_dir: &Path, dir: &Path, out: Option<&Path>) -> Result<String, String> {
+pub fn run(
+    model_dir: &Path,
+    dir: &Path,
+    out: Option<&Path>,
+    trials_per_chunk: Option<usize>,
+) -> Result<String, String> {
     let clock = Instant::now();
     let out: PathBuf = out.map_or_else(|| dir.join("run"), Path::to_path_buf);
     if !dir.is_dir() {
@@ -42,6 +47,9 @@ pub fn run(model_dir: &Path, dir: &Path, out: Option<&Path>) -> Result<String, S
             "{}: not a folder (x.npy and optional I_ext.npy, labels.npy)",
             dir.display()
         ));
+    }
+    if trials_per_chunk == Some(0) {
+        return Err("--trials-per-chunk 0: must be at least 1".into());
     }
     check_out("--out", &out)?;
     let saved =
@@ -108,7 +116,7 @@ pub fn run(model_dir: &Path, dir: &Path, out: Option<&Path>) -> Result<String, S
     let net = model.network();
     let per_trial =
         (t + 1) * n * 3 * 4 + t * (n_in + n_out + if i_ext_file.is_some() { n } else { 0 }) * 4;
-    let chunk = (CHUNK_BYTES / per_trial.max(1)).clamp(1, k);
+    let chunk = trials_per_chunk.unwrap_or(CHUNK_BYTES / per_trial.max(1)).clamp(1, k);
     let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     fn io(file: &'static str) -> impl Fn(std::io::Error) -> String {
         move |e| format!("{file}: {e}")

@@ -218,10 +218,11 @@ pub fn load(dir: &Path) -> Result<TaskData, String> {
             for (i, &label) in raw.iter().enumerate() {
                 match usize::try_from(label) {
                     Ok(label) if label < classes => labels.push(label),
-                    _ => return Err(at(
-                        dir,
-                        file,
-                        format!(
+                    _ => {
+                        return Err(at(
+                            dir,
+                            file,
+                            format!(
                             "element [{i}] is {label}: a label must be a class in 0..{classes}{}",
                             if loss.classes.is_some() {
                                 " (loss.classes of config.json)"
@@ -229,7 +230,8 @@ pub fn load(dir: &Path) -> Result<TaskData, String> {
                                 ""
                             }
                         ),
-                    )),
+                        ))
+                    }
                 }
             }
             let from_step = loss.from_step.unwrap_or(0);
