@@ -62,7 +62,7 @@ fn copy_trials<T: Real>(all: &Trials, lo: usize, hi: usize, part: &mut Trials<T>
         // shard's loss weighted by b_i / B is its share of the sum (and its rate penalty,
         // a mean, its share of the mean).
         let scale = T::from_f64(all.b as f64 / part.b as f64);
-        part.target.iter_mut().for_each(|g| *g = *g * scale);
+        part.target.iter_mut().for_each(|g| *g *= scale);
     }
     columns(&all.mask, &mut part.mask);
     columns(&all.i_ext, &mut part.i_ext);
