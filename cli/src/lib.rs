@@ -1,11 +1,13 @@
-//! The `spikegrad` command line as a library: the case-folder reader and the `grad` and
-//! `train` commands, so that fuzz targets and tests can drive them without a process.
+//! The `spikegrad` command line as a library: the readers of the case, task and model
+//! folders and the `grad`, `train`, `run` and `make-task` commands, so that fuzz targets
+//! and tests can drive them without a process.
 #![deny(missing_docs)]
 
 pub mod case;
 pub mod grad;
 pub mod model_folder;
 pub mod npy;
+pub mod options;
 pub mod output;
 pub mod plots;
 pub mod run;

@@ -25,6 +25,15 @@ pub struct SavedModel {
     pub task: Option<serde_json::Value>,
 }
 
+impl SavedModel {
+    /// The window (from_step, to_step] of the cross-entropy loss the model was trained
+    /// with: its readout's mean there gives the class. `None` for other losses.
+    pub fn classification_window(&self) -> Option<(usize, usize)> {
+        let loss = self.loss.as_ref().filter(|l| l.kind == "cross_entropy")?;
+        Some((loss.from_step?, loss.to_step?))
+    }
+}
+
 /// The optimiser folder of a checkpoint.
 pub const OPTIMIZER: &str = "optimizer";
 

@@ -12,10 +12,11 @@
 
 use crate::model_folder;
 use crate::npy::{self, RowReader, StreamWriter};
+use crate::options::check_out;
 use crate::output::{write_json, Staging};
 use crate::plots;
-use crate::train::{check_out, panels};
-use crate::train_task::{classification_window, predictions};
+use crate::train::panels;
+use crate::train_task::predictions;
 use serde_json::json;
 use spikegrad::{Batch, Step, Workspace};
 use spikegrad_train::model::Trials;
@@ -54,6 +55,7 @@ pub fn run(
     check_out("--out", &out)?;
     let saved =
         model_folder::load(model_dir).map_err(|e| format!("{}/{e}", model_dir.display()))?;
+    let window = saved.classification_window();
     let model = saved.model;
     let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
     let mut x_file = RowReader::open(&dir.join("x.npy")).map_err(|e| at(dir, "x.npy", e))?;
@@ -90,7 +92,6 @@ pub fn run(
         }
         _ => None,
     };
-    let window = classification_window(&saved.loss);
     if let Some((_, to)) = window.filter(|&(_, to)| to > t) {
         return Err(at(dir, "x.npy", format!("T = {t} is shorter than the model's classification window (loss.to_step = {to} in its config.json)")));
     }

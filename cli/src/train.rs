@@ -1,7 +1,7 @@
 //! `spikegrad train xor` and `spikegrad train predict`: the paper's two tasks.
 
 use crate::model_folder;
-use crate::output::Staging as OutputProbe;
+use crate::options::{check_count, check_out, check_positive};
 use crate::output::{write_json, Staging};
 use crate::plots::{self, RasterPanel};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,7 +15,7 @@ use spikegrad_train::xor::{self, Xor, XorScore};
 use spikegrad_train::{
     Precision, Recording, Settings, StepReport, TimeConstantRange, Trained, Trainer,
 };
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Settings shared by both tasks.
@@ -68,49 +68,6 @@ impl From<GradientPrecision> for Precision {
             GradientPrecision::F64 => Precision::F64,
         }
     }
-}
-
-/// Checks an output folder before any work: it must be new, empty, or an earlier output
-/// of `spikegrad train` (it is replaced whole), and writable; the error names `option`.
-pub(crate) fn check_out(option: &str, out: &Path) -> Result<(), String> {
-    let shown = out.display();
-    if out.exists() && !out.is_dir() {
-        return Err(format!(
-            "{option} {shown}: exists and is not a folder; give a new folder (the output is \
-             written there whole)"
-        ));
-    }
-    if out.is_dir() {
-        let mut entries = std::fs::read_dir(out)
-            .map_err(|e| format!("{option} {shown}: cannot read the folder: {e}"))?;
-        let empty = entries.next().is_none();
-        if !empty && !out.join("metrics.json").exists() {
-            return Err(format!(
-                "{option} {shown}: holds files that spikegrad did not write (no metrics.json), \
-                 and the output replaces the folder whole; give a new or empty folder"
-            ));
-        }
-    }
-    // Writing there is possible now (the staging folder beside it is created and removed).
-    OutputProbe::new(out)
-        .map(drop)
-        .map_err(|e| format!("{option} {shown}: cannot write there: {e}"))
-}
-
-/// A positive whole-number option.
-pub(crate) fn check_count(option: &str, value: usize) -> Result<(), String> {
-    if value == 0 {
-        return Err(format!("{option} 0: must be at least 1"));
-    }
-    Ok(())
-}
-
-/// A finite, positive number option.
-pub(crate) fn check_positive(option: &str, value: f64) -> Result<(), String> {
-    if !(value.is_finite() && value > 0.0) {
-        return Err(format!("{option} {value}: must be a finite number > 0"));
-    }
-    Ok(())
 }
 
 impl Common {

@@ -7,15 +7,12 @@
 //! `--checkpoint-minutes` and at the end, each time into a fresh folder renamed over the
 //! old one, so an interrupted run leaves its last checkpoint whole.
 
-use crate::case::LossFile;
 use crate::model_folder::{self, SavedModel};
+use crate::options::{check_count, check_out, check_positive};
 use crate::output::{write_json, Staging};
 use crate::plots;
 use crate::task_folder::{self, TaskData};
-use crate::train::{
-    check_count, check_out, check_positive, note, panels, progress, smooth, train_step,
-    GradientPrecision,
-};
+use crate::train::{note, panels, progress, smooth, train_step, GradientPrecision};
 use serde_json::json;
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::model::{Model, Objective, Trials};
@@ -728,11 +725,4 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
         trainer.skipped(),
         out.display()
     ))
-}
-
-/// The loss object of a model folder, for `spikegrad run`.
-pub fn classification_window(loss: &Option<LossFile>) -> Option<(usize, usize)> {
-    let loss = loss.as_ref()?;
-    (loss.kind == "cross_entropy").then_some(())?;
-    Some((loss.from_step?, loss.to_step?))
 }
