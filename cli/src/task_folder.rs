@@ -47,6 +47,18 @@ pub struct TaskData {
     pub objective: Objective,
 }
 
+/// A configuration as `config.json` writes it, for messages.
+pub fn describe(config: &Config) -> String {
+    format!(
+        "h = {}, tau = {}, tau_s = {}, gate = {}, delta = {}",
+        config.h,
+        config.tau,
+        config.tau_s,
+        config.gate.name(),
+        config.gate.delta()
+    )
+}
+
 /// Bytes of memory the kernel reports available, if it does.
 pub fn available_memory() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -351,7 +363,8 @@ impl TaskData {
         let differ = |file: &str, what: String| Err(at(&other.dir, file, what));
         let (a, b) = (&self.config, &other.config);
         if (a.h, a.tau, a.tau_s, a.gate) != (b.h, b.tau, b.tau_s, b.gate) {
-            return differ(CONFIG, format!("its constants {b:?} differ from the task's {a:?}"));
+            let (b, a) = (describe(b), describe(a));
+            return differ(CONFIG, format!("its constants ({b}) differ from the task's ({a})"));
         }
         if self.loss.kind != other.loss.kind {
             return differ(

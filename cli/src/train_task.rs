@@ -337,7 +337,8 @@ fn check_init_fits(
         || !shared(m.tau.is_some(), a.tau, b.tau)
         || !shared(m.tau_s.is_some(), a.tau_s, b.tau_s)
     {
-        return err(format!("its constants {a:?} differ from the task's {b:?} (config.json)"));
+        let (a, b) = (task_folder::describe(a), task_folder::describe(b));
+        return err(format!("its constants ({a}) differ from the task's ({b}) in config.json"));
     }
     if m.n_in != data.n_in {
         return err(format!(
