@@ -110,6 +110,8 @@ struct Score {
     loss: f64,
     /// Classification accuracy (cross-entropy).
     accuracy: Option<f64>,
+    /// Normalised error sum m (o - ohat)^2 / sum m ohat^2 (MSE).
+    nmse: Option<f64>,
 }
 
 impl Score {
@@ -123,20 +125,24 @@ impl Score {
     }
 
     fn json(&self) -> serde_json::Value {
-        json!({ "loss": finite_or_null(self.loss), "accuracy": self.accuracy })
+        json!({ "loss": finite_or_null(self.loss), "accuracy": self.accuracy, "nmse": self.nmse.map(finite_or_null) })
     }
 
     fn from_json(value: &serde_json::Value) -> Option<Score> {
         Some(Score {
             loss: value.get("loss")?.as_f64().unwrap_or(f64::INFINITY),
             accuracy: value.get("accuracy").and_then(|a| a.as_f64()),
+            nmse: value.get("nmse").and_then(|a| a.as_f64()),
         })
     }
 
     fn text(&self) -> String {
         match self.accuracy {
             Some(a) => format!("accuracy {:.2}%, loss {:.4}", 100.0 * a, self.loss),
-            None => format!("loss {:.5}", self.loss),
+            None => match self.nmse {
+                Some(nmse) => format!("NMSE {nmse:.4}, loss {:.5}", self.loss),
+                None => format!("loss {:.5}", self.loss),
+            },
         }
     }
 }
@@ -170,27 +176,41 @@ pub fn predictions(readout: &[f32], b: usize, n_out: usize, from: usize, to: usi
 }
 
 /// The score of the trainer's model on trials `indices` of `data`, in chunks; a run
-/// that is not finite scores an infinite loss (and no correct trial).
+/// that is not finite scores an infinite loss (and no correct trial). The loss is the
+/// mean per trial (for the linear loss, a sum over trials, the sum over the count; a
+/// rate penalty there counts once per chunk of [`SCORE_CHUNK`] trials).
 fn score(trainer: &mut Trainer, data: &TaskData, indices: &[usize]) -> Score {
-    let (mut loss, mut correct) = (0.0, 0usize);
+    let (mut loss, mut correct, mut error, mut power) = (0.0, 0usize, 0.0, 0.0);
     let mut trials = Trials::default();
     for chunk in indices.chunks(SCORE_CHUNK) {
         data.gather(chunk, &trainer.model, &mut trials);
         match trainer.evaluate(&trials) {
-            Ok((readout, chunk_loss)) => {
-                loss += chunk_loss * chunk.len() as f64;
-                if let Objective::CrossEntropy { from_step, to_step } = data.objective {
+            Ok((readout, chunk_loss)) => match data.objective {
+                Objective::CrossEntropy { from_step, to_step } => {
+                    loss += chunk_loss * chunk.len() as f64;
                     let predicted =
                         predictions(readout, chunk.len(), data.n_out, from_step, to_step);
                     correct += predicted.iter().zip(&trials.labels).filter(|(p, l)| p == l).count();
                 }
+                Objective::Mse => {
+                    loss += chunk_loss * chunk.len() as f64;
+                    for ((&o, &y), &m) in readout.iter().zip(&trials.target).zip(&trials.mask) {
+                        error += m as f64 * (o as f64 - y as f64).powi(2);
+                        power += m as f64 * (y as f64).powi(2);
+                    }
+                }
+                _ => loss += chunk_loss,
+            },
+            Err(_) => {
+                loss = f64::INFINITY;
+                error = f64::INFINITY;
             }
-            Err(_) => loss = f64::INFINITY,
         }
     }
     let accuracy = matches!(data.objective, Objective::CrossEntropy { .. })
         .then(|| correct as f64 / indices.len() as f64);
-    Score { loss: loss / indices.len() as f64, accuracy }
+    let nmse = (data.objective == Objective::Mse && power > 0.0).then(|| error / power);
+    Score { loss: loss / indices.len() as f64, accuracy, nmse }
 }
 
 /// RMS of each column c of rows of `width` values, weighted by `weights` where given.
