@@ -135,8 +135,11 @@ pub struct Case {
     pub b: usize,
     /// Steps.
     pub t: usize,
-    /// The arrays of [`ARRAYS`], in that order.
+    /// The arrays of [`ARRAYS`], in that order (v0 and s0 (B, N), tiled where the
+    /// folder gives one state (N,) for every trial).
     pub values: [Vec<f64>; 7],
+    /// Whether v0, s0 were given as (N,): their gradients are then summed over trials.
+    pub shared_state: [bool; 2],
     /// `W_mask.npy`, (N, N), if present.
     pub w_mask: Option<Vec<f64>>,
     /// `I_ext.npy`, (T, B, N), if present.
@@ -377,24 +380,43 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
     let n = dim(&arrays[0], 0, "N")?;
     let n_in = dim(&arrays[1], 1, "n_in")?;
     let n_out = dim(&arrays[3], 0, "n_out")?;
-    let b = dim(&arrays[4], 0, "B")?;
+    // v0 and s0 are (B, N), or (N,): one state every trial starts from (a saved model's).
+    let shared = [&arrays[4], &arrays[5]].map(|(_, a)| a.shape.len() == 1);
+    let (b, b_source) = match shared {
+        [false, _] => (dim(&arrays[4], 0, "B")?, "v0"),
+        [true, false] => (dim(&arrays[5], 0, "B")?, "s0"),
+        [true, true] => (dim(&arrays[6], 1, "B")?, "x"),
+    };
     let t = dim(&arrays[6], 0, "T")?;
-    let sources =
-        format!("N = {n} from W, n_in = {n_in} from U, n_out = {n_out} from O, B = {b} from v0, T = {t} from x");
+    let sources = format!(
+        "N = {n} from W, n_in = {n_in} from U, n_out = {n_out} from O, B = {b} from {b_source}, T = {t} from x"
+    );
+    let state = |shared: bool| {
+        if shared {
+            (vec![n], "(N,) (one state for every trial) or (B, N)")
+        } else {
+            (vec![b, n], "(B, N) or (N,)")
+        }
+    };
     let expected: [(Vec<usize>, &str); 7] = [
         (vec![n, n], "(N, N)"),
         (vec![n, n_in], "(N, n_in)"),
         (vec![n], "(N,)"),
         (vec![n_out, n], "(n_out, N)"),
-        (vec![b, n], "(B, N)"),
-        (vec![b, n], "(B, N)"),
+        state(shared[0]),
+        state(shared[1]),
         (vec![t, b, n_in], "(T, B, n_in)"),
     ];
     let mut values: Vec<Vec<f64>> = Vec::with_capacity(7);
     for (array, (shape, meaning)) in arrays.iter().zip(&expected) {
         values.push(checked_values(array, dtype, shape, meaning, &sources)?);
     }
-    let values: [Vec<f64>; 7] = values.try_into().expect("seven arrays");
+    let mut values: [Vec<f64>; 7] = values.try_into().expect("seven arrays");
+    for (slot, shared) in [4, 5].into_iter().zip(shared) {
+        if shared {
+            values[slot] = values[slot].repeat(b);
+        }
+    }
 
     let mut used: Vec<String> = ARRAYS.iter().map(|name| format!("{name}.npy")).collect();
     let mut optional =
@@ -556,6 +578,7 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
         b,
         t,
         values,
+        shared_state: shared,
         w_mask,
         i_ext,
         loss: Loss { task, rate_penalty: loss.rate_penalty },

@@ -57,7 +57,20 @@ impl Gradients {
             ("dx", vec![t, b, n_in]),
             ("dI_ext", vec![t, b, n]),
         ];
-        let arrays = shapes.into_iter().zip(values).map(|((name, shape), v)| (name, shape, v));
+        let arrays = shapes.into_iter().zip(values).map(|((name, shape), v)| {
+            // A state shared by every trial: its gradient is the sum over trials.
+            let shared = match name {
+                "dv0" => case.shared_state[0],
+                "ds0" => case.shared_state[1],
+                _ => false,
+            };
+            if shared {
+                let summed = (0..n).map(|i| (0..b).map(|k| v[k * n + i]).sum()).collect();
+                (name, vec![n], summed)
+            } else {
+                (name, shape, v)
+            }
+        });
         let mut arrays: Vec<_> = arrays.collect();
         let mut dconfig = serde_json::Map::new();
         for (key, file, per_neuron, values) in

@@ -101,6 +101,35 @@ fn a_paused_run_resumes_bit_for_bit_and_run_streams_its_outputs() {
     let said = run(&[&args[..3], &start[..]].concat());
     assert!(said.contains("it has no optimiser state: Adam starts afresh"), "{said}");
 
+    // A model folder plus data is a case for `grad`: its (N,) v0 and s0 are shared by
+    // every trial, and their gradients are summed over trials.
+    let (case, tiled) = (folder("task-case"), folder("task-case-tiled"));
+    for dir in [&case, &tiled] {
+        std::fs::create_dir_all(dir).unwrap();
+        for file in ["config.json", "W.npy", "U.npy", "I0.npy", "O.npy", "v0.npy", "s0.npy"] {
+            std::fs::copy(whole.join(file), dir.join(file)).unwrap();
+        }
+        for file in ["x.npy", "labels.npy"] {
+            std::fs::copy(task.join(file), dir.join(file)).unwrap();
+        }
+    }
+    for name in ["v0", "s0"] {
+        let (_, state) = read::<f32>(&whole.join(format!("{name}.npy")));
+        write(&tiled.join(format!("{name}.npy")), &[150, 16], &state.repeat(150));
+    }
+    run(&["grad", s(&case)]);
+    run(&["grad", s(&tiled)]);
+    let (g, gt) = (case.join("gradient"), tiled.join("gradient"));
+    assert!(std::fs::read(g.join("dW.npy")).unwrap() == std::fs::read(gt.join("dW.npy")).unwrap());
+    let (shape, dv0) = read::<f32>(&g.join("dv0.npy"));
+    assert_eq!(shape, [16]);
+    let (_, per_trial) = read::<f32>(&gt.join("dv0.npy"));
+    let scale = dv0.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    for (i, &d) in dv0.iter().enumerate() {
+        let sum: f64 = (0..150).map(|k| per_trial[k * 16 + i] as f64).sum();
+        assert!((d as f64 - sum).abs() <= 1e-5 * scale as f64, "dv0[{i}]: {d} vs {sum}");
+    }
+
     // run: one chunk or chunks of 7 trials give the same files.
     let (one, chunked) = (folder("run-one"), folder("run-chunked"));
     run(&["run", s(&whole), s(&task), "--out", s(&one)]);
