@@ -9,7 +9,7 @@
 
 use crate::model_folder::{self, SavedModel};
 use crate::options::{check_count, check_out, check_positive};
-use crate::output::{write_json, Staging};
+use crate::output::{recover, write_json, Staging};
 use crate::plots;
 use crate::task_folder::{self, TaskData};
 use crate::train::{note, panels, progress, smooth, train_step, GradientPrecision};
@@ -486,6 +486,10 @@ fn check_options(options: &TaskOptions) -> Result<PathBuf, String> {
             "--time-limit {}: must be a finite number of seconds >= 0",
             options.time_limit
         ));
+    }
+    // A checkpoint whose replacement a kill interrupted is put back first.
+    if let Some(init) = &options.init {
+        recover(init).map_err(|e| format!("--init {}: {e}", init.display()))?;
     }
     for (option, dir) in [
         ("DIR", Some(&options.dir)),

@@ -262,3 +262,25 @@ fn bad_input_and_bad_options_exit_2_with_one_line_and_no_output() {
     assert!(err.contains("labels.npy: element [3] is 3: a label must be a class in 0..3"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn a_writer_killed_mid_replacement_is_recovered() {
+    // What a kill leaves: the new version's unfinished staging folder, or the previous
+    // version moved aside with the target gone (between the two renames of a commit).
+    let parent = folder("task-recover");
+    let target = parent.join("out");
+    std::fs::create_dir_all(&parent).unwrap();
+    let dead = 999_999_999u32; // no such process
+    let unfinished = parent.join(format!(".out.tmp-{dead}"));
+    let aside = parent.join(format!(".out.tmp-{}.old", dead - 1));
+    std::fs::create_dir_all(&unfinished).unwrap();
+    std::fs::create_dir_all(&aside).unwrap();
+    std::fs::write(aside.join("metrics.json"), "{}").unwrap();
+    spikegrad_cli::output::recover(&target).unwrap();
+    assert!(!unfinished.exists() && !aside.exists());
+    assert!(target.join("metrics.json").exists(), "the previous version is back");
+    // With the target present, a leftover previous version is only removed.
+    std::fs::create_dir_all(&aside).unwrap();
+    spikegrad_cli::output::recover(&target).unwrap();
+    assert!(!aside.exists() && target.join("metrics.json").exists());
+}
