@@ -12,7 +12,9 @@ use crate::options::{check_count, check_out, check_positive};
 use crate::output::{recover, write_json, Staging};
 use crate::plots;
 use crate::task_folder::{self, TaskData};
-use crate::train::{note, panels, progress, smooth, train_step, GradientPrecision};
+use crate::train::{
+    note, panels, progress, smooth, train_step, GradientPrecision, MAX_SKIPPED_IN_A_ROW,
+};
 use serde_json::json;
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::model::{Model, Objective, Trials};
@@ -659,7 +661,19 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
         trainer.set_learning_rate(cosine_decay(options.learning_rate, 0.1, fraction));
         draw_batch(&train, options.batch, seed, iteration, &mut batch);
         data.gather(&batch, &trainer.model, &mut trials);
-        let report = train_step(&mut trainer, &trials, iteration)?;
+        let report = match train_step(&mut trainer, &trials, iteration) {
+            Ok(report) => report,
+            // Every recent gradient overflowed: the run ends here, keeping what it has.
+            Err(stalled) if trainer.skipped_in_a_row() >= MAX_SKIPPED_IN_A_ROW => {
+                note(
+                    &bar,
+                    format!("warning: {stalled}; ending the run with the best model so far"),
+                );
+                stopped = "stall";
+                break;
+            }
+            Err(e) => return Err(e),
+        };
         p.iteration = iteration;
         p.losses.push((iteration as f64, report.loss));
         if iteration % options.eval_every == 0 || iteration == options.iterations {
@@ -698,12 +712,13 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
     let shown: Vec<usize> = held_out.iter().copied().take(4).collect();
     let mut shown_trials = Trials::default();
     check_data.gather(&shown, &trainer.model, &mut shown_trials);
-    let recording = trainer.record(&shown_trials).map_err(|e| e.to_string())?;
-    let rate = recording.firing_rate(data.config.h);
+    // A model whose run overflows still gets its folder (without the raster).
+    let recording = trainer.record(&shown_trials).ok();
+    let rate = recording.as_ref().map_or(f64::NAN, |r| r.firing_rate(data.config.h));
     trainer.model = current;
     let wall = seconds(p);
     let summary = json!({ "trials": held_out.len(), "from": if val.is_some() { "--val" } else { "DIR (held out)" },
-        "score": final_score.json(), "firing_rate_hz": rate, "stopped": stopped });
+        "score": final_score.json(), "firing_rate_hz": finite_or_null(rate), "stopped": stopped });
     let h = data.config.h;
     let titles: Vec<String> = shown
         .iter()
@@ -733,12 +748,15 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
             None => ("held-out loss", series("loss")),
         };
         plots::lines(&dir.join("held_out.svg"), name, "iteration", name, &[(name, points)])?;
-        plots::rasters(
-            &dir.join("raster.svg"),
-            &panels(&recording, &shown_trials, h, &titles, data.n_in, data.n_out),
-            best_model.n,
-            duration,
-        )
+        match &recording {
+            Some(recording) => plots::rasters(
+                &dir.join("raster.svg"),
+                &panels(recording, &shown_trials, h, &titles, data.n_in, data.n_out),
+                best_model.n,
+                duration,
+            ),
+            None => Ok(()),
+        }
     };
     output.write(&trainer, &best_model, p, wall, summary, Some(&figures))?;
     let kept = p.best.map_or(p.iteration, |b| b.1);

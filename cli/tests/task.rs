@@ -284,3 +284,27 @@ fn a_writer_killed_mid_replacement_is_recovered() {
     spikegrad_cli::output::recover(&target).unwrap();
     assert!(!aside.exists() && target.join("metrics.json").exists());
 }
+
+#[test]
+fn a_stalled_run_ends_with_its_best_model_instead_of_losing_it() {
+    // tau 4.5 ms, tau_s 1.5 ms, 2000 steps: every f32 gradient overflows from the start.
+    let task = folder("task-stalled");
+    std::fs::create_dir_all(&task).unwrap();
+    std::fs::write(
+        task.join("config.json"),
+        r#"{"h": 1.0, "tau": 4.5, "tau_s": 1.5, "gate": "raised_cosine", "delta": 1.0}"#,
+    )
+    .unwrap();
+    let (t, k) = (2000u64, 40u64);
+    let x: Vec<f32> = (0..t * k * 2).map(|i| 1.5 * (i as f32 * 0.37).sin()).collect();
+    write(&task.join("x.npy"), &[t, k, 2], &x);
+    write(&task.join("target.npy"), &[t, k, 2], &x);
+    let out = folder("task-stalled-out");
+    let args = ["--iterations", "100", "--eval-every", "10", "--neurons", "64"];
+    let said = run(&[&["train", "task", s(&task), "--out", s(&out)][..], &args[..]].concat());
+    assert!(said.contains("training stalled at iteration 50"), "{said}");
+    let metrics = json(&out.join("metrics.json"));
+    assert_eq!(metrics["held_out"]["stopped"], "stall");
+    assert!(metrics["kept_iteration"].as_u64().is_some_and(|i| i < 50), "{metrics}");
+    assert!(out.join("W.npy").exists() && out.join("checkpoint/optimizer/state.json").exists());
+}
