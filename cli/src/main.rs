@@ -59,8 +59,8 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum MadeTask {
-    /// The Yin-Yang dataset: 3 classes of points in the plane (a linear classifier of the
-    /// inputs scores about 64%).
+    /// The Yin-Yang dataset: 3 classes of points in the plane (its paper reports about 64%
+    /// for a linear classifier of the inputs).
     YinYang {
         /// The task folder to write (replaced whole).
         dir: PathBuf,

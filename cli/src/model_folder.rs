@@ -83,22 +83,29 @@ pub fn save(
     Ok(())
 }
 
-/// `file` of `dir` read as float32 or float64 of one of the `shapes` (the first is the
-/// one named in an error), converted to f32, every value finite in f32.
-fn read_f32(
-    dir: &Path,
+/// `file` of `dir`, its header and size checked.
+fn read(dir: &Path, file: &str) -> Result<Array, CaseError> {
+    npy::read(&dir.join(file)).or_else(|e| fail(file, e))
+}
+
+/// The values of `array` (read from `file`), of one of the `shapes` (the first is the
+/// one named in an error), in f32, every value finite there.
+fn checked_f32(
     file: &str,
+    array: &Array,
     shapes: &[&[usize]],
     meaning: &str,
 ) -> Result<Vec<f32>, CaseError> {
-    let array: Array = npy::read(&dir.join(file)).or_else(|e| fail(file, e))?;
     if !shapes.iter().any(|s| array.shape == *s) {
         return fail(
             file,
             format!("shape {:?}, expected {meaning} = {:?}", array.shape, shapes[0]),
         );
     }
-    let values: Vec<f32> = array.to_f64().iter().map(|&x| x as f32).collect();
+    let values: Vec<f32> = match &array.values {
+        npy::Values::F32(v) => v.clone(),
+        npy::Values::F64(v) => v.iter().map(|&x| x as f32).collect(),
+    };
     if let Some(i) = values.iter().position(|x| !x.is_finite()) {
         return fail(
             file,
@@ -111,9 +118,14 @@ fn read_f32(
     Ok(values)
 }
 
-/// The shape of `file` of `dir` (its header and size checked).
-fn shape_of(dir: &Path, file: &str) -> Result<Vec<usize>, CaseError> {
-    npy::read(&dir.join(file)).map(|a| a.shape).or_else(|e| fail(file, e))
+/// `file` of `dir` in f32, of one of the `shapes` ([`checked_f32`]).
+fn read_f32(
+    dir: &Path,
+    file: &str,
+    shapes: &[&[usize]],
+    meaning: &str,
+) -> Result<Vec<f32>, CaseError> {
+    checked_f32(file, &read(dir, file)?, shapes, meaning)
 }
 
 /// Reads the model folder `dir`, checking every file as `spikegrad grad` checks a case
@@ -140,12 +152,14 @@ pub fn load(dir: &Path) -> Result<SavedModel, CaseError> {
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|config| config.get("task").cloned());
-    let w_shape = shape_of(dir, "W.npy")?;
+    // W, U and O fix the sizes: each read once, its shape checked against the others.
+    let (w, u, o) = (read(dir, "W.npy")?, read(dir, "U.npy")?, read(dir, "O.npy")?);
+    let w_shape = &w.shape;
     let n = match w_shape[..] {
         [n, m] if n == m && n > 0 => n,
         _ => return fail("W.npy", format!("shape {w_shape:?}, expected (N, N) with N >= 1")),
     };
-    let u_shape = shape_of(dir, "U.npy")?;
+    let u_shape = &u.shape;
     let n_in = match u_shape[..] {
         [rows, n_in] if rows == n && n_in > 0 => n_in,
         _ => {
@@ -155,7 +169,7 @@ pub fn load(dir: &Path) -> Result<SavedModel, CaseError> {
             )
         }
     };
-    let o_shape = shape_of(dir, "O.npy")?;
+    let o_shape = &o.shape;
     let n_out = match o_shape[..] {
         [n_out, cols] if cols == n && n_out > 0 => n_out,
         _ => {
@@ -167,10 +181,10 @@ pub fn load(dir: &Path) -> Result<SavedModel, CaseError> {
             )
         }
     };
-    let w = read_f32(dir, "W.npy", &[&[n, n]], "(N, N)")?;
-    let u = read_f32(dir, "U.npy", &[&[n, n_in]], "(N, n_in)")?;
+    let w = checked_f32("W.npy", &w, &[&[n, n]], "(N, N)")?;
+    let u = checked_f32("U.npy", &u, &[&[n, n_in]], "(N, n_in)")?;
     let i0 = read_f32(dir, "I0.npy", &[&[n]], "(N,)")?;
-    let o = read_f32(dir, "O.npy", &[&[n_out, n]], "(n_out, N)")?;
+    let o = checked_f32("O.npy", &o, &[&[n_out, n]], "(n_out, N)")?;
     let v0 = read_f32(dir, "v0.npy", &[&[n], &[1, n]], "(N,)")?;
     let s0 = read_f32(dir, "s0.npy", &[&[n], &[1, n]], "(N,)")?;
     let per_neuron = |file: &Option<String>| -> Result<Option<Vec<f32>>, CaseError> {

@@ -15,6 +15,7 @@ use crate::npy::{self, RowReader, StreamWriter};
 use crate::options::check_out;
 use crate::output::{write_json, Staging};
 use crate::plots;
+use crate::task_folder::at;
 use crate::train::panels;
 use crate::train_task::predictions;
 use serde_json::json;
@@ -28,11 +29,6 @@ use std::time::Instant;
 pub const CHUNK_BYTES: usize = 64 << 20;
 /// Trials drawn in `raster.svg`.
 const SHOWN: usize = 4;
-
-/// `path` in an error message about `file` of `dir`.
-fn at(dir: &Path, file: &str, message: impl std::fmt::Display) -> String {
-    format!("{}: {message}", dir.join(file).display())
-}
 
 /// `spikegrad run`.
 pub fn run(

@@ -67,8 +67,8 @@ pub fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// A message about `file` of `dir`.
-fn at(dir: &Path, file: &str, message: impl std::fmt::Display) -> String {
+/// A message about `file` of `dir`: its path, then the message.
+pub fn at(dir: &Path, file: &str, message: impl std::fmt::Display) -> String {
     format!("{}: {message}", dir.join(file).display())
 }
 
@@ -333,8 +333,10 @@ impl TaskData {
         let (t, k, b) = (self.t, self.k, indices.len());
         trials.b = b;
         trials.t = t;
-        trials.v0 = model.v0.repeat(b);
-        trials.s0 = model.s0.repeat(b);
+        for (into, state) in [(&mut trials.v0, &model.v0), (&mut trials.s0, &model.s0)] {
+            into.clear();
+            (0..b).for_each(|_| into.extend_from_slice(state));
+        }
         let columns = |from: &[f32], into: &mut Vec<f32>| {
             into.clear();
             let width = from.len() / (t * k);
@@ -388,8 +390,9 @@ impl TaskData {
             );
         }
         if other.n_fixed.map(|f| f.0) != self.n_fixed.map(|f| f.0) || other.w_mask != self.w_mask {
+            let file = other.n_fixed.or(self.n_fixed).map_or("I_ext.npy", |f| f.1);
             return differ(
-                "I_ext.npy",
+                file,
                 "its I_ext.npy / W_mask.npy do not match the task's (the same N and mask)".into(),
             );
         }
