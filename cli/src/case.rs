@@ -3,14 +3,15 @@
 //! and 6. Loading checks every file, key, shape, value and rule, and names the file at
 //! fault.
 
+use crate::case_arrays::{self, ArrayRef, Floats, Integers, LossData, Source};
 use crate::npy::{self, Array, Dtype};
 use serde::{Deserialize, Serialize};
 use spikegrad::{Config, Gate};
 use spikegrad_reference::{Loss, TaskLoss};
+use std::collections::HashMap;
 use std::path::Path;
 
-/// The arrays every case has, in order: the network's, then the trials'.
-pub const ARRAYS: [&str; 7] = ["W", "U", "I0", "O", "v0", "s0", "x"];
+pub use crate::case_arrays::ARRAYS;
 
 /// `config.json`. Unknown keys are refused (a misspelt key would otherwise silently
 /// give the gradient of another problem); `task` is what `spikegrad train` records of
@@ -199,14 +200,17 @@ pub const CONFIG: &str = "config.json";
 /// Reads and checks `config.json` of `dir`: every key, the gate, the neuron, the shared
 /// constants against docs/model.md section 4, the loss's settings.
 pub fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
-    let text = match std::fs::read_to_string(dir.join(CONFIG)) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return fail(CONFIG, "file not found")
-        }
-        Err(e) => return fail(CONFIG, format!("cannot read: {e}")),
-    };
-    let parsed: ConfigFile = serde_json::from_str(&text)
+    match std::fs::read_to_string(dir.join(CONFIG)) {
+        Ok(text) => parse_settings(&text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => fail(CONFIG, "file not found"),
+        Err(e) => fail(CONFIG, format!("cannot read: {e}")),
+    }
+}
+
+/// Parses and checks the text of a `config.json` ([`read_settings`]); errors name
+/// `config.json`.
+pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
+    let parsed: ConfigFile = serde_json::from_str(text)
         .or_else(|e| fail(CONFIG, format!("invalid: {}", one_line(&e.to_string()))))?;
     let gate = match parsed.gate.as_str() {
         "raised_cosine" => Gate::RaisedCosine { delta: parsed.delta },
@@ -307,282 +311,126 @@ pub fn multi_index(mut flat: usize, shape: &[usize]) -> String {
     format!("{index:?}")
 }
 
-/// Reads `name`.npy from `dir`; `why` says why the case needs it, for a missing file.
-fn read_array(dir: &Path, name: &str, why: &str) -> Result<(String, Array), CaseError> {
-    let file = format!("{name}.npy");
-    match npy::read(&dir.join(&file)) {
-        Ok(array) => Ok((file, array)),
-        Err(e) if e == "file not found" && !why.is_empty() => fail(&file, format!("{e}: {why}")),
-        Err(e) => fail(&file, e),
-    }
+/// The arrays of a case folder, read before they are checked (a missing file is absent,
+/// an unreadable one holds its error); the labels are read when asked for.
+struct Folder<'d> {
+    dir: &'d Path,
+    arrays: HashMap<String, Result<Array, CaseError>>,
 }
 
-/// The values of a float array of the case's `dtype` and `shape` (its meaning in
-/// words, and where the dimensions come from), all finite.
-fn checked_values(
-    (file, array): &(String, Array),
-    dtype: Dtype,
-    shape: &[usize],
-    meaning: &str,
-    sources: &str,
-) -> Result<Vec<f64>, CaseError> {
-    if array.dtype() != dtype {
-        return fail(
-            file,
-            format!(
-                "dtype {} differs from W.npy's {dtype}: use one dtype for the whole case",
-                array.dtype()
-            ),
-        );
-    }
-    if array.shape != shape {
-        return fail(
-            file,
-            format!("shape {:?}, expected {meaning} = {shape:?} ({sources})", array.shape),
-        );
-    }
-    let values = array.to_f64();
-    if let Some(i) = values.iter().position(|x| !x.is_finite()) {
-        return fail(
-            file,
-            format!(
-                "element {} is {}: every value must be finite",
-                multi_index(i, &array.shape),
-                values[i]
-            ),
-        );
-    }
-    Ok(values)
-}
-
-/// Loads `dir` as a case.
-pub fn load(dir: &Path) -> Result<Case, CaseError> {
-    let Settings { mut config, neuron, tau_file, tau_s_file, loss } = read_settings(dir)?;
-    let mut arrays: Vec<(String, Array)> = Vec::new();
-    for name in ARRAYS {
-        arrays.push(read_array(dir, name, "every case has it")?);
-    }
-    let dtype = arrays[0].1.dtype();
-
-    // Each dimension is fixed by the first array that carries it, then checked.
-    let dim = |(file, array): &(String, Array),
-               axis: usize,
-               what: &str|
-     -> Result<usize, CaseError> {
-        match array.shape.get(axis) {
-            Some(&d) if d > 0 => Ok(d),
-            Some(_) => {
-                fail(file, format!("{what} (axis {axis}) is 0: every dimension must be at least 1"))
-            }
-            None => fail(file, format!("has shape {:?}: no axis {axis} for {what}", array.shape)),
-        }
-    };
-    let n = dim(&arrays[0], 0, "N")?;
-    let n_in = dim(&arrays[1], 1, "n_in")?;
-    let n_out = dim(&arrays[3], 0, "n_out")?;
-    // v0 and s0 are (B, N), or (N,): one state every trial starts from (a saved model's).
-    let shared = [&arrays[4], &arrays[5]].map(|(_, a)| a.shape.len() == 1);
-    let (b, b_source) = match shared {
-        [false, _] => (dim(&arrays[4], 0, "B")?, "v0"),
-        [true, false] => (dim(&arrays[5], 0, "B")?, "s0"),
-        [true, true] => (dim(&arrays[6], 1, "B")?, "x"),
-    };
-    let t = dim(&arrays[6], 0, "T")?;
-    let sources = format!(
-        "N = {n} from W, n_in = {n_in} from U, n_out = {n_out} from O, B = {b} from {b_source}, T = {t} from x"
-    );
-    let state = |shared: bool| {
-        if shared {
-            (vec![n], "(N,) (one state for every trial) or (B, N)")
-        } else {
-            (vec![b, n], "(B, N) or (N,)")
-        }
-    };
-    let expected: [(Vec<usize>, &str); 7] = [
-        (vec![n, n], "(N, N)"),
-        (vec![n, n_in], "(N, n_in)"),
-        (vec![n], "(N,)"),
-        (vec![n_out, n], "(n_out, N)"),
-        state(shared[0]),
-        state(shared[1]),
-        (vec![t, b, n_in], "(T, B, n_in)"),
-    ];
-    let mut values: Vec<Vec<f64>> = Vec::with_capacity(7);
-    for (array, (shape, meaning)) in arrays.iter().zip(&expected) {
-        values.push(checked_values(array, dtype, shape, meaning, &sources)?);
-    }
-    let mut values: [Vec<f64>; 7] = values.try_into().expect("seven arrays");
-    for (slot, shared) in [4, 5].into_iter().zip(shared) {
-        if shared {
-            values[slot] = values[slot].repeat(b);
-        }
-    }
-
-    let mut used: Vec<String> = ARRAYS.iter().map(|name| format!("{name}.npy")).collect();
-    let mut optional =
-        |name: &str, shape: &[usize], meaning: &str| -> Result<Option<Vec<f64>>, CaseError> {
+impl<'d> Folder<'d> {
+    /// Reads `names` (file stems) from `dir`, those that exist.
+    fn read(dir: &'d Path, names: &[&str]) -> Self {
+        let mut arrays = HashMap::new();
+        for &name in names {
             let file = format!("{name}.npy");
-            if !dir.join(&file).exists() {
-                return Ok(None);
+            match npy::read(&dir.join(&file)) {
+                Err(e) if e == "file not found" => {}
+                read => {
+                    arrays.insert(name.to_string(), read.or_else(|e| fail(&file, e)));
+                }
             }
-            used.push(file);
-            let array = read_array(dir, name, "")?;
-            checked_values(&array, dtype, shape, meaning, &sources).map(Some)
-        };
-    let w_mask = optional("W_mask", &[n, n], "(N, N)")?;
-    let i_ext = optional("I_ext", &[t, b, n], "(T, B, N)")?;
-    let mut per_neuron = |file: &Option<String>, name: &str| -> Result<_, CaseError> {
-        let Some(file) = file else { return Ok(None) };
-        used.push(file.clone());
-        let stem = file.strip_suffix(".npy").unwrap_or(file);
-        let why = format!("config.json names it for {name}");
-        let array = read_array(dir, stem, &why)?;
-        checked_values(&array, dtype, &[n], "(N,)", &sources).map(Some)
-    };
-    let tau = per_neuron(&tau_file, "tau")?;
-    let tau_s = per_neuron(&tau_s_file, "tau_s")?;
-    // Each neuron's constants against the rules of docs/model.md sections 4-5, the file
-    // and element named.
-    let reference_config = reference_config(&config).or_else(|e| fail(CONFIG, e))?;
-    for j in 0..n {
-        let tau_j = tau.as_ref().map_or(config.tau, |tau| tau[j]);
-        let tau_s_j = tau_s.as_ref().map_or(config.tau_s, |tau_s| tau_s[j]);
-        let checked = reference_config.validate_neuron(neuron.reference(), j, tau_j, tau_s_j);
-        if let Err(spikegrad_reference::Error::InvalidTimeConstant { array, value, rule, .. }) =
-            checked
-        {
-            // A broken rule of a shared constant (with a per-neuron partner) is the
-            // config's; of a per-neuron one, its file's.
-            let file = if array == "tau" { &tau_file } else { &tau_s_file };
-            return match file {
-                Some(file) => fail(file, format!("element [{j}] is {value}: {rule}")),
-                None => fail(CONFIG, format!("{array} = {value}: {rule} (for neuron {j})")),
-            };
         }
+        Folder { dir, arrays }
     }
-    // The largest per-neuron value stands for the shared field (docs on `Case::config`).
-    let largest = |values: &[f64]| values.iter().copied().fold(f64::MIN, f64::max);
-    if let Some(tau) = &tau {
-        config.tau = largest(tau);
-    }
-    if let Some(tau_s) = &tau_s {
-        config.tau_s = largest(tau_s);
+}
+
+impl Source for Folder<'_> {
+    fn floats(&self, name: &str) -> Result<Option<ArrayRef<'_>>, CaseError> {
+        match self.arrays.get(name) {
+            None => Ok(None),
+            Some(Err(e)) => Err(e.clone()),
+            Some(Ok(array)) => Ok(Some(ArrayRef {
+                shape: &array.shape,
+                values: match &array.values {
+                    npy::Values::F32(v) => Floats::F32(v),
+                    npy::Values::F64(v) => Floats::F64(v),
+                },
+            })),
+        }
     }
 
-    let readout_shape = [t, b, n_out];
-    let mut required = |name: &str, why: &str| -> Result<(String, Array), CaseError> {
-        used.push(format!("{name}.npy"));
-        read_array(dir, name, why)
+    fn integers(&self, name: &str) -> Result<Option<Integers>, CaseError> {
+        let file = format!("{name}.npy");
+        match npy::read_integers(&self.dir.join(&file)) {
+            Ok(labels) => Ok(Some(labels)),
+            Err(e) if e == "file not found" => Ok(None),
+            Err(e) => fail(&file, e),
+        }
+    }
+}
+
+/// The values of `name` from `source` in f64, when it has them.
+pub fn f64_values(source: &dyn Source, name: &str) -> Result<Option<Vec<f64>>, CaseError> {
+    Ok(source
+        .floats(name)?
+        .map(|array| (0..array.values.len()).map(|i| array.values.get(i)).collect()))
+}
+
+/// Loads `dir` as a case: config.json and every array checked by
+/// [`case_arrays::check`](crate::case_arrays::check).
+pub fn load(dir: &Path) -> Result<Case, CaseError> {
+    let settings = read_settings(dir)?;
+    let mut names: Vec<&str> = ARRAYS.to_vec();
+    names.extend(["W_mask", "I_ext"]);
+    for file in [&settings.tau_file, &settings.tau_s_file].into_iter().flatten() {
+        names.push(file.strip_suffix(".npy").unwrap_or(file));
+    }
+    match settings.loss.kind.as_str() {
+        "mse" => names.extend(["target", "mask"]),
+        "linear" => names.push("G"),
+        _ => {}
+    }
+    let source = Folder::read(dir, &names);
+    let layout = case_arrays::check(&settings, &source, true)?;
+    let values = |name: &str| -> Result<Vec<f64>, CaseError> {
+        Ok(f64_values(&source, name)?.unwrap_or_default())
     };
-    let task = match loss.kind.as_str() {
-        "mse" => {
-            let target = required("target", "the mse loss needs it")?;
-            let target = checked_values(&target, dtype, &readout_shape, "(T, B, n_out)", &sources)?;
-            let mask_file = required("mask", "the mse loss needs it")?;
-            let mask =
-                checked_values(&mask_file, dtype, &readout_shape, "(T, B, n_out)", &sources)?;
-            if let Some(i) = mask.iter().position(|m| !(0.0..=1.0).contains(m)) {
-                return fail(
-                    "mask.npy",
-                    format!(
-                        "element {} is {}: the mask must lie in [0, 1]",
-                        multi_index(i, &readout_shape),
-                        mask[i]
-                    ),
-                );
-            }
-            TaskLoss::Mse { target, mask }
+    let mut state: Vec<Vec<f64>> = Vec::with_capacity(ARRAYS.len());
+    for (i, name) in ARRAYS.iter().enumerate() {
+        let mut v = values(name)?;
+        // v0 and s0 given as (N,) are tiled: every trial starts from them.
+        if (i == 4 && layout.shared_state[0]) || (i == 5 && layout.shared_state[1]) {
+            v = v.repeat(layout.b);
         }
-        "linear" => {
-            let g = required("G", "the linear loss needs it")?;
-            TaskLoss::Linear {
-                g: checked_values(&g, dtype, &readout_shape, "(T, B, n_out)", &sources)?,
-            }
+        state.push(v);
+    }
+    let optional = |present: bool, name: &str| -> Result<Option<Vec<f64>>, CaseError> {
+        if present {
+            values(name).map(Some)
+        } else {
+            Ok(None)
         }
-        _ => {
-            let file = "labels.npy";
-            used.push(file.into());
-            let (shape, raw) = match npy::read_integers(&dir.join(file)) {
-                Ok(labels) => labels,
-                Err(e) if e == "file not found" => {
-                    return fail(file, "file not found: the cross_entropy loss needs it")
-                }
-                Err(e) => return fail(file, e),
-            };
-            if shape != [b] {
-                return fail(file, format!("shape {shape:?}, expected (B,) = [{b}] ({sources})"));
-            }
-            if n_out < 2 {
-                return fail(
-                    "O.npy",
-                    format!("n_out = {n_out}: the cross_entropy loss needs at least 2 readout channels (classes)"),
-                );
-            }
-            if let Some(classes) = loss.classes.filter(|&c| c != n_out) {
-                return fail(
-                    "O.npy",
-                    format!("n_out = {n_out} differs from loss.classes = {classes} of config.json"),
-                );
-            }
-            let mut labels = Vec::with_capacity(b);
-            for (i, &label) in raw.iter().enumerate() {
-                match usize::try_from(label) {
-                    Ok(label) if label < n_out => labels.push(label),
-                    _ => {
-                        return fail(
-                            file,
-                            format!(
-                                "element [{i}] is {label}: a label must be a readout channel in \
-                                 0..{n_out} (n_out = {n_out} from O)"
-                            ),
-                        )
-                    }
-                }
-            }
-            let (Some(from_step), Some(to_step)) = (loss.from_step, loss.to_step) else {
-                return fail(
-                    CONFIG,
-                    "the cross_entropy loss needs loss.from_step and loss.to_step",
-                );
-            };
-            if to_step == 0 || to_step > t {
-                return fail(
-                    CONFIG,
-                    format!(
-                        "loss.to_step = {to_step} is outside the steps 1..={t} (T = {t} from x)"
-                    ),
-                );
-            }
-            if from_step >= to_step {
-                return fail(
-                    CONFIG,
-                    format!(
-                        "loss.from_step = {from_step} must be < loss.to_step = {to_step}: the \
-                         window (from_step, to_step] holds no step"
-                    ),
-                );
-            }
+    };
+    let [tau_name, tau_s_name] = &layout.per_neuron;
+    let per_neuron = |name: &Option<String>| match name {
+        Some(name) => values(name).map(Some),
+        None => Ok(None),
+    };
+    let task = match layout.loss.clone().expect("checked with the loss") {
+        LossData::Mse => TaskLoss::Mse { target: values("target")?, mask: values("mask")? },
+        LossData::Linear => TaskLoss::Linear { g: values("G")? },
+        LossData::CrossEntropy { labels, from_step, to_step } => {
             TaskLoss::CrossEntropy { labels, from_step, to_step }
         }
     };
-    let unused = unused_arrays(dir, &used);
     Ok(Case {
-        config,
-        neuron,
-        tau,
-        tau_s,
-        dtype,
-        n,
-        n_in,
-        n_out,
-        b,
-        t,
-        values,
-        shared_state: shared,
-        w_mask,
-        i_ext,
-        loss: Loss { task, rate_penalty: loss.rate_penalty },
-        unused,
+        config: layout.config,
+        neuron: layout.neuron,
+        tau: per_neuron(tau_name)?,
+        tau_s: per_neuron(tau_s_name)?,
+        dtype: layout.dtype,
+        n: layout.n,
+        n_in: layout.n_in,
+        n_out: layout.n_out,
+        b: layout.b,
+        t: layout.t,
+        values: state.try_into().expect("seven arrays"),
+        shared_state: layout.shared_state,
+        w_mask: optional(layout.w_mask, "W_mask")?,
+        i_ext: optional(layout.i_ext, "I_ext")?,
+        loss: Loss { task, rate_penalty: layout.rate_penalty },
+        unused: unused_arrays(dir, &layout.used),
     })
 }
 

@@ -5,10 +5,11 @@
 //! files.
 
 use crate::case::{self, Case, NeuronModel};
+use crate::case_arrays::Layout;
 use crate::npy::{self, Dtype};
 use crate::output::{write_json, Staging};
 use spikegrad::{
-    Batch, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step, Theta, Workspace,
+    Batch, Config, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step, Theta, Workspace,
 };
 use spikegrad_reference::TaskLoss;
 use std::path::Path;
@@ -20,6 +21,107 @@ pub enum Engine {
     Kernels,
     /// The reference implementation (always computes in f64).
     Reference,
+}
+
+/// The dimensions of a case and which of its optional arrays shape the gradients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dims {
+    /// Neurons.
+    pub n: usize,
+    /// Input channels.
+    pub n_in: usize,
+    /// Readout channels.
+    pub n_out: usize,
+    /// Trials.
+    pub b: usize,
+    /// Steps.
+    pub t: usize,
+    /// Whether v0, s0 are (N,), shared by every trial (their gradients are then summed
+    /// over trials) rather than (B, N).
+    pub shared_state: [bool; 2],
+    /// Whether tau, tau_s are per neuron (their gradients are then arrays (N,), else
+    /// numbers in `dconfig`).
+    pub per_neuron: [bool; 2],
+}
+
+impl Dims {
+    /// The dimensions of a checked case.
+    pub fn of(layout: &Layout) -> Self {
+        Dims {
+            n: layout.n,
+            n_in: layout.n_in,
+            n_out: layout.n_out,
+            b: layout.b,
+            t: layout.t,
+            shared_state: layout.shared_state,
+            per_neuron: [layout.per_neuron[0].is_some(), layout.per_neuron[1].is_some()],
+        }
+    }
+
+    /// The dimensions of a loaded case folder.
+    pub fn of_case(case: &Case) -> Self {
+        Dims {
+            n: case.n,
+            n_in: case.n_in,
+            n_out: case.n_out,
+            b: case.b,
+            t: case.t,
+            shared_state: case.shared_state,
+            per_neuron: [case.tau.is_some(), case.tau_s.is_some()],
+        }
+    }
+}
+
+/// The loss's data of a case as slices (docs/model.md section 6).
+#[derive(Debug, Clone, Copy)]
+pub enum LossRef<'a, T> {
+    /// Masked MSE: target and mask, (T, B, n_out).
+    Mse {
+        /// y*.
+        target: &'a [T],
+        /// m, in [0, 1].
+        mask: &'a [T],
+    },
+    /// Linear: G, (T, B, n_out).
+    Linear {
+        /// G.
+        g: &'a [T],
+    },
+    /// Cross-entropy of the readout's mean over (from_step, to_step].
+    CrossEntropy {
+        /// Classes, (B).
+        labels: &'a [usize],
+        /// The window starts after this step.
+        from_step: usize,
+        /// The window's last step.
+        to_step: usize,
+    },
+}
+
+/// A checked case whose arrays are slices of one precision: what the kernels read,
+/// borrowed from wherever the arrays live (a case folder's values cast to `T`, or a
+/// Python caller's numpy arrays).
+#[derive(Debug, Clone, Copy)]
+pub struct CaseRef<'a, T> {
+    /// Step, time constants, gate.
+    pub config: Config,
+    /// The neuron model.
+    pub neuron: NeuronModel,
+    /// Dimensions.
+    pub dims: Dims,
+    /// W (N, N), U (N, n_in), I0 (N), O (n_out, N), v0 and s0 ((B, N), or (N,) where
+    /// `dims.shared_state` says), x (T, B, n_in).
+    pub arrays: [&'a [T]; 7],
+    /// W_mask (N, N).
+    pub w_mask: Option<&'a [T]>,
+    /// I_ext (T, B, N).
+    pub i_ext: Option<&'a [T]>,
+    /// Per-neuron tau and tau_s, (N) each.
+    pub per_neuron: [Option<&'a [T]>; 2],
+    /// The loss's data (`None`: a forward run only).
+    pub loss: Option<LossRef<'a, T>>,
+    /// lambda of the rate penalty.
+    pub rate_penalty: f64,
 }
 
 /// The loss and the gradients, in f64 (exact for f32 results), named as the output
@@ -36,17 +138,18 @@ pub struct Gradients {
 }
 
 impl Gradients {
-    /// Names and shapes from the case; the values in the order of `values`:
-    /// dW dU dI0 dO dv0 ds0 dx dI_ext (the last only when the case has I_ext); then the
-    /// gradients of the constants, per neuron (`dtau`, `dtau_s`, (N) each) and of Delta.
+    /// Names and shapes from the case's dimensions; the values in the order of `values`:
+    /// dW dU dI0 dO dv0 ds0 dx dI_ext (the last only when the case has I_ext), with dv0
+    /// and ds0 per trial (B, N); then the gradients of the constants, per neuron (`dtau`,
+    /// `dtau_s`, (N) each) and of Delta.
     fn new(
-        case: &Case,
+        dims: Dims,
         loss: f64,
         values: Vec<Vec<f64>>,
         [dtau, dtau_s]: [Vec<f64>; 2],
         ddelta: Option<f64>,
     ) -> Self {
-        let (n, n_in, n_out, b, t) = (case.n, case.n_in, case.n_out, case.b, case.t);
+        let Dims { n, n_in, n_out, b, t, .. } = dims;
         let shapes = [
             ("dW", vec![n, n]),
             ("dU", vec![n, n_in]),
@@ -60,8 +163,8 @@ impl Gradients {
         let arrays = shapes.into_iter().zip(values).map(|((name, shape), v)| {
             // A state shared by every trial: its gradient is the sum over trials.
             let shared = match name {
-                "dv0" => case.shared_state[0],
-                "ds0" => case.shared_state[1],
+                "dv0" => dims.shared_state[0],
+                "ds0" => dims.shared_state[1],
                 _ => false,
             };
             if shared {
@@ -73,10 +176,13 @@ impl Gradients {
         });
         let mut arrays: Vec<_> = arrays.collect();
         let mut dconfig = serde_json::Map::new();
-        for (key, file, per_neuron, values) in
-            [("tau", "dtau", &case.tau, dtau), ("tau_s", "dtau_s", &case.tau_s, dtau_s)]
+        for ((key, file), per_neuron, values) in [("tau", "dtau"), ("tau_s", "dtau_s")]
+            .into_iter()
+            .zip(dims.per_neuron)
+            .zip([dtau, dtau_s])
+            .map(|((k, p), v)| (k, p, v))
         {
-            if per_neuron.is_some() {
+            if per_neuron {
                 arrays.push((file, vec![n], values));
             } else {
                 dconfig.insert(key.into(), values.iter().sum::<f64>().into());
@@ -87,42 +193,59 @@ impl Gradients {
     }
 }
 
-fn kernels<T: Real, N: Neuron>(case: &Case, neuron: N) -> Result<Gradients, spikegrad::Error> {
-    let cast = |a: &[f64]| -> Vec<T> { a.iter().map(|&x| T::from_f64(x)).collect() };
-    let v: Vec<Vec<T>> = case.values.iter().map(|a| cast(a)).collect();
-    let w_mask = case.w_mask.as_deref().map(cast);
-    let i_ext = case.i_ext.as_deref().map(cast);
-    let (tau, tau_s) = (case.tau.as_deref().map(cast), case.tau_s.as_deref().map(cast));
-    let mut net = Network::new(case.n, case.n_in, case.n_out, &v[0], &v[1], &v[2], &v[3]);
-    if let Some(mask) = &w_mask {
+/// The kernels' network and trials of `case` (v0 and s0 tiled to (B, N) into `tiled`
+/// where they are shared); what both [`gradient`] and [`forward`] sweep.
+fn network_and_batch<'a, T: Real>(
+    case: &CaseRef<'a, T>,
+    tiled: &'a mut [Vec<T>; 2],
+) -> (Network<'a, T>, Batch<'a, T>) {
+    let Dims { n, n_in, n_out, b, t, shared_state, .. } = case.dims;
+    let [w, u, i0, o, v0, s0, x] = case.arrays;
+    let mut net = Network::new(n, n_in, n_out, w, u, i0, o);
+    if let Some(mask) = case.w_mask {
         net = net.with_mask(mask);
     }
-    if let Some(tau) = &tau {
+    if let Some(tau) = case.per_neuron[0] {
         net = net.with_tau(tau);
     }
-    if let Some(tau_s) = &tau_s {
+    if let Some(tau_s) = case.per_neuron[1] {
         net = net.with_tau_s(tau_s);
     }
-    let mut batch = Batch::new(case.b, case.t, &v[4], &v[5], &v[6]);
-    if let Some(i_ext) = &i_ext {
-        batch = batch.with_external_current(i_ext);
-    }
-    let (first, second) = match &case.loss.task {
-        TaskLoss::Mse { target, mask } => (cast(target), cast(mask)),
-        TaskLoss::Linear { g } => (cast(g), Vec::new()),
-        TaskLoss::CrossEntropy { .. } => (Vec::new(), Vec::new()),
-    };
-    let loss = match &case.loss.task {
-        TaskLoss::Mse { .. } => Loss::mse(&first, &second),
-        TaskLoss::Linear { .. } => Loss::linear(&first),
-        TaskLoss::CrossEntropy { labels, from_step, to_step } => {
-            Loss::cross_entropy(labels, *from_step, *to_step)
+    for ((slot, state), shared) in tiled.iter_mut().zip([v0, s0]).zip(shared_state) {
+        if shared {
+            *slot = state.repeat(b);
         }
     }
-    .with_rate_penalty(case.loss.rate_penalty);
+    let [v0_tiled, s0_tiled] = tiled;
+    let v0 = if shared_state[0] { &v0_tiled[..] } else { v0 };
+    let s0 = if shared_state[1] { &s0_tiled[..] } else { s0 };
+    let mut batch = Batch::new(b, t, v0, s0, x);
+    if let Some(i_ext) = case.i_ext {
+        batch = batch.with_external_current(i_ext);
+    }
+    (net, batch)
+}
+
+/// The loss and every gradient of docs/model.md sections 3, 5, 6 and 7 for `case`, by
+/// the kernels in `T` with `neuron` (the case's loss must be given).
+pub fn gradient<T: Real, N: Neuron>(
+    case: &CaseRef<'_, T>,
+    neuron: N,
+) -> Result<Gradients, spikegrad::Error> {
+    let mut tiled = [Vec::new(), Vec::new()];
+    let (net, batch) = network_and_batch(case, &mut tiled);
+    let loss = match case.loss {
+        Some(LossRef::Mse { target, mask }) => Loss::mse(target, mask),
+        Some(LossRef::Linear { g }) => Loss::linear(g),
+        Some(LossRef::CrossEntropy { labels, from_step, to_step }) => {
+            Loss::cross_entropy(labels, from_step, to_step)
+        }
+        None => Loss::linear(&[]),
+    }
+    .with_rate_penalty(case.rate_penalty);
     let step = Step::<T, N>::with_neuron(&case.config, neuron)?;
     let mut workspace = Workspace::<T>::new();
-    let options = GradientOptions::default().with_input(true).with_current(i_ext.is_some());
+    let options = GradientOptions::default().with_input(true).with_current(case.i_ext.is_some());
     workspace.set_gradient_options(options.with_constants(true));
     let g = workspace.gradient(&step, &net, &batch, &loss)?;
     let widen = |x: &[T]| x.iter().map(|x| x.to_f64()).collect();
@@ -135,10 +258,107 @@ fn kernels<T: Real, N: Neuron>(case: &Case, neuron: N) -> Result<Gradients, spik
         widen(&g.s0),
         widen(&g.x),
     ];
-    if i_ext.is_some() {
+    if case.i_ext.is_some() {
         values.push(widen(&g.current));
     }
-    Ok(Gradients::new(case, g.loss, values, [widen(&g.tau), widen(&g.tau_s)], g.delta))
+    Ok(Gradients::new(case.dims, g.loss, values, [widen(&g.tau), widen(&g.tau_s)], g.delta))
+}
+
+/// A forward run of `case` (docs/model.md sections 2 and 5): the readout (T, B, n_out),
+/// the spikes as rows [trial, neuron, step] ([`crate::run::spike_rows`]), and the state
+/// (v_T, s_T), (B, N) each, after the last step.
+pub struct Forward<T> {
+    /// Readout o_1..o_T, (T, B, n_out).
+    pub readout: Vec<T>,
+    /// Spikes, (M, 3) flattened: [trial, neuron, step].
+    pub spikes: Vec<i64>,
+    /// v_T, (B, N).
+    pub v: Vec<T>,
+    /// s_T, (B, N).
+    pub s: Vec<T>,
+}
+
+/// Runs `case` forward by the kernels in `T` with `neuron`, recording the trajectory
+/// to find the spikes.
+pub fn forward<T: Real, N: Neuron>(
+    case: &CaseRef<'_, T>,
+    neuron: N,
+) -> Result<Forward<T>, spikegrad::Error> {
+    let mut tiled = [Vec::new(), Vec::new()];
+    let (net, batch) = network_and_batch(case, &mut tiled);
+    let step = Step::<T, N>::with_neuron(&case.config, neuron)?;
+    let mut workspace = Workspace::<T>::new();
+    workspace.forward(&step, &net, &batch, true)?;
+    let Dims { n, b, t, .. } = case.dims;
+    let trajectory = workspace.trajectory().expect("a recorded run has a trajectory");
+    let v: Vec<&[T]> = (0..=t).map(|s| trajectory.v(s).expect("recorded")).collect();
+    let mut spikes = Vec::new();
+    crate::run::spike_rows(&v, b, n, 0, &mut spikes);
+    Ok(Forward {
+        readout: workspace.readout().expect("recorded").to_vec(),
+        spikes,
+        v: v[t].to_vec(),
+        s: trajectory.s(t).expect("recorded").to_vec(),
+    })
+}
+
+/// [`gradient`] or [`forward`] for the neuron model the case names, as `run` does it.
+macro_rules! by_neuron {
+    ($f:ident, $case:expr) => {
+        match $case.neuron {
+            NeuronModel::Theta => $f($case, Theta),
+            NeuronModel::HopfPhase => $f($case, HopfPhase),
+        }
+    };
+}
+
+/// [`gradient`] with the neuron model `case` names.
+pub fn gradient_of<T: Real>(case: &CaseRef<'_, T>) -> Result<Gradients, spikegrad::Error> {
+    by_neuron!(gradient, case)
+}
+
+/// [`forward`] with the neuron model `case` names.
+pub fn forward_of<T: Real>(case: &CaseRef<'_, T>) -> Result<Forward<T>, spikegrad::Error> {
+    by_neuron!(forward, case)
+}
+
+/// The kernels on a loaded case folder: its f64 values cast to `T`.
+fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
+    let cast = |a: &[f64]| -> Vec<T> { a.iter().map(|&x| T::from_f64(x)).collect() };
+    let v: Vec<Vec<T>> = case.values.iter().map(|a| cast(a)).collect();
+    let w_mask = case.w_mask.as_deref().map(cast);
+    let i_ext = case.i_ext.as_deref().map(cast);
+    let (tau, tau_s) = (case.tau.as_deref().map(cast), case.tau_s.as_deref().map(cast));
+    let (first, second) = match &case.loss.task {
+        TaskLoss::Mse { target, mask } => (cast(target), cast(mask)),
+        TaskLoss::Linear { g } => (cast(g), Vec::new()),
+        TaskLoss::CrossEntropy { .. } => (Vec::new(), Vec::new()),
+    };
+    let loss = match &case.loss.task {
+        TaskLoss::Mse { .. } => LossRef::Mse { target: &first, mask: &second },
+        TaskLoss::Linear { .. } => LossRef::Linear { g: &first },
+        TaskLoss::CrossEntropy { labels, from_step, to_step } => {
+            LossRef::CrossEntropy { labels, from_step: *from_step, to_step: *to_step }
+        }
+    };
+    let dims = Dims::of_case(case);
+    // A shared state is held tiled to (B, N): its first row is the state itself.
+    let state = |i: usize, shared: bool| if shared { &v[i][..case.n] } else { &v[i][..] };
+    let mut arrays: [&[T]; 7] = std::array::from_fn(|i| &v[i][..]);
+    arrays[4] = state(4, case.shared_state[0]);
+    arrays[5] = state(5, case.shared_state[1]);
+    let case_ref = CaseRef {
+        config: case.config,
+        neuron: case.neuron,
+        dims,
+        arrays,
+        w_mask: w_mask.as_deref(),
+        i_ext: i_ext.as_deref(),
+        per_neuron: [tau.as_deref(), tau_s.as_deref()],
+        loss: Some(loss),
+        rate_penalty: case.loss.rate_penalty,
+    };
+    gradient_of(&case_ref)
 }
 
 fn reference(case: &Case) -> Result<Gradients, String> {
@@ -171,17 +391,15 @@ fn reference(case: &Case) -> Result<Gradients, String> {
     if case.i_ext.is_some() {
         values.push(g.current);
     }
-    Ok(Gradients::new(case, g.loss, values, [g.tau, g.tau_s], g.delta))
+    Ok(Gradients::new(Dims::of_case(case), g.loss, values, [g.tau, g.tau_s], g.delta))
 }
 
 /// Computes the gradients of `case` with `engine` in `precision`.
 pub fn compute(case: &Case, engine: Engine, precision: Dtype) -> Result<Gradients, String> {
-    let computed = match (engine, precision, case.neuron) {
-        (Engine::Reference, _, _) => return reference(case),
-        (Engine::Kernels, Dtype::F32, NeuronModel::Theta) => kernels::<f32, _>(case, Theta),
-        (Engine::Kernels, Dtype::F64, NeuronModel::Theta) => kernels::<f64, _>(case, Theta),
-        (Engine::Kernels, Dtype::F32, NeuronModel::HopfPhase) => kernels::<f32, _>(case, HopfPhase),
-        (Engine::Kernels, Dtype::F64, NeuronModel::HopfPhase) => kernels::<f64, _>(case, HopfPhase),
+    let computed = match (engine, precision) {
+        (Engine::Reference, _) => return reference(case),
+        (Engine::Kernels, Dtype::F32) => kernels::<f32>(case),
+        (Engine::Kernels, Dtype::F64) => kernels::<f64>(case),
     };
     computed.map_err(|e| e.to_string())
 }

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod case;
+pub mod case_arrays;
 pub mod grad;
 pub mod model_folder;
 pub mod npy;

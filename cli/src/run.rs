@@ -19,7 +19,7 @@ use crate::task_folder::at;
 use crate::train::panels;
 use crate::train_task::predictions;
 use serde_json::json;
-use spikegrad::{Batch, Step, Workspace};
+use spikegrad::{Batch, Real, Step, Workspace};
 use spikegrad_train::model::Trials;
 use spikegrad_train::Recording;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,30 @@ use std::time::Instant;
 pub const CHUNK_BYTES: usize = 64 << 20;
 /// Trials drawn in `raster.svg`.
 const SHOWN: usize = 4;
+
+/// Appends to `rows` the spikes of a recorded trajectory `v` (v_0..v_T, each (B, N)) as
+/// rows [trial, neuron, step], sorted by trial, then step, then neuron: step t (0-based)
+/// is the step whose update wrapped the phase (v_{t+1} < v_t - 1); trials are numbered
+/// from `first_trial`.
+pub fn spike_rows<T: Real>(
+    v: &[&[T]],
+    b: usize,
+    n: usize,
+    first_trial: usize,
+    rows: &mut Vec<i64>,
+) {
+    let one = T::from_f64(1.0);
+    for trial in 0..b {
+        for (step_t, pair) in v.windows(2).enumerate() {
+            let (now, next) = (&pair[0][trial * n..][..n], &pair[1][trial * n..][..n]);
+            for neuron in 0..n {
+                if next[neuron] < now[neuron] - one {
+                    rows.extend([(first_trial + trial) as i64, neuron as i64, step_t as i64]);
+                }
+            }
+        }
+    }
+}
 
 /// `spikegrad run`.
 pub fn run(
@@ -127,7 +151,7 @@ pub fn run(
     let (mut spikes, mut predicted) =
         (0usize, Vec::with_capacity(if window.is_some() { k } else { 0 }));
     let mut shown: Option<(Recording, Trials)> = None;
-    let mut bytes = Vec::new();
+    let (mut bytes, mut rows) = (Vec::new(), Vec::new());
     for k0 in (0..k).step_by(chunk) {
         let k1 = (k0 + chunk).min(k);
         let b = k1 - k0;
@@ -159,20 +183,11 @@ pub fn run(
             readout_file.write_at((step_t * k + k0) * n_out, &bytes).map_err(io("readout.npy"))?;
         }
         let v: Vec<&[f32]> = (0..=t).map(|s| trajectory.v(s).expect("recorded")).collect();
+        rows.clear();
+        spike_rows(&v, b, n, k0, &mut rows);
+        spikes += rows.len() / 3;
         bytes.clear();
-        for trial in 0..b {
-            for step_t in 0..t {
-                let (now, next) = (&v[step_t][trial * n..][..n], &v[step_t + 1][trial * n..][..n]);
-                for neuron in 0..n {
-                    if next[neuron] < now[neuron] - 1.0 {
-                        for value in [(k0 + trial) as i64, neuron as i64, step_t as i64] {
-                            bytes.extend_from_slice(&value.to_le_bytes());
-                        }
-                        spikes += 1;
-                    }
-                }
-            }
-        }
+        bytes.extend(rows.iter().flat_map(|value| value.to_le_bytes()));
         spikes_file.append(&bytes).map_err(io("spikes.npy"))?;
         if let Some((from, to)) = window {
             predicted
