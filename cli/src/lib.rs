@@ -5,6 +5,7 @@
 
 pub mod case;
 pub mod case_arrays;
+pub mod command;
 pub mod grad;
 pub mod model_folder;
 pub mod npy;

@@ -1,0 +1,178 @@
+//! The command line's grammar (clap) and its dispatch to the commands: the binary
+//! `spikegrad` parses its arguments with it, and the Python module runs the same
+//! commands in-process from a list of arguments.
+
+use crate::{grad, npy, run, train, train_task, yin_yang};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exact gradients for gated-synapse spiking networks (Huh & Sejnowski, NeurIPS 2018).
+#[derive(Parser, Debug)]
+#[command(name = "spikegrad", version, about, long_version = long_version())]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Loss and every gradient for a case folder (config.json and .npy arrays; see README).
+    Grad {
+        /// The case folder.
+        case_dir: PathBuf,
+        /// Output folder [default: CASE_DIR/gradient]; replaced whole, or left untouched on error.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Precision of the computation and of the output files [default: the input's].
+        #[arg(long, value_enum)]
+        precision: Option<Precision>,
+        /// Implementation.
+        #[arg(long, value_enum, default_value = "kernels")]
+        engine: grad::Engine,
+    },
+    /// Train one of the paper's tasks, or a task folder of your own data; writes the
+    /// model, metrics.json and SVG figures.
+    Train {
+        #[command(subcommand)]
+        task: Training,
+    },
+    /// Run a saved model on new inputs (x.npy, optionally I_ext.npy and labels.npy),
+    /// streaming over trials: readout.npy, spikes.npy, predictions.npy, metrics.json.
+    Run {
+        /// The model folder (what `spikegrad train` writes).
+        model: PathBuf,
+        /// The data folder.
+        dir: PathBuf,
+        /// Output folder [default: DIR/run]; replaced whole, or left untouched on error.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Trials run at once [default: as many as fit in 64 MB of recorded trajectory].
+        #[arg(long)]
+        trials_per_chunk: Option<usize>,
+    },
+    /// Write a standard toy task as a task folder (for `train task`).
+    MakeTask {
+        #[command(subcommand)]
+        which: MadeTask,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MadeTask {
+    /// The Yin-Yang dataset: 3 classes of points in the plane (its paper reports about 64%
+    /// for a linear classifier of the inputs).
+    YinYang {
+        /// The task folder to write (replaced whole).
+        dir: PathBuf,
+        /// Trials K.
+        #[arg(long, default_value_t = 5000)]
+        trials: usize,
+        /// Seed of the points.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Training {
+    /// Your own data: a task folder (config.json, x.npy and the loss's files; README).
+    Task(train_task::TaskOptions),
+    /// The delayed-memory XOR (README describes the task exactly).
+    Xor {
+        #[command(flatten)]
+        common: train::Common,
+        /// Euler step h (ms).
+        #[arg(long, default_value_t = 2.0)]
+        h: f64,
+        /// Restart from fresh initial weights when the held-out check has not passed
+        /// after this many iterations (0: never).
+        #[arg(long, default_value_t = spikegrad_train::xor::RESTART_AFTER)]
+        restart_after: usize,
+    },
+    /// Predictive coding: auto-encode a smooth 2-channel signal; also trains W = 0.
+    Predict {
+        #[command(flatten)]
+        common: train::Common,
+        /// Euler step h (ms).
+        #[arg(long, default_value_t = 1.0)]
+        h: f64,
+        /// Membrane time constant tau (ms).
+        #[arg(long, default_value_t = spikegrad_train::predict::TAU)]
+        tau: f64,
+        /// Synaptic time constant tau_s (ms).
+        #[arg(long, default_value_t = spikegrad_train::predict::TAU_S)]
+        tau_s: f64,
+        /// Trial length (ms).
+        #[arg(long, default_value_t = spikegrad_train::predict::TRIAL_MS)]
+        trial_ms: f64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Precision {
+    F32,
+    F64,
+}
+
+/// `--version` also says which SIMD backend this CPU runs.
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{} (SIMD backend: {})",
+            env!("CARGO_PKG_VERSION"),
+            spikegrad::Backend::detect().name()
+        )
+    })
+}
+
+/// Runs the parsed command line; the summary line to print, or the error's one line.
+pub fn execute(cli: Cli) -> Result<String, String> {
+    match cli.command {
+        Command::Grad { case_dir, out, precision, engine } => {
+            let precision = precision.map(|p| match p {
+                Precision::F32 => npy::Dtype::F32,
+                Precision::F64 => npy::Dtype::F64,
+            });
+            grad::run(&case_dir, out.as_deref(), precision, engine)
+        }
+        Command::Train { task: Training::Task(options) } => train_task::run(&options),
+        Command::Run { model, dir, out, trials_per_chunk } => {
+            run::run(&model, &dir, out.as_deref(), trials_per_chunk)
+        }
+        Command::MakeTask { which: MadeTask::YinYang { dir, trials, seed } } => {
+            yin_yang::write(&dir, trials, seed)
+        }
+        Command::Train { task: Training::Xor { common, h, restart_after } } => {
+            train::xor(&common, h, restart_after)
+        }
+        Command::Train { task: Training::Predict { common, h, tau, tau_s, trial_ms } } => {
+            train::predict(&common, h, tau, tau_s, trial_ms)
+        }
+    }
+}
+
+/// Parses `args` (without the program's name) as the command line and runs it: the
+/// summary line, or an error (a usage error's first line, or the command's). `--help`
+/// and `--version` give their text as the summary.
+pub fn execute_args<I, S>(args: I) -> Result<String, String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString> + Clone,
+{
+    let mut all: Vec<std::ffi::OsString> = vec!["spikegrad".into()];
+    all.extend(args.into_iter().map(Into::into));
+    match Cli::try_parse_from(all) {
+        Ok(cli) => execute(cli),
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                Ok(e.to_string())
+            }
+            _ => {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                Err(first.strip_prefix("error: ").unwrap_or(first).to_string())
+            }
+        },
+    }
+}
