@@ -40,14 +40,13 @@ pub const OPTIMIZER: &str = "optimizer";
 /// Names of the optimiser's arrays, in [`spikegrad_train::Trainer::optimizer_state`]'s order.
 const SLOTS: [&str; 6] = ["W", "U", "I0", "O", "ln_tau", "ln_tau_s"];
 
-/// Writes `model` to `dir` (which exists): `config.json` with `loss` (when given) and
-/// `task`, and the arrays.
-pub fn save(
-    dir: &Path,
+/// The `config.json` of a model folder for `model`: its constants (per-neuron ones as
+/// `"tau.npy"` / `"tau_s.npy"`), the loss it was trained with (when given) and `task`.
+pub fn config_json(
     model: &Model,
     loss: Option<&LossFile>,
     task: serde_json::Value,
-) -> Result<(), String> {
+) -> serde_json::Value {
     let c = &model.config;
     let constant = |shared: f64, per_neuron: &Option<Vec<f32>>, file: &str| match per_neuron {
         Some(_) => json!(file),
@@ -59,6 +58,17 @@ pub fn save(
     if let Some(loss) = loss {
         config["loss"] = json!(loss);
     }
+    config
+}
+
+/// Writes `model` to `dir` (which exists): `config.json` ([`config_json`]) and the arrays.
+pub fn save(
+    dir: &Path,
+    model: &Model,
+    loss: Option<&LossFile>,
+    task: serde_json::Value,
+) -> Result<(), String> {
+    let config = config_json(model, loss, task);
     write_json(&dir.join(CONFIG), &config).map_err(|e| format!("{CONFIG}: {e}"))?;
     let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
     let optional = [("tau", &model.tau, vec![n]), ("tau_s", &model.tau_s, vec![n])];

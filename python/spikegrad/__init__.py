@@ -1,0 +1,276 @@
+"""spikegrad: exact gradients for spiking neural networks, from Python.
+
+Huh & Sejnowski, "Gradient Descent for Spiking Neural Networks" (NeurIPS 2018): theta
+neurons whose synapses are driven by a smooth gate on the presynaptic phase, so that the
+network is a differentiable dynamical system; the exact gradient of a loss comes from the
+adjoint (costate) dynamics run backward in time. The sweeps run in the Rust kernels of the
+spikegrad workspace, with the GIL released. The mathematical contract is docs/model.md of
+the repository; the arrays and config are those of a case folder (README, "Gradients for
+data in .npy files").
+
+Two lines::
+
+    import spikegrad
+    loss, grads = spikegrad.gradient(arrays, config)   # arrays: dict of numpy arrays
+
+``arrays`` holds ``W U I0 O v0 s0 x`` and what the config's loss asks for (``target`` and
+``mask`` for "mse", ``labels`` for "cross_entropy", ``G`` for "linear"), optionally
+``W_mask``, ``I_ext``, and per-neuron ``tau`` / ``tau_s`` where the config names files
+for them (``"tau": "tau.npy"``). ``config`` is a dict like config.json.
+
+Invalid input raises ``ValueError`` with the line the command line prints for the same
+case folder (e.g. ``"x.npy: shape [10, 4, 3], expected (T, B, n_in) = [10, 4, 2] (...)"``).
+"""
+
+import json as _json
+import os as _os
+import warnings as _warnings
+
+import numpy as _np
+
+from . import _native
+
+__version__ = _native.__version__
+__all__ = [
+    "gradient",
+    "forward",
+    "load_model",
+    "save_model",
+    "cli",
+    "train_task",
+    "train_xor",
+    "train_predict",
+    "run",
+    "make_task_yin_yang",
+    "backend",
+    "DTYPES",
+]
+
+#: The precisions and the numpy dtype each computes in.
+DTYPES = {"f32": _np.float32, "f64": _np.float64}
+
+# The arrays of a loss, which a forward run does not read.
+_LOSS_ARRAYS = {"target.npy", "mask.npy", "G.npy", "labels.npy"}
+
+
+def _config_text(config):
+    """config.json's text for a dict (or a JSON string)."""
+    if isinstance(config, str):
+        return config
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"config.json: config must be a dict (or JSON text), not {type(config).__name__}"
+        )
+    try:
+        return _json.dumps(config, allow_nan=True)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"config.json: invalid: {e}") from None
+
+
+def _dtype(precision):
+    try:
+        return DTYPES[precision]
+    except (KeyError, TypeError):
+        raise ValueError(f'precision {precision!r} is not "f32" or "f64"') from None
+
+
+def _prepare(arrays, dtype):
+    """The arrays as the kernels read them: C-contiguous, floats in ``dtype``, labels in
+    int64. An array that already is so is passed on as it is (no copy); numbers, bools and
+    lists are converted, like numpy's own functions do."""
+    if not isinstance(arrays, dict):
+        raise ValueError(f"arrays must be a dict of numpy arrays, not {type(arrays).__name__}")
+    prepared = {}
+    for name, value in arrays.items():
+        if not isinstance(name, str):
+            raise ValueError(f"arrays: key {name!r}: names must be strings")
+        try:
+            array = _np.asarray(value)
+        except Exception as e:  # a ragged list, an object numpy cannot hold
+            raise ValueError(f"{name}.npy: not an array: {e}") from None
+        if name == "labels":
+            if array.dtype.kind not in "iu":
+                raise ValueError(
+                    f"labels.npy: dtype {array.dtype} is not an integer type: labels are class indices"
+                )
+            prepared[name] = _np.ascontiguousarray(array, dtype=_np.int64)
+        else:
+            if array.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"{name}.npy: dtype {array.dtype} is not a real number type (float32 or float64)"
+                )
+            prepared[name] = _np.ascontiguousarray(array, dtype=dtype)
+    return prepared
+
+
+def _warn_unused(unused, why):
+    for file in unused:
+        _warnings.warn(f"{file} is not used by this case ({why}); ignored", stacklevel=3)
+
+
+def gradient(arrays, config, precision="f64"):
+    """The loss and every gradient of docs/model.md sections 3, 5, 6 and 7.
+
+    Parameters
+    ----------
+    arrays : dict of str -> array_like
+        Named as the files of a case folder (without ``.npy``): ``W`` (N, N), ``U``
+        (N, n_in), ``I0`` (N,), ``O`` (n_out, N), ``v0`` and ``s0`` ((B, N), or (N,): one
+        state for every trial), ``x`` (T, B, n_in); the loss's arrays (``target`` and
+        ``mask`` (T, B, n_out); ``labels`` (B,) integers; ``G`` (T, B, n_out)); optional
+        ``W_mask`` (N, N), ``I_ext`` (T, B, N); per-neuron ``tau`` / ``tau_s`` (N,) under the
+        stem of the file the config names for them.
+    config : dict
+        As config.json: ``h tau tau_s gate delta`` and optional ``neuron``, ``loss``.
+    precision : "f64" or "f32"
+        The precision of the sweeps and of the returned gradients. Arrays already
+        C-contiguous in this dtype are read in place, without a copy.
+
+    Returns
+    -------
+    (loss, grads) : (float, dict)
+        ``grads`` holds ``dW dU dI0 dO dv0 ds0 dx`` (``dv0``/``ds0`` of the shape given),
+        ``dI_ext`` when ``I_ext`` was given, ``dtau``/``dtau_s`` (N,) for per-neuron
+        constants, and ``"dconfig"``: a dict with dL/dtau, dL/dtau_s (where shared) and
+        dL/dDelta (None for the boxcar gate).
+
+    Raises
+    ------
+    ValueError
+        For any invalid input, with the command line's one-line message; also when the
+        run itself fails (a state that overflows the precision).
+
+    Examples
+    --------
+    >>> import numpy as np, spikegrad
+    >>> rng = np.random.default_rng(0)
+    >>> N, n_in, n_out, B, T = 8, 2, 1, 3, 50
+    >>> arrays = dict(W=rng.normal(size=(N, N)), U=rng.normal(size=(N, n_in)),
+    ...               I0=rng.normal(size=N), O=rng.normal(size=(n_out, N)),
+    ...               v0=np.zeros((B, N)), s0=np.zeros((B, N)),
+    ...               x=rng.normal(size=(T, B, n_in)),
+    ...               target=np.zeros((T, B, n_out)), mask=np.ones((T, B, n_out)))
+    >>> config = dict(h=1.0, tau=20.0, tau_s=50.0, gate="raised_cosine", delta=1.0)
+    >>> loss, grads = spikegrad.gradient(arrays, config)
+    >>> grads["dW"].shape, sorted(grads["dconfig"])
+    ((8, 8), ['delta', 'tau', 'tau_s'])
+    """
+    dtype = _dtype(precision)
+    loss, grads, dconfig, unused = _native.gradient(
+        _prepare(arrays, dtype), _config_text(config), precision
+    )
+    _warn_unused(unused, "not an array of this case's network, trials or loss")
+    grads["dconfig"] = _json.loads(dconfig)
+    return loss, grads
+
+
+def forward(arrays, config, precision="f64"):
+    """A forward run (docs/model.md sections 2 and 5) of the case ``arrays``, ``config``
+    (as for :func:`gradient`; the loss's arrays are not needed).
+
+    Returns a dict: ``readout`` (T, B, n_out); ``spikes`` (M, 3) int64, rows [trial,
+    neuron, step] sorted by trial, step, neuron, where step t is the step whose update
+    wrapped the phase (so ``readout[t]`` is the first readout after the spike); ``v_T``
+    and ``s_T`` (B, N), the state after the last step.
+
+    >>> import numpy as np, spikegrad
+    >>> arrays = dict(W=np.zeros((2, 2)), U=np.ones((2, 1)), I0=np.full(2, 0.5),
+    ...               O=np.ones((1, 2)), v0=np.zeros(2), s0=np.zeros(2), x=np.zeros((100, 1, 1)))
+    >>> out = spikegrad.forward(arrays, dict(h=1.0, tau=10.0, tau_s=20.0, gate="raised_cosine", delta=1.0))
+    >>> out["readout"].shape, out["spikes"].shape[1], len(out["spikes"]) > 0
+    ((100, 1, 1), 3, True)
+    """
+    dtype = _dtype(precision)
+    out, unused = _native.forward(_prepare(arrays, dtype), _config_text(config), precision)
+    _warn_unused(
+        [f for f in unused if f not in _LOSS_ARRAYS], "not an array of this case's network or trials"
+    )
+    return out
+
+
+def load_model(path):
+    """Reads a model folder (what ``spikegrad train`` writes): ``(arrays, config)``.
+
+    ``arrays`` holds ``W U I0 O v0 s0`` in float32 (v0, s0 of shape (N,): every trial
+    starts from them), and ``tau``, ``tau_s``, ``W_mask`` where the model has them;
+    ``config`` is its config.json as a dict (per-neuron constants named "tau.npy",
+    "tau_s.npy"). Add ``x`` and a loss's arrays and the pair is a case for
+    :func:`gradient` or :func:`forward`. Every file is checked as ``spikegrad run`` checks
+    it: ``ValueError`` names the file at fault.
+    """
+    arrays, config = _native.load_model(_os.fspath(path))
+    return arrays, _json.loads(config)
+
+
+def save_model(path, arrays, config):
+    """Writes a model folder: ``config`` (a dict as config.json) and the arrays ``W U I0 O
+    v0 s0`` (and ``tau``/``tau_s`` where ``config`` names "tau.npy"/"tau_s.npy", an
+    optional ``W_mask``), as :func:`load_model` returns them. The folder is checked as
+    ``spikegrad run`` reads it before it replaces ``path`` whole (which must be new, empty
+    or a model folder); on an error nothing is written."""
+    prepared = {}
+    if not isinstance(arrays, dict):
+        raise ValueError(f"arrays must be a dict of numpy arrays, not {type(arrays).__name__}")
+    for name, value in arrays.items():
+        array = _np.asarray(value)
+        if array.dtype not in (_np.float32, _np.float64):
+            array = array.astype(_np.float64) if array.dtype.kind in "biuf" else array
+        prepared[name] = _np.ascontiguousarray(array)
+    _native.save_model(_os.fspath(path), prepared, _config_text(config))
+
+
+def cli(*args):
+    """Runs a command of the ``spikegrad`` command line in this process, e.g.
+    ``spikegrad.cli("train", "task", "yin-yang", "--seed", "2")``: its summary line (what
+    the binary prints), or ``ValueError`` with its error line. The GIL is released."""
+    return _native.cli([_os.fspath(a) if isinstance(a, _os.PathLike) else str(a) for a in args])
+
+
+def _flags(options):
+    """Keyword options as command-line flags: ``batch=64`` -> ``--batch 64``, ``True`` ->
+    a bare flag, ``False``/``None`` -> nothing."""
+    flags = []
+    for key, value in options.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            flags.append(flag)
+        elif value is False or value is None:
+            continue
+        else:
+            flags += [flag, _os.fspath(value) if isinstance(value, _os.PathLike) else str(value)]
+    return flags
+
+
+def train_task(task_dir, **options):
+    """``spikegrad train task TASK_DIR`` (README, "Train and run on your own data") with
+    its options as keywords (``out="runs/mine", iterations=3000, batch=32, seed=1,
+    precision="f32", train_time_constants=True, init="runs/previous", ...``). Returns the
+    summary line; the output folder holds the model, metrics.json and the figures."""
+    return cli("train", "task", task_dir, *_flags(options))
+
+
+def train_xor(**options):
+    """``spikegrad train xor`` with its options as keywords (``seed``, ``out``,
+    ``batch``, ``learning_rate``, ...). Returns the summary line."""
+    return cli("train", "xor", *_flags(options))
+
+
+def train_predict(**options):
+    """``spikegrad train predict`` with its options as keywords. Returns the summary line."""
+    return cli("train", "predict", *_flags(options))
+
+
+def run(model_dir, data_dir, **options):
+    """``spikegrad run MODEL_DIR DATA_DIR`` (``out=``, ``trials_per_chunk=``): a saved
+    model on new inputs, streamed over trials. Returns the summary line."""
+    return cli("run", model_dir, data_dir, *_flags(options))
+
+
+def make_task_yin_yang(directory, **options):
+    """``spikegrad make-task yin-yang DIR`` (``trials=5000, seed=1``)."""
+    return cli("make-task", "yin-yang", directory, *_flags(options))
+
+
+def backend():
+    """The SIMD backend the kernels run on this CPU (e.g. "x86-64-v3 (AVX2 + FMA)")."""
+    return _native.backend()
