@@ -379,6 +379,42 @@ fn cli(py: Python<'_>, args: Vec<String>) -> PyResult<String> {
     py.detach(|| command::execute_args(args)).map_err(value_error)
 }
 
+fn sweep_seconds_in<T: Precision>(
+    py: Python<'_>,
+    dict: &Bound<'_, PyDict>,
+    config: &str,
+    repeats: usize,
+) -> PyResult<Vec<f64>> {
+    let mut seconds = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        let clock = std::time::Instant::now();
+        let (arrays, layout) = checked::<T>(dict, config, true)?;
+        let case = case_ref(&layout, &arrays)?;
+        py.detach(|| grad::gradient_of(&case)).map_err(value_error)?;
+        seconds.push(clock.elapsed().as_secs_f64());
+    }
+    Ok(seconds)
+}
+
+/// The seconds of `repeats` gradients of the case as the Rust side alone computes them
+/// (the checks and the sweeps, without the Python wrapper and without making numpy
+/// arrays of the results): what python/benchmarks/overhead.py compares
+/// `spikegrad.gradient` with.
+#[pyfunction]
+fn _sweep_seconds(
+    py: Python<'_>,
+    arrays: &Bound<'_, PyDict>,
+    config: &str,
+    precision: &str,
+    repeats: usize,
+) -> PyResult<Vec<f64>> {
+    match precision {
+        "f64" => sweep_seconds_in::<f64>(py, arrays, config, repeats),
+        "f32" => sweep_seconds_in::<f32>(py, arrays, config, repeats),
+        other => Err(value_error(format!("precision {other:?} is not \"f32\" or \"f64\""))),
+    }
+}
+
 /// The SIMD backend the kernels run on this CPU.
 #[pyfunction]
 fn backend() -> &'static str {
@@ -394,6 +430,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(save_model, module)?)?;
     module.add_function(wrap_pyfunction!(cli, module)?)?;
     module.add_function(wrap_pyfunction!(backend, module)?)?;
+    module.add_function(wrap_pyfunction!(_sweep_seconds, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
