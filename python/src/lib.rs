@@ -21,17 +21,21 @@ use std::path::{Path, PathBuf};
 
 /// A precision the kernels compute in, as numpy holds it.
 trait Precision: Real + Element {
+    /// numpy's name of the dtype.
+    const DTYPE: &'static str;
     /// The values as the checks read them.
     fn floats(values: &[Self]) -> Floats<'_>;
 }
 
 impl Precision for f32 {
+    const DTYPE: &'static str = "float32";
     fn floats(values: &[f32]) -> Floats<'_> {
         Floats::F32(values)
     }
 }
 
 impl Precision for f64 {
+    const DTYPE: &'static str = "float64";
     fn floats(values: &[f64]) -> Floats<'_> {
         Floats::F64(values)
     }
@@ -66,7 +70,7 @@ impl<'py, T: Precision> Arrays<'py, T> {
                 let array = value.extract().map_err(|_| {
                     value_error(format!(
                         "{name}.npy: must be a numpy array of {} (spikegrad converts)",
-                        std::any::type_name::<T>()
+                        T::DTYPE
                     ))
                 })?;
                 arrays.floats.push((name, array));
@@ -76,7 +80,7 @@ impl<'py, T: Precision> Arrays<'py, T> {
     }
 
     /// The values of `name` (checked C-contiguous by the case check).
-    fn raw(&self, name: &str) -> PyResult<&[T]> {
+    fn slice(&self, name: &str) -> PyResult<&[T]> {
         let (_, array) = self
             .floats
             .iter()
@@ -125,16 +129,16 @@ fn case_ref<'a, T: Precision>(
 ) -> PyResult<CaseRef<'a, T>> {
     let mut values: [&[T]; 7] = [&[]; 7];
     for (slot, name) in values.iter_mut().zip(case_arrays::ARRAYS) {
-        *slot = arrays.raw(name)?;
+        *slot = arrays.slice(name)?;
     }
-    let optional = |present: bool, name: &str| present.then(|| arrays.raw(name)).transpose();
-    let per_neuron = |name: &Option<String>| name.as_deref().map(|n| arrays.raw(n)).transpose();
+    let optional = |present: bool, name: &str| present.then(|| arrays.slice(name)).transpose();
+    let per_neuron = |name: &Option<String>| name.as_deref().map(|n| arrays.slice(n)).transpose();
     let loss = match &layout.loss {
         None => None,
         Some(LossData::Mse) => {
-            Some(LossRef::Mse { target: arrays.raw("target")?, mask: arrays.raw("mask")? })
+            Some(LossRef::Mse { target: arrays.slice("target")?, mask: arrays.slice("mask")? })
         }
-        Some(LossData::Linear) => Some(LossRef::Linear { g: arrays.raw("G")? }),
+        Some(LossData::Linear) => Some(LossRef::Linear { g: arrays.slice("G")? }),
         Some(LossData::CrossEntropy { labels, from_step, to_step }) => {
             Some(LossRef::CrossEntropy { labels, from_step: *from_step, to_step: *to_step })
         }
