@@ -3,7 +3,7 @@
 //! and 6. Loading checks every file, key, shape, value and rule, and names the file at
 //! fault.
 
-use crate::case_arrays::{self, ArrayRef, Floats, Integers, LossData, Source};
+use crate::case_arrays::{self, ArrayRef, Dims, Floats, Integers, LossData, Source};
 use crate::npy::{self, Array, Dtype};
 use serde::{Deserialize, Serialize};
 use spikegrad::{Config, Gate};
@@ -126,21 +126,12 @@ pub struct Case {
     pub tau_s: Option<Vec<f64>>,
     /// The dtype shared by every float array.
     pub dtype: Dtype,
-    /// Neurons.
-    pub n: usize,
-    /// Input channels.
-    pub n_in: usize,
-    /// Readout channels.
-    pub n_out: usize,
-    /// Trials.
-    pub b: usize,
-    /// Steps.
-    pub t: usize,
+    /// Dimensions, and which of v0, s0 were given as (N,) (their gradients are then
+    /// summed over trials) and of tau, tau_s per neuron.
+    pub dims: Dims,
     /// The arrays of [`ARRAYS`], in that order (v0 and s0 (B, N), tiled where the
     /// folder gives one state (N,) for every trial).
     pub values: [Vec<f64>; 7],
-    /// Whether v0, s0 were given as (N,): their gradients are then summed over trials.
-    pub shared_state: [bool; 2],
     /// `W_mask.npy`, (N, N), if present.
     pub w_mask: Option<Vec<f64>>,
     /// `I_ext.npy`, (T, B, N), if present.
@@ -390,8 +381,8 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
     for (i, name) in ARRAYS.iter().enumerate() {
         let mut v = values(name)?;
         // v0 and s0 given as (N,) are tiled: every trial starts from them.
-        if (i == 4 && layout.shared_state[0]) || (i == 5 && layout.shared_state[1]) {
-            v = v.repeat(layout.b);
+        if (i == 4 && layout.dims.shared_state[0]) || (i == 5 && layout.dims.shared_state[1]) {
+            v = v.repeat(layout.dims.b);
         }
         state.push(v);
     }
@@ -420,13 +411,8 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
         tau: per_neuron(tau_name)?,
         tau_s: per_neuron(tau_s_name)?,
         dtype: layout.dtype,
-        n: layout.n,
-        n_in: layout.n_in,
-        n_out: layout.n_out,
-        b: layout.b,
-        t: layout.t,
+        dims: layout.dims,
         values: state.try_into().expect("seven arrays"),
-        shared_state: layout.shared_state,
         w_mask: optional(layout.w_mask, "W_mask")?,
         i_ext: optional(layout.i_ext, "I_ext")?,
         loss: Loss { task, rate_penalty: layout.rate_penalty },

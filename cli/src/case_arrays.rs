@@ -101,6 +101,27 @@ pub enum LossData {
     },
 }
 
+/// The dimensions of a case and which of its optional arrays shape the gradients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dims {
+    /// Neurons.
+    pub n: usize,
+    /// Input channels.
+    pub n_in: usize,
+    /// Readout channels.
+    pub n_out: usize,
+    /// Trials.
+    pub b: usize,
+    /// Steps.
+    pub t: usize,
+    /// Whether v0, s0 are (N,), shared by every trial (their gradients are then summed
+    /// over trials) rather than (B, N).
+    pub shared_state: [bool; 2],
+    /// Whether tau, tau_s are per neuron (their gradients are then arrays (N,), else
+    /// numbers in `dconfig`).
+    pub per_neuron: [bool; 2],
+}
+
 /// What the check of a case found: its dimensions and which optional arrays it has. The
 /// values stay where they are (the [`Source`]); this says how to read them.
 #[derive(Debug, Clone)]
@@ -112,19 +133,8 @@ pub struct Layout {
     pub neuron: NeuronModel,
     /// The dtype of W (and, in a case folder, of every float array).
     pub dtype: Dtype,
-    /// Neurons.
-    pub n: usize,
-    /// Input channels.
-    pub n_in: usize,
-    /// Readout channels.
-    pub n_out: usize,
-    /// Trials.
-    pub b: usize,
-    /// Steps.
-    pub t: usize,
-    /// Whether v0, s0 are (N,), one state for every trial (their gradients are then
-    /// summed over trials), rather than (B, N).
-    pub shared_state: [bool; 2],
+    /// Dimensions.
+    pub dims: Dims,
     /// Whether there is a `W_mask`, (N, N).
     pub w_mask: bool,
     /// Whether there is an `I_ext`, (T, B, N).
@@ -308,16 +318,12 @@ pub fn check(
     } else {
         None
     };
+    let per_neuron = [tau.is_some(), tau_s.is_some()];
     Ok(Layout {
         config,
         neuron,
         dtype,
-        n,
-        n_in,
-        n_out,
-        b,
-        t,
-        shared_state: shared,
+        dims: Dims { n, n_in, n_out, b, t, shared_state: shared, per_neuron },
         w_mask,
         i_ext,
         per_neuron: [tau.map(|(stem, _)| stem), tau_s.map(|(stem, _)| stem)],

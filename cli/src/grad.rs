@@ -5,7 +5,7 @@
 //! files.
 
 use crate::case::{self, Case, NeuronModel};
-use crate::case_arrays::Layout;
+use crate::case_arrays::Dims;
 use crate::npy::{self, Dtype};
 use crate::output::{write_json, Staging};
 use spikegrad::{
@@ -21,81 +21,6 @@ pub enum Engine {
     Kernels,
     /// The reference implementation (always computes in f64).
     Reference,
-}
-
-/// The dimensions of a case and which of its optional arrays shape the gradients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dims {
-    /// Neurons.
-    pub n: usize,
-    /// Input channels.
-    pub n_in: usize,
-    /// Readout channels.
-    pub n_out: usize,
-    /// Trials.
-    pub b: usize,
-    /// Steps.
-    pub t: usize,
-    /// Whether v0, s0 are (N,), shared by every trial (their gradients are then summed
-    /// over trials) rather than (B, N).
-    pub shared_state: [bool; 2],
-    /// Whether tau, tau_s are per neuron (their gradients are then arrays (N,), else
-    /// numbers in `dconfig`).
-    pub per_neuron: [bool; 2],
-}
-
-impl Dims {
-    /// The dimensions of a checked case.
-    pub fn of(layout: &Layout) -> Self {
-        Dims {
-            n: layout.n,
-            n_in: layout.n_in,
-            n_out: layout.n_out,
-            b: layout.b,
-            t: layout.t,
-            shared_state: layout.shared_state,
-            per_neuron: [layout.per_neuron[0].is_some(), layout.per_neuron[1].is_some()],
-        }
-    }
-
-    /// The dimensions of a loaded case folder.
-    pub fn of_case(case: &Case) -> Self {
-        Dims {
-            n: case.n,
-            n_in: case.n_in,
-            n_out: case.n_out,
-            b: case.b,
-            t: case.t,
-            shared_state: case.shared_state,
-            per_neuron: [case.tau.is_some(), case.tau_s.is_some()],
-        }
-    }
-}
-
-/// The loss's data of a case as slices (docs/model.md section 6).
-#[derive(Debug, Clone, Copy)]
-pub enum LossRef<'a, T> {
-    /// Masked MSE: target and mask, (T, B, n_out).
-    Mse {
-        /// y*.
-        target: &'a [T],
-        /// m, in [0, 1].
-        mask: &'a [T],
-    },
-    /// Linear: G, (T, B, n_out).
-    Linear {
-        /// G.
-        g: &'a [T],
-    },
-    /// Cross-entropy of the readout's mean over (from_step, to_step].
-    CrossEntropy {
-        /// Classes, (B).
-        labels: &'a [usize],
-        /// The window starts after this step.
-        from_step: usize,
-        /// The window's last step.
-        to_step: usize,
-    },
 }
 
 /// A checked case whose arrays are slices of one precision: what the kernels read,
@@ -118,10 +43,8 @@ pub struct CaseRef<'a, T> {
     pub i_ext: Option<&'a [T]>,
     /// Per-neuron tau and tau_s, (N) each.
     pub per_neuron: [Option<&'a [T]>; 2],
-    /// The loss's data (`None`: a forward run only).
-    pub loss: Option<LossRef<'a, T>>,
-    /// lambda of the rate penalty.
-    pub rate_penalty: f64,
+    /// The loss with its rate penalty (`None`: a forward run only).
+    pub loss: Option<Loss<'a, T>>,
 }
 
 /// The loss and the gradients, in f64 (exact for f32 results), named as the output
@@ -234,15 +157,8 @@ pub fn gradient<T: Real, N: Neuron>(
 ) -> Result<Gradients, spikegrad::Error> {
     let mut tiled = [Vec::new(), Vec::new()];
     let (net, batch) = network_and_batch(case, &mut tiled);
-    let loss = match case.loss {
-        Some(LossRef::Mse { target, mask }) => Loss::mse(target, mask),
-        Some(LossRef::Linear { g }) => Loss::linear(g),
-        Some(LossRef::CrossEntropy { labels, from_step, to_step }) => {
-            Loss::cross_entropy(labels, from_step, to_step)
-        }
-        None => Loss::linear(&[]),
-    }
-    .with_rate_penalty(case.rate_penalty);
+    // Without a loss, G = [] of the linear loss: the kernels refuse it, naming G's length.
+    let loss = case.loss.unwrap_or(Loss::linear(&[]));
     let step = Step::<T, N>::with_neuron(&case.config, neuron)?;
     let mut workspace = Workspace::<T>::new();
     let options = GradientOptions::default().with_input(true).with_current(case.i_ext.is_some());
@@ -335,18 +251,19 @@ fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
         TaskLoss::CrossEntropy { .. } => (Vec::new(), Vec::new()),
     };
     let loss = match &case.loss.task {
-        TaskLoss::Mse { .. } => LossRef::Mse { target: &first, mask: &second },
-        TaskLoss::Linear { .. } => LossRef::Linear { g: &first },
+        TaskLoss::Mse { .. } => Loss::mse(&first, &second),
+        TaskLoss::Linear { .. } => Loss::linear(&first),
         TaskLoss::CrossEntropy { labels, from_step, to_step } => {
-            LossRef::CrossEntropy { labels, from_step: *from_step, to_step: *to_step }
+            Loss::cross_entropy(labels, *from_step, *to_step)
         }
-    };
-    let dims = Dims::of_case(case);
+    }
+    .with_rate_penalty(case.loss.rate_penalty);
+    let dims = case.dims;
     // A shared state is held tiled to (B, N): its first row is the state itself.
-    let state = |i: usize, shared: bool| if shared { &v[i][..case.n] } else { &v[i][..] };
+    let state = |i: usize, shared: bool| if shared { &v[i][..case.dims.n] } else { &v[i][..] };
     let mut arrays: [&[T]; 7] = std::array::from_fn(|i| &v[i][..]);
-    arrays[4] = state(4, case.shared_state[0]);
-    arrays[5] = state(5, case.shared_state[1]);
+    arrays[4] = state(4, case.dims.shared_state[0]);
+    arrays[5] = state(5, case.dims.shared_state[1]);
     let case_ref = CaseRef {
         config: case.config,
         neuron: case.neuron,
@@ -356,7 +273,6 @@ fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
         i_ext: i_ext.as_deref(),
         per_neuron: [tau.as_deref(), tau_s.as_deref()],
         loss: Some(loss),
-        rate_penalty: case.loss.rate_penalty,
     };
     gradient_of(&case_ref)
 }
@@ -366,9 +282,9 @@ fn reference(case: &Case) -> Result<Gradients, String> {
     let cfg = case::reference_config(&case.config)?;
     let v = &case.values;
     let net = r::Network {
-        n: case.n,
-        n_in: case.n_in,
-        n_out: case.n_out,
+        n: case.dims.n,
+        n_in: case.dims.n_in,
+        n_out: case.dims.n_out,
         w: v[0].clone(),
         u: v[1].clone(),
         i0: v[2].clone(),
@@ -378,8 +294,8 @@ fn reference(case: &Case) -> Result<Gradients, String> {
         tau_s: case.tau_s.clone(),
     };
     let batch = r::Batch {
-        b: case.b,
-        t: case.t,
+        b: case.dims.b,
+        t: case.dims.t,
         v0: v[4].clone(),
         s0: v[5].clone(),
         x: v[6].clone(),
@@ -391,7 +307,7 @@ fn reference(case: &Case) -> Result<Gradients, String> {
     if case.i_ext.is_some() {
         values.push(g.current);
     }
-    Ok(Gradients::new(Dims::of_case(case), g.loss, values, [g.tau, g.tau_s], g.delta))
+    Ok(Gradients::new(case.dims, g.loss, values, [g.tau, g.tau_s], g.delta))
 }
 
 /// Computes the gradients of `case` with `engine` in `precision`.
@@ -449,11 +365,11 @@ pub fn run(
         gradients.loss,
         case::kind(&case.loss.task),
         case.neuron.name(),
-        case.n,
-        case.n_in,
-        case.n_out,
-        case.b,
-        case.t,
+        case.dims.n,
+        case.dims.n_in,
+        case.dims.n_out,
+        case.dims.b,
+        case.dims.t,
         out.display()
     ))
 }

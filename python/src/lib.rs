@@ -12,10 +12,12 @@ use numpy::{
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use spikegrad::Real;
+use spikegrad::{Loss, Real};
 use spikegrad_cli::case::{self, one_line, CaseError};
-use spikegrad_cli::case_arrays::{self, ArrayRef, Floats, Integers, Layout, LossData, Source};
-use spikegrad_cli::grad::{self, CaseRef, Dims, LossRef};
+use spikegrad_cli::case_arrays::{
+    self, ArrayRef, Dims, Floats, Integers, Layout, LossData, Source,
+};
+use spikegrad_cli::grad::{self, CaseRef};
 use spikegrad_cli::{command, model_folder, npy, output};
 use std::path::{Path, PathBuf};
 
@@ -135,24 +137,21 @@ fn case_ref<'a, T: Precision>(
     let per_neuron = |name: &Option<String>| name.as_deref().map(|n| arrays.slice(n)).transpose();
     let loss = match &layout.loss {
         None => None,
-        Some(LossData::Mse) => {
-            Some(LossRef::Mse { target: arrays.slice("target")?, mask: arrays.slice("mask")? })
-        }
-        Some(LossData::Linear) => Some(LossRef::Linear { g: arrays.slice("G")? }),
+        Some(LossData::Mse) => Some(Loss::mse(arrays.slice("target")?, arrays.slice("mask")?)),
+        Some(LossData::Linear) => Some(Loss::linear(arrays.slice("G")?)),
         Some(LossData::CrossEntropy { labels, from_step, to_step }) => {
-            Some(LossRef::CrossEntropy { labels, from_step: *from_step, to_step: *to_step })
+            Some(Loss::cross_entropy(labels, *from_step, *to_step))
         }
     };
     Ok(CaseRef {
         config: layout.config,
         neuron: layout.neuron,
-        dims: Dims::of(layout),
+        dims: layout.dims,
         arrays: values,
         w_mask: optional(layout.w_mask, "W_mask")?,
         i_ext: optional(layout.i_ext, "I_ext")?,
         per_neuron: [per_neuron(&layout.per_neuron[0])?, per_neuron(&layout.per_neuron[1])?],
-        loss,
-        rate_penalty: layout.rate_penalty,
+        loss: loss.map(|loss| loss.with_rate_penalty(layout.rate_penalty)),
     })
 }
 
@@ -163,6 +162,17 @@ fn to_numpy<'py, T: Precision>(
     shape: &[usize],
 ) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
     values.collect::<Vec<T>>().into_pyarray(py).reshape(shape.to_vec())
+}
+
+/// `$f::<f64>` or `$f::<f32>` by the precision's name; a `ValueError` for another name.
+macro_rules! by_precision {
+    ($precision:expr, $f:ident($($arg:expr),*)) => {
+        match $precision {
+            "f64" => $f::<f64>($($arg),*),
+            "f32" => $f::<f32>($($arg),*),
+            other => Err(value_error(format!("precision {other:?} is not \"f32\" or \"f64\""))),
+        }
+    };
 }
 
 /// The check of `arrays` against `config` (config.json's text).
@@ -205,11 +215,7 @@ fn gradient<'py>(
     config: &str,
     precision: &str,
 ) -> PyResult<GradientResult<'py>> {
-    match precision {
-        "f64" => gradient_in::<f64>(py, arrays, config),
-        "f32" => gradient_in::<f32>(py, arrays, config),
-        other => Err(value_error(format!("precision {other:?} is not \"f32\" or \"f64\""))),
-    }
+    by_precision!(precision, gradient_in(py, arrays, config))
 }
 
 fn forward_in<'py, T: Precision>(
@@ -222,9 +228,9 @@ fn forward_in<'py, T: Precision>(
     let run = py
         .detach(|| grad::forward_of(&case))
         .map_err(|e| value_error(format!("the run failed: {e}")))?;
-    let (b, n) = (layout.b, layout.n);
+    let Dims { b, n, t, n_out, .. } = layout.dims;
     let out = PyDict::new(py);
-    out.set_item("readout", to_numpy(py, run.readout.into_iter(), &[layout.t, b, layout.n_out])?)?;
+    out.set_item("readout", to_numpy(py, run.readout.into_iter(), &[t, b, n_out])?)?;
     let m = run.spikes.len() / 3;
     out.set_item("spikes", run.spikes.into_pyarray(py).reshape(vec![m, 3])?)?;
     out.set_item("v_T", to_numpy(py, run.v.into_iter(), &[b, n])?)?;
@@ -240,11 +246,7 @@ fn forward<'py>(
     config: &str,
     precision: &str,
 ) -> PyResult<(Bound<'py, PyDict>, Vec<String>)> {
-    match precision {
-        "f64" => forward_in::<f64>(py, arrays, config),
-        "f32" => forward_in::<f32>(py, arrays, config),
-        other => Err(value_error(format!("precision {other:?} is not \"f32\" or \"f64\""))),
-    }
+    by_precision!(precision, forward_in(py, arrays, config))
 }
 
 /// A model folder: `(arrays in float32, config.json's text)`, per-neuron constants under
@@ -412,11 +414,7 @@ fn _sweep_seconds(
     precision: &str,
     repeats: usize,
 ) -> PyResult<Vec<f64>> {
-    match precision {
-        "f64" => sweep_seconds_in::<f64>(py, arrays, config, repeats),
-        "f32" => sweep_seconds_in::<f32>(py, arrays, config, repeats),
-        other => Err(value_error(format!("precision {other:?} is not \"f32\" or \"f64\""))),
-    }
+    by_precision!(precision, sweep_seconds_in(py, arrays, config, repeats))
 }
 
 /// The SIMD backend the kernels run on this CPU.
