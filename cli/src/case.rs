@@ -359,7 +359,7 @@ pub fn f64_values(source: &dyn Source, name: &str) -> Result<Option<Vec<f64>>, C
 }
 
 /// Loads `dir` as a case: config.json and every array checked by
-/// [`case_arrays::check`](crate::case_arrays::check).
+/// [`case_arrays::check`].
 pub fn load(dir: &Path) -> Result<Case, CaseError> {
     let settings = read_settings(dir)?;
     let mut names: Vec<&str> = ARRAYS.to_vec();

@@ -2,7 +2,9 @@
 //! 5, 6 and 7 for a case folder, written as `loss.json`, `dconfig.json` (dL/dtau,
 //! dL/dtau_s where shared, dL/dDelta) and `dW dU dI0 dO dv0 ds0 dx` (and `dI_ext` for a
 //! case with an external current, `dtau` / `dtau_s` for per-neuron constants) .npy
-//! files.
+//! files. The sweeps themselves ([`gradient_of`], [`forward_of`]) take a [`CaseRef`]: a
+//! checked case whose arrays are borrowed slices, so the Python module runs them on the
+//! caller's numpy arrays in place.
 
 use crate::case::{self, Case, NeuronModel};
 use crate::case_arrays::Dims;
@@ -218,7 +220,7 @@ pub fn forward<T: Real, N: Neuron>(
     })
 }
 
-/// [`gradient`] or [`forward`] for the neuron model the case names, as `run` does it.
+/// `$f(case, neuron)` with the neuron model the case names.
 macro_rules! by_neuron {
     ($f:ident, $case:expr) => {
         match $case.neuron {
