@@ -118,7 +118,8 @@ def main():
         what, score = held_out_score(params, config, trials(data, held_trials))
         shown = f"{100 * score:.1f}%" if what == "accuracy" else f"{score:.4f}"
         spikegrad.save_model(args.out, params, config)
-        print(f"data-parallel training on {size} processes, {args.iterations} iterations: "
+        processes = f"{size} process" + ("es" if size > 1 else "")
+        print(f"data-parallel training on {processes}, {args.iterations} iterations: "
               f"held-out {what} {shown} -> {args.out}", flush=True)
 
 
