@@ -43,8 +43,9 @@ impl Floats<'_> {
         self.len() == 0
     }
 
-    /// Element `i` in f64 (exact for float32).
-    pub fn get(&self, i: usize) -> f64 {
+    /// Element `i` in f64 (exact for float32); `i` must be below [`Floats::len`] (the
+    /// crate's callers index within a checked shape).
+    pub(crate) fn get(&self, i: usize) -> f64 {
         match self {
             Floats::F32(v) => v[i] as f64,
             Floats::F64(v) => v[i],
