@@ -324,6 +324,14 @@ impl<'d> Folder<'d> {
         }
         Folder { dir, arrays }
     }
+
+    /// The values of `name` in f64 (exact for float32); empty where the folder has none.
+    fn f64(&self, name: &str) -> Vec<f64> {
+        match self.arrays.get(name) {
+            Some(Ok(array)) => array.to_f64(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl Source for Folder<'_> {
@@ -351,13 +359,6 @@ impl Source for Folder<'_> {
     }
 }
 
-/// The values of `name` from `source` in f64, when it has them.
-pub fn f64_values(source: &dyn Source, name: &str) -> Result<Option<Vec<f64>>, CaseError> {
-    Ok(source
-        .floats(name)?
-        .map(|array| (0..array.values.len()).map(|i| array.values.get(i)).collect()))
-}
-
 /// Loads `dir` as a case: config.json and every array checked by
 /// [`case_arrays::check`].
 pub fn load(dir: &Path) -> Result<Case, CaseError> {
@@ -374,33 +375,22 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
     }
     let source = Folder::read(dir, &names);
     let layout = case_arrays::check(&settings, &source, true)?;
-    let values = |name: &str| -> Result<Vec<f64>, CaseError> {
-        Ok(f64_values(&source, name)?.unwrap_or_default())
-    };
+    // Every array the check found is in the folder, read and checked.
+    let values = |name: &str| source.f64(name);
     let mut state: Vec<Vec<f64>> = Vec::with_capacity(ARRAYS.len());
     for (i, name) in ARRAYS.iter().enumerate() {
-        let mut v = values(name)?;
+        let mut v = values(name);
         // v0 and s0 given as (N,) are tiled: every trial starts from them.
         if (i == 4 && layout.dims.shared_state[0]) || (i == 5 && layout.dims.shared_state[1]) {
             v = v.repeat(layout.dims.b);
         }
         state.push(v);
     }
-    let optional = |present: bool, name: &str| -> Result<Option<Vec<f64>>, CaseError> {
-        if present {
-            values(name).map(Some)
-        } else {
-            Ok(None)
-        }
-    };
+    let present = |name: Option<&str>| name.map(values);
     let [tau_name, tau_s_name] = &layout.per_neuron;
-    let per_neuron = |name: &Option<String>| match name {
-        Some(name) => values(name).map(Some),
-        None => Ok(None),
-    };
     let task = match layout.loss.clone().expect("checked with the loss") {
-        LossData::Mse => TaskLoss::Mse { target: values("target")?, mask: values("mask")? },
-        LossData::Linear => TaskLoss::Linear { g: values("G")? },
+        LossData::Mse => TaskLoss::Mse { target: values("target"), mask: values("mask") },
+        LossData::Linear => TaskLoss::Linear { g: values("G") },
         LossData::CrossEntropy { labels, from_step, to_step } => {
             TaskLoss::CrossEntropy { labels, from_step, to_step }
         }
@@ -408,13 +398,13 @@ pub fn load(dir: &Path) -> Result<Case, CaseError> {
     Ok(Case {
         config: layout.config,
         neuron: layout.neuron,
-        tau: per_neuron(tau_name)?,
-        tau_s: per_neuron(tau_s_name)?,
+        tau: present(tau_name.as_deref()),
+        tau_s: present(tau_s_name.as_deref()),
         dtype: layout.dtype,
         dims: layout.dims,
         values: state.try_into().expect("seven arrays"),
-        w_mask: optional(layout.w_mask, "W_mask")?,
-        i_ext: optional(layout.i_ext, "I_ext")?,
+        w_mask: present(layout.w_mask.then_some("W_mask")),
+        i_ext: present(layout.i_ext.then_some("I_ext")),
         loss: Loss { task, rate_penalty: layout.rate_penalty },
         unused: unused_arrays(dir, &layout.used),
     })

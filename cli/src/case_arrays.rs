@@ -44,8 +44,8 @@ impl Floats<'_> {
     }
 
     /// Element `i` in f64 (exact for float32); `i` must be below [`Floats::len`] (the
-    /// crate's callers index within a checked shape).
-    pub(crate) fn get(&self, i: usize) -> f64 {
+    /// check indexes within a checked shape).
+    fn get(&self, i: usize) -> f64 {
         match self {
             Floats::F32(v) => v[i] as f64,
             Floats::F64(v) => v[i],

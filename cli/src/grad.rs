@@ -101,12 +101,8 @@ impl Gradients {
         });
         let mut arrays: Vec<_> = arrays.collect();
         let mut dconfig = serde_json::Map::new();
-        for ((key, file), per_neuron, values) in [("tau", "dtau"), ("tau_s", "dtau_s")]
-            .into_iter()
-            .zip(dims.per_neuron)
-            .zip([dtau, dtau_s])
-            .map(|((k, p), v)| (k, p, v))
-        {
+        let constants = [("tau", "dtau"), ("tau_s", "dtau_s")].into_iter().zip(dims.per_neuron);
+        for (((key, file), per_neuron), values) in constants.zip([dtau, dtau_s]) {
             if per_neuron {
                 arrays.push((file, vec![n], values));
             } else {

@@ -7,26 +7,39 @@ use std::path::Path;
 /// Checks an output folder before any work: it must be new, empty, or an earlier output
 /// of `spikegrad train` (it is replaced whole), and writable; the error names `option`.
 pub fn check_out(option: &str, out: &Path) -> Result<(), String> {
-    let shown = out.display();
-    if out.exists() && !out.is_dir() {
+    let label = format!("{option} {}", out.display());
+    check_replaceable(&label, out, "metrics.json", "files that spikegrad did not write")?;
+    // Writing there is possible now (the staging folder beside it is created and removed).
+    Staging::new(out).map(drop).map_err(|e| format!("{label}: cannot write there: {e}"))
+}
+
+/// Checks a folder that a writer replaces whole: it must be new, empty, or hold `marker`
+/// (what that writer leaves, so an earlier output of its own); `foreign` says in words
+/// what the folder holds otherwise. Errors start with `label`.
+pub fn check_replaceable(
+    label: &str,
+    dir: &Path,
+    marker: &str,
+    foreign: &str,
+) -> Result<(), String> {
+    if dir.exists() && !dir.is_dir() {
         return Err(format!(
-            "{option} {shown}: exists and is not a folder; give a new folder (the output is \
-             written there whole)"
+            "{label}: exists and is not a folder; give a new folder (the output is written \
+             there whole)"
         ));
     }
-    if out.is_dir() {
-        let mut entries = std::fs::read_dir(out)
-            .map_err(|e| format!("{option} {shown}: cannot read the folder: {e}"))?;
+    if dir.is_dir() {
+        let mut entries =
+            std::fs::read_dir(dir).map_err(|e| format!("{label}: cannot read the folder: {e}"))?;
         let empty = entries.next().is_none();
-        if !empty && !out.join("metrics.json").exists() {
+        if !empty && !dir.join(marker).exists() {
             return Err(format!(
-                "{option} {shown}: holds files that spikegrad did not write (no metrics.json), \
-                 and the output replaces the folder whole; give a new or empty folder"
+                "{label}: holds {foreign} (no {marker}), and the output replaces the folder \
+                 whole; give a new or empty folder"
             ));
         }
     }
-    // Writing there is possible now (the staging folder beside it is created and removed).
-    Staging::new(out).map(drop).map_err(|e| format!("{option} {shown}: cannot write there: {e}"))
+    Ok(())
 }
 
 /// A positive whole-number option.

@@ -25,7 +25,7 @@ import spikegrad
 __all__ = ["share", "allreduce_gradient"]
 
 # Gradients of arrays with a trial axis: each process keeps its own.
-_PER_TRIAL = {"dx": 1, "dI_ext": 1}
+_PER_TRIAL = {"dx", "dI_ext"}
 
 
 def share(total, rank, size):

@@ -18,7 +18,7 @@ use spikegrad_cli::case_arrays::{
     self, ArrayRef, Dims, Floats, Integers, Layout, LossData, Source,
 };
 use spikegrad_cli::grad::{self, CaseRef};
-use spikegrad_cli::{command, model_folder, npy, output};
+use spikegrad_cli::{command, model_folder, npy, options, output};
 use std::path::{Path, PathBuf};
 
 /// A precision the kernels compute in, as numpy holds it.
@@ -27,6 +27,8 @@ trait Precision: Real + Element {
     const DTYPE: &'static str;
     /// The values as the checks read them.
     fn floats(values: &[Self]) -> Floats<'_>;
+    /// `values` in this precision (moved, not copied, where it already is f64).
+    fn from_f64_vec(values: Vec<f64>) -> Vec<Self>;
 }
 
 impl Precision for f32 {
@@ -34,12 +36,20 @@ impl Precision for f32 {
     fn floats(values: &[f32]) -> Floats<'_> {
         Floats::F32(values)
     }
+
+    fn from_f64_vec(values: Vec<f64>) -> Vec<f32> {
+        values.into_iter().map(|x| x as f32).collect()
+    }
 }
 
 impl Precision for f64 {
     const DTYPE: &'static str = "float64";
     fn floats(values: &[f64]) -> Floats<'_> {
         Floats::F64(values)
+    }
+
+    fn from_f64_vec(values: Vec<f64>) -> Vec<f64> {
+        values
     }
 }
 
@@ -81,13 +91,14 @@ impl<'py, T: Precision> Arrays<'py, T> {
         Ok(arrays)
     }
 
-    /// The values of `name` (checked C-contiguous by the case check).
+    /// The array named `name`, if the caller gave one.
+    fn find(&self, name: &str) -> Option<&PyReadonlyArrayDyn<'py, T>> {
+        self.floats.iter().find(|(n, _)| n == name).map(|(_, array)| array)
+    }
+
+    /// The values of `name` (found and checked C-contiguous by the case check).
     fn slice(&self, name: &str) -> PyResult<&[T]> {
-        let (_, array) = self
-            .floats
-            .iter()
-            .find(|(n, _)| n == name)
-            .ok_or_else(|| value_error(format!("{name}.npy: missing")))?;
+        let array = self.find(name).ok_or_else(|| value_error(format!("{name}.npy: missing")))?;
         array.as_slice().map_err(|_| value_error(format!("{name}.npy: not C-contiguous")))
     }
 
@@ -104,9 +115,7 @@ impl<'py, T: Precision> Arrays<'py, T> {
 
 impl<T: Precision> Source for Arrays<'_, T> {
     fn floats(&self, name: &str) -> Result<Option<ArrayRef<'_>>, CaseError> {
-        let Some((_, array)) = self.floats.iter().find(|(n, _)| n == name) else {
-            return Ok(None);
-        };
+        let Some(array) = self.find(name) else { return Ok(None) };
         let values = array.as_slice().or_else(|_| {
             case::fail(&format!("{name}.npy"), "not C-contiguous (spikegrad converts)")
         })?;
@@ -155,13 +164,13 @@ fn case_ref<'a, T: Precision>(
     })
 }
 
-/// `values` (f64) as a numpy array of `T` with `shape`.
-fn to_numpy<'py, T: Precision>(
+/// A copy of the model's `values` as a numpy array with `shape`.
+fn to_numpy<'py>(
     py: Python<'py>,
-    values: impl Iterator<Item = T>,
+    values: &[f32],
     shape: &[usize],
-) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
-    values.collect::<Vec<T>>().into_pyarray(py).reshape(shape.to_vec())
+) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+    values.to_vec().into_pyarray(py).reshape(shape.to_vec())
 }
 
 /// `$f::<f64>` or `$f::<f32>` by the precision's name; a `ValueError` for another name.
@@ -200,8 +209,8 @@ fn gradient_in<'py, T: Precision>(
         .detach(|| grad::gradient_of(&case))
         .map_err(|e| value_error(format!("the run failed: {e}")))?;
     let grads = PyDict::new(py);
-    for (name, shape, values) in &computed.arrays {
-        grads.set_item(*name, to_numpy(py, values.iter().map(|&x| T::from_f64(x)), shape)?)?;
+    for (name, shape, values) in computed.arrays {
+        grads.set_item(name, T::from_f64_vec(values).into_pyarray(py).reshape(shape)?)?;
     }
     Ok((computed.loss, grads, computed.dconfig.to_string(), arrays.unused(&layout)))
 }
@@ -230,11 +239,11 @@ fn forward_in<'py, T: Precision>(
         .map_err(|e| value_error(format!("the run failed: {e}")))?;
     let Dims { b, n, t, n_out, .. } = layout.dims;
     let out = PyDict::new(py);
-    out.set_item("readout", to_numpy(py, run.readout.into_iter(), &[t, b, n_out])?)?;
+    out.set_item("readout", run.readout.into_pyarray(py).reshape(vec![t, b, n_out])?)?;
     let m = run.spikes.len() / 3;
     out.set_item("spikes", run.spikes.into_pyarray(py).reshape(vec![m, 3])?)?;
-    out.set_item("v_T", to_numpy(py, run.v.into_iter(), &[b, n])?)?;
-    out.set_item("s_T", to_numpy(py, run.s.into_iter(), &[b, n])?)?;
+    out.set_item("v_T", run.v.into_pyarray(py).reshape(vec![b, n])?)?;
+    out.set_item("s_T", run.s.into_pyarray(py).reshape(vec![b, n])?)?;
     Ok((out, arrays.unused(&layout)))
 }
 
@@ -268,7 +277,7 @@ fn load_model<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<(Bound<'py, PyDict
         ("s0", &model.s0, vec![n]),
     ];
     for (name, values, shape) in fixed {
-        arrays.set_item(name, to_numpy(py, values.iter().copied(), &shape)?)?;
+        arrays.set_item(name, to_numpy(py, values, &shape)?)?;
     }
     for (name, values, shape) in [
         ("tau", &model.tau, vec![n]),
@@ -276,7 +285,7 @@ fn load_model<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<(Bound<'py, PyDict
         ("W_mask", &model.w_mask, vec![n, n]),
     ] {
         if let Some(values) = values {
-            arrays.set_item(name, to_numpy(py, values.iter().copied(), &shape)?)?;
+            arrays.set_item(name, to_numpy(py, values, &shape)?)?;
         }
     }
     let task = saved.task.clone().unwrap_or(serde_json::Value::Null);
@@ -349,18 +358,12 @@ fn write_model(
     files: &[(String, Vec<usize>, Floats<'_>)],
 ) -> Result<(), String> {
     let shown = dir.display();
-    if dir.exists() && !dir.is_dir() {
-        return Err(format!("{shown}: exists and is not a folder"));
-    }
-    if dir.is_dir() {
-        let empty = std::fs::read_dir(dir).map_err(|e| format!("{shown}: {e}"))?.next().is_none();
-        if !empty && !dir.join(case::CONFIG).exists() {
-            return Err(format!(
-                "{shown}: holds files and no config.json (not a model folder), and saving \
-                 replaces the folder whole; give a new or empty folder"
-            ));
-        }
-    }
+    options::check_replaceable(
+        &shown.to_string(),
+        dir,
+        case::CONFIG,
+        "files that are not a model folder's",
+    )?;
     output::recover(dir).map_err(|e| format!("{shown}: {e}"))?;
     let staging = output::Staging::new(dir).map_err(|e| format!("{shown}: {e}"))?;
     output::write_json(&staging.path().join(case::CONFIG), config)

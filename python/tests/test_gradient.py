@@ -69,7 +69,10 @@ def test_gradient_matches_finite_differences(rng):
     """dL/dW, dL/dI0 and dL/dtau from the module against central differences of its loss."""
     arrays, config = random_case(rng, loss="mse", n=5, b=2, t=80)
     loss, grads = spikegrad.gradient(arrays, config)
-    eps = 1e-6
+    # Step 1e-4: truncation (~eps^2) and rounding (~|L| 1e-16 / eps, |L| ~ 50 here) both
+    # stay below 1e-6 relative (measured worst 4.2e-7 over these entries; at eps 1e-6
+    # rounding alone reached 2.7e-5).
+    eps = 1e-4
     for name, index in [("W", (1, 2)), ("W", (4, 0)), ("I0", (3,)), ("U", (2, 1))]:
         plus, minus = dict(arrays), dict(arrays)
         plus[name], minus[name] = arrays[name].copy(), arrays[name].copy()
@@ -77,13 +80,10 @@ def test_gradient_matches_finite_differences(rng):
         minus[name][index] -= eps
         numeric = (spikegrad.gradient(plus, config)[0] - spikegrad.gradient(minus, config)[0]) / (2 * eps)
         exact = grads["d" + name][index]
-        # The gate's second derivative jumps at the zone's edges: differences of a
-        # piecewise-smooth loss agree to ~1e-5 relative, a wrong gradient by O(1).
-        scale = max(abs(exact), 0.01 * np.abs(grads["d" + name]).max())
-        assert abs(numeric - exact) <= 1e-4 * scale, (name, index, numeric, exact)
+        assert abs(numeric - exact) <= 1e-5 * max(abs(exact), 1e-3), (name, index, numeric, exact)
     up, down = dict(config, tau=config["tau"] + eps), dict(config, tau=config["tau"] - eps)
     numeric = (spikegrad.gradient(arrays, up)[0] - spikegrad.gradient(arrays, down)[0]) / (2 * eps)
-    assert abs(numeric - grads["dconfig"]["tau"]) <= 1e-4 * abs(numeric)
+    assert abs(numeric - grads["dconfig"]["tau"]) <= 1e-5 * abs(numeric)
 
 
 def test_inputs_of_any_layout_and_dtype_give_the_same_gradient(rng):
