@@ -88,6 +88,10 @@ enum Training {
         /// after this many iterations (0: never).
         #[arg(long, default_value_t = spikegrad_train::xor::RESTART_AFTER)]
         restart_after: usize,
+        /// The initial network: self-exciting clusters that hold a pulse (the memory is
+        /// in the start), or unstructured random weights (gradient descent must find it).
+        #[arg(long, value_enum, default_value_t = train::XorStart::Latch)]
+        start: train::XorStart,
     },
     /// Predictive coding: auto-encode a smooth 2-channel signal; also trains W = 0.
     Predict {
@@ -105,6 +109,10 @@ enum Training {
         /// Trial length (ms).
         #[arg(long, default_value_t = spikegrad_train::predict::TRIAL_MS)]
         trial_ms: f64,
+        /// Weight lambda >= 0 of the rate penalty (docs/model.md section 6): the loss
+        /// adds lambda times the mean synaptic variable, i.e. the mean rate in spikes per ms.
+        #[arg(long, default_value_t = 0.0)]
+        rate_penalty: f64,
     },
 }
 
@@ -143,12 +151,12 @@ pub fn execute(cli: Cli) -> Result<String, String> {
         Command::MakeTask { which: MadeTask::YinYang { dir, trials, seed } } => {
             yin_yang::write(&dir, trials, seed)
         }
-        Command::Train { task: Training::Xor { common, h, restart_after } } => {
-            train::xor(&common, h, restart_after)
+        Command::Train { task: Training::Xor { common, h, restart_after, start } } => {
+            train::xor(&common, h, restart_after, start)
         }
-        Command::Train { task: Training::Predict { common, h, tau, tau_s, trial_ms } } => {
-            train::predict(&common, h, tau, tau_s, trial_ms)
-        }
+        Command::Train {
+            task: Training::Predict { common, h, tau, tau_s, trial_ms, rate_penalty },
+        } => train::predict(&common, h, tau, tau_s, trial_ms, rate_penalty),
     }
 }
 

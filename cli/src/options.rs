@@ -57,3 +57,11 @@ pub fn check_positive(option: &str, value: f64) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A finite number option that may be zero.
+pub fn check_non_negative(option: &str, value: f64) -> Result<(), String> {
+    if !(value.is_finite() && value >= 0.0) {
+        return Err(format!("{option} {value}: must be a finite number >= 0"));
+    }
+    Ok(())
+}

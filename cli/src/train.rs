@@ -1,13 +1,15 @@
 //! `spikegrad train xor` and `spikegrad train predict`: the paper's two tasks.
 
+use crate::case::LossFile;
 use crate::model_folder;
-use crate::options::{check_count, check_out, check_positive};
+use crate::options::{check_count, check_non_negative, check_out, check_positive};
 use crate::output::{write_json, Staging};
 use crate::plots::{self, RasterPanel};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use spikegrad::Config;
 use spikegrad_train::adam::{cosine_decay, Clip};
+use spikegrad_train::latch::LatchStart;
 use spikegrad_train::model::{InitScales, Model, Trials};
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
@@ -230,11 +232,20 @@ pub(crate) fn note(bar: &ProgressBar, line: String) {
 
 fn fmt_score(s: &XorScore) -> String {
     let p = s.per_pattern.map(|x| format!("{:.1}", 100.0 * x));
-    format!("{:.1}% (patterns --,-+,+-,++: {}/{}/{}/{})", 100.0 * s.overall, p[0], p[1], p[2], p[3])
+    format!(
+        "{:.1}% (patterns --,-+,+-,++: {}/{}/{}/{}), median signed readout {:.2}",
+        100.0 * s.overall,
+        p[0],
+        p[1],
+        p[2],
+        p[3],
+        s.median_signed
+    )
 }
 
 fn score_json(s: &XorScore) -> serde_json::Value {
-    json!({ "overall": s.overall, "per_pattern": { "--": s.per_pattern[0], "-+": s.per_pattern[1], "+-": s.per_pattern[2], "++": s.per_pattern[3] }, "mean_abs_readout": s.margin })
+    json!({ "overall": s.overall, "per_pattern": { "--": s.per_pattern[0], "-+": s.per_pattern[1], "+-": s.per_pattern[2], "++": s.per_pattern[3] },
+        "mean_abs_readout": s.margin, "median_signed_readout": s.median_signed })
 }
 
 /// Passing held-out checks in a row that end a run, the second after training at
@@ -243,29 +254,92 @@ fn score_json(s: &XorScore) -> serde_json::Value {
 /// check at 100% and then scored 95.7% on one pattern of the test trials).
 const PASSES_IN_A_ROW: usize = 2;
 
-/// Whether a held-out check passes: overall >= 0.995 and every pattern >= 0.98.
+/// The median signed readout a held-out check asks for: the task's bar is 0.5 on fresh
+/// trials, and a check of 1000 trials can be a little luckier than them.
+const CHECK_MEDIAN_SIGNED: f64 = 0.6;
+
+/// Whether a held-out check passes: overall >= 0.995, every pattern >= 0.98, and a median
+/// signed readout of at least [`CHECK_MEDIAN_SIGNED`] (the readout goes most of the way to
+/// its target, not just to the right side of zero).
 fn passes(s: &XorScore) -> bool {
-    s.overall >= 0.995 && s.per_pattern.iter().all(|&p| p >= 0.98)
+    s.overall >= 0.995
+        && s.per_pattern.iter().all(|&p| p >= 0.98)
+        && s.median_signed >= CHECK_MEDIAN_SIGNED
+}
+
+/// `train xor --start`: the initial network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum XorStart {
+    /// Self-exciting clusters ([`spikegrad_train::latch::LatchStart::XOR`]): the memory is
+    /// in the start; training learns the readout and tunes the rest.
+    Latch,
+    /// The quiet, excitable random start ([`xor::INIT`]): gradient descent must find the
+    /// memory.
+    Random,
+}
+
+impl XorStart {
+    /// "latch" or "random".
+    fn name(self) -> &'static str {
+        match self {
+            XorStart::Latch => "latch",
+            XorStart::Random => "random",
+        }
+    }
+
+    /// How a model from this start is trained: from latches, each parameter's gradient
+    /// clipped alone and Adam's steps scaled by [`xor::LATCH_STEP_SCALES`] (the readout
+    /// learns fast, the latches are only tuned); from a random start, one global clip and
+    /// equal steps (the settings that learned the XOR at tau_s 1000 ms).
+    fn settings(self, learning_rate: f64) -> Settings {
+        match self {
+            XorStart::Latch => Settings {
+                clip: Clip::PerParameter(1.0),
+                step_scales: xor::LATCH_STEP_SCALES,
+                ..Settings::new(learning_rate)
+            },
+            XorStart::Random => {
+                Settings { clip: Clip::GlobalNorm(1.0), ..Settings::new(learning_rate) }
+            }
+        }
+    }
+
+    /// An initial model drawn from `rng`.
+    fn model(self, config: Config, n: usize, rng: &mut Rng) -> Result<Model, String> {
+        match self {
+            XorStart::Latch => {
+                LatchStart::XOR.model(config, n, 1, rng).map_err(|e| format!("--neurons {n}: {e}"))
+            }
+            XorStart::Random => Ok(Model::quiet_start(config, n, 2, 1, xor::INIT, rng)),
+        }
+    }
 }
 
 /// `spikegrad train xor`.
-pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, String> {
+pub fn xor(
+    common: &Common,
+    h: f64,
+    restart_after: usize,
+    initial: XorStart,
+) -> Result<String, String> {
     let start = Instant::now();
     let out = common.check("xor")?;
     check_positive("--h", h)?;
     let task = Xor { h };
     let config = task.config();
     config.validate().map_err(|e| format!("--h {h}: {e}"))?;
+    let (tau_ceiling, tau_s_ceiling) = xor::TIME_CONSTANT_CEILING;
     let settings = Settings {
-        clip: Clip::GlobalNorm(1.0),
         precision: common.precision_or(Precision::F32),
-        time_constants: common.time_constants(),
-        ..Settings::new(common.learning_rate)
+        time_constants: common
+            .train_time_constants
+            .then_some(TimeConstantRange { tau: (0.0, tau_ceiling), tau_s: (0.0, tau_s_ceiling) }),
+        ..initial.settings(common.learning_rate)
     };
     // Attempt k (from 0) starts from the initial weights drawn from its own stream.
     let fresh = |attempt: u64| {
         let mut init = Rng::new(common.seed ^ INIT_STREAM ^ attempt);
-        let model = Model::quiet_start(config, common.neurons, 2, 1, xor::INIT, &mut init);
+        let model = initial.model(config, common.neurons, &mut init)?;
         Trainer::new(model, settings).map_err(|e| e.to_string())
     };
     let mut trainer = fresh(0)?;
@@ -365,7 +439,7 @@ pub fn xor(common: &Common, h: f64, restart_after: usize) -> Result<String, Stri
         "second_pulse_start_ms": xor::SECOND_PULSE_START, "go_cue_ms": xor::GO_CUE, "response_ms": xor::RESPONSE, "neurons": trainer.model.n });
     model_folder::save(dir, &trainer.model, None, task_json)?;
     let metrics = json!({
-        "task": "xor", "seed": common.seed, "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
+        "task": "xor", "seed": common.seed, "start": initial.name(), "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
         "gradient_precision": settings.precision.name(), "time_constants": time_constants_json(&trainer.model),
         "passed_check_at": passed_at, "kept_iteration": kept, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
         "test": { "trials": 1000, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
@@ -437,6 +511,7 @@ fn train_predict(
     task: &Predict,
     config: Config,
     recurrent: bool,
+    rate_penalty: f64,
     progress_label: &str,
 ) -> Result<PredictRun, String> {
     let start = Instant::now();
@@ -466,7 +541,7 @@ fn train_predict(
         task.steps(),
     );
     let mut rng = Rng::new(common.seed);
-    let mut trials = Trials::new(&trainer.model, batch, steps);
+    let mut trials = Trials { rate_penalty, ..Trials::new(&trainer.model, batch, steps) };
     let mut check = Trials::new(&trainer.model, 200, steps);
     task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
     let bar = progress(max_iterations);
@@ -505,6 +580,7 @@ pub fn predict(
     tau: f64,
     tau_s: f64,
     trial_ms: f64,
+    rate_penalty: f64,
 ) -> Result<String, String> {
     let start = Instant::now();
     let out = common.check("predict")?;
@@ -513,6 +589,7 @@ pub fn predict(
     {
         check_positive(option, value)?;
     }
+    check_non_negative("--rate-penalty", rate_penalty)?;
     let task = Predict { h, duration_ms: trial_ms, time_scale_ms: predict::TIME_SCALE_MS };
     let config = task.config(tau, tau_s);
     config.validate().map_err(|e| format!("--h {h}, --tau {tau}, --tau-s {tau_s}: {e}"))?;
@@ -521,8 +598,8 @@ pub fn predict(
             "--trial-ms {trial_ms}: must be finite and at least one step (h = {h})"
         ));
     }
-    let run = train_predict(common, &task, config, true, "recurrent")?;
-    let plain_run = train_predict(common, &task, config, false, "W = 0")?;
+    let run = train_predict(common, &task, config, true, rate_penalty, "recurrent")?;
+    let plain_run = train_predict(common, &task, config, false, rate_penalty, "W = 0")?;
     let (mut trainer, mut plain) = (run.trainer, plain_run.trainer);
 
     let steps = task.steps();
@@ -549,12 +626,14 @@ pub fn predict(
     let dir = staging.path();
     let task_json = json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": trainer.model.n });
     let precision = common.precision_or(Precision::F64).name();
-    model_folder::save(dir, &trainer.model, None, task_json.clone())?;
+    // The loss trained with, rate penalty included, as config.json records it.
+    let loss = LossFile { rate_penalty, ..LossFile::default() };
+    model_folder::save(dir, &trainer.model, Some(&loss), task_json.clone())?;
     std::fs::create_dir(dir.join("w0")).map_err(|e| e.to_string())?;
-    model_folder::save(&dir.join("w0"), &plain.model, None, task_json)?;
+    model_folder::save(&dir.join("w0"), &plain.model, Some(&loss), task_json)?;
     let metrics = json!({
         "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
-        "batch": common.batch.unwrap_or(PREDICT_BATCH), "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
+        "batch": common.batch.unwrap_or(PREDICT_BATCH), "rate_penalty": rate_penalty, "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
         "kept_iteration": run.kept, "time_constants": time_constants_json(&trainer.model),
         "test": { "trials": 1000, "nmse": nmse, "nmse_from_50ms": nmse_settled, "firing_rate_hz": rate },
         "w0": { "test_nmse": plain_nmse, "test_nmse_from_50ms": plain_settled, "firing_rate_hz": plain_rate, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks },

@@ -28,7 +28,7 @@ fn train_xor_writes_model_metrics_and_figures() {
             "train",
             "xor",
             "--neurons",
-            "8",
+            "16",
             "--batch",
             "4",
             "--max-iterations",
@@ -55,11 +55,13 @@ fn train_xor_writes_model_metrics_and_figures() {
     ] {
         assert!(a.join(file).exists(), "{file}");
     }
-    assert_eq!(shape(&a.join("v0.npy")), vec![8]);
-    assert_eq!(shape(&a.join("W.npy")), vec![8, 8]);
+    assert_eq!(shape(&a.join("v0.npy")), vec![16]);
+    assert_eq!(shape(&a.join("W.npy")), vec![16, 16]);
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(a.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(metrics["iterations"], 6);
+    assert_eq!(metrics["start"], "latch");
+    assert!(metrics["test"]["accuracy"]["median_signed_readout"].as_f64().unwrap().is_finite());
     // No check passes at this size: attempt 2 starts after iteration 4.
     assert_eq!(metrics["restarts_at"], serde_json::json!([4]));
     // No attempt passed: the model saved is that of the most accurate check (3 or 6).
@@ -69,11 +71,25 @@ fn train_xor_writes_model_metrics_and_figures() {
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(a.join("config.json")).unwrap()).unwrap();
     assert_eq!((config["h"].as_f64(), config["gate"].as_str()), (Some(2.0), Some("raised_cosine")));
+    assert_eq!((config["tau"].as_f64(), config["tau_s"].as_f64()), (Some(20.0), Some(100.0)));
     assert_eq!(
         std::fs::read(a.join("W.npy")).unwrap(),
         std::fs::read(b.join("W.npy")).unwrap(),
         "same seed, same bits"
     );
+}
+
+#[test]
+fn the_latch_start_names_the_fault_when_the_network_is_too_small() {
+    let out = folder("train-xor-small");
+    let result = Command::new(env!("CARGO_BIN_EXE_spikegrad"))
+        .args(["train", "xor", "--neurons", "8", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--neurons 8: the latch start needs at least 16 neurons"), "{stderr}");
+    assert!(!out.exists(), "no output folder on error");
 }
 
 #[test]
@@ -132,6 +148,8 @@ fn trained_time_constants_are_saved_per_neuron_and_valid() {
     run(&[
         "train",
         "xor",
+        "--start",
+        "random",
         "--neurons",
         "8",
         "--batch",
@@ -155,11 +173,12 @@ fn trained_time_constants_are_saved_per_neuron_and_valid() {
         npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap().into_vec().unwrap()
     };
     let (tau, tau_s) = (read("tau.npy"), read("tau_s.npy"));
-    // Valid for the theta neuron with the task's step: 2h/tau_j <= Delta/2, h < tau_s,j.
-    assert!(tau.iter().all(|&t| 2.0 * h / t as f64 <= delta / 2.0), "{tau:?}");
-    assert!(tau_s.iter().all(|&t| t as f64 > h), "{tau_s:?}");
-    // Six updates of Adam moved them from the task's shared 20 and 1000 ms.
-    assert!(tau.iter().any(|&t| t != 20.0) && tau_s.iter().any(|&t| t != 1000.0));
+    // Valid for the theta neuron with the task's step: 2h/tau_j <= Delta/2, h < tau_s,j;
+    // and no longer than the task's 20 and 100 ms, so the memory stays beyond them.
+    assert!(tau.iter().all(|&t| 2.0 * h / t as f64 <= delta / 2.0 && t <= 20.0), "{tau:?}");
+    assert!(tau_s.iter().all(|&t| t as f64 > h && t <= 100.0), "{tau_s:?}");
+    // Six updates of Adam moved them from the task's shared 20 and 100 ms.
+    assert!(tau.iter().any(|&t| t != 20.0) && tau_s.iter().any(|&t| t != 100.0));
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(metrics["time_constants"]["per_neuron"], true, "{metrics}");

@@ -2,6 +2,7 @@
 //! of training reduce the loss.
 
 use spikegrad_train::adam::{Adam, Clip};
+use spikegrad_train::latch::LatchStart;
 use spikegrad_train::model::{rest_phase, Model, Objective, Trials};
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
@@ -87,6 +88,52 @@ fn xor_score_counts_the_sign_of_the_window_mean() {
     assert_eq!(task.score(&perfect, &drawn).overall, 1.0);
     let wrong: Vec<f32> = trials.target.iter().map(|x| -x).collect();
     assert_eq!(task.score(&wrong, &drawn).overall, 0.0);
+    assert_eq!(task.score(&perfect, &drawn).median_signed, 1.0);
+    assert_eq!(task.score(&wrong, &drawn).median_signed, -1.0);
+    // Half the target: every trial right, its signed readout 0.5; trial 0 at 0.1 (still
+    // right) moves the mean but not the median of 20.
+    let mut half: Vec<f32> = trials.target.iter().map(|x| 0.5 * x).collect();
+    for t in 0..trials.t {
+        half[t * 20] *= 0.2;
+    }
+    let score = task.score(&half, &drawn);
+    assert_eq!(score.overall, 1.0);
+    assert!((score.median_signed - 0.5).abs() < 1e-6, "{}", score.median_signed);
+    assert!((score.margin - (19.0 * 0.5 + 0.1) / 20.0).abs() < 1e-6, "{}", score.margin);
+}
+
+#[test]
+fn a_latch_cluster_holds_a_pulse_far_beyond_its_time_constants() {
+    // The XOR's latch start at N 64 (tau 20 ms, tau_s 100 ms): a first pulse of +1 and no
+    // second pulse or cue; the positive clusters must still fire 600-700 ms after the
+    // pulse (6-7 tau_s), the negative ones never. Trial 1 has no pulse at all: silence.
+    let task = Xor { h: 2.0 };
+    let start = LatchStart::XOR;
+    let model = start.model(task.config(), 64, 1, &mut Rng::new(1)).unwrap();
+    assert_eq!(start.cluster_size(64), 12);
+    let mut trials = Trials::new(&model, 2, task.steps());
+    for t in 25..50 {
+        trials.x[t * 4] = 1.0; // trial 0, channel 0, [50, 100) ms
+    }
+    let mut trainer = Trainer::new(model, Settings::new(1e-3)).unwrap();
+    let rec = trainer.record(&trials).unwrap();
+    let spikes = |trial: usize, cluster: Option<usize>, steps: std::ops::Range<usize>| {
+        steps
+            .flat_map(|t| (0..64).map(move |i| (t, i)))
+            .filter(|&(t, i)| start.cluster_of(64, i) == cluster && rec.spiked(t, trial, i))
+            .count()
+    };
+    let late = 350..400; // [700, 800) ms
+    for cluster in [0, 1] {
+        assert!(spikes(0, Some(cluster), late.clone()) >= 12, "positive cluster {cluster} held");
+    }
+    for cluster in [2, 3] {
+        assert_eq!(spikes(0, Some(cluster), 0..500), 0, "negative cluster {cluster} stays off");
+    }
+    assert_eq!((0..5).map(|c| spikes(1, (c < 4).then_some(c), 0..500)).sum::<usize>(), 0);
+    // The layout is refused, with the reason, where it does not fit.
+    let error = start.model(task.config(), 8, 1, &mut Rng::new(1)).unwrap_err();
+    assert!(error.contains("at least 16 neurons"), "{error}");
 }
 
 #[test]
