@@ -4,10 +4,9 @@
 
 use faer::Accum;
 use spikegrad::internals::{block_steps, product, sweep_threads};
-use spikegrad::{Batch, Config, Loss, Network};
+use spikegrad::{Batch, Config, Gate, Loss, Network};
 use spikegrad_train::model::{InitScales, Model, Trials};
 use spikegrad_train::rng::Rng;
-use spikegrad_train::xor::Xor;
 
 /// The benchmark configurations (N, B, T) of DESIGN.md.
 pub const CONFIGURATIONS: [(&str, usize, usize, usize); 3] =
@@ -28,8 +27,9 @@ pub const SCALES: InitScales = InitScales {
     readout_gain: 10.0,
 };
 
-/// A seeded random problem in f32 with the delayed-memory XOR's constants (h 2 ms,
-/// tau 20, tau_s 1000, raised cosine Delta 1) and [`SCALES`]: realistic spiking, and a
+/// A seeded random problem in f32 with the first delayed-memory XOR's constants (h 2 ms,
+/// tau 20, tau_s 1000, raised cosine Delta 1; the task now runs at tau_s 100, the
+/// benchmarks keep the problem their recorded figures were measured on) and [`SCALES`]: realistic spiking, and a
 /// gradient that stays finite in f32 over S1's 4000 steps (at the full gain, or from
 /// the XOR's more excitable training start, the costates of some draws overflow over
 /// 8 s of simulated time; `tests/` checks every configuration).
@@ -43,7 +43,7 @@ pub struct Problem {
 impl Problem {
     /// The problem of size (N, B, T) drawn from `seed`.
     pub fn new(n: usize, b: usize, t: usize, seed: u64) -> Self {
-        let config = Xor { h: 2.0 }.config();
+        let config = Config::new(2.0, 20.0, 1000.0, Gate::RaisedCosine { delta: 1.0 });
         let scales = SCALES;
         let mut rng = Rng::new(seed);
         let model = Model::quiet_start(config, n, CHANNELS, CHANNELS, scales, &mut rng);

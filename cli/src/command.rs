@@ -2,7 +2,7 @@
 //! `spikegrad` parses its arguments with it, and the Python module runs the same
 //! commands in-process from a list of arguments.
 
-use crate::{grad, npy, run, train, train_task, yin_yang};
+use crate::{efficient_coding, grad, npy, run, train, train_task, yin_yang};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -97,23 +97,16 @@ enum Training {
     Predict {
         #[command(flatten)]
         common: train::Common,
-        /// Euler step h (ms).
-        #[arg(long, default_value_t = 1.0)]
-        h: f64,
-        /// Membrane time constant tau (ms).
-        #[arg(long, default_value_t = spikegrad_train::predict::TAU)]
-        tau: f64,
-        /// Synaptic time constant tau_s (ms).
-        #[arg(long, default_value_t = spikegrad_train::predict::TAU_S)]
-        tau_s: f64,
-        /// Trial length (ms).
-        #[arg(long, default_value_t = spikegrad_train::predict::TRIAL_MS)]
-        trial_ms: f64,
+        #[command(flatten)]
+        task: train::PredictOptions,
         /// Weight lambda >= 0 of the rate penalty (docs/model.md section 6): the loss
         /// adds lambda times the mean synaptic variable, i.e. the mean rate in spikes per ms.
         #[arg(long, default_value_t = 0.0)]
         rate_penalty: f64,
     },
+    /// Efficient coding: predictive coding at several rate penalties, W learned and
+    /// W = 0; plots held-out NMSE against firing rate.
+    EfficientCoding(efficient_coding::Options),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -154,9 +147,12 @@ pub fn execute(cli: Cli) -> Result<String, String> {
         Command::Train { task: Training::Xor { common, h, restart_after, start } } => {
             train::xor(&common, h, restart_after, start)
         }
-        Command::Train {
-            task: Training::Predict { common, h, tau, tau_s, trial_ms, rate_penalty },
-        } => train::predict(&common, h, tau, tau_s, trial_ms, rate_penalty),
+        Command::Train { task: Training::Predict { common, task, rate_penalty } } => {
+            train::predict(&common, &task, rate_penalty)
+        }
+        Command::Train { task: Training::EfficientCoding(options) } => {
+            efficient_coding::run(&options)
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod case;
 pub mod case_arrays;
 pub mod command;
+pub mod efficient_coding;
 pub mod grad;
 pub mod model_folder;
 pub mod npy;

@@ -18,6 +18,28 @@ pub fn lines(
     y_label: &str,
     series: &[(&str, Vec<(f64, f64)>)],
 ) -> Result<()> {
+    chart(path, title, x_label, y_label, series, false)
+}
+
+/// [`lines`] with a marker on every point: for a few measured points, each a run.
+pub fn measured(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(&str, Vec<(f64, f64)>)],
+) -> Result<()> {
+    chart(path, title, x_label, y_label, series, true)
+}
+
+fn chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(&str, Vec<(f64, f64)>)],
+    markers: bool,
+) -> Result<()> {
     let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let points = series.iter().flat_map(|(_, s)| s.iter()).filter(|(_, y)| y.is_finite());
@@ -48,6 +70,10 @@ pub fn lines(
     for (k, (name, s)) in series.iter().enumerate() {
         let color = colors[k % colors.len()];
         let s = s.iter().copied().filter(|(_, y)| y.is_finite());
+        if markers {
+            let dots = s.clone().map(|p| Circle::new(p, 4, color.filled()));
+            chart.draw_series(dots).map_err(err)?;
+        }
         chart
             .draw_series(LineSeries::new(s, color))
             .map_err(err)?

@@ -75,7 +75,7 @@ impl From<GradientPrecision> for Precision {
 impl Common {
     /// Checks every option before any work (`task`: the default output folder's name),
     /// naming the option at fault; returns the output folder.
-    fn check(&self, task: &str) -> Result<PathBuf, String> {
+    pub(crate) fn check(&self, task: &str) -> Result<PathBuf, String> {
         check_count("--neurons", self.neurons)?;
         if let Some(batch) = self.batch {
             check_count("--batch", batch)?;
@@ -489,24 +489,24 @@ pub(crate) fn smooth(series: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
 /// `train predict`'s default batch.
 const PREDICT_BATCH: usize = 32;
 /// `train predict`'s default iterations (each network).
-const PREDICT_ITERATIONS: usize = 3000;
+pub(crate) const PREDICT_ITERATIONS: usize = 3000;
 
 /// A finished predictive-coding run.
-struct PredictRun {
+pub(crate) struct PredictRun {
     /// The trainer, its model the one of the best held-out check.
-    trainer: Trainer,
+    pub trainer: Trainer,
     /// (iteration, batch loss).
-    losses: Vec<(f64, f64)>,
+    pub losses: Vec<(f64, f64)>,
     /// The held-out checks.
-    checks: Vec<serde_json::Value>,
+    pub checks: Vec<serde_json::Value>,
     /// The iteration whose model was kept.
-    kept: usize,
+    pub kept: usize,
 }
 
 /// Trains one predictive-coding network with a cosine learning-rate decay (to
 /// [`predict::LEARNING_RATE_FLOOR`] of the rate), keeping the model of the best
 /// held-out check (trials separate from the test trials).
-fn train_predict(
+pub(crate) fn train_predict(
     common: &Common,
     task: &Predict,
     config: Config,
@@ -573,58 +573,114 @@ fn train_predict(
     Ok(PredictRun { trainer, losses, checks, kept })
 }
 
+/// The predictive-coding task's options, shared by `train predict` and `train
+/// efficient-coding`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PredictOptions {
+    /// Euler step h (ms).
+    #[arg(long, default_value_t = 1.0)]
+    pub h: f64,
+    /// Membrane time constant tau (ms).
+    #[arg(long, default_value_t = predict::TAU)]
+    pub tau: f64,
+    /// Synaptic time constant tau_s (ms).
+    #[arg(long, default_value_t = predict::TAU_S)]
+    pub tau_s: f64,
+    /// Trial length (ms).
+    #[arg(long, default_value_t = predict::TRIAL_MS)]
+    pub trial_ms: f64,
+}
+
+impl PredictOptions {
+    /// Checks the options, naming the one at fault; the task and the model's constants.
+    pub(crate) fn task(&self) -> Result<(Predict, Config), String> {
+        let PredictOptions { h, tau, tau_s, trial_ms } = *self;
+        for (option, value) in
+            [("--h", h), ("--tau", tau), ("--tau-s", tau_s), ("--trial-ms", trial_ms)]
+        {
+            check_positive(option, value)?;
+        }
+        let task = Predict { h, duration_ms: trial_ms, time_scale_ms: predict::TIME_SCALE_MS };
+        let config = task.config(tau, tau_s);
+        config.validate().map_err(|e| format!("--h {h}, --tau {tau}, --tau-s {tau_s}: {e}"))?;
+        if trial_ms < h {
+            return Err(format!("--trial-ms {trial_ms}: must be at least one step (h = {h})"));
+        }
+        Ok((task, config))
+    }
+}
+
+/// The predictive-coding test: 1000 trials for the NMSE and 100 for the firing rate
+/// (and the raster), drawn from the test stream, never seen in training or checks.
+pub(crate) struct PredictTest {
+    task: Predict,
+    test: Trials,
+    shown: Trials,
+}
+
+/// A trained network's test figures.
+pub(crate) struct Assessment {
+    /// NMSE over whole test trials.
+    pub nmse: f64,
+    /// NMSE from 50 ms on (after the start from rest), when trials are longer than that.
+    pub nmse_from_50ms: Option<f64>,
+    /// Spikes per neuron per second over the shown trials.
+    pub firing_rate_hz: f64,
+    /// The shown trials, recorded.
+    pub recording: Recording,
+}
+
+impl PredictTest {
+    /// Draws the test trials for `model` (any of the task's networks: they share sizes).
+    pub(crate) fn new(task: Predict, model: &Model, seed: u64) -> Self {
+        let steps = task.steps();
+        let mut test = Trials::new(model, 1000, steps);
+        task.sample(&mut Rng::new(seed ^ TEST_STREAM), &mut test);
+        let mut shown = Trials::new(model, 100, steps);
+        task.sample(&mut Rng::new(seed ^ TEST_STREAM ^ 1), &mut shown);
+        PredictTest { task, test, shown }
+    }
+
+    /// Scores `trainer`'s model.
+    pub(crate) fn assess(&self, trainer: &mut Trainer) -> Result<Assessment, String> {
+        let (task, test) = (&self.task, &self.test);
+        let settled = (50.0 / task.h).round() as usize;
+        let readout = trainer.evaluate(test).map_err(|e| e.to_string())?.0;
+        let nmse = task.nmse(readout, test);
+        let nmse_from_50ms = (settled < test.t).then(|| task.nmse_from(readout, test, settled));
+        let recording = trainer.record(&self.shown).map_err(|e| e.to_string())?;
+        let firing_rate_hz = recording.firing_rate(task.h);
+        Ok(Assessment { nmse, nmse_from_50ms, firing_rate_hz, recording })
+    }
+}
+
+/// `task` of a predictive-coding model's config.json.
+pub(crate) fn predict_task_json(task: &Predict, n: usize) -> serde_json::Value {
+    json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": n })
+}
+
 /// `spikegrad train predict`.
 pub fn predict(
     common: &Common,
-    h: f64,
-    tau: f64,
-    tau_s: f64,
-    trial_ms: f64,
+    options: &PredictOptions,
     rate_penalty: f64,
 ) -> Result<String, String> {
     let start = Instant::now();
     let out = common.check("predict")?;
-    for (option, value) in
-        [("--h", h), ("--tau", tau), ("--tau-s", tau_s), ("--trial-ms", trial_ms)]
-    {
-        check_positive(option, value)?;
-    }
+    let (task, config) = options.task()?;
     check_non_negative("--rate-penalty", rate_penalty)?;
-    let task = Predict { h, duration_ms: trial_ms, time_scale_ms: predict::TIME_SCALE_MS };
-    let config = task.config(tau, tau_s);
-    config.validate().map_err(|e| format!("--h {h}, --tau {tau}, --tau-s {tau_s}: {e}"))?;
-    if !(trial_ms.is_finite() && trial_ms >= h) {
-        return Err(format!(
-            "--trial-ms {trial_ms}: must be finite and at least one step (h = {h})"
-        ));
-    }
     let run = train_predict(common, &task, config, true, rate_penalty, "recurrent")?;
     let plain_run = train_predict(common, &task, config, false, rate_penalty, "W = 0")?;
     let (mut trainer, mut plain) = (run.trainer, plain_run.trainer);
-
-    let steps = task.steps();
-    let mut test = Trials::new(&trainer.model, 1000, steps);
-    task.sample(&mut Rng::new(common.seed ^ TEST_STREAM), &mut test);
-    // NMSE over whole trials, and from 50 ms on (after the start from rest) when the
-    // trials are longer than that.
-    let settled = (50.0 / h).round() as usize;
-    let from_50ms =
-        |readout: &[f32]| (settled < steps).then(|| task.nmse_from(readout, &test, settled));
-    let readout = trainer.evaluate(&test).map_err(|e| e.to_string())?.0;
-    let (nmse, nmse_settled) = (task.nmse(readout, &test), from_50ms(readout));
-    let readout = plain.evaluate(&test).map_err(|e| e.to_string())?.0;
-    let (plain_nmse, plain_settled) = (task.nmse(readout, &test), from_50ms(readout));
+    let test = PredictTest::new(task, &trainer.model, common.seed);
+    let learned = test.assess(&mut trainer)?;
+    let w0 = test.assess(&mut plain)?;
     let bracket = |x: Option<f64>| x.map_or(String::new(), |x| format!(" ({x:.4} from 50 ms)"));
-    let mut shown = Trials::new(&trainer.model, 100, steps);
-    task.sample(&mut Rng::new(common.seed ^ TEST_STREAM ^ 1), &mut shown);
-    let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
-    let rate = rec.firing_rate(h);
-    let plain_rate = plain.record(&shown).map_err(|e| e.to_string())?.firing_rate(h);
     let wall = start.elapsed().as_secs_f64();
 
     let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
-    let task_json = json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": trainer.model.n });
+    let task_json = predict_task_json(&task, trainer.model.n);
     let precision = common.precision_or(Precision::F64).name();
     // The loss trained with, rate penalty included, as config.json records it.
     let loss = LossFile { rate_penalty, ..LossFile::default() };
@@ -635,8 +691,8 @@ pub fn predict(
         "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
         "batch": common.batch.unwrap_or(PREDICT_BATCH), "rate_penalty": rate_penalty, "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
         "kept_iteration": run.kept, "time_constants": time_constants_json(&trainer.model),
-        "test": { "trials": 1000, "nmse": nmse, "nmse_from_50ms": nmse_settled, "firing_rate_hz": rate },
-        "w0": { "test_nmse": plain_nmse, "test_nmse_from_50ms": plain_settled, "firing_rate_hz": plain_rate, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks },
+        "test": { "trials": 1000, "nmse": learned.nmse, "nmse_from_50ms": learned.nmse_from_50ms, "firing_rate_hz": learned.firing_rate_hz },
+        "w0": { "test_nmse": w0.nmse, "test_nmse_from_50ms": w0.nmse_from_50ms, "firing_rate_hz": w0.firing_rate_hz, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks },
         "checks": run.checks,
     });
     write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
@@ -650,16 +706,20 @@ pub fn predict(
     let titles: Vec<String> = (0..3).map(|k| format!("held-out trial {k}")).collect();
     plots::rasters(
         &dir.join("raster.svg"),
-        &panels(&rec, &shown, h, &titles, 2, 2),
+        &panels(&learned.recording, &test.shown, task.h, &titles, 2, 2),
         trainer.model.n,
         task.duration_ms,
     )?;
     staging.commit().map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(format!(
-        "predict seed {}: test NMSE {nmse:.4}{} at {rate:.1} Hz (W = 0: {plain_nmse:.4}{} at {plain_rate:.1} Hz), {} skipped steps, {:.0} s -> {}",
+        "predict seed {}: test NMSE {:.4}{} at {:.1} Hz (W = 0: {:.4}{} at {:.1} Hz), {} skipped steps, {:.0} s -> {}",
         common.seed,
-        bracket(nmse_settled),
-        bracket(plain_settled),
+        learned.nmse,
+        bracket(learned.nmse_from_50ms),
+        learned.firing_rate_hz,
+        w0.nmse,
+        bracket(w0.nmse_from_50ms),
+        w0.firing_rate_hz,
         trainer.skipped() + plain.skipped(),
         wall,
         out.display()

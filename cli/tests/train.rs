@@ -183,3 +183,68 @@ fn trained_time_constants_are_saved_per_neuron_and_valid() {
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(metrics["time_constants"]["per_neuron"], true, "{metrics}");
 }
+
+#[test]
+fn efficient_coding_trains_each_penalty_with_and_without_recurrence() {
+    let out = folder("train-efficient-coding");
+    run(&[
+        "train",
+        "efficient-coding",
+        "--neurons",
+        "6",
+        "--batch",
+        "2",
+        "--max-iterations",
+        "2",
+        "--eval-every",
+        "1",
+        "--trial-ms",
+        "60",
+        "--penalties",
+        "0,500",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let networks = metrics["networks"].as_array().unwrap();
+    assert_eq!(networks.len(), 2);
+    for (row, lambda) in networks.iter().zip([0.0, 500.0]) {
+        assert_eq!(row["rate_penalty"], lambda);
+        for name in ["learned", "w0"] {
+            assert!(row[name]["test_nmse"].as_f64().unwrap().is_finite(), "{row}");
+            assert!(row[name]["firing_rate_hz"].as_f64().unwrap() >= 0.0, "{row}");
+            let folder = out.join(row[name]["model"].as_str().unwrap());
+            // Each network is a model folder whose config records the penalty.
+            let config: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(folder.join("config.json")).unwrap())
+                    .unwrap();
+            assert_eq!(config["loss"]["rate_penalty"], lambda);
+            assert!(folder.join("W.npy").exists());
+        }
+        let w: Vec<f32> = npyz::NpyFile::new(
+            std::fs::File::open(out.join(row["w0"]["model"].as_str().unwrap()).join("W.npy"))
+                .unwrap(),
+        )
+        .unwrap()
+        .into_vec()
+        .unwrap();
+        assert!(w.iter().all(|&x| x == 0.0), "W = 0 stays 0");
+    }
+    let svg = std::fs::read_to_string(out.join("efficiency.svg")).unwrap();
+    assert!(svg.contains("W learned") && svg.contains("W = 0"));
+}
+
+#[test]
+fn efficient_coding_refuses_a_negative_penalty_before_training() {
+    let out = folder("train-efficient-coding-bad");
+    let result = Command::new(env!("CARGO_BIN_EXE_spikegrad"))
+        .args(["train", "efficient-coding", "--penalties", "0,-1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--penalties -1: must be a finite number >= 0"), "{stderr}");
+    assert!(!out.exists());
+}
