@@ -94,12 +94,13 @@ pub struct XorScore {
     pub median_signed: f64,
 }
 
-/// A quiet, excitable start: I0 ~ N(-0.1, 0.5^2), so most neurons rest, near threshold,
-/// and fire only when driven; U ~ N(0, 2^2), W ~ N(0, (20/sqrt N)^2), O ~ N(0, (10/sqrt N)^2).
-/// From I0 ~ N(-0.3, 0.5^2), the start measured first, seed 1 of 3 stayed on the
-/// 3-of-4-patterns plateau for 12000 iterations, while from -0.1 every seed measured
-/// passed (README, Training); presumably neurons nearer threshold pass more gradient
-/// through the gate, which the conjunctions XOR needs are made of.
+/// The unstructured start (`train xor --start random`): quiet and excitable, I0 ~
+/// N(-0.1, 0.5^2), so most neurons rest, near threshold, and fire only when driven; U ~
+/// N(0, 2^2), W ~ N(0, (20/sqrt N)^2), O ~ N(0, (10/sqrt N)^2). At tau_s 1000 ms every
+/// seed measured learned the XOR from it (the synapse held the first pulse); at
+/// [`TAU_S`] = 100 ms seed 1 stayed at chance for 10750 iterations (README, Training):
+/// nothing in it holds activity for 700 ms. The default start is
+/// [`crate::latch::LatchStart::XOR`].
 pub const INIT: InitScales = InitScales {
     bias_mean: -0.1,
     bias_sd: 0.5,
@@ -114,14 +115,14 @@ pub const INIT: InitScales = InitScales {
 /// equal scales with one global clip, seed 1 passed 100% once and then fell to 42-85% as
 /// W, U and I0 moved (the latches stopped holding); with W, U, I0 at 0.2 and O at 4,
 /// seed 1 passed at 1000 iterations but seeds 2 and 3 drifted to 94% and 57% by 4000;
-/// at 0.02 and 4 all three passed by 750 (README, Training).
+/// at 0.02 and 4 all three passed by 1250 (README, Training).
 pub const LATCH_STEP_SCALES: [f64; 4] = [0.02, 0.02, 0.02, 4.0];
 
 /// Training restarts from fresh initial weights after this many iterations without a
 /// passing pair of held-out checks: a run can sit on the 3-of-4-patterns plateau for
-/// the whole budget (from I0 ~ N(-0.3, 0.5^2), seed 1 did for 12000
-/// iterations). From [`INIT`], 6 of 12 seeds needed restarts (seed 10 four) and all
-/// passed within 22250 iterations (README, Training).
+/// the whole budget (at tau_s 1000 ms from I0 ~ N(-0.3, 0.5^2), seed 1 did for 12000
+/// iterations). There, from [`INIT`], 6 of 12 seeds needed restarts (seed 10 four) and
+/// all passed within 22250 iterations; from the latch start no seed measured needed one.
 pub const RESTART_AFTER: usize = 5000;
 
 /// Once a held-out check passes, training goes on at this fraction of the learning rate
