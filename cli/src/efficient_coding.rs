@@ -78,20 +78,22 @@ pub fn run(options: &Options) -> Result<String, String> {
     if options.penalties.is_empty() {
         return Err("--penalties: give at least one value".into());
     }
-    for &lambda in &options.penalties {
+    for (k, &lambda) in options.penalties.iter().enumerate() {
         check_non_negative("--penalties", lambda)?;
+        if options.penalties[..k].contains(&lambda) {
+            return Err(format!("--penalties: {lambda} is given twice"));
+        }
     }
-    let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let dir = staging.path();
-    let (mut learned, mut plain, mut rows) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut learned, mut plain, mut rows, mut models) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut test = None;
     for &lambda in &options.penalties {
         let mut row = json!({ "rate_penalty": lambda });
         for (recurrent, name, points) in
             [(true, "learned", &mut learned), (false, "w0", &mut plain)]
         {
-            let label =
-                format!("lambda {lambda} {}", if recurrent { "W learned" } else { "W = 0" });
+            let kind = if recurrent { "W learned" } else { "W = 0" };
+            let label = format!("lambda {lambda} {kind}");
             let mut run = train::train_predict(common, &task, config, recurrent, lambda, &label)?;
             let test =
                 test.get_or_insert_with(|| PredictTest::new(task, &run.trainer.model, common.seed));
@@ -101,14 +103,11 @@ pub fn run(options: &Options) -> Result<String, String> {
                 nmse: scored.nmse,
                 firing_rate_hz: scored.firing_rate_hz,
             });
-            let folder = dir.join(format!("{name}-{lambda}"));
-            std::fs::create_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-            let loss = LossFile { rate_penalty: lambda, ..LossFile::default() };
-            let task_json = predict_task_json(&task, run.trainer.model.n);
-            model_folder::save(&folder, &run.trainer.model, Some(&loss), task_json)?;
+            let folder = format!("{name}-{lambda}");
             row[name] = json!({ "test_nmse": scored.nmse, "test_nmse_from_50ms": scored.nmse_from_50ms,
                 "firing_rate_hz": scored.firing_rate_hz, "kept_iteration": run.kept,
-                "skipped_steps": run.trainer.skipped(), "model": folder.file_name().and_then(|f| f.to_str()) });
+                "skipped_steps": run.trainer.skipped(), "model": folder });
+            models.push((folder, lambda, run.trainer.model));
         }
         rows.push(row);
     }
@@ -125,6 +124,15 @@ pub fn run(options: &Options) -> Result<String, String> {
         "fewest_spikes_at_bar": { "learned_hz": best_learned.map(|p| p.firing_rate_hz), "w0_hz": best_plain.map(|p| p.firing_rate_hz), "learned_over_w0": ratio },
         "networks": rows,
     });
+    // Written once everything is trained: an interrupted run leaves nothing behind.
+    let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let dir = staging.path();
+    for (folder, lambda, model) in &models {
+        let path = dir.join(folder);
+        std::fs::create_dir(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let loss = LossFile { rate_penalty: *lambda, ..LossFile::default() };
+        model_folder::save(&path, model, Some(&loss), predict_task_json(&task, model.n))?;
+    }
     write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
     let curve = |points: &[Point]| {
         let mut xy: Vec<(f64, f64)> = points.iter().map(|p| (p.firing_rate_hz, p.nmse)).collect();

@@ -376,7 +376,11 @@ pub fn xor(
             let score = task.score(readout, &check_drawn);
             checks.push(json!({ "iteration": iteration, "loss": loss, "accuracy": score_json(&score), "seconds": start.elapsed().as_secs_f64() }));
             note(&bar, format!("iteration {iteration}: held-out check {}", fmt_score(&score)));
-            best.offer(score.overall, iteration, &trainer.model);
+            // The most accurate check; among equally accurate ones (accuracy moves in
+            // steps of 1/1000), the one whose readout goes furthest to its target.
+            let margin = score.median_signed.clamp(-1.0, 1.0);
+            let margin = if margin.is_nan() { 0.0 } else { margin };
+            best.offer(score.overall + 1e-4 * margin, iteration, &trainer.model);
             passes_in_a_row = if passes(&score) { passes_in_a_row + 1 } else { 0 };
             if passes_in_a_row == PASSES_IN_A_ROW {
                 passed_at = Some(iteration);

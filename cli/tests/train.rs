@@ -16,6 +16,10 @@ fn folder(name: &str) -> PathBuf {
     dir
 }
 
+fn read_f32(path: &std::path::Path) -> Vec<f32> {
+    npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap().into_vec().unwrap()
+}
+
 fn shape(path: &PathBuf) -> Vec<u64> {
     npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap().shape().to_vec()
 }
@@ -106,23 +110,27 @@ fn train_predict_writes_both_networks() {
         "4",
         "--eval-every",
         "2",
+        "--rate-penalty",
+        "2.5",
         "--out",
         out.to_str().unwrap(),
     ]);
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert!(metrics["test"]["nmse"].as_f64().unwrap().is_finite());
+    assert_eq!(metrics["rate_penalty"], 2.5);
+    for config in ["config.json", "w0/config.json"] {
+        let config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(config)).unwrap()).unwrap();
+        assert_eq!(config["loss"]["rate_penalty"], 2.5, "the penalty trained with is recorded");
+    }
     assert!(metrics["w0"]["test_nmse"].as_f64().unwrap().is_finite());
     // The model kept is the one of the best held-out check, at iteration 2 or 4.
     assert!([2, 4].contains(&metrics["kept_iteration"].as_u64().unwrap()));
     assert_eq!(metrics["gradient_precision"], "f64");
     assert!(out.join("w0/W.npy").exists() && out.join("raster.svg").exists());
     // The W = 0 network's W stays 0.
-    let w: Vec<f32> = npyz::NpyFile::new(std::fs::File::open(out.join("w0/W.npy")).unwrap())
-        .unwrap()
-        .into_vec()
-        .unwrap();
-    assert!(w.iter().all(|&x| x == 0.0));
+    assert!(read_f32(&out.join("w0/W.npy")).iter().all(|&x| x == 0.0));
 }
 
 #[test]
@@ -170,7 +178,7 @@ fn trained_time_constants_are_saved_per_neuron_and_valid() {
     let read = |file: &str| -> Vec<f32> {
         let path = out.join(file);
         assert_eq!(shape(&path), vec![8], "{file}");
-        npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap().into_vec().unwrap()
+        read_f32(&path)
     };
     let (tau, tau_s) = (read("tau.npy"), read("tau_s.npy"));
     // Valid for the theta neuron with the task's step: 2h/tau_j <= Delta/2, h < tau_s,j;
@@ -222,13 +230,7 @@ fn efficient_coding_trains_each_penalty_with_and_without_recurrence() {
             assert_eq!(config["loss"]["rate_penalty"], lambda);
             assert!(folder.join("W.npy").exists());
         }
-        let w: Vec<f32> = npyz::NpyFile::new(
-            std::fs::File::open(out.join(row["w0"]["model"].as_str().unwrap()).join("W.npy"))
-                .unwrap(),
-        )
-        .unwrap()
-        .into_vec()
-        .unwrap();
+        let w = read_f32(&out.join(row["w0"]["model"].as_str().unwrap()).join("W.npy"));
         assert!(w.iter().all(|&x| x == 0.0), "W = 0 stays 0");
     }
     let svg = std::fs::read_to_string(out.join("efficiency.svg")).unwrap();
@@ -236,15 +238,21 @@ fn efficient_coding_trains_each_penalty_with_and_without_recurrence() {
 }
 
 #[test]
-fn efficient_coding_refuses_a_negative_penalty_before_training() {
+fn efficient_coding_refuses_bad_penalties_before_training() {
     let out = folder("train-efficient-coding-bad");
-    let result = Command::new(env!("CARGO_BIN_EXE_spikegrad"))
-        .args(["train", "efficient-coding", "--penalties", "0,-1", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert_eq!(result.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--penalties -1: must be a finite number >= 0"), "{stderr}");
-    assert!(!out.exists());
+    for (penalties, message) in [
+        ("0,-1", "--penalties -1: must be a finite number >= 0"),
+        ("5,0,5", "--penalties: 5 is given twice"),
+        ("0,nan", "--penalties NaN: must be a finite number >= 0"),
+    ] {
+        let result = Command::new(env!("CARGO_BIN_EXE_spikegrad"))
+            .args(["train", "efficient-coding", "--penalties", penalties, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(message), "{penalties}: {stderr}");
+        assert!(!out.exists());
+    }
 }
