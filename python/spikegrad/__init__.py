@@ -40,6 +40,7 @@ __all__ = [
     "train_task",
     "train_xor",
     "train_predict",
+    "train_efficient_coding",
     "run",
     "make_task_yin_yang",
     "backend",
@@ -228,7 +229,7 @@ def cli(*args):
 
 def _flags(options):
     """Keyword options as command-line flags: ``batch=64`` -> ``--batch 64``, ``True`` ->
-    a bare flag, ``False``/``None`` -> nothing."""
+    a bare flag, ``False``/``None`` -> nothing, a list -> comma-separated values."""
     flags = []
     for key, value in options.items():
         flag = "--" + key.replace("_", "-")
@@ -236,6 +237,8 @@ def _flags(options):
             flags.append(flag)
         elif value is False or value is None:
             continue
+        elif isinstance(value, (list, tuple)):
+            flags += [flag, ",".join(str(v) for v in value)]
         else:
             flags += [flag, _os.fspath(value) if isinstance(value, _os.PathLike) else str(value)]
     return flags
@@ -251,13 +254,23 @@ def train_task(task_dir, **options):
 
 def train_xor(**options):
     """``spikegrad train xor`` with its options as keywords (``seed``, ``out``,
-    ``batch``, ``learning_rate``, ...). Returns the summary line."""
+    ``start="latch"`` or ``"random"``, ``batch``, ``learning_rate``, ...). Returns the
+    summary line."""
     return cli("train", "xor", *_flags(options))
 
 
 def train_predict(**options):
-    """``spikegrad train predict`` with its options as keywords. Returns the summary line."""
+    """``spikegrad train predict`` with its options as keywords (``rate_penalty``, ``tau``,
+    ...). Returns the summary line."""
     return cli("train", "predict", *_flags(options))
+
+
+def train_efficient_coding(**options):
+    """``spikegrad train efficient-coding`` with its options as keywords
+    (``penalties=[0, 1e5, 1e6]``, ``max_iterations``, ``out``, ...): predictive coding at
+    each rate penalty, W learned and W = 0; the output folder holds efficiency.svg,
+    metrics.json and every network. Returns the summary line."""
+    return cli("train", "efficient-coding", *_flags(options))
 
 
 def run(model_dir, data_dir, **options):

@@ -94,3 +94,15 @@ def test_command_line_errors_and_help(tmp_path):
         spikegrad.train_xor(no_such_option=3)
     assert "Usage" in spikegrad.cli("train", "task", "--help")
     assert spikegrad.cli("--version").startswith("spikegrad")
+
+
+def test_train_efficient_coding_takes_a_list_of_penalties(tmp_path):
+    out = tmp_path / "coding"
+    line = spikegrad.train_efficient_coding(
+        penalties=[0, 10.0], neurons=4, batch=2, max_iterations=1, eval_every=1,
+        trial_ms=30, out=out,
+    )
+    assert line.startswith("efficient coding seed 1:"), line
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [row["rate_penalty"] for row in metrics["networks"]] == [0.0, 10.0]
+    assert (out / "efficiency.svg").exists() and (out / "w0-10" / "W.npy").exists()
