@@ -40,3 +40,14 @@ def test_scores_a_saved_model(tmp_path):
     assert set(result["per_pattern"]) == {"--", "-+", "+-", "++"}
     assert result["largest_tau_s_ms"] == 100.0 and result["largest_tau_ms"] == 20.0
     assert np.isfinite(result["median_signed_readout"])
+
+
+def test_the_latch_start_holds_the_memory_before_training():
+    # python/examples/latch_readout.py: a least-squares readout of the start's synaptic
+    # currents solves the task (README: the memory is in the start, not learned).
+    spec = importlib.util.spec_from_file_location("latch_readout", _PATH.with_name("latch_readout.py"))
+    latch_readout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(latch_readout)
+    result = latch_readout.fitted_readout(seed=2, fit_trials=200, test_trials=100)
+    assert result["accuracy"] >= 0.97 and min(result["per_pattern"]) >= 0.9, result
+    assert result["median_signed_readout"] > 0.8, result
