@@ -10,10 +10,28 @@ fn run(args: &[&str]) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Runs a command that must fail with exit code 2 and leave `out` unwritten; its stderr.
+fn fails(args: &[&str], out: &std::path::Path) -> String {
+    let result = Command::new(env!("CARGO_BIN_EXE_spikegrad"))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr).into_owned();
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(!out.exists(), "no output folder on error");
+    stderr
+}
+
 fn folder(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn read_f32(path: &std::path::Path) -> Vec<f32> {
@@ -61,8 +79,7 @@ fn train_xor_writes_model_metrics_and_figures() {
     }
     assert_eq!(shape(&a.join("v0.npy")), vec![16]);
     assert_eq!(shape(&a.join("W.npy")), vec![16, 16]);
-    let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(a.join("metrics.json")).unwrap()).unwrap();
+    let metrics = read_json(&a.join("metrics.json"));
     assert_eq!(metrics["iterations"], 6);
     assert_eq!(metrics["start"], "latch");
     assert!(metrics["test"]["accuracy"]["median_signed_readout"].as_f64().unwrap().is_finite());
@@ -72,8 +89,7 @@ fn train_xor_writes_model_metrics_and_figures() {
     assert!([3, 6].contains(&metrics["kept_iteration"].as_u64().unwrap()));
     assert_eq!(metrics["test"]["trials"], 1000);
     assert_eq!(metrics["checks"].as_array().unwrap().len(), 2);
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(a.join("config.json")).unwrap()).unwrap();
+    let config = read_json(&a.join("config.json"));
     assert_eq!((config["h"].as_f64(), config["gate"].as_str()), (Some(2.0), Some("raised_cosine")));
     assert_eq!((config["tau"].as_f64(), config["tau_s"].as_f64()), (Some(20.0), Some(100.0)));
     assert_eq!(
@@ -85,15 +101,8 @@ fn train_xor_writes_model_metrics_and_figures() {
 
 #[test]
 fn the_latch_start_names_the_fault_when_the_network_is_too_small() {
-    let out = folder("train-xor-small");
-    let result = Command::new(env!("CARGO_BIN_EXE_spikegrad"))
-        .args(["train", "xor", "--neurons", "8", "--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    let stderr = fails(&["train", "xor", "--neurons", "8"], &folder("train-xor-small"));
     assert!(stderr.contains("--neurons 8: the latch start needs at least 16 neurons"), "{stderr}");
-    assert!(!out.exists(), "no output folder on error");
 }
 
 #[test]
@@ -115,13 +124,11 @@ fn train_predict_writes_both_networks() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let metrics = read_json(&out.join("metrics.json"));
     assert!(metrics["test"]["nmse"].as_f64().unwrap().is_finite());
     assert_eq!(metrics["rate_penalty"], 2.5);
     for config in ["config.json", "w0/config.json"] {
-        let config: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join(config)).unwrap()).unwrap();
+        let config = read_json(&out.join(config));
         assert_eq!(config["loss"]["rate_penalty"], 2.5, "the penalty trained with is recorded");
     }
     assert!(metrics["w0"]["test_nmse"].as_f64().unwrap().is_finite());
@@ -136,18 +143,10 @@ fn train_predict_writes_both_networks() {
 #[test]
 fn a_run_whose_every_gradient_overflows_stops_with_an_error() {
     // tau 5 ms: every neuron fires tonically and the f32 costates overflow at once.
-    let out = folder("train-stalled");
     let args = ["train", "predict", "--tau", "5", "--precision", "f32", "--max-iterations", "80"];
-    let result = Command::new(env!("CARGO_BIN_EXE_spikegrad"))
-        .args(args)
-        .args(["--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    let stderr = fails(&args, &folder("train-stalled"));
     assert!(stderr.contains("training stalled at iteration 50"), "{stderr}");
     assert!(stderr.trim_end().lines().count() == 1, "{stderr}");
-    assert!(!out.exists(), "no output folder on error");
 }
 
 #[test]
@@ -170,8 +169,7 @@ fn trained_time_constants_are_saved_per_neuron_and_valid() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    let config = read_json(&out.join("config.json"));
     assert_eq!(config["tau"], "tau.npy");
     assert_eq!(config["tau_s"], "tau_s.npy");
     let (h, delta) = (config["h"].as_f64().unwrap(), config["delta"].as_f64().unwrap());
@@ -187,8 +185,7 @@ fn trained_time_constants_are_saved_per_neuron_and_valid() {
     assert!(tau_s.iter().all(|&t| t as f64 > h && t <= 100.0), "{tau_s:?}");
     // Six updates of Adam moved them from the task's shared 20 and 100 ms.
     assert!(tau.iter().any(|&t| t != 20.0) && tau_s.iter().any(|&t| t != 100.0));
-    let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let metrics = read_json(&out.join("metrics.json"));
     assert_eq!(metrics["time_constants"]["per_neuron"], true, "{metrics}");
 }
 
@@ -213,8 +210,7 @@ fn efficient_coding_trains_each_penalty_with_and_without_recurrence() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let metrics = read_json(&out.join("metrics.json"));
     let networks = metrics["networks"].as_array().unwrap();
     assert_eq!(networks.len(), 2);
     for (row, lambda) in networks.iter().zip([0.0, 500.0]) {
@@ -224,9 +220,7 @@ fn efficient_coding_trains_each_penalty_with_and_without_recurrence() {
             assert!(row[name]["firing_rate_hz"].as_f64().unwrap() >= 0.0, "{row}");
             let folder = out.join(row[name]["model"].as_str().unwrap());
             // Each network is a model folder whose config records the penalty.
-            let config: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(folder.join("config.json")).unwrap())
-                    .unwrap();
+            let config = read_json(&folder.join("config.json"));
             assert_eq!(config["loss"]["rate_penalty"], lambda);
             assert!(folder.join("W.npy").exists());
         }
@@ -245,14 +239,7 @@ fn efficient_coding_refuses_bad_penalties_before_training() {
         ("5,0,5", "--penalties: 5 is given twice"),
         ("0,nan", "--penalties NaN: must be a finite number >= 0"),
     ] {
-        let result = Command::new(env!("CARGO_BIN_EXE_spikegrad"))
-            .args(["train", "efficient-coding", "--penalties", penalties, "--out"])
-            .arg(&out)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&result.stderr);
-        assert_eq!(result.status.code(), Some(2), "{stderr}");
+        let stderr = fails(&["train", "efficient-coding", "--penalties", penalties], &out);
         assert!(stderr.contains(message), "{penalties}: {stderr}");
-        assert!(!out.exists());
     }
 }
