@@ -40,8 +40,8 @@ pub const TAU: f64 = 20.0;
 
 /// Synaptic time constant (ms): the 700 ms from the first pulse to the go cue are seven
 /// of them, so the synapses cannot hold the first pulse (its current decays by e^-7 ~
-/// 1e-3); the memory must be in the recurrence. (Until the second version of this task's
-/// trainer it was 1000 ms, and the synapse itself held the pulse.)
+/// 1e-3); the memory must be in the recurrence. (The task's first version ran at 1000
+/// ms, where the synapse itself held the pulse.)
 pub const TAU_S: f64 = 100.0;
 
 /// The largest time constants training may reach when they are trained
