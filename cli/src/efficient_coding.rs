@@ -5,12 +5,10 @@
 //! held-out trials, and held-out NMSE is plotted against firing rate: the better code
 //! reaches the same error with fewer spikes.
 
-use crate::case::LossFile;
-use crate::model_folder;
 use crate::options::check_non_negative;
 use crate::output::{write_json, Staging};
 use crate::plots;
-use crate::train::{self, predict_task_json, Common, PredictOptions, PredictTest};
+use crate::train::{self, save_predict_model, Common, PredictOptions, PredictTest};
 use serde_json::json;
 use std::time::Instant;
 
@@ -130,8 +128,7 @@ pub fn run(options: &Options) -> Result<String, String> {
     for (folder, lambda, model) in &models {
         let path = dir.join(folder);
         std::fs::create_dir(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let loss = LossFile { rate_penalty: *lambda, ..LossFile::default() };
-        model_folder::save(&path, model, Some(&loss), predict_task_json(&task, model.n))?;
+        save_predict_model(&path, model, &task, *lambda)?;
     }
     write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
     let curve = |points: &[Point]| {
@@ -141,7 +138,7 @@ pub fn run(options: &Options) -> Result<String, String> {
     };
     let rates = learned.iter().chain(&plain).map(|p| p.firing_rate_hz);
     let (low, high) = rates.fold((f64::INFINITY, 0.0f64), |(l, h), r| (l.min(r), h.max(r)));
-    plots::measured(
+    plots::lines(
         &dir.join("efficiency.svg"),
         "efficient coding: held-out NMSE against firing rate (one network per rate penalty)",
         "firing rate (Hz)",
@@ -151,6 +148,7 @@ pub fn run(options: &Options) -> Result<String, String> {
             ("W = 0", curve(&plain)),
             ("NMSE 0.05", vec![(low, NMSE_BAR), (high, NMSE_BAR)]),
         ],
+        true,
     )?;
     staging.commit().map_err(|e| format!("{}: {e}", out.display()))?;
     let verdict = ratio.map_or(String::new(), |r| format!("; learned / W = 0: {r:.2}"));

@@ -10,29 +10,9 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 /// A line plot of one or more series against x (linear axes: plotters labels a log axis
-/// only at whole decades, and a loss curve often spans less than one).
+/// only at whole decades, and a loss curve often spans less than one); with `markers`, a
+/// dot on every point (for a few measured points, each a run).
 pub fn lines(
-    path: &Path,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    series: &[(&str, Vec<(f64, f64)>)],
-) -> Result<()> {
-    chart(path, title, x_label, y_label, series, false)
-}
-
-/// [`lines`] with a marker on every point: for a few measured points, each a run.
-pub fn measured(
-    path: &Path,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    series: &[(&str, Vec<(f64, f64)>)],
-) -> Result<()> {
-    chart(path, title, x_label, y_label, series, true)
-}
-
-fn chart(
     path: &Path,
     title: &str,
     x_label: &str,

@@ -279,12 +279,10 @@ pub enum XorStart {
 }
 
 impl XorStart {
-    /// "latch" or "random".
-    fn name(self) -> &'static str {
-        match self {
-            XorStart::Latch => "latch",
-            XorStart::Random => "random",
-        }
+    /// Its name on the command line ("latch" or "random"), from clap.
+    fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string())
     }
 
     /// How a model from this start is trained: from latches, each parameter's gradient
@@ -456,6 +454,7 @@ pub fn xor(
         "iteration",
         "loss",
         &[("batch loss", losses), ("25-iteration mean", smoothed)],
+        false,
     )?;
     plots::rasters(
         &dir.join("raster.svg"),
@@ -658,9 +657,17 @@ impl PredictTest {
     }
 }
 
-/// `task` of a predictive-coding model's config.json.
-pub(crate) fn predict_task_json(task: &Predict, n: usize) -> serde_json::Value {
-    json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": n })
+/// Writes a predictive-coding network to `dir` (which exists) as a model folder whose
+/// config.json records the task and the rate penalty it was trained with.
+pub(crate) fn save_predict_model(
+    dir: &std::path::Path,
+    model: &Model,
+    task: &Predict,
+    rate_penalty: f64,
+) -> Result<(), String> {
+    let task_json = json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": model.n });
+    let loss = LossFile { rate_penalty, ..LossFile::default() };
+    model_folder::save(dir, model, Some(&loss), task_json)
 }
 
 /// `spikegrad train predict`.
@@ -684,13 +691,10 @@ pub fn predict(
 
     let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
-    let task_json = predict_task_json(&task, trainer.model.n);
     let precision = common.precision_or(Precision::F64).name();
-    // The loss trained with, rate penalty included, as config.json records it.
-    let loss = LossFile { rate_penalty, ..LossFile::default() };
-    model_folder::save(dir, &trainer.model, Some(&loss), task_json.clone())?;
+    save_predict_model(dir, &trainer.model, &task, rate_penalty)?;
     std::fs::create_dir(dir.join("w0")).map_err(|e| e.to_string())?;
-    model_folder::save(&dir.join("w0"), &plain.model, Some(&loss), task_json)?;
+    save_predict_model(&dir.join("w0"), &plain.model, &task, rate_penalty)?;
     let metrics = json!({
         "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
         "batch": common.batch.unwrap_or(PREDICT_BATCH), "rate_penalty": rate_penalty, "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
@@ -706,6 +710,7 @@ pub fn predict(
         "iteration",
         "loss",
         &[("recurrent", smooth(&run.losses, 25)), ("W = 0", smooth(&plain_run.losses, 25))],
+        false,
     )?;
     let titles: Vec<String> = (0..3).map(|k| format!("held-out trial {k}")).collect();
     plots::rasters(

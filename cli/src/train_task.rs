@@ -736,6 +736,7 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
             "iteration",
             "loss",
             &[("batch loss", p.losses.clone()), ("25-iteration mean", smooth(&p.losses, 25))],
+            false,
         )?;
         let series = |key: &str| -> Vec<(f64, f64)> {
             p.checks
@@ -747,7 +748,8 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
             Some(_) => ("held-out accuracy", series("accuracy")),
             None => ("held-out loss", series("loss")),
         };
-        plots::lines(&dir.join("held_out.svg"), name, "iteration", name, &[(name, points)])?;
+        let series = [(name, points)];
+        plots::lines(&dir.join("held_out.svg"), name, "iteration", name, &series, false)?;
         match &recording {
             Some(recording) => plots::rasters(
                 &dir.join("raster.svg"),
