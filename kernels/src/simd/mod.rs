@@ -8,6 +8,7 @@
 //! finite, from a running sum of (x - x) that is 0 for finite x and NaN otherwise: the
 //! check costs two operations per output, not a second pass.
 
+pub(crate) mod active;
 pub mod backend;
 pub(crate) mod columns;
 pub mod sincospi;
@@ -92,7 +93,7 @@ impl<T: Real> Constants<T> for PerNeuronConstants<'_, T> {
 
 /// Elements of `T` in one register of `S`.
 #[inline(always)]
-fn lanes<S: Simd, T: Real>() -> usize {
+pub(crate) fn lanes<S: Simd, T: Real>() -> usize {
     core::mem::size_of::<T::Lanes<S>>() / core::mem::size_of::<T>()
 }
 
@@ -102,6 +103,17 @@ fn all_zero<S: Simd, T: Real>(acc: T::Lanes<S>) -> bool {
     bytemuck::cast_slice::<T::Lanes<S>, T>(core::slice::from_ref(&acc))
         .iter()
         .all(|&x| x == T::from_f64(0.0))
+}
+
+/// x, or zero where |x| is below the smallest normal number: subnormal values cost
+/// the floating-point unit a hundred cycles an operation, and a state or costate that
+/// decays for thousands of steps reaches them (the gradient of a quiet network ran 1.6x
+/// slower: README "Benchmarks"). A change below the smallest normal number is below the
+/// rounding of any sum it joins. NaN is kept (the finite checks see it).
+#[inline(always)]
+pub(crate) fn flush_subnormal<S: Simd, T: Real>(simd: S, x: T::Lanes<S>) -> T::Lanes<S> {
+    let tiny = T::vless(simd, T::vabs(simd, x), T::splat(simd, T::MIN_POSITIVE));
+    T::vselect(simd, tiny, T::splat(simd, T::from_f64(0.0)), x)
 }
 
 /// Adds (x - x) to `acc`: NaN from then on if x is not finite.
@@ -136,7 +148,7 @@ impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> ForwardKernel<'_, T,
         let dv = T::vmul(simd, c.k, self.neuron.f::<S, T>(simd, v, current));
         let v_next = wrap::<S, T>(simd, T::vadd(simd, v, dv));
         let deposit = T::vmul(simd, T::vmul(simd, self.gate.g(simd, v), dv), c.inv_tau_s);
-        let s_next = T::vfma(simd, c.decay, s, deposit);
+        let s_next = flush_subnormal::<S, T>(simd, T::vfma(simd, c.decay, s, deposit));
         (v_next, s_next)
     }
 }
@@ -236,7 +248,8 @@ impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> ReverseKernel<'_, T,
         let through_gate = T::vfma(simd, T::vmul(simd, slope, dv), lam_s_scaled, lam_v);
         let lam_v = T::vfma(simd, T::vmul(simd, k, df_dv), a, through_gate);
         let lam_s = T::vfma(simd, c.decay, lam_s_next, d);
-        ReverseLanes { e, lam_v, lam_s }
+        let flush = |x| flush_subnormal::<S, T>(simd, x);
+        ReverseLanes { e: flush(e), lam_v: flush(lam_v), lam_s: flush(lam_s) }
     }
 }
 
