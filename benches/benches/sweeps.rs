@@ -17,9 +17,10 @@
 //! `cargo bench -p spikegrad-benches -- --save-baseline NAME` / `--baseline NAME`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use spikegrad::{forward_step, reverse_step, GradientOptions, Step, Workspace};
+use spikegrad::{forward_step, reverse_step, GradientOptions, Step, SweepPath, Workspace};
 use spikegrad_benches::{
-    std_forward_step, std_reverse_step, GemmLimit, Problem, StdStep, CONFIGURATIONS,
+    active_fraction, std_forward_step, std_reverse_step, GemmLimit, Problem, StdStep,
+    CONFIGURATIONS, SPARSE_CONFIGURATIONS,
 };
 use spikegrad_train::shards::Shards;
 use std::hint::black_box;
@@ -31,6 +32,16 @@ fn step_data(nb: usize) -> [Vec<f32>; 4] {
         (0..nb).map(|i| ((i as f32 * 0.618034 + salt).fract() * 2.0 - 1.0) * 0.99).collect()
     };
     [pattern(0.1), pattern(0.2), pattern(0.3), pattern(0.4)]
+}
+
+/// Prints the fraction of (neuron, trial, step) triples in the gate's zone of a
+/// problem's forward run (what the activity-sparse path's cost follows).
+fn print_activity(name: &str, problem: &Problem) {
+    let step = Step::<f32>::new(problem.config()).expect("valid configuration");
+    let mut workspace = Workspace::<f32>::new();
+    workspace.forward(&step, &problem.network(), &problem.batch(), true).expect("finite");
+    let fraction = active_fraction(&workspace, problem.config().gate.delta()).expect("recorded");
+    eprintln!("{name}: {:.2}% of (neuron, trial, step) in the active zone", 100.0 * fraction);
 }
 
 fn sweeps(c: &mut Criterion) {
@@ -59,6 +70,16 @@ fn sweeps(c: &mut Criterion) {
                 )
             })
         });
+        let mut dense = Workspace::<f32>::new();
+        dense.set_sweep_path(SweepPath::Dense);
+        group.bench_function("gradient_dense", |bench| {
+            bench.iter(|| {
+                black_box(
+                    dense.gradient(&step, &net, &batch, &problem.loss()).expect("finite").loss,
+                )
+            })
+        });
+        print_activity(name, &problem);
 
         // Per-neuron constants spread around the shared ones (tau x [1, 1.5], tau_s x [1, 2]).
         let c = problem.config();
@@ -113,6 +134,41 @@ fn sweeps(c: &mut Criterion) {
     }
 }
 
+/// The activity-sparse groups `A1`, `A2`: networks at a few percent active pairs
+/// ([`Problem::sparse`], the fraction printed), `gradient` (the automatic path),
+/// `gradient_dense` (the dense path forced) and `gemm_limit` (the dense products alone).
+fn sparse_sweeps(c: &mut Criterion) {
+    for (name, n, b, t) in SPARSE_CONFIGURATIONS {
+        let problem = Problem::sparse(n, b, t, 7);
+        let step = Step::<f32>::new(problem.config()).expect("valid configuration");
+        let (net, batch) = (problem.network(), problem.batch());
+        let mut group = c.benchmark_group(name);
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(4));
+        print_activity(name, &problem);
+        for (id, path) in [("gradient", SweepPath::Automatic), ("gradient_dense", SweepPath::Dense)]
+        {
+            let mut workspace = Workspace::<f32>::new();
+            workspace.set_sweep_path(path);
+            group.bench_function(id, |bench| {
+                bench.iter(|| {
+                    black_box(
+                        workspace
+                            .gradient(&step, &net, &batch, &problem.loss())
+                            .expect("finite")
+                            .loss,
+                    )
+                })
+            });
+        }
+        let mut limit = GemmLimit::new(&problem, Workspace::<f32>::new().threads());
+        group.bench_function("gemm_limit", |bench| bench.iter(|| limit.run()));
+        group.finish();
+    }
+}
+
 fn training_step(c: &mut Criterion) {
     let problem = Problem::new(64, 64, 500, 7);
     let step = Step::<f32>::new(problem.config()).expect("valid configuration");
@@ -150,5 +206,5 @@ fn training_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sweeps, training_step);
+criterion_group!(benches, sweeps, sparse_sweeps, training_step);
 criterion_main!(benches);

@@ -4,13 +4,18 @@
 
 use faer::Accum;
 use spikegrad::internals::{block_steps, product, sweep_threads};
-use spikegrad::{Batch, Config, Gate, Loss, Network};
+use spikegrad::{Batch, Config, Gate, Loss, Network, Workspace};
 use spikegrad_train::model::{InitScales, Model, Trials};
 use spikegrad_train::rng::Rng;
 
 /// The benchmark configurations (N, B, T) of DESIGN.md.
 pub const CONFIGURATIONS: [(&str, usize, usize, usize); 3] =
     [("S1", 128, 1, 4000), ("S2", 256, 32, 2000), ("S3", 1024, 16, 500)];
+
+/// The configurations (N, B, T) of the activity-sparse benchmarks (DESIGN.md): networks
+/// at 3-8% active (neuron, step) pairs ([`Problem::sparse`]).
+pub const SPARSE_CONFIGURATIONS: [(&str, usize, usize, usize); 2] =
+    [("A1", 512, 16, 1000), ("A2", 2048, 8, 500)];
 
 /// Input and readout channels of every benchmark problem.
 pub const CHANNELS: usize = 2;
@@ -44,7 +49,36 @@ impl Problem {
     /// The problem of size (N, B, T) drawn from `seed`.
     pub fn new(n: usize, b: usize, t: usize, seed: u64) -> Self {
         let config = Config::new(2.0, 20.0, 1000.0, Gate::RaisedCosine { delta: 1.0 });
-        let scales = SCALES;
+        Self::with(config, SCALES, n, b, t, seed)
+    }
+
+    /// A seeded random problem in f32 whose network runs at a few percent active
+    /// (neuron, step) pairs: h 1 ms, tau 20, tau_s 100, a narrow raised cosine (Delta
+    /// 0.3: a spike spends about three steps in the zone), biases N(SPARSE_BIAS_MEAN,
+    /// 0.5^2) (some neurons fire at 10-40 Hz, most rest), W ~ N(0, (5/sqrt N)^2), the
+    /// inputs of [`Problem::new`] shifted by 97 steps per trial and the firing neurons'
+    /// phases drawn per trial. [`active_fraction`] measures what it gives.
+    pub fn sparse(n: usize, b: usize, t: usize, seed: u64) -> Self {
+        let config = Config::new(1.0, 20.0, 100.0, Gate::RaisedCosine { delta: 0.3 });
+        let scales = InitScales { bias_mean: SPARSE_BIAS_MEAN, recurrent_gain: 5.0, ..SCALES };
+        let mut problem = Self::with(config, scales, n, b, t, seed);
+        // Trials that differ (as a mini-batch's do): each its own phases for the neurons
+        // that fire, and its own pulse times.
+        let mut rng = Rng::new(seed ^ 0x5eed);
+        let model = &problem.model;
+        for (index, v) in problem.trials.v0.iter_mut().enumerate() {
+            if model.i0[index % n] >= 0.0 {
+                *v = rng.range(-1.0, 1.0) as f32;
+            }
+        }
+        for (i, x) in problem.trials.x.iter_mut().enumerate() {
+            let (step, trial) = (i / (b * CHANNELS), i / CHANNELS % b);
+            *x = if (step + 97 * trial) % 400 < 25 { 1.0 } else { 0.0 };
+        }
+        problem
+    }
+
+    fn with(config: Config, scales: InitScales, n: usize, b: usize, t: usize, seed: u64) -> Self {
         let mut rng = Rng::new(seed);
         let model = Model::quiet_start(config, n, CHANNELS, CHANNELS, scales, &mut rng);
         let mut trials = Trials::new(&model, b, t);
@@ -75,6 +109,30 @@ impl Problem {
     pub fn loss(&self) -> Loss<'_, f32> {
         self.trials.loss()
     }
+}
+
+/// The mean bias of [`Problem::sparse`].
+pub const SPARSE_BIAS_MEAN: f64 = -0.1;
+
+/// The fraction of (neuron, trial, step) triples, t = 0..T-1, whose phase v_t is in the
+/// gate's active zone |wrap(v - 1)| < Delta/2: the activity the sparse path's cost
+/// follows (docs/model.md section 8). Of the last recorded run of `workspace`.
+pub fn active_fraction(workspace: &Workspace<f32>, delta: f64) -> Option<f64> {
+    let trajectory = workspace.trajectory()?;
+    let steps = trajectory.steps();
+    let (mut active, mut total) = (0usize, 0usize);
+    for t in 0..steps {
+        let v = trajectory.v(t)?;
+        total += v.len();
+        active += v
+            .iter()
+            .filter(|&&v| {
+                let x = v as f64 - 1.0;
+                (x - 2.0 * (0.5 * x).round()).abs() < delta / 2.0
+            })
+            .count();
+    }
+    Some(active as f64 / total.max(1) as f64)
 }
 
 /// The constants of the std baseline.

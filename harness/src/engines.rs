@@ -5,7 +5,7 @@ use crate::strategy::Case;
 use crate::strategy::Model;
 use spikegrad::{
     Backend, Batch, Config, Gate, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step,
-    Theta, Workspace,
+    SweepPath, Theta, Workspace,
 };
 use spikegrad_reference as reference;
 use spikegrad_reference::TaskLoss;
@@ -151,12 +151,39 @@ pub fn kernel_outputs_with<T: Real, N: Neuron>(
     backend: Backend,
     threads: usize,
 ) -> Result<Outputs, spikegrad::Error> {
+    outputs::<T, N>(case, neuron, backend, threads, SweepPath::Automatic, true)
+}
+
+/// [`kernel_outputs`] on the sweep path `path`, with the gradients of the constants or
+/// without (then `tau`, `tau_s` are empty and `delta` is `None`).
+pub fn kernel_outputs_on_path<T: Real>(
+    case: &Case,
+    backend: Backend,
+    threads: usize,
+    path: SweepPath,
+    constants: bool,
+) -> Result<Outputs, spikegrad::Error> {
+    match case.neuron {
+        Model::Theta => outputs::<T, _>(case, Theta, backend, threads, path, constants),
+        Model::HopfPhase => outputs::<T, _>(case, HopfPhase, backend, threads, path, constants),
+    }
+}
+
+fn outputs<T: Real, N: Neuron>(
+    case: &Case,
+    neuron: N,
+    backend: Backend,
+    threads: usize,
+    path: SweepPath,
+    constants: bool,
+) -> Result<Outputs, spikegrad::Error> {
     let config = kernels_config(&case.cfg);
     let step = Step::<T, N>::with_neuron_and_backend(&config, neuron, backend)?;
     let data = Converted::<T>::new(case);
     let mut workspace = Workspace::<T>::with_threads(threads);
+    workspace.set_sweep_path(path);
     let options = GradientOptions::default().with_input(true).with_current(true);
-    workspace.set_gradient_options(options.with_constants(true));
+    workspace.set_gradient_options(options.with_constants(constants));
     let g = workspace.gradient(&step, &data.network(), &data.batch(), &data.loss())?.clone();
     let tr = workspace.trajectory().expect("gradient records the trajectory");
     let steps = 0..=case.batch.t;

@@ -125,7 +125,7 @@ impl<T: Real> Workspace<T> {
         // are the caller's promise, the buffers must fit them). The reverse sweep's
         // products read W * M itself, not the forward's transpose.
         self.mask_weights(net)?;
-        self.reverse(step, net, batch, dims, readout_gradient, direct)?;
+        self.reverse(step, net, batch, dims, readout_gradient, direct, false)?;
         let nb = dims.nb();
         let dot = |a: &[T], b: &[T]| a.iter().zip(b).map(|(x, y)| x.to_f64() * y.to_f64()).sum();
         let mut value: f64 = dot(readout_gradient, &self.readout[..t * b * n_out]);
@@ -153,6 +153,12 @@ impl<T: Real> Workspace<T> {
     /// (W * M)^T e_t; the sums over t are products over blocks of steps. A non-finite
     /// costate or gradient is an error naming the step and index. Leaves
     /// `gradient.loss` to the caller.
+    ///
+    /// The activity-sparse form of docs/model.md section 8 replaces the product and the
+    /// dL/dW sums where [`SweepPath`](crate::SweepPath) chooses it; `transposed` says
+    /// whether `w_transposed` already holds (W * M)^T of `net` (the forward run of a
+    /// gradient built it).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn reverse<N: Neuron>(
         &mut self,
         step: &Step<T, N>,
@@ -161,6 +167,7 @@ impl<T: Real> Workspace<T> {
         dims: Dims,
         readout_gradient: &[T],
         direct: StateGradient<'_, T>,
+        transposed: bool,
     ) -> Result<(), Error> {
         let Dims { n, n_in, n_out, b, t: steps } = dims;
         let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
@@ -173,6 +180,13 @@ impl<T: Real> Workspace<T> {
         fit(&mut self.lam_s, nb)?;
         fit(&mut self.lam_s_next, nb)?;
         let options = self.options;
+        self.prepare_activity(step, dims)?;
+        let recorded = &self.v[..(steps + 1) * nb];
+        let backend = step.backend();
+        let sparse = self.activity.reverse_runs_sparse(backend, recorded, steps, options.constants);
+        if sparse && !transposed {
+            self.transpose_weights(net)?;
+        }
         let g = &mut self.gradient;
         zeroed(&mut g.w, n * n)?;
         zeroed(&mut g.u, n * n_in)?;
@@ -204,6 +218,9 @@ impl<T: Real> Workspace<T> {
         if let Some(index) = first_non_finite(&self.lam_s_next) {
             return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(steps), index });
         }
+        if sparse {
+            self.activity.start_reverse(&self.lam_s_next)?;
+        }
 
         let mut end = steps;
         while end > 0 {
@@ -220,7 +237,25 @@ impl<T: Real> Workspace<T> {
                 product(threads, col_major_mut(d, n, (end - first) * b), Accum::Replace, o_t, r);
                 direct.add_to(d, first, end, nb);
             }
-            for t in (start..end).rev() {
+            if sparse {
+                // The block's steps on the activity-sparse path (docs/model.md section 8).
+                let recorded = (&self.v[..], &self.s[..], &self.current[..], &self.d_block[..]);
+                let costates = (
+                    &mut self.e_block[..],
+                    &mut self.lam_s_next[..],
+                    &mut self.lam_v[..],
+                    &mut self.lam_s[..],
+                );
+                let per_neuron = per_neuron(&self.rates, nb);
+                let rows = &self.w_transposed;
+                let block = start..end;
+                if let Err(t) =
+                    self.activity.reverse_block(step, per_neuron, rows, recorded, costates, block)
+                {
+                    return Err(self.diagnose_reverse(t, (t - start) * nb));
+                }
+            }
+            for t in (start..end).rev().filter(|_| !sparse) {
                 let j = t - start;
                 let per_neuron = per_neuron(&self.rates, nb);
                 if options.constants {
@@ -247,7 +282,7 @@ impl<T: Real> Workspace<T> {
                     e,
                     &mut self.lam_s,
                 );
-                recurrent.add(step.backend(), e, &mut self.lam_s);
+                recurrent.add(backend, e, &mut self.lam_s);
                 if !all_finite {
                     return Err(self.diagnose_reverse(t, j * nb));
                 }
@@ -256,8 +291,10 @@ impl<T: Real> Workspace<T> {
             // The block's share of the sums over t, each one product over its columns.
             let e = col_major(&self.e_block[..columns * n], n, columns);
             let g = &mut self.gradient;
-            let states = col_major(&self.s[start * nb..end * nb], n, columns);
-            product(threads, col_major_mut(&mut g.w, n, n), Accum::Add, states, e.transpose());
+            if !sparse {
+                let states = col_major(&self.s[start * nb..end * nb], n, columns);
+                product(threads, col_major_mut(&mut g.w, n, n), Accum::Add, states, e.transpose());
+            }
             let inputs = col_major(&batch.x[start * b * n_in..end * b * n_in], n_in, columns);
             product(threads, col_major_mut(&mut g.u, n_in, n), Accum::Add, inputs, e.transpose());
             product(
@@ -276,6 +313,12 @@ impl<T: Real> Workspace<T> {
                 g.current[start * nb..end * nb].copy_from_slice(&self.e_block[..columns * n]);
             }
             end = start;
+        }
+        if sparse {
+            // lam_s_0 = W^T E_0 + D_0 in full, dL/dW = E_0 s_0^T + sum_t E_{t+1} q_t^T.
+            let (s0, dw) = (&self.s[..nb], &mut self.gradient.w);
+            let rows = &self.w_transposed;
+            self.activity.finish_reverse(backend, rows, s0, &mut self.lam_s_next, dw)?;
         }
         if let Some(index) = first_non_finite(&self.lam_s_next) {
             return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(0), index });

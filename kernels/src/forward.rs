@@ -1,6 +1,7 @@
 //! The trial-level forward sweep (docs/model.md sections 2 and 5) over a batch: recorded
 //! (every state kept, for a reverse sweep or a raster) or streaming (two steps of state).
 
+use crate::activity::{Activity, Slots, SweepPath, SEGMENT_STEPS};
 use crate::error::Error;
 use crate::gemm::StepProduct;
 use crate::gemm::{col_major, col_major_mut, product, row_major, sweep_threads, use_rows_kernel};
@@ -66,13 +67,22 @@ fn input_current<T: Real>(
     );
 }
 
-/// One forward step given I0 + U x_t (+ I_ext,t) in `current`: I_t = current + W s_t,
-/// then the fused Euler kernel into `v_next`, `s_next`. `t` names the step in errors.
+/// The recurrent matrix of a forward sweep: the per-step product, and W^T row-major
+/// (empty on the dense path) for the activity-sparse one.
+pub(crate) struct Recurrent<'a, T: Real> {
+    pub product: StepProduct<'a, T>,
+    pub rows: &'a [T],
+}
+
+/// One dense forward step given I0 + U x_t (+ I_ext,t) in `current`: I_t = current +
+/// W s_t, then the fused Euler kernel into `v_next`, `s_next`, then the automatic path's
+/// probe of the activity. `t` names the step in errors.
 #[allow(clippy::too_many_arguments)]
 fn advance<T: Real, N: Neuron>(
     step: &Step<T, N>,
     per_neuron: Option<PerNeuronConstants<'_, T>>,
-    recurrent: &StepProduct<'_, T>,
+    recurrent: &Recurrent<'_, T>,
+    activity: &mut Activity<T>,
     n: usize,
     t: usize,
     v_now: &[T],
@@ -81,12 +91,34 @@ fn advance<T: Real, N: Neuron>(
     v_next: &mut [T],
     s_next: &mut [T],
 ) -> Result<(), Error> {
-    recurrent.add(step.backend(), s_now, current);
-    if step.forward_unchecked(per_neuron, v_now, s_now, current, v_next, s_next) {
-        Ok(())
-    } else {
-        Err(non_finite_state(t + 1, n, v_next, s_next))
+    let backend = step.backend();
+    recurrent.product.add(backend, s_now, current);
+    if !step.forward_unchecked(per_neuron, v_now, s_now, current, v_next, s_next) {
+        return Err(non_finite_state(t + 1, n, v_next, s_next));
     }
+    activity.after_dense_step(t, backend, &recurrent.product, v_now, s_next)
+}
+
+/// Sparse forward steps `steps` (docs/model.md section 8) of `nb` = N B values each,
+/// over the states in `v`, `s` and currents in `current` as `slots` keeps them; a
+/// non-finite state is the error of its step, trial and neuron.
+#[allow(clippy::too_many_arguments)]
+fn advance_sparse<T: Real, N: Neuron>(
+    step: &Step<T, N>,
+    per_neuron: Option<PerNeuronConstants<'_, T>>,
+    recurrent: &Recurrent<'_, T>,
+    activity: &mut Activity<T>,
+    (n, nb): (usize, usize),
+    (v, s, current): (&mut [T], &mut [T], &mut [T]),
+    slots: Slots,
+    steps: core::ops::Range<usize>,
+) -> Result<(), Error> {
+    let buffers = (&mut *v, &mut *s, current);
+    let segment = activity.forward_segment(step, per_neuron, recurrent.rows, buffers, slots, steps);
+    segment.map_err(|t| {
+        let slot = slots.state(t + 1) * nb;
+        non_finite_state(t + 1, n, &v[slot..][..nb], &s[slot..][..nb])
+    })
 }
 
 /// The per-step product with the recurrent matrix A = W * M (or W without a mask) of
@@ -110,6 +142,24 @@ pub(crate) fn recurrent_product<'a, T: Real>(
         (false, false) => StepProduct::Gemm(row_major(w, n, n), threads),
         (false, true) => StepProduct::Gemm(col_major(w, n, n), threads),
     }
+}
+
+/// The recurrent matrix of a forward sweep (products on at most `threads` threads), and
+/// the activity-sparse path's start: y_0 = W s_0 if it runs from the first step.
+fn start_recurrent<'a, T: Real>(
+    activity: &mut Activity<T>,
+    backend: crate::Backend,
+    net: &Network<'a, T>,
+    weights: (&'a [T], &'a [T]),
+    s0: &[T],
+    threads: usize,
+) -> Result<Recurrent<'a, T>, Error> {
+    let (w_effective, w_transposed) = weights;
+    let b = s0.len() / net.n.max(1);
+    let product = recurrent_product(net, w_effective, w_transposed, b, threads, false);
+    activity.start_forward(backend, &product, s0)?;
+    let rows = if activity.path == SweepPath::Dense { &[][..] } else { w_transposed };
+    Ok(Recurrent { product, rows })
 }
 
 impl<T: Real> Workspace<T> {
@@ -190,17 +240,24 @@ impl<T: Real> Workspace<T> {
     }
 
     /// W * M into `w_effective` when the network has a mask, and the transpose of the
-    /// recurrent matrix into `w_transposed` when the row kernel will run the products.
+    /// recurrent matrix into `w_transposed` when the row kernel will run the products
+    /// or the activity-sparse path may run (it reads columns of W as its rows).
     fn prepare_weights(&mut self, net: &Network<'_, T>, dims: Dims) -> Result<(), Error> {
-        let n = dims.n;
         self.mask_weights(net)?;
-        if use_rows_kernel(n, dims.b) {
-            let w = if net.w_mask.is_some() { &self.w_effective[..] } else { net.w };
-            fit(&mut self.w_transposed, n * n)?;
-            for (j, row) in self.w_transposed.chunks_exact_mut(n).enumerate() {
-                for (i, x) in row.iter_mut().enumerate() {
-                    *x = w[i * n + j];
-                }
+        if use_rows_kernel(dims.n, dims.b) || self.activity.path != SweepPath::Dense {
+            self.transpose_weights(net)?;
+        }
+        Ok(())
+    }
+
+    /// (W * M)^T (or W^T), row-major, into `w_transposed`; after [`Self::mask_weights`].
+    pub(crate) fn transpose_weights(&mut self, net: &Network<'_, T>) -> Result<(), Error> {
+        let n = net.n;
+        let w = if net.w_mask.is_some() { &self.w_effective[..n * n] } else { net.w };
+        fit(&mut self.w_transposed, n * n)?;
+        for (j, row) in self.w_transposed.chunks_exact_mut(n).enumerate() {
+            for (i, x) in row.iter_mut().enumerate() {
+                *x = w[i * n + j];
             }
         }
         Ok(())
@@ -249,14 +306,27 @@ impl<T: Real> Workspace<T> {
         let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
         self.start(batch, dims, steps + 1, steps)?;
         input_current(threads, net, batch.x, batch.i_ext, steps * b, &mut self.current);
-        let recurrent =
-            recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, false);
-        for t in 0..steps {
+        self.prepare_activity(step, dims)?;
+        let activity = &mut self.activity;
+        let weights = (&self.w_effective[..], &self.w_transposed[..]);
+        let recurrent = start_recurrent(activity, step.backend(), net, weights, batch.s0, threads)?;
+        let mut t = 0;
+        while t < steps {
+            let per_neuron = per_neuron(&self.rates, nb);
+            if activity.forward_sparse {
+                let end = (t + SEGMENT_STEPS).min(steps);
+                let buffers = (&mut self.v[..], &mut self.s[..], &mut self.current[..]);
+                let (r, a) = (&recurrent, &mut *activity);
+                advance_sparse(step, per_neuron, r, a, (n, nb), buffers, Slots::Recorded, t..end)?;
+                t = end;
+                continue;
+            }
             let (v_now, v_next) = two_slots(&mut self.v, t, t + 1, nb);
             let (s_now, s_next) = two_slots(&mut self.s, t, t + 1, nb);
             let current = &mut self.current[t * nb..][..nb];
-            let per_neuron = per_neuron(&self.rates, nb);
-            advance(step, per_neuron, &recurrent, n, t, v_now, s_now, current, v_next, s_next)?;
+            let (v, s) = (v_now, s_now);
+            advance(step, per_neuron, &recurrent, activity, n, t, v, s, current, v_next, s_next)?;
+            t += 1;
         }
         product(
             threads,
@@ -282,8 +352,10 @@ impl<T: Real> Workspace<T> {
         let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
         self.start(batch, dims, 2, 1)?;
         self.streamed_charge = 0.0;
-        let recurrent =
-            recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, false);
+        self.prepare_activity(step, dims)?;
+        let activity = &mut self.activity;
+        let weights = (&self.w_effective[..], &self.w_transposed[..]);
+        let recurrent = start_recurrent(activity, step.backend(), net, weights, batch.s0, threads)?;
         let o = row_major(net.o, n_out, n);
         for t in 0..steps {
             let (now, next) = (t % 2, (t + 1) % 2);
@@ -291,10 +363,30 @@ impl<T: Real> Workspace<T> {
             let x = &batch.x[t * b * n_in..][..b * n_in];
             let i_ext = batch.i_ext.map(|i_ext| &i_ext[t * nb..][..nb]);
             input_current(threads, net, x, i_ext, b, current);
-            let (v_now, v_next) = two_slots(&mut self.v, now, next, nb);
-            let (s_now, s_next) = two_slots(&mut self.s, now, next, nb);
             let per_neuron = per_neuron(&self.rates, nb);
-            advance(step, per_neuron, &recurrent, n, t, v_now, s_now, current, v_next, s_next)?;
+            if activity.forward_sparse {
+                // One step a segment: the input current and readout are per step here.
+                let buffers = (&mut self.v[..], &mut self.s[..], &mut *current);
+                let (r, a) = (&recurrent, &mut *activity);
+                advance_sparse(
+                    step,
+                    per_neuron,
+                    r,
+                    a,
+                    (n, nb),
+                    buffers,
+                    Slots::Streaming,
+                    t..t + 1,
+                )?;
+            } else {
+                let (v_now, v_next) = two_slots(&mut self.v, now, next, nb);
+                let (s_now, s_next) = two_slots(&mut self.s, now, next, nb);
+                let (v, s) = (v_now, s_now);
+                advance(
+                    step, per_neuron, &recurrent, activity, n, t, v, s, current, v_next, s_next,
+                )?;
+            }
+            let s_next = &self.s[next * nb..][..nb];
             let readout = col_major_mut(&mut self.readout[t * b * n_out..][..b * n_out], n_out, b);
             product(threads, readout, Accum::Replace, o, col_major(s_next, n, b));
             if count_charge {

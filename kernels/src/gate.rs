@@ -53,7 +53,7 @@ pub(crate) trait GateKernel<T: Real>: Copy + Send + Sync {
 
 /// x = wrap(v - 1), the phase distance from the spike point, and the mask |x| < Delta/2.
 #[inline(always)]
-fn distance_from_spike<S: Simd, T: Real>(
+pub(crate) fn distance_from_spike<S: Simd, T: Real>(
     simd: S,
     v: T::Lanes<S>,
     half_width: T,

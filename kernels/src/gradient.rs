@@ -62,7 +62,7 @@ impl<T: Real> Workspace<T> {
         };
         // Moved out for the sweep, which borrows the workspace mutably; put back after.
         let readout_gradient = core::mem::take(&mut self.readout_gradient);
-        let result = self.reverse(step, net, batch, dims, &readout_gradient, direct);
+        let result = self.reverse(step, net, batch, dims, &readout_gradient, direct, true);
         self.readout_gradient = readout_gradient;
         result?;
         self.gradient.loss = value;

@@ -48,6 +48,7 @@
 //! index, step, trial or neuron; nothing panics on bad input.
 #![deny(missing_docs)]
 
+mod activity;
 mod backward;
 mod config;
 mod error;
@@ -66,6 +67,7 @@ mod simd;
 mod step;
 mod workspace;
 
+pub use activity::{SweepPath, PROBE_STEPS};
 pub use config::Config;
 pub use error::Error;
 pub use gate::Gate;

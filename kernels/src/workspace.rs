@@ -1,6 +1,7 @@
 //! Reusable buffers for the trial-level sweeps, the views they hand out, and the memory
 //! a run needs (checked, and allocated fallibly, before any work).
 
+use crate::activity::{Activity, SweepPath};
 use crate::config::{time_constant_fault, Fault};
 use crate::error::Error;
 use crate::network::{Dims, Network};
@@ -212,6 +213,8 @@ pub struct Workspace<T> {
     pub(crate) rates: Vec<T>,
     /// The running sums of the constants' gradients (3 N B), when asked for.
     pub(crate) constant_sums: Vec<T>,
+    /// The activity-sparse path's choice, state and buffers.
+    pub(crate) activity: Activity<T>,
     pub(crate) gradient: Gradient<T>,
 }
 
@@ -283,6 +286,7 @@ impl<T: Real> Workspace<T> {
             ones: Vec::new(),
             rates: Vec::new(),
             constant_sums: Vec::new(),
+            activity: Activity::default(),
             gradient: Gradient::default(),
         }
     }
@@ -348,6 +352,7 @@ impl<T: Real> Workspace<T> {
     ) -> Result<(), Error> {
         let masked = net.w_mask.is_some();
         let per_neuron = net.tau.is_some() || net.tau_s.is_some();
+        let sparse = self.activity.path != SweepPath::Dense;
         let Dims { n, n_in, n_out, b, t } = dims;
         let p = crate::network::product;
         let steps_held = if sweep == Sweep::Streaming { Some(2) } else { t.checked_add(1) };
@@ -369,6 +374,11 @@ impl<T: Real> Workspace<T> {
             if gradient && self.options.current { p(&[t, b, n]) } else { Some(0) },
             if per_neuron { p(&[3, n, b]) } else { Some(0) },
             if gradient && self.options.constants { p(&[3, n, b]) } else { Some(0) },
+            // The activity-sparse path: y or E, D, two masked states (one group; more
+            // groups are refused by `fit` if they do not fit), the pairs of a step, and
+            // dL/dW^T per thread.
+            if sparse { p(&[6, n, b]) } else { Some(0) },
+            if sparse && gradient { p(&[self.threads.max(1), n, n]) } else { Some(0) },
         ];
         let total = parts.into_iter().try_fold(0usize, |sum, part| sum.checked_add(part?));
         let bytes = total.and_then(|values| values.checked_mul(core::mem::size_of::<T>()));
@@ -462,6 +472,34 @@ impl<T: Real> Workspace<T> {
             }
         }
         Ok(())
+    }
+
+    /// Sizes the activity-sparse path's buffers and groups the neurons by synaptic
+    /// decay 1 - h/tau_s,j (one group for a shared tau_s); after
+    /// [`Self::compile_constants`].
+    pub(crate) fn prepare_activity<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        dims: Dims,
+    ) -> Result<(), Error> {
+        let config = step.config();
+        let shared = T::from_f64(1.0 - config.h / config.tau_s);
+        let nb = dims.nb();
+        let rates = &self.rates;
+        let decay_of = |j: usize| if rates.is_empty() { shared } else { rates[nb + j] };
+        let threads = crate::gemm::sweep_threads(self.threads, dims.n, dims.b);
+        self.activity.prepare(dims.n, dims.b, config.gate.delta(), threads, decay_of)
+    }
+
+    /// Chooses the form of the sweeps later calls run (docs/model.md sections 2-3, or
+    /// the activity-sparse form of section 8); [`SweepPath::Automatic`] by default.
+    pub fn set_sweep_path(&mut self, path: SweepPath) {
+        self.activity.path = path;
+    }
+
+    /// The form of the sweeps of [`Workspace::set_sweep_path`].
+    pub fn sweep_path(&self) -> SweepPath {
+        self.activity.path
     }
 
     /// Sets the most memory, in bytes, that the buffers of one run may take; a run that
