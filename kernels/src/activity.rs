@@ -143,13 +143,8 @@ impl<T: Real> Shared<'_, T> {
         }
     }
 
-    /// y <- gamma y per group, then y += W q over the part's pairs.
+    /// y += W q over the part's pairs.
     fn scatter(&self, part: &Part<T>, y: &mut [T]) {
-        // Columns cycle through the groups, trial by trial.
-        for (index, column) in y.chunks_exact_mut(self.n).enumerate() {
-            let gamma = self.group_decay[index % self.groups];
-            column.iter_mut().for_each(|y| *y = flush(gamma * *y));
-        }
         let (rows, n, pairs) = (self.rows, self.n, &part.pairs[..]);
         self.backend.dispatch(ScatterColumns { rows, n, pairs, y });
     }
@@ -286,7 +281,7 @@ impl Slots {
 
 /// The steps of one parallel region of the sparse forward sweep: the parts synchronise
 /// (and the automatic path measures the activity) once per segment.
-pub const SEGMENT_STEPS: usize = PROBE_STEPS;
+pub const SEGMENT_STEPS: usize = 4 * PROBE_STEPS;
 
 /// The buffers and state of the activity-sparse path (in a workspace, reused).
 #[derive(Debug, Clone, Default)]
@@ -521,9 +516,15 @@ impl<T: Real> Activity<T> {
                 let (v_now, s_now) = unsafe { (&*v.slice(now, len), &*s.slice(now, len)) };
                 let (v_next, s_next) = unsafe { (v.slice(next, len), s.slice(next, len)) };
                 let current = unsafe { current.slice(slots.current(t) * nb + start, len) };
-                for (current, y) in current.chunks_exact_mut(n).zip(y.chunks_exact(groups * n)) {
-                    for y in y.chunks_exact(n) {
-                        current.iter_mut().zip(y).for_each(|(c, &y)| *c += y);
+                // I_t = current + y_t, and y <- gamma y_t in the same pass (the increments
+                // W q_t are added after the kernel).
+                let trials = current.chunks_exact_mut(n).zip(y.chunks_exact_mut(groups * n));
+                for (current, y) in trials {
+                    for (y, &gamma) in y.chunks_exact_mut(n).zip(shared.group_decay) {
+                        for (c, y) in current.iter_mut().zip(y) {
+                            *c += *y;
+                            *y = flush(gamma * *y);
+                        }
                     }
                 }
                 if !step.forward_unchecked(per_neuron, v_now, s_now, current, v_next, s_next) {
@@ -711,11 +712,7 @@ impl<T: Real> Activity<T> {
         }
         dw.fill(T::from_f64(0.0));
         for part in &parts {
-            for (j, row) in part.dw_rows.chunks_exact(n).enumerate() {
-                for (i, &x) in row.iter().enumerate() {
-                    dw[i * n + j] += x;
-                }
-            }
+            crate::transpose::add_transposed(&part.dw_rows, dw, n);
         }
         self.parts = parts;
         Ok(())

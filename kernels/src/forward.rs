@@ -255,11 +255,7 @@ impl<T: Real> Workspace<T> {
         let n = net.n;
         let w = if net.w_mask.is_some() { &self.w_effective[..n * n] } else { net.w };
         fit(&mut self.w_transposed, n * n)?;
-        for (j, row) in self.w_transposed.chunks_exact_mut(n).enumerate() {
-            for (i, x) in row.iter_mut().enumerate() {
-                *x = w[i * n + j];
-            }
-        }
+        crate::transpose::transpose(w, &mut self.w_transposed, n);
         Ok(())
     }
 

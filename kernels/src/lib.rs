@@ -65,6 +65,7 @@ mod neuron_check;
 mod real;
 mod simd;
 mod step;
+mod transpose;
 mod workspace;
 
 pub use activity::{SweepPath, PROBE_STEPS};

@@ -83,8 +83,8 @@ impl<T: Real> WithSimd for ScatterColumns<'_, T> {
 }
 
 /// For each pair: dots[p] = rows[row] . e[column..][..n], and, where q != 0,
-/// dw_rows[row] += q e[column..][..n]: lam_s_{t+1} (less D_{t+1}) at the pair and its
-/// share E_{t+1} q_t^T of dL/dW, reading E's column once.
+/// dw_rows[row] += q e[column..][..n]: lam_s (less D) at the pair and its share
+/// E_{t+1} q_t^T of dL/dW, reading E's column once.
 pub(crate) struct GatherColumns<'a, T> {
     pub rows: &'a [T],
     pub n: usize,
