@@ -110,3 +110,32 @@ proptest! {
         check::<f64>(&case, backend(pick))?;
     }
 }
+
+#[test]
+fn parallel_parts_equal_the_dense_path() {
+    // N B >= 4096: the sparse steps run in two parts, one per thread, each with its own
+    // share of dL/dW summed at the end (rounding differs from one part: compared at the
+    // tolerance of the thread-count test, threads_and_determinism).
+    use proptest::strategy::ValueTree;
+    let mut runner = spikegrad_harness::seeded_runner(9);
+    let shapes = Shapes { max_n: 64, max_io: 2, max_b: 80, max_t: 300 };
+    let strategy = general_case(GateShape::RaisedCosine, shapes, LossKind::Mse);
+    let mut checked = 0;
+    while checked < 3 {
+        let case = strategy.new_tree(&mut runner).unwrap().current();
+        if case.net.n * case.batch.b < 4096 || kernel_tolerance::<f64>(&case).is_none() {
+            continue;
+        }
+        let run = |path, threads| {
+            kernel_outputs_on_path::<f64>(&case, Backend::detect(), threads, path, false).unwrap()
+        };
+        let (sparse, dense) = (run(SweepPath::ActivitySparse, 2), run(SweepPath::Dense, 1));
+        for (output, difference) in compared(&sparse, &dense) {
+            assert!(
+                difference <= 1e-10,
+                "sparse on two threads: {output} differs by {difference:e}"
+            );
+        }
+        checked += 1;
+    }
+}

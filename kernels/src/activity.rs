@@ -240,13 +240,17 @@ fn run_parts<T: Send, R: Send>(
     }
 }
 
-/// The first failing step of two parts' runs (forward: the earliest).
-fn earliest(a: (Option<usize>, usize), b: (Option<usize>, usize)) -> (Option<usize>, usize) {
+/// Two parts' forward runs as one: the first failing step (the earliest) and the sums
+/// of their counts of active pairs (at every step, at the probed steps).
+fn earliest(
+    a: (Option<usize>, usize, usize),
+    b: (Option<usize>, usize, usize),
+) -> (Option<usize>, usize, usize) {
     let failed = match (a.0, b.0) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, y) => x.or(y),
     };
-    (failed, a.1 + b.1)
+    (failed, a.1 + b.1, a.2 + b.2)
 }
 
 /// The first failing step of two parts' reverse runs (the latest t).
@@ -254,11 +258,12 @@ fn latest(a: Option<usize>, b: Option<usize>) -> Option<usize> {
     a.max(b)
 }
 
-/// Where a forward segment keeps its states: every step (recorded) or two slots.
+/// Where a forward segment keeps its states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Slots {
-    /// v_t, s_t in slot t, I_t in slot t.
-    Recorded,
+    /// Every step of a range from the given first step: v_t, s_t and I_t in slot t -
+    /// first.
+    Recorded(usize),
     /// v_t, s_t in slot t % 2, I_t in slot 0.
     Streaming,
 }
@@ -266,14 +271,14 @@ pub(crate) enum Slots {
 impl Slots {
     pub(crate) fn state(self, t: usize) -> usize {
         match self {
-            Slots::Recorded => t,
+            Slots::Recorded(first) => t - first,
             Slots::Streaming => t % 2,
         }
     }
 
     fn current(self, t: usize) -> usize {
         match self {
-            Slots::Recorded => t,
+            Slots::Recorded(first) => t - first,
             Slots::Streaming => 0,
         }
     }
@@ -302,8 +307,17 @@ pub(crate) struct Activity<T> {
     addressable: bool,
     /// Whether the forward sweep's next step runs sparse (y holds W s_t).
     pub forward_sparse: bool,
-    /// y_t = W s_t in the forward sweep, E_t in the reverse one, (B, G, N).
+    /// Whether this forward run measures the activity (not a checkpoint's rerun).
+    measuring: bool,
+    /// The pairs in the zone at the forward run's steps t = 0, PROBE_STEPS, ..., and
+    /// how many such steps: the reverse sweep's automatic choice.
+    probe_active: usize,
+    probes: usize,
+    /// y_t = W s_t of the forward sweep, (B, G, N).
     y: Vec<T>,
+    /// E_t of the reverse sweep, (B, G, N) (apart from y: a checkpointed gradient reruns
+    /// forward steps between reverse blocks).
+    e_sum: Vec<T>,
     /// D_t, (B, N).
     d_sum: Vec<T>,
     /// A state restricted to one group, and a product's result (N B each).
@@ -433,6 +447,7 @@ impl<T: Real> Activity<T> {
         s0: &[T],
     ) -> Result<(), Error> {
         self.forward_sparse = false;
+        (self.measuring, self.probe_active, self.probes) = (true, 0, 0);
         if self.effective_path() == SweepPath::ActivitySparse {
             self.dense_y(backend, recurrent, s0)?;
             self.forward_sparse = true;
@@ -503,14 +518,14 @@ impl<T: Real> Activity<T> {
         let (n, nb, groups) = (self.n, self.nb, shared.groups);
         let (v, s, current, y_all) =
             (Disjoint::new(v), Disjoint::new(s), Disjoint::new(current), Disjoint::new(&mut y));
-        let work = |index: usize, part: &mut Part<T>| -> (Option<usize>, usize) {
+        let work = |index: usize, part: &mut Part<T>| -> (Option<usize>, usize, usize) {
             let (start, len) = self.trials_of(index);
             let per_neuron = constants_of(per_neuron, start, len);
             // SAFETY (every `slice` below): part `index` touches only its own trials'
             // range [start, start + len) of each step's slot (and of y), which no other
             // part touches; the slots of t and t + 1 differ.
             let y = unsafe { y_all.slice(start * groups, len * groups) };
-            let mut active = 0;
+            let (mut active, mut probed) = (0, 0);
             for t in steps.clone() {
                 let (now, next) = (slots.state(t) * nb + start, slots.state(t + 1) * nb + start);
                 let (v_now, s_now) = unsafe { (&*v.slice(now, len), &*s.slice(now, len)) };
@@ -528,16 +543,24 @@ impl<T: Real> Activity<T> {
                     }
                 }
                 if !step.forward_unchecked(per_neuron, v_now, s_now, current, v_next, s_next) {
-                    return (Some(t), active);
+                    return (Some(t), active, probed);
                 }
-                active += shared.scan(part, v_now);
+                let count = shared.scan(part, v_now);
+                active += count;
+                if t % PROBE_STEPS == 0 {
+                    probed += count;
+                }
                 shared.collect_pairs(part, s_now, s_next);
                 shared.scatter(part, y);
             }
-            (None, active)
+            (None, active, probed)
         };
-        let (failed, active) = run_parts(&mut parts, 0, self.par(), &work, &earliest);
+        let (failed, active, probed) = run_parts(&mut parts, 0, self.par(), &work, &earliest);
         (self.parts, self.y) = (parts, y);
+        let probes = steps.clone().filter(|t| t % PROBE_STEPS == 0).count();
+        if self.measuring && probes > 0 {
+            (self.probe_active, self.probes) = (self.probe_active + probed, self.probes + probes);
+        }
         // Back to dense with a margin (hysteresis), so a borderline activity does not
         // switch every segment.
         let mean = active / steps.len().max(1);
@@ -560,6 +583,9 @@ impl<T: Real> Activity<T> {
     ) -> Result<(), Error> {
         if self.effective_path() == SweepPath::Automatic && t % PROBE_STEPS == 0 {
             let active = self.count(backend, v_now);
+            if self.measuring {
+                (self.probe_active, self.probes) = (self.probe_active + active, self.probes + 1);
+            }
             if self.pays(active) {
                 self.dense_y(backend, recurrent, s_next)?;
                 self.forward_sparse = true;
@@ -568,37 +594,49 @@ impl<T: Real> Activity<T> {
         Ok(())
     }
 
-    /// Whether the reverse sweep over the recorded phases `v` (T + 1 steps of N B)
-    /// runs sparse: as the path says, or, automatically, from the activity of every
-    /// PROBE_STEPS-th step. Never with the constants' gradients.
-    pub fn reverse_runs_sparse(
-        &mut self,
-        backend: Backend,
-        v: &[T],
-        steps: usize,
-        constants: bool,
-    ) -> bool {
+    /// Whether the reverse sweep runs sparse: as the path says, or, automatically, from
+    /// the activity the last forward run measured at every PROBE_STEPS-th step. Never
+    /// with the constants' gradients.
+    pub fn reverse_runs_sparse(&self, constants: bool) -> bool {
         match self.effective_path() {
             _ if constants => false,
             SweepPath::Dense => false,
             SweepPath::ActivitySparse => true,
-            SweepPath::Automatic => {
-                let nb = self.nb;
-                let (mut active, mut probed) = (0, 0);
-                for t in (0..steps).step_by(PROBE_STEPS) {
-                    active += self.count(backend, &v[t * nb..][..nb]);
-                    probed += 1;
-                }
-                probed > 0 && self.pays(active / probed)
-            }
+            SweepPath::Automatic => self.probes > 0 && self.pays(self.probe_active / self.probes),
         }
+    }
+
+    /// The forward sweep's state besides v and s: y_t (per group, (B, G, N)) when the
+    /// next step runs sparse (empty otherwise), and whether it does. A checkpoint keeps
+    /// it; see [`Activity::resume_forward`].
+    pub fn forward_state(&self) -> (&[T], bool) {
+        let len = if self.forward_sparse { self.groups() * self.nb } else { 0 };
+        (&self.y[..len], self.forward_sparse)
+    }
+
+    /// The most values of [`Activity::forward_state`]'s y.
+    pub fn forward_state_len(&self) -> usize {
+        self.groups() * self.nb
+    }
+
+    /// Resumes a forward sweep from a checkpoint's [`Activity::forward_state`], without
+    /// measuring the activity again (the reverse sweep's choice was made on the first
+    /// run).
+    pub fn resume_forward(&mut self, y: &[T], sparse: bool) -> Result<(), Error> {
+        self.measuring = false;
+        self.forward_sparse = sparse;
+        if sparse {
+            fit(&mut self.y, y.len())?;
+            self.y.copy_from_slice(y);
+        }
+        Ok(())
     }
 
     /// Starts a sparse reverse sweep: E_T = 0 per group, D_T = `d_last` (= lam_s_T),
     /// every part's dL/dW^T = 0.
     pub fn start_reverse(&mut self, d_last: &[T]) -> Result<(), Error> {
         let (n, nb, groups) = (self.n, self.nb, self.groups());
-        zeroed(&mut self.y, groups * nb)?;
+        zeroed(&mut self.e_sum, groups * nb)?;
         fit(&mut self.d_sum, nb)?;
         self.d_sum.copy_from_slice(d_last);
         for part in &mut self.parts {
@@ -612,8 +650,8 @@ impl<T: Real> Activity<T> {
     /// the pairs in the zone of v_t (zero elsewhere, where the kernel does not read it)
     /// into `lam_s_next`, E_{t+1} q_t^T into the part's dL/dW^T, the reverse kernel (e_t
     /// into the block's `e`, lam_v_t; its lam_s output in `lam_s` is not used), then
-    /// E_t = gamma E_{t+1} + e_t and D_t = gamma D_{t+1} + d_t. `v`, `s`, `current`
-    /// are the recorded run's; `d` and `e` the block's (step t at t - start).
+    /// E_t = gamma E_{t+1} + e_t and D_t = gamma D_{t+1} + d_t. `v`, `s`, `current`,
+    /// `d` and `e` hold step t at t - start (and `s` s_end after them).
     /// `Err(t)`: the first step (the latest t) with a non-finite kernel output or
     /// lam_s_{t+1}.
     #[allow(clippy::too_many_arguments)]
@@ -628,7 +666,7 @@ impl<T: Real> Activity<T> {
     ) -> Result<(), usize> {
         let mut parts = core::mem::take(&mut self.parts);
         let (mut e_sum, mut d_sum) =
-            (core::mem::take(&mut self.y), core::mem::take(&mut self.d_sum));
+            (core::mem::take(&mut self.e_sum), core::mem::take(&mut self.d_sum));
         let shared = self.shared(step.backend(), rows);
         let (n, nb, groups) = (self.n, self.nb, shared.groups);
         let (e_all, e_sum_all, d_sum_all) =
@@ -649,9 +687,9 @@ impl<T: Real> Activity<T> {
             };
             for t in steps.clone().rev() {
                 let j = t - steps.start;
-                let (v, current) = (&v[t * nb + start..][..len], &current[t * nb + start..][..len]);
+                let (v, current) = (&v[j * nb + start..][..len], &current[j * nb + start..][..len]);
                 let (s_now, s_next) =
-                    (&s[t * nb + start..][..len], &s[(t + 1) * nb + start..][..len]);
+                    (&s[j * nb + start..][..len], &s[(j + 1) * nb + start..][..len]);
                 let d = &d[j * nb + start..][..len];
                 let e = unsafe { e_all.slice(j * nb + start, len) };
                 shared.scan(part, v);
@@ -676,7 +714,7 @@ impl<T: Real> Activity<T> {
             None
         };
         let failed = run_parts(&mut parts, 0, self.par(), &work, &latest);
-        (self.parts, self.y, self.d_sum) = (parts, e_sum, d_sum);
+        (self.parts, self.e_sum, self.d_sum) = (parts, e_sum, d_sum);
         failed.map_or(Ok(()), Err)
     }
 
@@ -707,7 +745,7 @@ impl<T: Real> Activity<T> {
                 let q = s0[range.start + local];
                 part.pairs.push(ActivePair { row: j as u32, column, q });
             }
-            let e = &self.y[range.start * groups..range.end * groups];
+            let e = &self.e_sum[range.start * groups..range.end * groups];
             shared.gather(part, e, &self.d_sum[range.clone()], &mut lam_s0[range]);
         }
         dw.fill(T::from_f64(0.0));

@@ -23,6 +23,25 @@ pub(crate) enum StateGradient<'a, T> {
     PerStep(&'a [T]),
 }
 
+/// What the start of a reverse sweep chose.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReversePlan {
+    /// Whether the steps run the activity-sparse form (docs/model.md section 8).
+    pub sparse: bool,
+    /// Steps per block of the sums over t.
+    pub block_steps: usize,
+}
+
+/// The reverse sweep's inputs besides the recorded states.
+#[derive(Clone, Copy)]
+pub(crate) struct ReverseInputs<'n, 'a, T> {
+    pub net: &'n Network<'a, T>,
+    pub batch: &'n Batch<'a, T>,
+    /// dL/do_t, (T, B, n_out).
+    pub readout_gradient: &'n [T],
+    pub direct: StateGradient<'n, T>,
+}
+
 impl<T: Real> StateGradient<'_, T> {
     /// Adds dL/ds_t for steps `first..end` into `d` (their (end - first) N B values).
     fn add_to(&self, d: &mut [T], first: usize, end: usize, nb: usize) {
@@ -169,6 +188,24 @@ impl<T: Real> Workspace<T> {
         direct: StateGradient<'_, T>,
         transposed: bool,
     ) -> Result<(), Error> {
+        let plan = self.reverse_start(step, net, dims, readout_gradient, direct, transposed)?;
+        let inputs = ReverseInputs { net, batch, readout_gradient, direct };
+        self.reverse_range(step, &inputs, dims, plan, 0..dims.t, 0)?;
+        self.reverse_finish(step, net, dims, plan)
+    }
+
+    /// The start of the reverse sweep: its buffers, the gradients zeroed, the path
+    /// (dense or activity-sparse, from the forward run's measured activity), and
+    /// lam_s_T = d_T = O^T dL/do_T + dL/ds_T.
+    pub(crate) fn reverse_start<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        net: &Network<'_, T>,
+        dims: Dims,
+        readout_gradient: &[T],
+        direct: StateGradient<'_, T>,
+        transposed: bool,
+    ) -> Result<ReversePlan, Error> {
         let Dims { n, n_in, n_out, b, t: steps } = dims;
         let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
         let block_steps = block_steps(b, steps);
@@ -181,9 +218,7 @@ impl<T: Real> Workspace<T> {
         fit(&mut self.lam_s_next, nb)?;
         let options = self.options;
         self.prepare_activity(step, dims)?;
-        let recorded = &self.v[..(steps + 1) * nb];
-        let backend = step.backend();
-        let sparse = self.activity.reverse_runs_sparse(backend, recorded, steps, options.constants);
+        let sparse = self.activity.reverse_runs_sparse(options.constants);
         if sparse && !transposed {
             self.transpose_weights(net)?;
         }
@@ -191,28 +226,13 @@ impl<T: Real> Workspace<T> {
         zeroed(&mut g.w, n * n)?;
         zeroed(&mut g.u, n * n_in)?;
         zeroed(&mut g.i0, n)?;
-        fit(&mut g.o, n_out * n)?;
+        zeroed(&mut g.o, n_out * n)?;
         fit(&mut g.x, if options.input { steps * b * n_in } else { 0 })?;
         fit(&mut g.current, if options.current { steps * nb } else { 0 })?;
         zeroed(&mut self.constant_sums, if options.constants { 3 * nb } else { 0 })?;
-        // A column-major view of row-major O is O^T.
+        // lam_s_T = d_T = O^T dL/do_T + dL/ds_T (a column-major view of row-major O is O^T).
         let o_t = col_major(net.o, n, n_out);
-        let recurrent =
-            recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, true);
-
-        // dO^T = (s_1 .. s_T) (dL/do)^T, one product over all steps.
-        let states_after = col_major(&self.s[nb..(steps + 1) * nb], n, steps * b);
-        let readout_gradient = col_major(readout_gradient, n_out, steps * b);
-        product(
-            threads,
-            col_major_mut(&mut g.o, n, n_out),
-            Accum::Replace,
-            states_after,
-            readout_gradient.transpose(),
-        );
-
-        // lam_s_T = d_T = O^T dL/do_T + dL/ds_T.
-        let last = readout_gradient.subcols((steps - 1) * b, b);
+        let last = col_major(&readout_gradient[(steps - 1) * b * n_out..], n_out, b);
         product(threads, col_major_mut(&mut self.lam_s_next, n, b), Accum::Replace, o_t, last);
         direct.add_to(&mut self.lam_s_next, steps, steps + 1, nb);
         if let Some(index) = first_non_finite(&self.lam_s_next) {
@@ -221,10 +241,34 @@ impl<T: Real> Workspace<T> {
         if sparse {
             self.activity.start_reverse(&self.lam_s_next)?;
         }
+        Ok(ReversePlan { sparse, block_steps })
+    }
 
-        let mut end = steps;
-        while end > 0 {
-            let start = end.saturating_sub(block_steps);
+    /// The reverse steps t = `range.end` - 1 down to `range.start`, whose states v_t,
+    /// s_t, I_t are in slot t - `offset` of the workspace's buffers (and s_{range.end}
+    /// after them). Blocks of steps (for the sums over t) are aligned to multiples of
+    /// the block length, so that a sweep run in several ranges (from checkpoints) sums
+    /// in the same blocks, in the same order, as one run over all steps.
+    pub(crate) fn reverse_range<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        inputs: &ReverseInputs<'_, '_, T>,
+        dims: Dims,
+        plan: ReversePlan,
+        range: core::ops::Range<usize>,
+        offset: usize,
+    ) -> Result<(), Error> {
+        let ReverseInputs { net, batch, readout_gradient, direct } = *inputs;
+        let Dims { n, n_in, n_out, b, .. } = dims;
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
+        let (options, backend, sparse) = (self.options, step.backend(), plan.sparse);
+        let o_t = col_major(net.o, n, n_out);
+        let recurrent =
+            recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, true);
+        let readout_gradient = col_major(readout_gradient, n_out, dims.t * b);
+        let mut end = range.end;
+        while end > range.start {
+            let start = ((end - 1) / plan.block_steps * plan.block_steps).max(range.start);
             let columns = (end - start) * b;
             // d_t = O^T dL/do_t + dL/ds_t for the block's steps; d_0 = 0.
             let first = start.max(1);
@@ -237,9 +281,11 @@ impl<T: Real> Workspace<T> {
                 product(threads, col_major_mut(d, n, (end - first) * b), Accum::Replace, o_t, r);
                 direct.add_to(d, first, end, nb);
             }
+            let slot = |t: usize| (t - offset) * nb;
             if sparse {
                 // The block's steps on the activity-sparse path (docs/model.md section 8).
-                let recorded = (&self.v[..], &self.s[..], &self.current[..], &self.d_block[..]);
+                let (v, s) = (&self.v[slot(start)..], &self.s[slot(start)..]);
+                let recorded = (v, s, &self.current[slot(start)..], &self.d_block[..]);
                 let costates = (
                     &mut self.e_block[..],
                     &mut self.lam_s_next[..],
@@ -263,9 +309,9 @@ impl<T: Real> Workspace<T> {
                     let (tau_s, delta) = rest.split_at_mut(nb);
                     step.constants_unchecked(
                         per_neuron,
-                        &self.v[t * nb..][..nb],
-                        &self.s[t * nb..][..nb],
-                        &self.current[t * nb..][..nb],
+                        &self.v[slot(t)..][..nb],
+                        &self.s[slot(t)..][..nb],
+                        &self.current[slot(t)..][..nb],
                         &self.lam_v,
                         &self.lam_s_next,
                         [tau, tau_s, delta],
@@ -274,8 +320,8 @@ impl<T: Real> Workspace<T> {
                 let e = &mut self.e_block[j * nb..][..nb];
                 let all_finite = step.reverse_unchecked(
                     per_neuron,
-                    &self.v[t * nb..][..nb],
-                    &self.current[t * nb..][..nb],
+                    &self.v[slot(t)..][..nb],
+                    &self.current[slot(t)..][..nb],
                     &self.lam_s_next,
                     &self.d_block[j * nb..][..nb],
                     &mut self.lam_v,
@@ -292,9 +338,13 @@ impl<T: Real> Workspace<T> {
             let e = col_major(&self.e_block[..columns * n], n, columns);
             let g = &mut self.gradient;
             if !sparse {
-                let states = col_major(&self.s[start * nb..end * nb], n, columns);
+                let states = col_major(&self.s[slot(start)..slot(end)], n, columns);
                 product(threads, col_major_mut(&mut g.w, n, n), Accum::Add, states, e.transpose());
             }
+            // dO^T += (s_{t+1}) (dL/do_t)^T over the block's steps.
+            let after = col_major(&self.s[slot(start + 1)..slot(end + 1)], n, columns);
+            let r = readout_gradient.subcols(start * b, columns);
+            product(threads, col_major_mut(&mut g.o, n, n_out), Accum::Add, after, r.transpose());
             let inputs = col_major(&batch.x[start * b * n_in..end * b * n_in], n_in, columns);
             product(threads, col_major_mut(&mut g.u, n_in, n), Accum::Add, inputs, e.transpose());
             product(
@@ -314,11 +364,25 @@ impl<T: Real> Workspace<T> {
             }
             end = start;
         }
-        if sparse {
+        Ok(())
+    }
+
+    /// The end of the reverse sweep, after the range that ends at step 0 (whose s_0 is
+    /// in slot 0): lam_s_0 in full on the sparse path, the mask on dL/dW, dL/dv_0,
+    /// dL/ds_0, the constants' gradients, and the finite checks.
+    pub(crate) fn reverse_finish<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        net: &Network<'_, T>,
+        dims: Dims,
+        plan: ReversePlan,
+    ) -> Result<(), Error> {
+        let nb = dims.nb();
+        if plan.sparse {
             // lam_s_0 = W^T E_0 + D_0 in full, dL/dW = E_0 s_0^T + sum_t E_{t+1} q_t^T.
             let (s0, dw) = (&self.s[..nb], &mut self.gradient.w);
             let rows = &self.w_transposed;
-            self.activity.finish_reverse(backend, rows, s0, &mut self.lam_s_next, dw)?;
+            self.activity.finish_reverse(step.backend(), rows, s0, &mut self.lam_s_next, dw)?;
         }
         if let Some(index) = first_non_finite(&self.lam_s_next) {
             return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(0), index });

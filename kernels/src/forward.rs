@@ -10,7 +10,7 @@ use crate::neuron::Neuron;
 use crate::real::{first_non_finite, Real};
 use crate::simd::PerNeuronConstants;
 use crate::step::Step;
-use crate::workspace::{fit, per_neuron, Sweep, Workspace};
+use crate::workspace::{fit, per_neuron, step_charge, Sweep, Workspace};
 use faer::Accum;
 
 /// Slot `now` for reading and slot `next` for writing of a buffer of `len`-long slots.
@@ -144,24 +144,6 @@ pub(crate) fn recurrent_product<'a, T: Real>(
     }
 }
 
-/// The recurrent matrix of a forward sweep (products on at most `threads` threads), and
-/// the activity-sparse path's start: y_0 = W s_0 if it runs from the first step.
-fn start_recurrent<'a, T: Real>(
-    activity: &mut Activity<T>,
-    backend: crate::Backend,
-    net: &Network<'a, T>,
-    weights: (&'a [T], &'a [T]),
-    s0: &[T],
-    threads: usize,
-) -> Result<Recurrent<'a, T>, Error> {
-    let (w_effective, w_transposed) = weights;
-    let b = s0.len() / net.n.max(1);
-    let product = recurrent_product(net, w_effective, w_transposed, b, threads, false);
-    activity.start_forward(backend, &product, s0)?;
-    let rows = if activity.path == SweepPath::Dense { &[][..] } else { w_transposed };
-    Ok(Recurrent { product, rows })
-}
-
 impl<T: Real> Workspace<T> {
     /// Runs the forward sweep of docs/model.md sections 2 and 5 over the batch:
     ///
@@ -242,7 +224,11 @@ impl<T: Real> Workspace<T> {
     /// W * M into `w_effective` when the network has a mask, and the transpose of the
     /// recurrent matrix into `w_transposed` when the row kernel will run the products
     /// or the activity-sparse path may run (it reads columns of W as its rows).
-    fn prepare_weights(&mut self, net: &Network<'_, T>, dims: Dims) -> Result<(), Error> {
+    pub(crate) fn prepare_weights(
+        &mut self,
+        net: &Network<'_, T>,
+        dims: Dims,
+    ) -> Result<(), Error> {
         self.mask_weights(net)?;
         if use_rows_kernel(dims.n, dims.b) || self.activity.path != SweepPath::Dense {
             self.transpose_weights(net)?;
@@ -272,7 +258,7 @@ impl<T: Real> Workspace<T> {
 
     /// Buffers for `slots` steps of state and `currents` steps of input current (and the
     /// readout of every step), with (v_0, s_0) in slot 0.
-    fn start(
+    pub(crate) fn start(
         &mut self,
         batch: &Batch<'_, T>,
         dims: Dims,
@@ -298,39 +284,84 @@ impl<T: Real> Workspace<T> {
         batch: &Batch<'_, T>,
         dims: Dims,
     ) -> Result<(), Error> {
-        let Dims { n, n_out, b, t: steps, .. } = dims;
-        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
-        self.start(batch, dims, steps + 1, steps)?;
-        input_current(threads, net, batch.x, batch.i_ext, steps * b, &mut self.current);
+        self.start(batch, dims, dims.t + 1, dims.t)?;
+        self.start_forward(step, net, batch, dims)?;
+        self.forward_range(step, net, batch, dims, 0..dims.t, true)
+    }
+
+    /// The activity-sparse path's start of a forward run: its groups, and y_0 = W s_0
+    /// if it runs from the first step.
+    pub(crate) fn start_forward<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        dims: Dims,
+    ) -> Result<(), Error> {
         self.prepare_activity(step, dims)?;
+        let threads = sweep_threads(self.threads, dims.n, dims.b);
+        let (w_effective, w_transposed) = (&self.w_effective[..], &self.w_transposed[..]);
+        let product = recurrent_product(net, w_effective, w_transposed, dims.b, threads, false);
+        self.activity.start_forward(step.backend(), &product, batch.s0)
+    }
+
+    /// Steps `range` of a recorded run, from v and s of step `range.start` in slot 0,
+    /// step t's in slot t - range.start: the range's input currents as one product, its
+    /// steps (dense, or activity-sparse in segments aligned to multiples of
+    /// SEGMENT_STEPS, so that a rerun from a checkpoint takes the same path), and, with
+    /// `readout`, its readouts o_{t+1} as one product.
+    pub(crate) fn forward_range<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        dims: Dims,
+        range: core::ops::Range<usize>,
+        readout: bool,
+    ) -> Result<(), Error> {
+        let Dims { n, n_in, n_out, b, .. } = dims;
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
+        let (first, len) = (range.start, range.len());
+        let x = &batch.x[first * b * n_in..range.end * b * n_in];
+        let i_ext = batch.i_ext.map(|i_ext| &i_ext[first * nb..range.end * nb]);
+        input_current(threads, net, x, i_ext, len * b, &mut self.current[..len * nb]);
         let activity = &mut self.activity;
-        let weights = (&self.w_effective[..], &self.w_transposed[..]);
-        let recurrent = start_recurrent(activity, step.backend(), net, weights, batch.s0, threads)?;
-        let mut t = 0;
-        while t < steps {
+        let (w_effective, w_transposed) = (&self.w_effective[..], &self.w_transposed[..]);
+        let step_product = recurrent_product(net, w_effective, w_transposed, b, threads, false);
+        let rows = if activity.path == SweepPath::Dense { &[][..] } else { w_transposed };
+        let recurrent = Recurrent { product: step_product, rows };
+        let mut t = first;
+        while t < range.end {
             let per_neuron = per_neuron(&self.rates, nb);
             if activity.forward_sparse {
-                let end = (t + SEGMENT_STEPS).min(steps);
+                let end = ((t / SEGMENT_STEPS + 1) * SEGMENT_STEPS).min(range.end);
                 let buffers = (&mut self.v[..], &mut self.s[..], &mut self.current[..]);
-                let (r, a) = (&recurrent, &mut *activity);
-                advance_sparse(step, per_neuron, r, a, (n, nb), buffers, Slots::Recorded, t..end)?;
+                let (r, a, slots) = (&recurrent, &mut *activity, Slots::Recorded(first));
+                advance_sparse(step, per_neuron, r, a, (n, nb), buffers, slots, t..end)?;
                 t = end;
                 continue;
             }
-            let (v_now, v_next) = two_slots(&mut self.v, t, t + 1, nb);
-            let (s_now, s_next) = two_slots(&mut self.s, t, t + 1, nb);
-            let current = &mut self.current[t * nb..][..nb];
+            let slot = t - first;
+            let (v_now, v_next) = two_slots(&mut self.v, slot, slot + 1, nb);
+            let (s_now, s_next) = two_slots(&mut self.s, slot, slot + 1, nb);
+            let current = &mut self.current[slot * nb..][..nb];
             let (v, s) = (v_now, s_now);
             advance(step, per_neuron, &recurrent, activity, n, t, v, s, current, v_next, s_next)?;
             t += 1;
         }
-        product(
-            threads,
-            col_major_mut(&mut self.readout, n_out, steps * b),
-            Accum::Replace,
-            row_major(net.o, n_out, n),
-            col_major(&self.s[nb..], n, steps * b),
-        );
+        if readout {
+            product(
+                threads,
+                col_major_mut(
+                    &mut self.readout[first * b * n_out..][..len * b * n_out],
+                    n_out,
+                    len * b,
+                ),
+                Accum::Replace,
+                row_major(net.o, n_out, n),
+                col_major(&self.s[nb..(len + 1) * nb], n, len * b),
+            );
+        }
         Ok(())
     }
 
@@ -348,10 +379,12 @@ impl<T: Real> Workspace<T> {
         let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
         self.start(batch, dims, 2, 1)?;
         self.streamed_charge = 0.0;
-        self.prepare_activity(step, dims)?;
+        self.start_forward(step, net, batch, dims)?;
         let activity = &mut self.activity;
-        let weights = (&self.w_effective[..], &self.w_transposed[..]);
-        let recurrent = start_recurrent(activity, step.backend(), net, weights, batch.s0, threads)?;
+        let (w_effective, w_transposed) = (&self.w_effective[..], &self.w_transposed[..]);
+        let step_product = recurrent_product(net, w_effective, w_transposed, b, threads, false);
+        let rows = if activity.path == SweepPath::Dense { &[][..] } else { w_transposed };
+        let recurrent = Recurrent { product: step_product, rows };
         let o = row_major(net.o, n_out, n);
         for t in 0..steps {
             let (now, next) = (t % 2, (t + 1) % 2);
@@ -386,7 +419,7 @@ impl<T: Real> Workspace<T> {
             let readout = col_major_mut(&mut self.readout[t * b * n_out..][..b * n_out], n_out, b);
             product(threads, readout, Accum::Replace, o, col_major(s_next, n, b));
             if count_charge {
-                self.streamed_charge += s_next.iter().map(|x| x.to_f64()).sum::<f64>();
+                self.streamed_charge += step_charge(s_next);
             }
         }
         Ok(())

@@ -2,6 +2,7 @@
 //! built-in loss and the reverse sweep.
 
 use crate::backward::StateGradient;
+use crate::checkpoint::segment_steps;
 use crate::error::Error;
 use crate::loss::Loss;
 use crate::network::{validate, Batch, Network};
@@ -45,7 +46,10 @@ impl<T: Real> Workspace<T> {
     /// rate penalty's dL/ds_t = lambda / (B N T)), then the reverse sweep of
     /// [`Workspace::backward`] (docs/model.md sections 3 and 6).
     ///
-    /// The whole memory of the gradient is checked before the forward run starts.
+    /// The whole memory of the gradient is checked before the forward run starts. A run
+    /// whose recorded trajectory would exceed the
+    /// [recording limit](Workspace::set_recording_limit) is checkpointed instead: the
+    /// same gradient, bit for bit, in O(sqrt(T) N B) memory.
     pub fn gradient<N: Neuron>(
         &mut self,
         step: &Step<T, N>,
@@ -53,7 +57,12 @@ impl<T: Real> Workspace<T> {
         batch: &Batch<'_, T>,
         loss: &Loss<'_, T>,
     ) -> Result<&Gradient<T>, Error> {
-        loss.validate(validate(net, batch)?)?;
+        let dims = validate(net, batch)?;
+        loss.validate(dims)?;
+        let value_bytes = core::mem::size_of::<T>();
+        if let Some(segment) = segment_steps(dims, value_bytes, self.recording_limit) {
+            return self.gradient_checkpointed(step, net, batch, loss, dims, segment);
+        }
         let dims = self.forward_checked(step, net, batch, Sweep::Gradient, false)?;
         let value = self.evaluate(step, loss)?;
         let direct = match loss.uniform_state_gradient(dims) {
@@ -71,7 +80,11 @@ impl<T: Real> Workspace<T> {
 
     /// The value of `loss` on the last forward run, with its readout gradient into
     /// `readout_gradient`.
-    fn evaluate<N: Neuron>(&mut self, step: &Step<T, N>, loss: &Loss<'_, T>) -> Result<f64, Error> {
+    pub(crate) fn evaluate<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        loss: &Loss<'_, T>,
+    ) -> Result<f64, Error> {
         let dims = self.dims.expect("called after a successful forward run");
         let len = dims.t * dims.b * dims.n_out;
         fit(&mut self.readout_gradient, len)?;

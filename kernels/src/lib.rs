@@ -50,6 +50,7 @@
 
 mod activity;
 mod backward;
+mod checkpoint;
 mod config;
 mod error;
 mod forward;
@@ -80,7 +81,7 @@ pub use real::Real;
 pub use simd::backend::Backend;
 pub use simd::sincospi::{SIN_PI_ULP_BOUND_F32, SIN_PI_ULP_BOUND_F64};
 pub use step::{forward_step, reverse_step, sin_cos_pi, Step};
-pub use workspace::{Gradient, GradientOptions, Trajectory, Workspace};
+pub use workspace::{Gradient, GradientOptions, Trajectory, Workspace, DEFAULT_RECORDING_LIMIT};
 
 /// Tuning internals for the project's own benchmarks (the bare products of a sweep, to
 /// time a gradient against them): not part of the public API, no stability promise.

@@ -178,6 +178,13 @@ pub struct Workspace<T> {
     pub(crate) options: GradientOptions,
     /// The most bytes the buffers of one run may take.
     pub(crate) memory_limit: Option<usize>,
+    /// The most bytes a gradient's recorded trajectory may take before it is
+    /// checkpointed instead.
+    pub(crate) recording_limit: Option<usize>,
+    /// Checkpoints of a checkpointed gradient: per segment, v, s (N B each) and the
+    /// sparse path's y (or nothing), and whether its first step ran sparse.
+    pub(crate) checkpoints: Vec<T>,
+    pub(crate) checkpoint_sparse: Vec<bool>,
     /// The dimensions of the last successful forward run.
     pub(crate) dims: Option<Dims>,
     /// Whether the buffers hold that run's whole trajectory (T + 1 slots) or two slots.
@@ -233,7 +240,19 @@ pub(crate) enum Sweep {
     Recorded,
     /// A recorded forward run and the reverse sweep.
     Gradient,
+    /// A gradient whose forward run keeps a checkpoint every `segment` steps and one
+    /// segment of states, rerun segment by segment for the reverse sweep.
+    Checkpointed {
+        /// Steps per segment.
+        segment: usize,
+    },
 }
+
+/// The default of [`Workspace::set_recording_limit`]: 512 MiB, so that a long trial's
+/// gradient runs in bounded memory (a recording of T = 10^6 steps of 256 neurons takes
+/// 3 GB in f32) while the training problems of this project (at most ~200 MB recorded)
+/// record.
+pub const DEFAULT_RECORDING_LIMIT: usize = 512 << 20;
 
 /// Resizes without shrinking capacity, allocating only when a larger problem arrives;
 /// an allocation that fails is [`Error::TooLarge`], not an abort.
@@ -268,6 +287,9 @@ impl<T: Real> Workspace<T> {
             threads,
             options: GradientOptions::default(),
             memory_limit: physical_memory(),
+            recording_limit: Some(DEFAULT_RECORDING_LIMIT),
+            checkpoints: Vec::new(),
+            checkpoint_sparse: Vec::new(),
             dims: None,
             recorded: false,
             streamed_charge: 0.0,
@@ -329,12 +351,14 @@ impl<T: Real> Workspace<T> {
     }
 
     /// sum over t = 1..T, trials and neurons of s_t of the last forward run: the total
-    /// charge, B N T times the mean rate R of docs/model.md section 6.
+    /// charge, B N T times the mean rate R of docs/model.md section 6. Summed step by
+    /// step ([`step_charge`]) on every path, so that all give the same bits.
     pub(crate) fn charge(&self) -> f64 {
         match self.dims {
             Some(dims) if self.recorded => {
                 let nb = dims.nb();
-                self.s[nb..(dims.t + 1) * nb].iter().map(|x| x.to_f64()).sum()
+                let steps = self.s[nb..(dims.t + 1) * nb].chunks_exact(nb);
+                steps.fold(0.0, |total, s| total + step_charge(s))
             }
             _ => self.streamed_charge,
         }
@@ -355,9 +379,17 @@ impl<T: Real> Workspace<T> {
         let sparse = self.activity.path != SweepPath::Dense;
         let Dims { n, n_in, n_out, b, t } = dims;
         let p = crate::network::product;
-        let steps_held = if sweep == Sweep::Streaming { Some(2) } else { t.checked_add(1) };
-        let currents_held = if sweep == Sweep::Streaming { Some(1) } else { Some(t) };
-        let gradient = sweep == Sweep::Gradient;
+        let (steps_held, currents_held) = match sweep {
+            Sweep::Streaming => (Some(2), Some(1)),
+            Sweep::Recorded | Sweep::Gradient => (t.checked_add(1), Some(t)),
+            Sweep::Checkpointed { segment } => (segment.checked_add(1), Some(segment)),
+        };
+        let gradient = matches!(sweep, Sweep::Gradient | Sweep::Checkpointed { .. });
+        // Checkpoints: v, s and the sparse path's y (one group) at each segment's start.
+        let checkpoints = match sweep {
+            Sweep::Checkpointed { segment } => p(&[3, t.div_ceil(segment.max(1)), n, b]),
+            _ => Some(0),
+        };
         let block = crate::gemm::block_steps(b, t);
         // Values of each buffer; `Some(0)` for one this run does not use.
         let parts = [
@@ -379,6 +411,7 @@ impl<T: Real> Workspace<T> {
             // dL/dW^T per thread.
             if sparse { p(&[6, n, b]) } else { Some(0) },
             if sparse && gradient { p(&[self.threads.max(1), n, n]) } else { Some(0) },
+            checkpoints,
         ];
         let total = parts.into_iter().try_fold(0usize, |sum, part| sum.checked_add(part?));
         let bytes = total.and_then(|values| values.checked_mul(core::mem::size_of::<T>()));
@@ -514,6 +547,47 @@ impl<T: Real> Workspace<T> {
     pub fn memory_limit(&self) -> Option<usize> {
         self.memory_limit
     }
+
+    /// Sets the most memory, in bytes, that the recorded trajectory of a
+    /// [`gradient`](Workspace::gradient) may take (v_t, s_t for t = 0..=T and I_t for t
+    /// = 0..T: (3 T + 2) N B values). A longer run keeps instead a checkpoint of its
+    /// state every L ~ sqrt(T) steps and one segment of L steps, and reruns each segment
+    /// from its checkpoint for the reverse sweep: memory O(sqrt(T) N B) for about one
+    /// more forward sweep of time, and the same gradient, bit for bit, as the recorded
+    /// run on the same number of threads. `None`: always record.
+    /// [`DEFAULT_RECORDING_LIMIT`] by default.
+    ///
+    /// ```
+    /// use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
+    ///
+    /// let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+    /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [1.5, 0.0], [-0.2, -0.2], [30.0, -30.0]);
+    /// let net = Network::new(2, 1, 1, &w, &u, &i0, &o);
+    /// let t = 5000;
+    /// let (x, target, mask) = (vec![1.0; t], vec![0.5; t], vec![1.0; t]);
+    /// let batch = Batch::new(1, t, &[-0.4, -0.4], &[0.0, 0.0], &x);
+    /// let loss = Loss::mse(&target, &mask);
+    /// let mut workspace = Workspace::new();
+    /// let recorded = workspace.gradient(&step, &net, &batch, &loss)?.clone();
+    /// workspace.set_recording_limit(Some(10_000)); // bytes: less than 5000 steps need
+    /// let checkpointed = workspace.gradient(&step, &net, &batch, &loss)?;
+    /// assert_eq!(&recorded, checkpointed);
+    /// assert!(workspace.trajectory().is_none()); // not every step is held
+    /// # Ok::<(), spikegrad::Error>(())
+    /// ```
+    pub fn set_recording_limit(&mut self, bytes: Option<usize>) {
+        self.recording_limit = bytes;
+    }
+
+    /// The limit of [`Workspace::set_recording_limit`].
+    pub fn recording_limit(&self) -> Option<usize> {
+        self.recording_limit
+    }
+}
+
+/// The sum of one step's s values, in f64, in order.
+pub(crate) fn step_charge<T: Real>(s: &[T]) -> f64 {
+    s.iter().fold(0.0, |total, x| total + x.to_f64())
 }
 
 /// Physical memory in bytes, from `/proc/meminfo` (read once), where there is one.
