@@ -29,6 +29,11 @@ enum Command {
         /// Implementation.
         #[arg(long, value_enum, default_value = "kernels")]
         engine: grad::Engine,
+        /// Most memory, in MiB, for the recorded trajectory ((3 T + 2) N B values); a
+        /// longer case is checkpointed every ~sqrt(T) steps and rerun segment by segment:
+        /// the same gradient in bounded memory, for about one more forward sweep of time.
+        #[arg(long, default_value_t = 512, value_name = "MIB")]
+        recording_limit: usize,
     },
     /// Train one of the paper's tasks, or a task folder of your own data; writes the
     /// model, metrics.json and SVG figures.
@@ -130,12 +135,13 @@ fn long_version() -> &'static str {
 /// Runs the parsed command line; the summary line to print, or the error's one line.
 pub fn execute(cli: Cli) -> Result<String, String> {
     match cli.command {
-        Command::Grad { case_dir, out, precision, engine } => {
+        Command::Grad { case_dir, out, precision, engine, recording_limit } => {
             let precision = precision.map(|p| match p {
                 Precision::F32 => npy::Dtype::F32,
                 Precision::F64 => npy::Dtype::F64,
             });
-            grad::run(&case_dir, out.as_deref(), precision, engine)
+            let limit = recording_limit.checked_mul(1 << 20);
+            grad::run(&case_dir, out.as_deref(), precision, engine, limit)
         }
         Command::Train { task: Training::Task(options) } => train_task::run(&options),
         Command::Run { model, dir, out, trials_per_chunk } => {

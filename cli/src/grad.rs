@@ -47,6 +47,9 @@ pub struct CaseRef<'a, T> {
     pub per_neuron: [Option<&'a [T]>; 2],
     /// The loss with its rate penalty (`None`: a forward run only).
     pub loss: Option<Loss<'a, T>>,
+    /// The most bytes the gradient's recorded trajectory may take before it is
+    /// checkpointed ([`Workspace::set_recording_limit`]).
+    pub recording_limit: Option<usize>,
 }
 
 /// The loss and the gradients, in f64 (exact for f32 results), named as the output
@@ -159,6 +162,7 @@ pub fn gradient<T: Real, N: Neuron>(
     let loss = case.loss.unwrap_or(Loss::linear(&[]));
     let step = Step::<T, N>::with_neuron(&case.config, neuron)?;
     let mut workspace = Workspace::<T>::new();
+    workspace.set_recording_limit(case.recording_limit);
     let options = GradientOptions::default().with_input(true).with_current(case.i_ext.is_some());
     workspace.set_gradient_options(options.with_constants(true));
     let g = workspace.gradient(&step, &net, &batch, &loss)?;
@@ -237,7 +241,10 @@ pub fn forward_of<T: Real>(case: &CaseRef<'_, T>) -> Result<Forward<T>, spikegra
 }
 
 /// The kernels on a loaded case folder: its f64 values cast to `T`.
-fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
+fn kernels<T: Real>(
+    case: &Case,
+    recording_limit: Option<usize>,
+) -> Result<Gradients, spikegrad::Error> {
     let cast = |a: &[f64]| -> Vec<T> { a.iter().map(|&x| T::from_f64(x)).collect() };
     let v: Vec<Vec<T>> = case.values.iter().map(|a| cast(a)).collect();
     let w_mask = case.w_mask.as_deref().map(cast);
@@ -271,6 +278,7 @@ fn kernels<T: Real>(case: &Case) -> Result<Gradients, spikegrad::Error> {
         i_ext: i_ext.as_deref(),
         per_neuron: [tau.as_deref(), tau_s.as_deref()],
         loss: Some(loss),
+        recording_limit,
     };
     gradient_of(&case_ref)
 }
@@ -308,12 +316,19 @@ fn reference(case: &Case) -> Result<Gradients, String> {
     Ok(Gradients::new(case.dims, g.loss, values, [g.tau, g.tau_s], g.delta))
 }
 
-/// Computes the gradients of `case` with `engine` in `precision`.
-pub fn compute(case: &Case, engine: Engine, precision: Dtype) -> Result<Gradients, String> {
+/// Computes the gradients of `case` with `engine` in `precision`; the kernels
+/// checkpoint a run whose recorded trajectory would take more than `recording_limit`
+/// bytes.
+pub fn compute(
+    case: &Case,
+    engine: Engine,
+    precision: Dtype,
+    recording_limit: Option<usize>,
+) -> Result<Gradients, String> {
     let computed = match (engine, precision) {
         (Engine::Reference, _) => return reference(case),
-        (Engine::Kernels, Dtype::F32) => kernels::<f32>(case),
-        (Engine::Kernels, Dtype::F64) => kernels::<f64>(case),
+        (Engine::Kernels, Dtype::F32) => kernels::<f32>(case, recording_limit),
+        (Engine::Kernels, Dtype::F64) => kernels::<f64>(case, recording_limit),
     };
     computed.map_err(|e| e.to_string())
 }
@@ -341,6 +356,7 @@ pub fn run(
     out: Option<&Path>,
     precision: Option<Dtype>,
     engine: Engine,
+    recording_limit: Option<usize>,
 ) -> Result<String, String> {
     let case = case::load(case_dir)
         .map_err(|e| case::one_line(&format!("{}: {e}", case_dir.display())))?;
@@ -353,7 +369,7 @@ pub fn run(
         );
     }
     let precision = precision.unwrap_or(case.dtype);
-    let gradients = compute(&case, engine, precision)
+    let gradients = compute(&case, engine, precision, recording_limit)
         .map_err(|e| case::one_line(&format!("{}: the run failed: {e}", case_dir.display())))?;
     let out = out.map(Path::to_path_buf).unwrap_or_else(|| case_dir.join("gradient"));
     write(&out, &gradients, precision)

@@ -161,6 +161,7 @@ fn case_ref<'a, T: Precision>(
         i_ext: optional(layout.i_ext, "I_ext")?,
         per_neuron: [per_neuron(&layout.per_neuron[0])?, per_neuron(&layout.per_neuron[1])?],
         loss: loss.map(|loss| loss.with_rate_penalty(layout.rate_penalty)),
+        recording_limit: Some(spikegrad::DEFAULT_RECORDING_LIMIT),
     })
 }
 
