@@ -2,13 +2,18 @@
 //! configurations, f32, n_in = n_out = 2, raised-cosine gate), each with
 //!
 //! - `forward`: the recorded forward sweep (no loss: inference);
-//! - `gradient`: forward + reverse, every gradient;
+//! - `gradient`: forward + reverse, every gradient, on the automatic path (dense or
+//!   activity-sparse, docs/model.md section 8, as the measured activity says);
+//! - `gradient_dense`: the same on the dense path forced;
 //! - `gradient_constants`: the same with per-neuron tau and tau_s and the gradients of
 //!   the constants (dL/dtau, dL/dtau_s, dL/dDelta): the cost of asking for them;
 //! - `step_kernels`: the SIMD elementwise forward and reverse kernels alone, T steps each;
 //! - `step_kernels_std`: the same loop in plain Rust with std's sin/cos (the baseline);
 //! - `gemm_limit`: the bare matrix products one gradient performs, nothing else.
 //!
+//! groups `A1`, `A2` (networks at a few percent active pairs, [`Problem::sparse`]) with
+//! `gradient`, `gradient_dense` and `gemm_limit`; each group prints its measured
+//! fraction of (neuron, trial, step) triples in the gate's zone;
 //! and a group `train` at the XOR training step's size (N 64, B 64, T 500), where the
 //! per-step products are too small for a second core: `gradient` (one workspace, as in
 //! the S groups) against `shards_1` and `shards_2` (spikegrad-train's data-parallel

@@ -727,3 +727,54 @@ fn an_unused_array_is_named_in_a_warning() {
     );
     assert!(out.join("dI_ext.npy").exists() && out.join("dx.npy").exists());
 }
+
+/// Every output file of a `grad` run, by name, as raw bytes.
+fn output_files(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            (path.file_name().unwrap().to_string_lossy().into(), std::fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_case_over_the_recording_limit_is_checkpointed_to_the_same_bits() {
+    // T 700, B 2: a recorded run holds (3 T + 2) N B f64 values = 168 KB; with a limit
+    // of 0 MiB the gradient keeps checkpoints every 128 steps instead.
+    let dir = scratch("checkpointed");
+    let (n, b, t) = (N as u64, B as u64, 700u64);
+    let wave = |len: u64, salt: f64, scale: f64| -> Vec<f64> {
+        (0..len).map(|i| ((i as f64 * 0.618034 + salt).fract() * 2.0 - 1.0) * scale).collect()
+    };
+    std::fs::write(dir.join("config.json"), config_json()).unwrap();
+    let files = [
+        ("W", vec![n, n], wave(n * n, 0.1, 30.0)),
+        ("U", vec![n, 2], wave(n * 2, 0.2, 1.5)),
+        ("I0", vec![n], wave(n, 0.3, 0.8)),
+        ("O", vec![1, n], wave(n, 0.4, 40.0)),
+        ("v0", vec![b, n], wave(b * n, 0.5, 0.99)),
+        ("s0", vec![b, n], vec![0.0; (b * n) as usize]),
+        ("x", vec![t, b, 2], wave(t * b * 2, 0.6, 1.0)),
+        ("target", vec![t, b, 1], wave(t * b, 0.7, 1.0)),
+        ("mask", vec![t, b, 1], vec![1.0; (t * b) as usize]),
+    ];
+    for (name, shape, values) in files {
+        write_npy(&dir.join(format!("{name}.npy")), &shape, &values, false);
+    }
+    let (recorded, checkpointed) = (dir.join("recorded"), dir.join("checkpointed"));
+    for (out, limit) in [(&recorded, "512"), (&checkpointed, "0")] {
+        let args = ["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        let (code, _, stderr) = run(&[&args[..], &["--recording-limit", limit]].concat());
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let (want, got) = (output_files(&recorded), output_files(&checkpointed));
+    assert_eq!(want.len(), 9, "loss.json, dconfig.json and seven arrays");
+    assert_eq!(got, want, "the checkpointed run's files differ from the recorded run's");
+    // A limit that is not a whole number of MiB is refused by the argument parser.
+    let (code, _, stderr) = run(&["grad", dir.to_str().unwrap(), "--recording-limit", "-1"]);
+    assert_eq!(code, 2, "{stderr}");
+}

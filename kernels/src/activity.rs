@@ -22,7 +22,7 @@
 //! the end: the result depends on the thread count only through that sum's rounding.
 
 use crate::error::Error;
-use crate::gemm::StepProduct;
+use crate::gemm::{col_major, col_major_mut, product, StepProduct};
 use crate::neuron::Neuron;
 use crate::real::Real;
 use crate::simd::active::{ActivePair, GatherColumns, ScatterColumns, ZoneScan};
@@ -31,6 +31,7 @@ use crate::step::Step;
 use crate::workspace::{fit, zeroed};
 use crate::Backend;
 use faer::utils::thread::join_raw;
+use faer::Accum;
 use faer::Par;
 
 /// Which form of the sweeps a [`Workspace`](crate::Workspace) runs. Both compute the same
@@ -720,16 +721,37 @@ impl<T: Real> Activity<T> {
 
     /// The end of the sparse reverse sweep: lam_s_0 = W^T E_0 + D_0 in full into
     /// `lam_s0`, and dL/dW = E_0 s_0^T + the parts' sum_t E_{t+1} q_t^T into `dw`
-    /// (row-major).
+    /// (row-major). With one synaptic decay, by products (`recurrent`: y += (W * M)^T x,
+    /// the dense reverse sweep's, on at most `threads` threads); with several, column by
+    /// column per group.
+    #[allow(clippy::too_many_arguments)]
     pub fn finish_reverse(
         &mut self,
         backend: Backend,
+        recurrent: &StepProduct<'_, T>,
+        threads: usize,
         rows: &[T],
         s0: &[T],
         lam_s0: &mut [T],
         dw: &mut [T],
     ) -> Result<(), Error> {
         let (n, nb, groups) = (self.n, self.nb, self.groups());
+        dw.fill(T::from_f64(0.0));
+        if groups == 1 {
+            for part in &self.parts {
+                crate::transpose::add_transposed(&part.dw_rows, dw, n);
+            }
+            lam_s0.copy_from_slice(&self.d_sum);
+            recurrent.add(backend, &self.e_sum, lam_s0);
+            if s0.iter().any(|&x| x != T::from_f64(0.0)) {
+                // dL/dW^T += s_0 E_0^T (a column-major view of row-major dL/dW is its
+                // transpose).
+                let b = nb / n.max(1);
+                let (s0, e0) = (col_major(s0, n, b), col_major(&self.e_sum, n, b));
+                product(threads, col_major_mut(dw, n, n), Accum::Add, s0, e0.transpose());
+            }
+            return Ok(());
+        }
         let mut parts = core::mem::take(&mut self.parts);
         let shared = self.shared(backend, rows);
         for (index, part) in parts.iter_mut().enumerate() {
@@ -747,9 +769,7 @@ impl<T: Real> Activity<T> {
             }
             let e = &self.e_sum[range.start * groups..range.end * groups];
             shared.gather(part, e, &self.d_sum[range.clone()], &mut lam_s0[range]);
-        }
-        dw.fill(T::from_f64(0.0));
-        for part in &parts {
+            // The part's rows now hold its share of the sum and of E_0 s_0^T.
             crate::transpose::add_transposed(&part.dw_rows, dw, n);
         }
         self.parts = parts;

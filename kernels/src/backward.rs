@@ -380,9 +380,12 @@ impl<T: Real> Workspace<T> {
         let nb = dims.nb();
         if plan.sparse {
             // lam_s_0 = W^T E_0 + D_0 in full, dL/dW = E_0 s_0^T + sum_t E_{t+1} q_t^T.
+            let threads = sweep_threads(self.threads, dims.n, dims.b);
+            let (w_effective, rows) = (&self.w_effective, &self.w_transposed);
+            let recurrent = recurrent_product(net, w_effective, rows, dims.b, threads, true);
             let (s0, dw) = (&self.s[..nb], &mut self.gradient.w);
-            let rows = &self.w_transposed;
-            self.activity.finish_reverse(step.backend(), rows, s0, &mut self.lam_s_next, dw)?;
+            let (backend, lam_s0) = (step.backend(), &mut self.lam_s_next);
+            self.activity.finish_reverse(backend, &recurrent, threads, rows, s0, lam_s0, dw)?;
         }
         if let Some(index) = first_non_finite(&self.lam_s_next) {
             return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(0), index });

@@ -13,12 +13,11 @@ use crate::activity::SEGMENT_STEPS;
 use crate::backward::{ReverseInputs, StateGradient};
 use crate::error::Error;
 use crate::gemm::block_steps;
-use crate::loss::Loss;
 use crate::network::{Batch, Dims, Network};
 use crate::neuron::Neuron;
 use crate::real::Real;
 use crate::step::Step;
-use crate::workspace::{fit, step_charge, Gradient, Sweep, Workspace};
+use crate::workspace::{fit, step_charge, Sweep, Workspace};
 
 /// The steps per segment of a checkpointed gradient of `dims` whose recorded trajectory
 /// ((3 T + 2) N B values of `value_bytes` each) exceeds `limit`; `None` where it fits,
@@ -49,17 +48,17 @@ fn lcm(a: usize, b: usize) -> usize {
 }
 
 impl<T: Real> Workspace<T> {
-    /// [`Workspace::gradient`] with checkpoints every `segment` steps (see the module's
-    /// text); validated by the caller.
-    pub(crate) fn gradient_checkpointed<N: Neuron>(
+    /// The forward run of a checkpointed gradient (see the module's text), validated by
+    /// the caller: a checkpoint at each segment's start, the readouts of every step, the
+    /// charge; the last segment's states stay held.
+    pub(crate) fn forward_checkpointed<N: Neuron>(
         &mut self,
         step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
-        loss: &Loss<'_, T>,
         dims: Dims,
         segment: usize,
-    ) -> Result<&Gradient<T>, Error> {
+    ) -> Result<(), Error> {
         self.dims = None;
         self.recorded = false;
         self.check_memory(dims, Sweep::Checkpointed { segment }, net)?;
@@ -75,7 +74,6 @@ impl<T: Real> Workspace<T> {
         if self.checkpoint_sparse.try_reserve(segments).is_err() {
             return Err(Error::TooLarge { what: format!("{segments} checkpoint flags") });
         }
-        // The forward run: a checkpoint at each segment's start, the readouts, the charge.
         self.streamed_charge = 0.0;
         for k in 0..segments {
             let range = k * segment..((k + 1) * segment).min(steps);
@@ -97,25 +95,13 @@ impl<T: Real> Workspace<T> {
                 held.fold(self.streamed_charge, |total, s| total + step_charge(s));
         }
         self.dims = Some(dims);
-        let value = self.evaluate(step, loss)?;
-        let direct = match loss.uniform_state_gradient(dims) {
-            Some(per_entry) => StateGradient::Uniform(T::from_f64(per_entry)),
-            None => StateGradient::None,
-        };
-        // Moved out for the sweep, which borrows the workspace mutably; put back after.
-        let readout_gradient = core::mem::take(&mut self.readout_gradient);
-        let result =
-            self.reverse_checkpointed(step, net, batch, dims, segment, &readout_gradient, direct);
-        self.readout_gradient = readout_gradient;
-        result?;
-        self.gradient.loss = value;
-        Ok(&self.gradient)
+        Ok(())
     }
 
     /// The reverse sweep segment by segment, last first: each rerun from its checkpoint
     /// (the last is still held from the forward run), then gone back over.
     #[allow(clippy::too_many_arguments)]
-    fn reverse_checkpointed<N: Neuron>(
+    pub(crate) fn reverse_checkpointed<N: Neuron>(
         &mut self,
         step: &Step<T, N>,
         net: &Network<'_, T>,

@@ -59,11 +59,13 @@ impl<T: Real> Workspace<T> {
     ) -> Result<&Gradient<T>, Error> {
         let dims = validate(net, batch)?;
         loss.validate(dims)?;
-        let value_bytes = core::mem::size_of::<T>();
-        if let Some(segment) = segment_steps(dims, value_bytes, self.recording_limit) {
-            return self.gradient_checkpointed(step, net, batch, loss, dims, segment);
+        let segment = segment_steps(dims, core::mem::size_of::<T>(), self.recording_limit);
+        match segment {
+            Some(segment) => self.forward_checkpointed(step, net, batch, dims, segment)?,
+            None => {
+                self.forward_checked(step, net, batch, Sweep::Gradient, false)?;
+            }
         }
-        let dims = self.forward_checked(step, net, batch, Sweep::Gradient, false)?;
         let value = self.evaluate(step, loss)?;
         let direct = match loss.uniform_state_gradient(dims) {
             Some(per_entry) => StateGradient::Uniform(T::from_f64(per_entry)),
@@ -71,7 +73,11 @@ impl<T: Real> Workspace<T> {
         };
         // Moved out for the sweep, which borrows the workspace mutably; put back after.
         let readout_gradient = core::mem::take(&mut self.readout_gradient);
-        let result = self.reverse(step, net, batch, dims, &readout_gradient, direct, true);
+        let (rg, d) = (&readout_gradient[..], direct);
+        let result = match segment {
+            Some(segment) => self.reverse_checkpointed(step, net, batch, dims, segment, rg, d),
+            None => self.reverse(step, net, batch, dims, rg, d, true),
+        };
         self.readout_gradient = readout_gradient;
         result?;
         self.gradient.loss = value;

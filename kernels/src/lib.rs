@@ -24,6 +24,12 @@
 //! [`Network::with_tau_s`]), and [`GradientOptions::with_constants`] adds their gradients
 //! and the gate width's (docs/model.md section 7).
 //!
+//! The sweeps run dense or in the activity-sparse form of docs/model.md section 8 (work
+//! per active neuron instead of N^2 per step), chosen from the measured activity
+//! ([`SweepPath`]); a gradient too long to record is checkpointed
+//! ([`Workspace::set_recording_limit`]): the same result, bit for bit, in O(sqrt(T) N B)
+//! memory.
+//!
 //! ```
 //! use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
 //!
