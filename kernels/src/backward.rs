@@ -142,7 +142,8 @@ impl<T: Real> Workspace<T> {
         self.compile_constants(step, net, dims)?;
         // W * M of this `net` (its mask may differ from the recorded run's; the values
         // are the caller's promise, the buffers must fit them). The reverse sweep's
-        // products read W * M itself, not the forward's transpose.
+        // products read W * M itself, not the forward's transpose (the activity-sparse
+        // path transposes this W * M again).
         self.mask_weights(net)?;
         self.reverse(step, net, batch, dims, readout_gradient, direct, false)?;
         let nb = dims.nb();

@@ -406,10 +406,12 @@ impl<T: Real> Workspace<T> {
             if gradient && self.options.current { p(&[t, b, n]) } else { Some(0) },
             if per_neuron { p(&[3, n, b]) } else { Some(0) },
             if gradient && self.options.constants { p(&[3, n, b]) } else { Some(0) },
-            // The activity-sparse path: y or E, D, two masked states (one group; more
-            // groups are refused by `fit` if they do not fit), the pairs of a step, and
+            // The activity-sparse path: y, E, D and two masked states (one group; more
+            // groups are refused by `fit` if they do not fit), a step's zone, pairs (two
+            // indices and a value) and dots, reserved for every element twice over (the
+            // first part also scans whole steps), counted as 16 values per element; and
             // dL/dW^T per thread.
-            if sparse { p(&[6, n, b]) } else { Some(0) },
+            if sparse { p(&[16, n, b]) } else { Some(0) },
             if sparse && gradient { p(&[self.threads.max(1), n, n]) } else { Some(0) },
             checkpoints,
         ];
