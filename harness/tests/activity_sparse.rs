@@ -139,3 +139,37 @@ fn parallel_parts_equal_the_dense_path() {
         checked += 1;
     }
 }
+
+#[test]
+fn more_decays_than_max_groups_run_dense() {
+    // Per-neuron tau_s with more than MAX_GROUPS distinct values: the sparse form would
+    // keep y and E per value; the sweeps run dense instead, bit for bit the dense path.
+    use proptest::strategy::ValueTree;
+    let mut runner = spikegrad_harness::seeded_runner(11);
+    let shapes = Shapes { max_n: 24, max_io: 2, max_b: 3, max_t: 200 };
+    let strategy = general_case(GateShape::RaisedCosine, shapes, LossKind::Mse);
+    let mut checked = 0;
+    while checked < 3 {
+        let case = strategy.new_tree(&mut runner).unwrap().current();
+        let distinct = case.net.tau_s.as_ref().map_or(1, |tau_s| {
+            let mut values: Vec<u64> = tau_s.iter().map(|x| x.to_bits()).collect();
+            values.sort_unstable();
+            values.dedup();
+            values.len()
+        });
+        if distinct <= spikegrad::MAX_GROUPS {
+            continue;
+        }
+        let run = |path| kernel_outputs_on_path::<f64>(&case, Backend::detect(), 1, path, false);
+        let (sparse, dense) = (run(SweepPath::ActivitySparse), run(SweepPath::Dense));
+        match (sparse, dense) {
+            (Ok(sparse), Ok(dense)) => {
+                for (output, difference) in compared(&sparse, &dense) {
+                    assert_eq!(difference, 0.0, "{output}: {distinct} decays, not the dense path");
+                }
+            }
+            (sparse, dense) => assert_eq!(sparse.is_err(), dense.is_err()),
+        }
+        checked += 1;
+    }
+}

@@ -57,7 +57,8 @@ pub enum SweepPath {
     /// The activity-sparse form everywhere (docs/model.md section 8), however many
     /// neurons are active. The gradients of the constants
     /// ([`GradientOptions::with_constants`](crate::GradientOptions::with_constants))
-    /// need lam_s at every pair: with them the reverse sweep runs dense.
+    /// need lam_s at every pair: with them the reverse sweep runs dense. A network with
+    /// more than [`MAX_GROUPS`] distinct per-neuron tau_s runs dense.
     ActivitySparse,
 }
 
@@ -65,6 +66,11 @@ pub enum SweepPath {
 /// (and between the sampled steps of the reverse sweep's choice): a scan of the phases
 /// costs about N B comparisons, so probing every 16th step costs the dense path < 1%.
 pub const PROBE_STEPS: usize = 16;
+
+/// The most distinct synaptic decays (per-neuron tau_s values) the sparse form runs
+/// with: it keeps y and E per decay (G N B values each, G elementwise passes a step) and
+/// turns sparse with G dense products; with more, the sweeps run dense.
+pub const MAX_GROUPS: usize = 8;
 
 /// Elements (N B) of a step below which a sparse step runs on one thread: a hand-off
 /// to the thread pool costs a few microseconds, a step's elementwise work ~1 ns per
@@ -307,8 +313,9 @@ pub(crate) struct Activity<T> {
     group_of: Vec<u32>,
     /// gamma of each neuron.
     decay: Vec<T>,
-    /// Whether G N B fits the u32 offsets of the pairs.
-    addressable: bool,
+    /// Whether the sparse form can run: at most MAX_GROUPS decays, and G N B within the
+    /// u32 offsets of the pairs.
+    usable: bool,
     /// Whether the forward sweep's next step runs sparse (y holds W s_t).
     pub forward_sparse: bool,
     /// Whether this forward run measures the activity (not a checkpoint's rerun).
@@ -352,22 +359,28 @@ impl<T: Real> Activity<T> {
         self.group_decay.clear();
         self.group_of.clear();
         self.decay.clear();
+        self.forward_sparse = false;
+        self.usable = true;
         for j in 0..n {
             let decay = decay_of(j);
             let group = match self.group_decay.iter().position(|&g| g == decay) {
                 Some(group) => group,
-                None => {
+                None if self.group_decay.len() < MAX_GROUPS => {
                     self.group_decay.push(decay);
                     self.group_decay.len() - 1
+                }
+                None => {
+                    // Too many distinct decays: the sweeps run dense.
+                    self.usable = false;
+                    break;
                 }
             };
             self.group_of.push(group as u32);
             self.decay.push(decay);
         }
-        self.forward_sparse = false;
         // The pairs address y and E with u32 offsets.
         let len = self.groups().checked_mul(self.nb);
-        self.addressable = len.is_some_and(|len| len <= u32::MAX as usize);
+        self.usable &= len.is_some_and(|len| len <= u32::MAX as usize);
         let parallel = threads > 1 && b > 1 && n * b >= PARALLEL_MIN_ELEMENTS;
         let wanted = if parallel { threads.min(b) } else { 1 };
         self.per_part = b.div_ceil(wanted).max(1);
@@ -391,10 +404,10 @@ impl<T: Real> Activity<T> {
         Ok(())
     }
 
-    /// The path the sweeps take: the one asked for, or dense where the sparse one
-    /// cannot address its buffers.
+    /// The path the sweeps take: the one asked for, or dense where the sparse one cannot
+    /// run (too many distinct decays, or buffers its u32 offsets cannot address).
     fn effective_path(&self) -> SweepPath {
-        if self.addressable {
+        if self.usable {
             self.path
         } else {
             SweepPath::Dense

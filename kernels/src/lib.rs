@@ -75,7 +75,7 @@ mod step;
 mod transpose;
 mod workspace;
 
-pub use activity::{SweepPath, PROBE_STEPS};
+pub use activity::{SweepPath, MAX_GROUPS, PROBE_STEPS};
 pub use config::Config;
 pub use error::Error;
 pub use gate::Gate;
