@@ -107,8 +107,8 @@ fn all_zero<S: Simd, T: Real>(acc: T::Lanes<S>) -> bool {
 
 /// x, or zero where |x| is below the smallest normal number: subnormal values cost
 /// the floating-point unit a hundred cycles an operation, and a state or costate that
-/// decays for thousands of steps reaches them (the gradient of a quiet network ran 1.6x
-/// slower: README "Benchmarks"). A change below the smallest normal number is below the
+/// decays for thousands of steps reaches them (A1's dense gradient ran 1.4-1.75x slower:
+/// README "Benchmarks"). A change below the smallest normal number is below the
 /// rounding of any sum it joins. NaN is kept (the finite checks see it).
 #[inline(always)]
 pub(crate) fn flush_subnormal<S: Simd, T: Real>(simd: S, x: T::Lanes<S>) -> T::Lanes<S> {
