@@ -55,7 +55,7 @@ impl Problem {
     /// A seeded random problem in f32 whose network runs at a few percent active
     /// (neuron, step) pairs: h 1 ms, tau 20, tau_s 100, a narrow raised cosine (Delta
     /// 0.3: a spike spends about three steps in the zone), biases N(SPARSE_BIAS_MEAN,
-    /// 0.5^2) (about a third of the neurons above rheobase), W ~ N(0, (5/sqrt N)^2), the
+    /// 0.5^2) (P(I0 > 0) = 42%: the neurons above rheobase), W ~ N(0, (5/sqrt N)^2), the
     /// inputs of [`Problem::new`] shifted by 97 steps per trial and the firing neurons'
     /// phases drawn per trial. [`active_fraction`] measures what it gives: 3.9% of
     /// (neuron, trial, step) triples at A1 and A2.

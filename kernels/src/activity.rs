@@ -64,7 +64,8 @@ pub enum SweepPath {
 
 /// Steps between two measurements of the activity while the forward sweep runs dense
 /// (and between the sampled steps of the reverse sweep's choice): a scan of the phases
-/// costs about N B comparisons, so probing every 16th step costs the dense path < 1%.
+/// costs about N B comparisons, against the dense step's N^2 B multiply-adds (not timed
+/// apart: the S benchmarks ran their probes in this path).
 pub const PROBE_STEPS: usize = 16;
 
 /// The most distinct synaptic decays (per-neuron tau_s values) the sparse form runs
@@ -79,8 +80,10 @@ const PARALLEL_MIN_ELEMENTS: usize = 4096;
 
 /// Whether the activity-sparse step is cheaper than the dense one for `active` pairs
 /// in the zone, N neurons, B trials and `groups` distinct synaptic decays: N per active
-/// pair in column operations (~4x the cost of a GEMM flop, measured by the `A1`, `A2`
-/// benchmarks) and two elementwise passes over N B per group, against N^2 B.
+/// pair in column operations, each flop counted as 4 of a GEMM's (a chosen margin, not a
+/// measured ratio: with it the automatic path picks the sparse form at the S benchmarks'
+/// 19% activity, where it measured 1.4-2.7x faster than dense) and two elementwise
+/// passes over N B per group, against N^2 B.
 pub(crate) fn sparse_pays(n: usize, b: usize, groups: usize, active: usize) -> bool {
     let sparse = 4 * active * n + 2 * groups * n * b;
     sparse < n * n * b
