@@ -270,7 +270,12 @@ impl<T: Real> Workspace<T> {
         fit(&mut self.s, slots * nb)?;
         fit(&mut self.current, currents * nb)?;
         fit(&mut self.readout, dims.t * dims.b * dims.n_out)?;
-        self.v[..nb].copy_from_slice(batch.v0);
+        // v_0 is a phase on the circle, taken modulo 2 into [-1, 1) like every later
+        // phase (docs/model.md section 2): the step kernels' sin/cos(pi v) assume that
+        // range. A phase already in range is kept bit for bit.
+        for (slot, &v) in self.v[..nb].iter_mut().zip(batch.v0) {
+            *slot = wrap_phase(v);
+        }
         self.s[..nb].copy_from_slice(batch.s0);
         Ok(())
     }
@@ -423,5 +428,46 @@ impl<T: Real> Workspace<T> {
             }
         }
         Ok(())
+    }
+}
+
+/// v - 2 floor((v + 1) / 2), the representative of the phase v on [-1, 1), in f64 (exact
+/// for the subtraction of a whole number of turns), rounded back to `T`; v itself where
+/// it is already in [-1, 1).
+pub(crate) fn wrap_phase<T: Real>(v: T) -> T {
+    let x = v.to_f64();
+    if (-1.0..1.0).contains(&x) {
+        return v;
+    }
+    let wrapped = T::from_f64(x - 2.0 * ((x + 1.0) / 2.0).floor());
+    // Rounding to T can land on +1, the same point of the circle as -1.
+    if wrapped.to_f64() >= 1.0 {
+        T::from_f64(-1.0)
+    } else {
+        wrapped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_phase;
+
+    #[test]
+    fn initial_phases_are_taken_modulo_two() {
+        for (v, wrapped) in [
+            (0.25f64, 0.25),
+            (-1.0, -1.0),
+            (1.0, -1.0),
+            (5.0, -1.0),
+            (5.5, -0.5),
+            (-3.25, 0.75),
+            (2.75, 0.75),
+        ] {
+            assert_eq!(wrap_phase(v), wrapped, "v = {v}");
+            assert_eq!(wrap_phase(v as f32), wrapped as f32, "v = {v} in f32");
+        }
+        let in_range = 0.999_999_94f32;
+        assert_eq!(wrap_phase(in_range).to_bits(), in_range.to_bits());
+        assert_eq!(wrap_phase(-1.0 - f32::EPSILON), 1.0 - f32::EPSILON);
     }
 }

@@ -113,7 +113,8 @@ pub struct Batch<'a, T> {
     pub b: usize,
     /// Number of steps T.
     pub t: usize,
-    /// Initial phases v_0, (B, N).
+    /// Initial phases v_0, (B, N): points on the circle, so any finite value is taken
+    /// modulo 2 into [-1, 1) before the first step (docs/model.md section 2).
     pub v0: &'a [T],
     /// Initial synaptic currents s_0, (B, N).
     pub s0: &'a [T],

@@ -205,3 +205,13 @@ def test_many_random_cases_match_the_reference(tmp_path):
         assert abs(loss - ref_loss) <= 1e-10 * abs(ref_loss) + 1e-300, (i, variant)
         for name, value in ref_grads.items():
             assert relative_error(grads[name], value) <= 1e-10 or np.abs(value).max() == 0, (i, name, variant)
+
+
+def test_an_initial_phase_is_taken_modulo_two(rng):
+    """v0 is a point on the circle: whole turns added to it change nothing."""
+    arrays, config = random_case(rng, loss="mse", n=5, b=2, t=60)
+    loss, grads = spikegrad.gradient(arrays, config)
+    turned = dict(arrays, v0=arrays["v0"] + np.array([[4.0, -2.0, 0, 6.0, 2.0], [0, 0, -4.0, 2.0, 0]]))
+    loss_turned, grads_turned = spikegrad.gradient(turned, config)
+    assert abs(loss_turned - loss) <= 1e-12 * abs(loss)
+    np.testing.assert_allclose(grads_turned["dv0"], grads["dv0"], rtol=1e-9, atol=1e-12)

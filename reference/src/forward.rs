@@ -90,8 +90,9 @@ pub fn forward_with(
     validate_all(cfg, net, batch, neuron)?;
     let (n, nb) = (net.n, batch.b);
 
-    let mut tr =
-        Trajectory { v: vec![batch.v0.clone()], s: vec![batch.s0.clone()], i: vec![], o: vec![] };
+    // v_0 is a phase: taken modulo 2 into [-1, 1) before the first step.
+    let v0 = batch.v0.iter().map(|&v| neuron.wrap(v)).collect();
+    let mut tr = Trajectory { v: vec![v0], s: vec![batch.s0.clone()], i: vec![], o: vec![] };
     for t in 0..batch.t {
         let (v, s) = (&tr.v[t], &tr.s[t]);
         let current = input_current(net, batch, t, s);
