@@ -61,6 +61,48 @@ pub struct LossFile {
     pub classes: Option<usize>,
 }
 
+impl LossFile {
+    /// The window (from_step, to_step] of a cross-entropy loss ([`LossFile::checked_window`]);
+    /// `None` for the other losses.
+    pub fn window(
+        &self,
+        steps: Option<usize>,
+        steps_from: &str,
+    ) -> Result<Option<(usize, usize)>, String> {
+        if self.kind != "cross_entropy" {
+            return Ok(None);
+        }
+        self.checked_window(steps, steps_from).map(Some)
+    }
+
+    /// The window (from_step, to_step] of the cross-entropy loss, checked: both keys given,
+    /// to_step within the steps 1..=T (when `steps` = T is known; a model folder learns T
+    /// only from the data it runs on) and from_step < to_step, so the window holds a step.
+    /// The error is the message about config.json's keys; `steps_from` names where T
+    /// comes from.
+    pub fn checked_window(
+        &self,
+        steps: Option<usize>,
+        steps_from: &str,
+    ) -> Result<(usize, usize), String> {
+        let (Some(from_step), Some(to_step)) = (self.from_step, self.to_step) else {
+            return Err("the cross_entropy loss needs loss.from_step and loss.to_step".into());
+        };
+        if to_step == 0 || steps.is_some_and(|t| to_step > t) {
+            let range =
+                steps.map_or("1..".into(), |t| format!("1..={t} (T = {t} from {steps_from})"));
+            return Err(format!("loss.to_step = {to_step} is outside the steps {range}"));
+        }
+        if from_step >= to_step {
+            return Err(format!(
+                "loss.from_step = {from_step} must be < loss.to_step = {to_step}: the window \
+                 (from_step, to_step] holds no step"
+            ));
+        }
+        Ok((from_step, to_step))
+    }
+}
+
 impl Default for LossFile {
     /// The masked MSE without a rate penalty (a config without `loss`).
     fn default() -> Self {

@@ -411,29 +411,8 @@ fn check_loss(
                     }
                 }
             }
-            let (Some(from_step), Some(to_step)) = (loss.from_step, loss.to_step) else {
-                return fail(
-                    CONFIG,
-                    "the cross_entropy loss needs loss.from_step and loss.to_step",
-                );
-            };
-            if to_step == 0 || to_step > t {
-                return fail(
-                    CONFIG,
-                    format!(
-                        "loss.to_step = {to_step} is outside the steps 1..={t} (T = {t} from x)"
-                    ),
-                );
-            }
-            if from_step >= to_step {
-                return fail(
-                    CONFIG,
-                    format!(
-                        "loss.from_step = {from_step} must be < loss.to_step = {to_step}: the \
-                         window (from_step, to_step] holds no step"
-                    ),
-                );
-            }
+            let (from_step, to_step) =
+                loss.checked_window(Some(t), "x").or_else(|e| fail(CONFIG, e))?;
             Ok(LossData::CrossEntropy { labels, from_step, to_step })
         }
     }

@@ -5,8 +5,8 @@
 //! held-out trials, and held-out NMSE is plotted against firing rate: the better code
 //! reaches the same error with fewer spikes.
 
-use crate::options::check_non_negative;
-use crate::output::{write_json, Staging};
+use crate::options::{check_fits, check_non_negative};
+use crate::output::{write_json, Staging, Writer};
 use crate::plots;
 use crate::train::{self, save_predict_model, Common, PredictOptions, PredictTest};
 use serde_json::json;
@@ -71,7 +71,7 @@ fn describe(points: &[Point], bar: f64) -> String {
 pub fn run(options: &Options) -> Result<String, String> {
     let start = Instant::now();
     let common = &options.common;
-    let out = common.check("efficient-coding")?;
+    let out = common.check("efficient-coding", Writer::TrainEfficientCoding)?;
     let (task, config) = options.task.task()?;
     if options.penalties.is_empty() {
         return Err("--penalties: give at least one value".into());
@@ -82,6 +82,9 @@ pub fn run(options: &Options) -> Result<String, String> {
             return Err(format!("--penalties: {lambda} is given twice"));
         }
     }
+    // One trainer at a time; every trained network is kept until the folder is written.
+    let (label, size) = options.task.size(common, &task, 1, 2 * options.penalties.len());
+    check_fits(&label, &size)?;
     let (mut learned, mut plain, mut rows, mut models) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut test = None;
@@ -123,7 +126,8 @@ pub fn run(options: &Options) -> Result<String, String> {
         "networks": rows,
     });
     // Written once everything is trained: an interrupted run leaves nothing behind.
-    let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let staging = Staging::new(&out, Writer::TrainEfficientCoding)
+        .map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
     for (folder, lambda, model) in &models {
         let path = dir.join(folder);

@@ -9,7 +9,7 @@
 use crate::case::{self, Case, NeuronModel};
 use crate::case_arrays::Dims;
 use crate::npy::{self, Dtype};
-use crate::output::{write_json, Staging};
+use crate::output::{write_json, Staging, Writer};
 use spikegrad::{
     Batch, Config, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step, Theta, Workspace,
 };
@@ -335,7 +335,7 @@ pub fn compute(
 
 /// Writes `gradients` into `out` (replacing it whole, or leaving it untouched on failure).
 pub fn write(out: &Path, gradients: &Gradients, precision: Dtype) -> std::io::Result<()> {
-    let staging = Staging::new(out)?;
+    let staging = Staging::new(out, Writer::Grad)?;
     write_json(&staging.path().join("loss.json"), &serde_json::json!({ "loss": gradients.loss }))?;
     write_json(&staging.path().join("dconfig.json"), &gradients.dconfig)?;
     for (name, shape, values) in &gradients.arrays {
@@ -368,10 +368,12 @@ pub fn run(
             if case.i_ext.is_some() { "" } else { ", no I_ext" }
         );
     }
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| case_dir.join("gradient"));
+    let label = format!("--out {}", out.display());
+    crate::output::check_out(&label, &out, Writer::Grad).map_err(|e| case::one_line(&e))?;
     let precision = precision.unwrap_or(case.dtype);
     let gradients = compute(&case, engine, precision, recording_limit)
         .map_err(|e| case::one_line(&format!("{}: the run failed: {e}", case_dir.display())))?;
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| case_dir.join("gradient"));
     write(&out, &gradients, precision)
         .map_err(|e| case::one_line(&format!("{}: cannot write output: {e}", out.display())))?;
     Ok(format!(

@@ -138,17 +138,24 @@ fn read_f32(
     checked_f32(file, &read(dir, file)?, shapes, meaning)
 }
 
+/// An error of [`load`] on `dir` as one line: the file's path, then the fault (the folder's
+/// own path when the fault is the folder's).
+pub fn error_at(dir: &Path, error: &CaseError) -> String {
+    let path = if error.file.is_empty() { dir.to_path_buf() } else { dir.join(&error.file) };
+    case::one_line(&format!("{}: {}", path.display(), error.message))
+}
+
 /// Reads the model folder `dir`, checking every file as `spikegrad grad` checks a case
 /// and the per-neuron constants against docs/model.md sections 4-5; an error names the
 /// file and the fault.
 pub fn load(dir: &Path) -> Result<SavedModel, CaseError> {
     if !dir.is_dir() {
-        return fail(
-            &dir.display().to_string(),
-            "not a folder (a model folder written by spikegrad train)",
-        );
+        // The folder itself is at fault: no file name ([`error_at`] gives the path).
+        return fail("", "not a folder (a model folder written by spikegrad train)");
     }
     let settings = case::read_settings(dir)?;
+    // Checked here, not at the first run: T is the data's, but the window's own order is not.
+    settings.loss.window(None, "").or_else(|e| fail(CONFIG, e))?;
     if settings.neuron != NeuronModel::Theta {
         return fail(
             CONFIG,
@@ -272,8 +279,14 @@ pub fn save_optimizer(
 }
 
 /// The optimiser state and progress saved in `dir/optimizer/`, or `None` when `dir` has
-/// no optimiser folder.
-pub fn load_optimizer(dir: &Path) -> Result<Option<(AdamState, serde_json::Value)>, CaseError> {
+/// no optimiser folder. Every moment file is checked against `model` (the checkpoint's
+/// model) and against whether the resuming run trains time constants: its length, and
+/// finite values (second moments >= 0); an error names the file.
+pub fn load_optimizer(
+    dir: &Path,
+    model: &Model,
+    trains_time_constants: bool,
+) -> Result<Option<(AdamState, serde_json::Value)>, CaseError> {
     let folder = dir.join(OPTIMIZER);
     if !folder.is_dir() {
         return Ok(None);
@@ -287,15 +300,43 @@ pub fn load_optimizer(dir: &Path) -> Result<Option<(AdamState, serde_json::Value
         return fail(&state_file, "no adam_steps (a whole number)");
     };
     let mut state = AdamState { steps, first: Vec::new(), second: Vec::new() };
-    for name in SLOTS {
+    let (n, constants) = (model.n, if trains_time_constants { model.n } else { 0 });
+    let lengths = [n * n, n * model.n_in, n, model.n_out * n, constants, constants];
+    for (name, expected) in SLOTS.into_iter().zip(lengths) {
         for (moment, into) in [("m", &mut state.first), ("v", &mut state.second)] {
             let file = format!("{OPTIMIZER}/{moment}_{name}.npy");
             let array = npy::read(&dir.join(&file)).or_else(|e| fail(&file, e))?;
-            if array.shape.len() != 1 {
-                return fail(&file, format!("shape {:?}, expected one axis", array.shape));
+            if array.shape != [expected] {
+                return fail(&file, moments_mismatch(name, &array.shape, expected));
             }
-            into.push(array.to_f64());
+            let values = array.to_f64();
+            let bad = |x: &f64| !(x.is_finite() && (moment == "m" || *x >= 0.0));
+            if let Some(i) = values.iter().position(bad) {
+                let rule = if moment == "m" { "finite" } else { "finite and >= 0" };
+                return fail(&file, format!("element [{i}] is {}: must be {rule}", values[i]));
+            }
+            into.push(values);
         }
     }
     Ok(Some((state, value["progress"].clone())))
+}
+
+/// Why a moment file of array `name` with `shape` does not fit a run that expects
+/// `expected` values.
+fn moments_mismatch(name: &str, shape: &[usize], expected: usize) -> String {
+    let held = match shape {
+        [len] => format!("{len} moments"),
+        _ => format!("shape {shape:?}"),
+    };
+    match (name, expected) {
+        ("ln_tau" | "ln_tau_s", 0) => format!(
+            "holds {held}: the saved run trained time constants; resume with \
+             --train-time-constants, or start from its weights alone"
+        ),
+        ("ln_tau" | "ln_tau_s", _) => format!(
+            "holds {held}, expected {expected}: the saved run did not train time constants; \
+             resume without --train-time-constants, or start from its weights alone"
+        ),
+        _ => format!("holds {held}, expected ({expected},) for {name} of the checkpoint's model"),
+    }
 }

@@ -3,10 +3,151 @@
 //! killed while writing leaves its temporary folder, and one killed between the two
 //! renames of [`Staging::commit`] leaves the previous version aside: [`recover`] (run by
 //! every new [`Staging`]) removes the first and puts the second back.
+//!
+//! One rule decides which folders a writer may replace ([`check_replaceable`]): a new or
+//! empty folder, or one that holds the same writer's own earlier output, recognised by the
+//! [`MARKER`] file every staged folder carries. A `spikegrad run` never replaces a model or
+//! a checkpoint, a training run never replaces a run's output, and nothing replaces a
+//! folder that spikegrad did not write.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// The file in every output folder that names its writer ([`Writer::name`], one line).
+pub const MARKER: &str = ".spikegrad-output";
+
+/// What writes an output folder: each replaces only folders that it wrote itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Writer {
+    /// `spikegrad grad`: the loss and the gradients.
+    Grad,
+    /// `spikegrad run`: a saved model run on new inputs.
+    Run,
+    /// `spikegrad train xor`.
+    TrainXor,
+    /// `spikegrad train predict`.
+    TrainPredict,
+    /// `spikegrad train efficient-coding`.
+    TrainEfficientCoding,
+    /// `spikegrad train task`: the model, its metrics and its checkpoint.
+    TrainTask,
+    /// `spikegrad make-task`: a task folder.
+    MakeTask,
+    /// The Python module's `save_model`: a model folder.
+    SaveModel,
+}
+
+impl Writer {
+    /// The writer's name, as its marker file records it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Writer::Grad => "spikegrad grad",
+            Writer::Run => "spikegrad run",
+            Writer::TrainXor => "spikegrad train xor",
+            Writer::TrainPredict => "spikegrad train predict",
+            Writer::TrainEfficientCoding => "spikegrad train efficient-coding",
+            Writer::TrainTask => "spikegrad train task",
+            Writer::MakeTask => "spikegrad make-task",
+            Writer::SaveModel => "spikegrad.save_model",
+        }
+    }
+}
+
+/// What an existing folder holds, for the replacement rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Holding {
+    /// Nothing (or no folder at all).
+    Nothing,
+    /// The output of a writer, by its marker's line.
+    OutputOf(String),
+    /// Files without a marker: the first few names, sorted.
+    Foreign(Vec<String>),
+}
+
+/// What `dir` holds; an error only if it exists and cannot be read.
+fn holding(dir: &Path) -> io::Result<Holding> {
+    if !dir.exists() {
+        return Ok(Holding::Nothing);
+    }
+    let mut names: Vec<String> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Ok(Holding::Nothing);
+    }
+    match fs::read_to_string(dir.join(MARKER)) {
+        Ok(text) => Ok(Holding::OutputOf(text.trim().to_string())),
+        Err(_) => {
+            names.sort();
+            Ok(Holding::Foreign(names))
+        }
+    }
+}
+
+/// Checks that `writer` may replace `dir` whole: it is missing, an empty folder, or a
+/// folder holding `writer`'s own earlier output ([`MARKER`]). Anything else is refused,
+/// naming what is there; errors start with `label` (e.g. "--out runs/a").
+pub fn check_replaceable(label: &str, dir: &Path, writer: Writer) -> Result<(), String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "{label}: exists and is not a folder; give a new folder (the output is written \
+             there whole)"
+        ));
+    }
+    let held = holding(dir).map_err(|e| format!("{label}: cannot read the folder: {e}"))?;
+    let what = match held {
+        Holding::Nothing => return Ok(()),
+        Holding::OutputOf(name) if name == writer.name() => return Ok(()),
+        Holding::OutputOf(name) => format!("the output of `{name}` ({MARKER})"),
+        Holding::Foreign(names) => {
+            let shown: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
+            let more = if names.len() > shown.len() { ", ..." } else { "" };
+            format!("files that spikegrad did not write there ({}{more})", shown.join(", "))
+        }
+    };
+    Err(format!(
+        "{label}: holds {what}; `{}` replaces only a new or empty folder or its own earlier \
+         output: give another folder",
+        writer.name()
+    ))
+}
+
+/// The nearest folder at or above `path` that exists (`.` for a relative path none of whose
+/// ancestors exists), or the first existing ancestor that is not a folder, as an error.
+fn nearest_existing(path: &Path) -> Result<PathBuf, PathBuf> {
+    let mut at = Some(path);
+    while let Some(p) = at {
+        let p = if p.as_os_str().is_empty() { Path::new(".") } else { p };
+        if p.exists() {
+            return if p.is_dir() { Ok(p.to_path_buf()) } else { Err(p.to_path_buf()) };
+        }
+        at = p.parent();
+    }
+    Ok(PathBuf::from("."))
+}
+
+/// Checks, before any work and without leaving anything behind, that `writer` may write
+/// `out` ([`check_replaceable`]) and that the folder its staging folder goes in can be
+/// written: the nearest existing ancestor of `out`'s parent must be a folder in which a
+/// probe folder can be made (and is removed at once). Missing parents are created only
+/// when the output is written.
+pub fn check_out(label: &str, out: &Path, writer: Writer) -> Result<(), String> {
+    check_replaceable(label, out, writer)?;
+    let (name, parent) = parts(out);
+    let base = nearest_existing(&parent).map_err(|file| {
+        format!(
+            "{label}: {} exists and is not a folder, so the output cannot go there",
+            file.display()
+        )
+    })?;
+    let probe = base.join(format!(".{name}.probe-{}", std::process::id()));
+    fs::create_dir(&probe)
+        .and_then(|()| fs::remove_dir(&probe))
+        .map_err(|e| format!("{label}: cannot write in {}: {e}", base.display()))
+}
 
 /// A folder being written; becomes `target` on [`Staging::commit`], vanishes if dropped.
 pub struct Staging {
@@ -63,8 +204,9 @@ pub fn recover(target: &Path) -> io::Result<()> {
 }
 
 impl Staging {
-    /// Starts writing what will become `target` (after [`recover`]).
-    pub fn new(target: &Path) -> io::Result<Self> {
+    /// Starts writing what will become `target` (after [`recover`]), marked as `writer`'s
+    /// output ([`MARKER`]).
+    pub fn new(target: &Path, writer: Writer) -> io::Result<Self> {
         let (name, parent) = parts(target);
         fs::create_dir_all(&parent)?;
         recover(target)?;
@@ -73,7 +215,9 @@ impl Staging {
             fs::remove_dir_all(&temp)?;
         }
         fs::create_dir(&temp)?;
-        Ok(Staging { target: target.to_path_buf(), temp, committed: false })
+        let staging = Staging { target: target.to_path_buf(), temp, committed: false };
+        fs::write(staging.temp.join(MARKER), format!("{}\n", writer.name()))?;
+        Ok(staging)
     }
 
     /// Where to write the files.

@@ -13,7 +13,7 @@
 use crate::model_folder;
 use crate::npy::{self, RowReader, StreamWriter};
 use crate::options::check_out;
-use crate::output::{write_json, Staging};
+use crate::output::{write_json, Staging, Writer};
 use crate::plots;
 use crate::task_folder::at;
 use crate::train::panels;
@@ -72,9 +72,8 @@ pub fn run(
     if trials_per_chunk == Some(0) {
         return Err("--trials-per-chunk 0: must be at least 1".into());
     }
-    check_out("--out", &out)?;
-    let saved =
-        model_folder::load(model_dir).map_err(|e| format!("{}/{e}", model_dir.display()))?;
+    check_out("--out", &out, Writer::Run)?;
+    let saved = model_folder::load(model_dir).map_err(|e| model_folder::error_at(model_dir, &e))?;
     let window = saved.classification_window();
     let model = saved.model;
     let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
@@ -138,7 +137,7 @@ pub fn run(
     let per_trial =
         (t + 1) * n * 3 * 4 + t * (n_in + n_out + if i_ext_file.is_some() { n } else { 0 }) * 4;
     let chunk = trials_per_chunk.unwrap_or(CHUNK_BYTES / per_trial.max(1)).clamp(1, k);
-    let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let staging = Staging::new(&out, Writer::Run).map_err(|e| format!("{}: {e}", out.display()))?;
     fn io(file: &'static str) -> impl Fn(std::io::Error) -> String {
         move |e| format!("{file}: {e}")
     }

@@ -59,14 +59,6 @@ pub fn describe(config: &Config) -> String {
     )
 }
 
-/// Bytes of memory the kernel reports available, if it does.
-pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
 /// A message about `file` of `dir`: its path, then the message.
 pub fn at(dir: &Path, file: &str, message: impl std::fmt::Display) -> String {
     format!("{}: {message}", dir.join(file).display())
@@ -95,7 +87,7 @@ fn read_floats(dir: &Path, file: &str) -> Result<(Vec<usize>, Vec<f32>), String>
 /// Checks that the data files of the task fit in memory before reading them: reading
 /// holds a file's bytes and its values at once.
 fn check_memory(dir: &Path, files: &[&str]) -> Result<(), String> {
-    let Some(available) = available_memory() else { return Ok(()) };
+    let Some(available) = spikegrad_train::memory::available_memory() else { return Ok(()) };
     let sizes: Vec<(&str, u64)> = files
         .iter()
         .filter_map(|f| std::fs::metadata(dir.join(f)).ok().map(|m| (*f, m.len())))
@@ -246,27 +238,12 @@ pub fn load(dir: &Path) -> Result<TaskData, String> {
                     }
                 }
             }
-            let from_step = loss.from_step.unwrap_or(0);
-            let to_step = loss.to_step.unwrap_or(t);
-            if to_step == 0 || to_step > t {
-                return Err(at(
-                    dir,
-                    CONFIG,
-                    format!("loss.to_step = {to_step} is outside the steps 1..={t} (T = {t} from x.npy)"),
-                ));
-            }
-            if from_step >= to_step {
-                return Err(at(
-                    dir,
-                    CONFIG,
-                    format!(
-                        "loss.from_step = {from_step} must be < loss.to_step = {to_step}: the \
-                         window (from_step, to_step] holds no step"
-                    ),
-                ));
-            }
-            (loss.from_step, loss.to_step, loss.classes) =
-                (Some(from_step), Some(to_step), Some(classes));
+            // A task folder's window defaults to the whole trial.
+            loss.from_step = Some(loss.from_step.unwrap_or(0));
+            loss.to_step = Some(loss.to_step.unwrap_or(t));
+            let (from_step, to_step) =
+                loss.checked_window(Some(t), "x.npy").map_err(|e| at(dir, CONFIG, e))?;
+            loss.classes = Some(classes);
             (Objective::CrossEntropy { from_step, to_step }, classes)
         }
     };

@@ -2,14 +2,15 @@
 
 use crate::case::LossFile;
 use crate::model_folder;
-use crate::options::{check_count, check_non_negative, check_out, check_positive};
-use crate::output::{write_json, Staging};
+use crate::options::{check_count, check_fits, check_non_negative, check_out, check_positive};
+use crate::output::{write_json, Staging, Writer};
 use crate::plots::{self, RasterPanel};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use spikegrad::Config;
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::latch::LatchStart;
+use spikegrad_train::memory::RunSize;
 use spikegrad_train::model::{InitScales, Model, Trials};
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
@@ -75,7 +76,7 @@ impl From<GradientPrecision> for Precision {
 impl Common {
     /// Checks every option before any work (`task`: the default output folder's name),
     /// naming the option at fault; returns the output folder.
-    pub(crate) fn check(&self, task: &str) -> Result<PathBuf, String> {
+    pub(crate) fn check(&self, task: &str, writer: Writer) -> Result<PathBuf, String> {
         check_count("--neurons", self.neurons)?;
         if let Some(batch) = self.batch {
             check_count("--batch", batch)?;
@@ -87,7 +88,7 @@ impl Common {
         check_positive("--learning-rate", self.learning_rate)?;
         let out =
             self.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{task}-{}", self.seed)));
-        check_out("--out", &out)?;
+        check_out("--out", &out, writer)?;
         Ok(out)
     }
 
@@ -116,6 +117,17 @@ fn time_constants_json(model: &Model) -> serde_json::Value {
         (tau, tau_s) => json!({ "per_neuron": true, "tau_range_ms": tau, "tau_s_range_ms": tau_s }),
     }
 }
+
+/// Held-out trials of each XOR check.
+const XOR_CHECK_TRIALS: usize = 1000;
+/// Test trials of both tasks, scored once after training.
+const TEST_TRIALS: usize = 1000;
+/// XOR trials recorded for the firing rate (one of each pattern drawn in the raster).
+const XOR_RECORDED_TRIALS: usize = 200;
+/// Held-out trials of each predictive-coding check.
+const PREDICT_CHECK_TRIALS: usize = 200;
+/// Predictive-coding test trials recorded for the firing rate and the raster.
+const PREDICT_RECORDED_TRIALS: usize = 100;
 
 // Seeds of the separate streams, derived from the run's seed.
 const INIT_STREAM: u64 = 0x1111_0000_0000_0000;
@@ -321,14 +333,30 @@ pub fn xor(
     initial: XorStart,
 ) -> Result<String, String> {
     let start = Instant::now();
-    let out = common.check("xor")?;
+    let out = common.check("xor", Writer::TrainXor)?;
     check_positive("--h", h)?;
     let task = Xor { h };
     let config = task.config();
     config.validate().map_err(|e| format!("--h {h}: {e}"))?;
+    let precision = common.precision_or(Precision::F32);
+    let batch = common.batch.unwrap_or(64);
+    let size = RunSize {
+        neurons: common.neurons,
+        inputs: 2,
+        outputs: 1,
+        steps: task.steps(),
+        batch,
+        held_trials: XOR_CHECK_TRIALS + TEST_TRIALS + XOR_RECORDED_TRIALS + xor::PATTERNS.len(),
+        evaluated_at_once: XOR_CHECK_TRIALS.max(TEST_TRIALS),
+        recorded_at_once: XOR_RECORDED_TRIALS,
+        extra_models: 1,
+        trainers: 1,
+        precision,
+    };
+    check_fits(&format!("--neurons {}, --batch {batch}, --h {h}", common.neurons), &size)?;
     let (tau_ceiling, tau_s_ceiling) = xor::TIME_CONSTANT_CEILING;
     let settings = Settings {
-        precision: common.precision_or(Precision::F32),
+        precision,
         time_constants: common
             .train_time_constants
             .then_some(TimeConstantRange { tau: (0.0, tau_ceiling), tau_s: (0.0, tau_s_ceiling) }),
@@ -341,15 +369,12 @@ pub fn xor(
         Trainer::new(model, settings).map_err(|e| e.to_string())
     };
     let mut trainer = fresh(0)?;
-    let (batch, max_iterations, steps) = (
-        common.batch.unwrap_or(64),
-        common.max_iterations.unwrap_or(xor::MAX_ITERATIONS),
-        task.steps(),
-    );
+    let (max_iterations, steps) =
+        (common.max_iterations.unwrap_or(xor::MAX_ITERATIONS), task.steps());
 
     let mut rng = Rng::new(common.seed);
     let mut trials = Trials::new(&trainer.model, batch, steps);
-    let mut check = Trials::new(&trainer.model, 1000, steps);
+    let mut check = Trials::new(&trainer.model, XOR_CHECK_TRIALS, steps);
     let check_drawn = task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
     let bar = progress(max_iterations);
     let (mut losses, mut checks, mut restarts) = (Vec::new(), Vec::new(), Vec::new());
@@ -403,14 +428,14 @@ pub fn xor(
     };
 
     // An independent test set, never seen by the stopping rule.
-    let mut test = Trials::new(&trainer.model, 1000, steps);
+    let mut test = Trials::new(&trainer.model, TEST_TRIALS, steps);
     let test_drawn = task.sample(&mut Rng::new(common.seed ^ TEST_STREAM), &mut test);
     let (readout, test_loss) = trainer.evaluate(&test).map_err(|e| e.to_string())?;
     let score = task.score(readout, &test_drawn);
     let wall = start.elapsed().as_secs_f64();
 
     // One trial of each pattern, recorded for the figures; firing rate over 200 trials.
-    let mut shown = Trials::new(&trainer.model, 200, steps);
+    let mut shown = Trials::new(&trainer.model, XOR_RECORDED_TRIALS, steps);
     let drawn = task.sample(&mut Rng::new(common.seed ^ TEST_STREAM ^ 1), &mut shown);
     let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
     let rate = rec.firing_rate(h);
@@ -435,7 +460,8 @@ pub fn xor(
         })
         .collect();
 
-    let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let staging =
+        Staging::new(&out, Writer::TrainXor).map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
     let task_json = json!({ "name": "xor", "trial_ms": xor::TRIAL_MS, "first_pulse_ms": xor::FIRST_PULSE, "pulse_ms": xor::PULSE_MS,
         "second_pulse_start_ms": xor::SECOND_PULSE_START, "go_cue_ms": xor::GO_CUE, "response_ms": xor::RESPONSE, "neurons": trainer.model.n });
@@ -444,7 +470,7 @@ pub fn xor(
         "task": "xor", "seed": common.seed, "start": initial.name(), "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
         "gradient_precision": settings.precision.name(), "time_constants": time_constants_json(&trainer.model),
         "passed_check_at": passed_at, "kept_iteration": kept, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
-        "test": { "trials": 1000, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
+        "test": { "trials": TEST_TRIALS, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
     });
     write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
     let smoothed = smooth(&losses, 25);
@@ -545,7 +571,7 @@ pub(crate) fn train_predict(
     );
     let mut rng = Rng::new(common.seed);
     let mut trials = Trials { rate_penalty, ..Trials::new(&trainer.model, batch, steps) };
-    let mut check = Trials::new(&trainer.model, 200, steps);
+    let mut check = Trials::new(&trainer.model, PREDICT_CHECK_TRIALS, steps);
     task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
     let bar = progress(max_iterations);
     let (mut losses, mut checks) = (Vec::new(), Vec::new());
@@ -595,6 +621,36 @@ pub struct PredictOptions {
 }
 
 impl PredictOptions {
+    /// The sizes of a predictive-coding run of `task` ([`RunSize`]): `trainers` alive at
+    /// once, `kept` trained models held besides them.
+    pub(crate) fn size(
+        &self,
+        common: &Common,
+        task: &Predict,
+        trainers: usize,
+        kept: usize,
+    ) -> (String, RunSize) {
+        let batch = common.batch.unwrap_or(PREDICT_BATCH);
+        let label = format!(
+            "--neurons {}, --batch {batch}, --h {}, --trial-ms {}",
+            common.neurons, self.h, self.trial_ms
+        );
+        let size = RunSize {
+            neurons: common.neurons,
+            inputs: predict::CHANNELS,
+            outputs: predict::CHANNELS,
+            steps: task.steps(),
+            batch,
+            held_trials: PREDICT_CHECK_TRIALS + TEST_TRIALS + PREDICT_RECORDED_TRIALS,
+            evaluated_at_once: TEST_TRIALS,
+            recorded_at_once: PREDICT_RECORDED_TRIALS,
+            extra_models: kept + 1,
+            trainers,
+            precision: common.precision_or(Precision::F64),
+        };
+        (label, size)
+    }
+
     /// Checks the options, naming the one at fault; the task and the model's constants.
     pub(crate) fn task(&self) -> Result<(Predict, Config), String> {
         let PredictOptions { h, tau, tau_s, trial_ms } = *self;
@@ -637,9 +693,9 @@ impl PredictTest {
     /// Draws the test trials for `model` (any of the task's networks: they share sizes).
     pub(crate) fn new(task: Predict, model: &Model, seed: u64) -> Self {
         let steps = task.steps();
-        let mut test = Trials::new(model, 1000, steps);
+        let mut test = Trials::new(model, TEST_TRIALS, steps);
         task.sample(&mut Rng::new(seed ^ TEST_STREAM), &mut test);
-        let mut shown = Trials::new(model, 100, steps);
+        let mut shown = Trials::new(model, PREDICT_RECORDED_TRIALS, steps);
         task.sample(&mut Rng::new(seed ^ TEST_STREAM ^ 1), &mut shown);
         PredictTest { task, test, shown }
     }
@@ -677,9 +733,12 @@ pub fn predict(
     rate_penalty: f64,
 ) -> Result<String, String> {
     let start = Instant::now();
-    let out = common.check("predict")?;
+    let out = common.check("predict", Writer::TrainPredict)?;
     let (task, config) = options.task()?;
     check_non_negative("--rate-penalty", rate_penalty)?;
+    // The W-learned trainer is kept while the W = 0 one trains.
+    let (label, size) = options.size(common, &task, 2, 0);
+    check_fits(&label, &size)?;
     let run = train_predict(common, &task, config, true, rate_penalty, "recurrent")?;
     let plain_run = train_predict(common, &task, config, false, rate_penalty, "W = 0")?;
     let (mut trainer, mut plain) = (run.trainer, plain_run.trainer);
@@ -689,7 +748,8 @@ pub fn predict(
     let bracket = |x: Option<f64>| x.map_or(String::new(), |x| format!(" ({x:.4} from 50 ms)"));
     let wall = start.elapsed().as_secs_f64();
 
-    let staging = Staging::new(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let staging =
+        Staging::new(&out, Writer::TrainPredict).map_err(|e| format!("{}: {e}", out.display()))?;
     let dir = staging.path();
     let precision = common.precision_or(Precision::F64).name();
     save_predict_model(dir, &trainer.model, &task, rate_penalty)?;
@@ -699,7 +759,7 @@ pub fn predict(
         "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
         "batch": common.batch.unwrap_or(PREDICT_BATCH), "rate_penalty": rate_penalty, "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
         "kept_iteration": run.kept, "time_constants": time_constants_json(&trainer.model),
-        "test": { "trials": 1000, "nmse": learned.nmse, "nmse_from_50ms": learned.nmse_from_50ms, "firing_rate_hz": learned.firing_rate_hz },
+        "test": { "trials": TEST_TRIALS, "nmse": learned.nmse, "nmse_from_50ms": learned.nmse_from_50ms, "firing_rate_hz": learned.firing_rate_hz },
         "w0": { "test_nmse": w0.nmse, "test_nmse_from_50ms": w0.nmse_from_50ms, "firing_rate_hz": w0.firing_rate_hz, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks },
         "checks": run.checks,
     });

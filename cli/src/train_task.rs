@@ -8,8 +8,8 @@
 //! old one, so an interrupted run leaves its last checkpoint whole.
 
 use crate::model_folder::{self, SavedModel};
-use crate::options::{check_count, check_out, check_positive};
-use crate::output::{recover, write_json, Staging};
+use crate::options::{check_count, check_fits, check_out, check_positive};
+use crate::output::{recover, write_json, Staging, Writer};
 use crate::plots;
 use crate::task_folder::{self, TaskData};
 use crate::train::{
@@ -17,6 +17,7 @@ use crate::train::{
 };
 use serde_json::json;
 use spikegrad_train::adam::{cosine_decay, Clip};
+use spikegrad_train::memory::RunSize;
 use spikegrad_train::model::{Model, Objective, Trials};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::{Precision, Settings, TimeConstantRange, Trainer};
@@ -89,6 +90,8 @@ pub struct TaskOptions {
 const MAX_HELD_OUT: usize = 2000;
 /// Trials per forward run when scoring (bounds the memory of a check).
 const SCORE_CHUNK: usize = 256;
+/// Held-out trials drawn in the raster.
+const SHOWN_TRIALS: usize = 4;
 /// The split of held-out trials does not depend on --seed, so runs of different seeds
 /// are checked on the same trials.
 const HOLD_OUT_STREAM: u64 = 0x4444_0000_0000_0000;
@@ -386,6 +389,31 @@ fn check_init_fits(
     Ok(())
 }
 
+/// Checks, before any work, that a run of `n` neurons on `data` fits in memory
+/// ([`RunSize`]); `n_from` names where N comes from, for the error.
+fn check_memory(
+    options: &TaskOptions,
+    data: &TaskData,
+    n: usize,
+    train: usize,
+    n_from: &str,
+) -> Result<(), String> {
+    let size = RunSize {
+        neurons: n,
+        inputs: data.n_in,
+        outputs: data.n_out,
+        steps: data.t,
+        batch: options.batch.min(train),
+        held_trials: SCORE_CHUNK + SHOWN_TRIALS,
+        evaluated_at_once: SCORE_CHUNK,
+        recorded_at_once: MEASURED_TRIALS.max(SHOWN_TRIALS),
+        extra_models: 1,
+        trainers: 1,
+        precision: Precision::from(options.precision),
+    };
+    check_fits(&format!("{n_from}, --batch {}", options.batch), &size)
+}
+
 /// The model and state a run starts from.
 fn start(options: &TaskOptions, data: &TaskData, train: &[usize]) -> Result<Start, String> {
     let Some(init) = &options.init else {
@@ -393,11 +421,18 @@ fn start(options: &TaskOptions, data: &TaskData, train: &[usize]) -> Result<Star
         if let Some((fixed, file)) = data.n_fixed.filter(|&(f, _)| f != n) {
             return Err(format!("--neurons {n}: the task's {file} fixes N = {fixed}"));
         }
+        let n_from = match (options.neurons, data.n_fixed) {
+            (Some(_), _) => format!("--neurons {n}"),
+            (None, Some((_, file))) => format!("N = {n} (from {file})"),
+            (None, None) => format!("N = {n} (the default)"),
+        };
+        check_memory(options, data, n, train.len(), &n_from)?;
         let model = initial_model(data, train, n, options.seed)?;
         return Ok(Start { model, resume: None, best: None, said: None });
     };
-    let load =
-        |dir: &Path| model_folder::load(dir).map_err(|e| format!("--init {}: {e}", dir.display()));
+    let load = |dir: &Path| {
+        model_folder::load(dir).map_err(|e| format!("--init {}", model_folder::error_at(dir, &e)))
+    };
     // An output folder of this command resumes from its checkpoint; a checkpoint folder
     // from itself; any other model folder gives only the weights.
     let checkpoint = init.join("checkpoint");
@@ -408,8 +443,10 @@ fn start(options: &TaskOptions, data: &TaskData, train: &[usize]) -> Result<Star
     };
     let saved = load(&current)?;
     check_init_fits(&current, &saved, data, options.neurons)?;
-    let resume = model_folder::load_optimizer(&current)
-        .map_err(|e| format!("--init {}: {e}", current.display()))?;
+    let n_from = format!("--init {} (N = {})", init.display(), saved.model.n);
+    check_memory(options, data, saved.model.n, train.len(), &n_from)?;
+    let resume = model_folder::load_optimizer(&current, &saved.model, options.train_time_constants)
+        .map_err(|e| format!("--init {}", model_folder::error_at(&current, &e)))?;
     let said = match &resume {
         Some((_, progress)) => format!(
             "resuming {} at iteration {} with its optimiser state",
@@ -512,7 +549,7 @@ fn check_options(options: &TaskOptions) -> Result<PathBuf, String> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("runs/{name}-{}", options.seed)));
-    check_out("--out", &out)?;
+    check_out("--out", &out, Writer::TrainTask)?;
     Ok(out)
 }
 
@@ -544,7 +581,8 @@ impl Output<'_> {
         summary: serde_json::Value,
         figures: Option<&Figures>,
     ) -> Result<(), String> {
-        let staging = Staging::new(self.out).map_err(|e| format!("{}: {e}", self.out.display()))?;
+        let staging = Staging::new(self.out, Writer::TrainTask)
+            .map_err(|e| format!("{}: {e}", self.out.display()))?;
         let dir = staging.path();
         let loss = Some(&self.data.loss);
         model_folder::save(dir, best, loss, self.task_json(best.n))?;
@@ -618,9 +656,6 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
         checks: Vec::new(),
         seconds_before: 0.0,
     };
-    if let Some(said) = &said {
-        note(&bar, said.clone());
-    }
     let mut seed = options.seed;
     let mut best_model = trainer.model.clone();
     if let Some((state, saved)) = resume {
@@ -638,6 +673,10 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
             Some(model) => best_model = model,
             None => progress_so_far.best = None,
         }
+    }
+    // Said once everything it announces has been checked and restored.
+    if let Some(said) = &said {
+        note(&bar, said.clone());
     }
     let output = Output { out: &out, data: &data, options, precision };
     let p = &mut progress_so_far;
@@ -709,7 +748,7 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
     let current = trainer.model.clone();
     trainer.model = best_model.clone();
     let final_score = score(&mut trainer, check_data, &held_out);
-    let shown: Vec<usize> = held_out.iter().copied().take(4).collect();
+    let shown: Vec<usize> = held_out.iter().copied().take(SHOWN_TRIALS).collect();
     let mut shown_trials = Trials::default();
     check_data.gather(&shown, &trainer.model, &mut shown_trials);
     // A model whose run overflows still gets its folder (without the raster).
@@ -717,7 +756,16 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
     let rate = recording.as_ref().map_or(f64::NAN, |r| r.firing_rate(data.config.h));
     trainer.model = current;
     let wall = seconds(p);
-    let summary = json!({ "trials": held_out.len(), "from": if val.is_some() { "--val" } else { "DIR (held out)" },
+    let source = match &val {
+        Some(val) => format!("{} (--val, all its {} trials)", val.dir.display(), val.k),
+        None => format!(
+            "{} ({} of its {} trials, held out from training by a fixed split)",
+            data.dir.display(),
+            held_out.len(),
+            data.k
+        ),
+    };
+    let summary = json!({ "trials": held_out.len(), "from": source,
         "score": final_score.json(), "firing_rate_hz": finite_or_null(rate), "stopped": stopped });
     let h = data.config.h;
     let titles: Vec<String> = shown

@@ -9,7 +9,7 @@
 //! the trial. The dataset's paper reports about 64% for a linear classifier of the inputs.
 
 use crate::npy;
-use crate::output::{write_json, Staging};
+use crate::output::{self, write_json, Staging, Writer};
 use serde_json::json;
 use spikegrad_train::rng::Rng;
 use std::path::Path;
@@ -52,6 +52,19 @@ pub fn write(dir: &Path, trials: usize, seed: u64) -> Result<String, String> {
     if trials == 0 {
         return Err("--trials 0: must be at least 1".into());
     }
+    output::check_out(&dir.display().to_string(), dir, Writer::MakeTask)?;
+    // x.npy's values, held twice while written (values and bytes), and the points.
+    let needed = trials as f64 * (STEPS as f64 * 4.0 * 4.0 * 2.0 + 64.0);
+    if let Some(available) = spikegrad_train::memory::available_memory() {
+        if needed > available as f64 {
+            return Err(format!(
+                "--trials {trials}: the task would need about {:.1} GB of memory and {:.1} GB \
+                 are available",
+                needed / 1e9,
+                available as f64 / 1e9
+            ));
+        }
+    }
     let points = sample(trials, seed);
     let mut x = Vec::with_capacity(STEPS * trials * 4);
     for _ in 0..STEPS {
@@ -60,7 +73,8 @@ pub fn write(dir: &Path, trials: usize, seed: u64) -> Result<String, String> {
         }
     }
     let labels: Vec<i64> = points.iter().map(|p| p.2 as i64).collect();
-    let staging = Staging::new(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let staging =
+        Staging::new(dir, Writer::MakeTask).map_err(|e| format!("{}: {e}", dir.display()))?;
     let config = json!({ "h": 1.0, "tau": 10.0, "tau_s": 10.0, "gate": "raised_cosine", "delta": 1.0,
         "loss": { "kind": "cross_entropy", "from_step": STEPS / 2, "to_step": STEPS, "classes": 3 } });
     write_json(&staging.path().join("config.json"), &config).map_err(|e| e.to_string())?;

@@ -362,14 +362,24 @@ fn hostile_cases_give_one_clear_line_and_exit_2() {
 }
 
 #[test]
-fn an_existing_output_is_replaced_whole() {
+fn an_earlier_output_of_grad_is_replaced_whole_and_other_folders_are_refused() {
     let dir = scratch("replace");
     write_case(&dir, |x| x);
     let out = dir.join("out");
-    std::fs::create_dir_all(&out).unwrap();
+    let args = ["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    assert_eq!(run(&args).0, 0);
     std::fs::write(out.join("stale.txt"), "old").unwrap();
-    assert_eq!(run(&["grad", dir.to_str().unwrap(), "--out", out.to_str().unwrap()]).0, 0);
+    assert_eq!(run(&args).0, 0);
     assert!(out.join("dW.npy").exists() && !out.join("stale.txt").exists());
+    // A folder grad did not write is left alone.
+    let foreign = dir.join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("stale.txt"), "old").unwrap();
+    let (code, _, stderr) =
+        run(&["grad", dir.to_str().unwrap(), "--out", foreign.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("files that spikegrad did not write there (stale.txt)"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(foreign.join("stale.txt")).unwrap(), "old");
 }
 
 /// The general case folder: the f64 case of `write_case` with its loss replaced by
@@ -772,7 +782,7 @@ fn a_case_over_the_recording_limit_is_checkpointed_to_the_same_bits() {
         assert_eq!(code, 0, "{stderr}");
     }
     let (want, got) = (output_files(&recorded), output_files(&checkpointed));
-    assert_eq!(want.len(), 9, "loss.json, dconfig.json and seven arrays");
+    assert_eq!(want.len(), 10, "loss.json, dconfig.json, seven arrays and the marker");
     assert_eq!(got, want, "the checkpointed run's files differ from the recorded run's");
     // A limit that is not a whole number of MiB is refused by the argument parser.
     let (code, _, stderr) = run(&["grad", dir.to_str().unwrap(), "--recording-limit", "-1"]);

@@ -18,7 +18,7 @@ use spikegrad_cli::case_arrays::{
     self, ArrayRef, Dims, Floats, Integers, Layout, LossData, Source,
 };
 use spikegrad_cli::grad::{self, CaseRef};
-use spikegrad_cli::{command, model_folder, npy, options, output};
+use spikegrad_cli::{command, model_folder, npy, output};
 use std::path::{Path, PathBuf};
 
 /// A precision the kernels compute in, as numpy holds it.
@@ -265,7 +265,7 @@ fn forward<'py>(
 fn load_model<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<(Bound<'py, PyDict>, String)> {
     let saved = py
         .detach(|| model_folder::load(&dir))
-        .map_err(|e| value_error(format!("{}/{e}", dir.display())))?;
+        .map_err(|e| value_error(model_folder::error_at(&dir, &e)))?;
     let model = &saved.model;
     let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
     let arrays = PyDict::new(py);
@@ -359,14 +359,10 @@ fn write_model(
     files: &[(String, Vec<usize>, Floats<'_>)],
 ) -> Result<(), String> {
     let shown = dir.display();
-    options::check_replaceable(
-        &shown.to_string(),
-        dir,
-        case::CONFIG,
-        "files that are not a model folder's",
-    )?;
+    output::check_replaceable(&shown.to_string(), dir, output::Writer::SaveModel)?;
     output::recover(dir).map_err(|e| format!("{shown}: {e}"))?;
-    let staging = output::Staging::new(dir).map_err(|e| format!("{shown}: {e}"))?;
+    let staging = output::Staging::new(dir, output::Writer::SaveModel)
+        .map_err(|e| format!("{shown}: {e}"))?;
     output::write_json(&staging.path().join(case::CONFIG), config)
         .map_err(|e| format!("{}: {e}", case::CONFIG))?;
     for (file, shape, values) in files {

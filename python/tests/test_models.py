@@ -80,9 +80,13 @@ def test_invalid_models_are_refused_and_nothing_is_written(trained, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
-    with pytest.raises(ValueError, match="not a model folder"):
+    with pytest.raises(ValueError, match="spikegrad did not write there"):
         spikegrad.save_model(other, arrays, config)
     assert (other / "notes.txt").read_text() == "mine"
+    # Nor a training run's output: save_model replaces only what save_model wrote.
+    with pytest.raises(ValueError, match="holds the output of `spikegrad train task`"):
+        spikegrad.save_model(out, arrays, config)
+    assert spikegrad.load_model(out)[1] == config
     with pytest.raises(ValueError, match="not a folder"):
         spikegrad.load_model(other / "notes.txt")
 

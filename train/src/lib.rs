@@ -9,6 +9,7 @@
 
 pub mod adam;
 pub mod latch;
+pub mod memory;
 pub mod model;
 pub mod predict;
 pub mod rng;
