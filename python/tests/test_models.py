@@ -96,6 +96,10 @@ def test_command_line_errors_and_help(tmp_path):
         spikegrad.train_task(tmp_path, batch=0)
     with pytest.raises(ValueError, match="unexpected argument '--no-such-option'"):
         spikegrad.train_xor(no_such_option=3)
+    # A run too large for memory is refused before any work, the sizes named.
+    with pytest.raises(ValueError, match=r"--neurons 100000, --batch 64, --h 2: the run would need"):
+        spikegrad.train_xor(neurons=100000, out=tmp_path / "huge")
+    assert not (tmp_path / "huge").exists()
     assert "Usage" in spikegrad.cli("train", "task", "--help")
     assert spikegrad.cli("--version").startswith("spikegrad")
 
