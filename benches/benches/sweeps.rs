@@ -22,11 +22,14 @@
 //! `cargo bench -p spikegrad-benches -- --save-baseline NAME` / `--baseline NAME`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use spikegrad::{forward_step, reverse_step, GradientOptions, Step, SweepPath, Workspace};
+use spikegrad::{
+    forward_step, reverse_step, GradientOptions, Step, SweepPath, ThetaMidpoint, Workspace,
+};
 use spikegrad_benches::{
     active_fraction, std_forward_step, std_reverse_step, GemmLimit, Problem, StdStep,
     CONFIGURATIONS, SPARSE_CONFIGURATIONS,
 };
+use spikegrad_train::phase_step::PhaseStep;
 use spikegrad_train::shards::Shards;
 use std::hint::black_box;
 use std::time::Duration;
@@ -73,6 +76,18 @@ fn sweeps(c: &mut Criterion) {
                 black_box(
                     workspace.gradient(&step, &net, &batch, &problem.loss()).expect("finite").loss,
                 )
+            })
+        });
+        // The same gradient with the theta neuron's midpoint step (docs/model.md section 9).
+        let midpoint = Step::<f32, ThetaMidpoint>::with_neuron(problem.config(), ThetaMidpoint)
+            .expect("valid configuration");
+        let mut midpoint_workspace = Workspace::<f32>::new();
+        group.bench_function("gradient_midpoint", |bench| {
+            bench.iter(|| {
+                let g = midpoint_workspace
+                    .gradient(&midpoint, &net, &batch, &problem.loss())
+                    .expect("finite");
+                black_box(g.loss)
             })
         });
         let mut dense = Workspace::<f32>::new();
@@ -195,14 +210,15 @@ fn training_step(c: &mut Criterion) {
         })
     });
     for count in [1, 2] {
-        let mut shards = Shards::<f32>::new(problem.config(), count).expect("valid");
+        let mut shards =
+            Shards::<f32>::new(problem.config(), PhaseStep::Euler, count).expect("valid");
         group.bench_function(format!("shards_{count}"), |bench| {
             bench.iter(|| {
                 black_box(shards.gradient(&problem.model, &problem.trials).expect("finite").loss)
             })
         });
     }
-    let mut shards = Shards::<f64>::new(problem.config(), 2).expect("valid");
+    let mut shards = Shards::<f64>::new(problem.config(), PhaseStep::Euler, 2).expect("valid");
     group.bench_function("shards_2_f64", |bench| {
         bench.iter(|| {
             black_box(shards.gradient(&problem.model, &problem.trials).expect("finite").loss)

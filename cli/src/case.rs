@@ -8,6 +8,7 @@ use crate::npy::{self, Array, Dtype};
 use serde::{Deserialize, Serialize};
 use spikegrad::{Config, Gate};
 use spikegrad_reference::{Loss, TaskLoss};
+use spikegrad_train::phase_step::PhaseStep;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -26,6 +27,8 @@ struct ConfigFile {
     delta: f64,
     #[serde(default)]
     neuron: Option<String>,
+    #[serde(default)]
+    step: Option<String>,
     #[serde(default)]
     loss: Option<LossFile>,
     #[serde(default)]
@@ -125,23 +128,47 @@ pub fn kind(task: &TaskLoss) -> &'static str {
     }
 }
 
-/// The built-in neuron models a case folder can name (`"neuron"` in `config.json`).
+/// The built-in neuron models and step maps a case folder can name (`"neuron"` and
+/// `"step"` in `config.json`; docs/model.md sections 5 and 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NeuronModel {
-    /// `"theta"` (the default): [`spikegrad::Theta`].
+    /// `"theta"` (the default) with the Euler step (the default): [`spikegrad::Theta`].
     #[default]
     Theta,
-    /// `"hopf_phase"`: [`spikegrad::HopfPhase`].
+    /// `"hopf_phase"`: [`spikegrad::HopfPhase`] (Euler step).
     HopfPhase,
+    /// `"theta"` with `"step": "midpoint"`: [`spikegrad::ThetaMidpoint`].
+    ThetaMidpoint,
 }
 
 impl NeuronModel {
-    /// The name in `config.json`.
+    /// The name in `config.json`'s `"neuron"`.
     pub fn name(self) -> &'static str {
         match self {
-            NeuronModel::Theta => "theta",
+            NeuronModel::Theta | NeuronModel::ThetaMidpoint => "theta",
             NeuronModel::HopfPhase => "hopf_phase",
         }
+    }
+
+    /// The step map (`"step"` in `config.json`).
+    pub fn step(self) -> PhaseStep {
+        match self {
+            NeuronModel::Theta | NeuronModel::HopfPhase => PhaseStep::Euler,
+            NeuronModel::ThetaMidpoint => PhaseStep::Midpoint,
+        }
+    }
+
+    /// The theta neuron with step map `step`.
+    pub fn theta(step: PhaseStep) -> NeuronModel {
+        match step {
+            PhaseStep::Midpoint => NeuronModel::ThetaMidpoint,
+            _ => NeuronModel::Theta,
+        }
+    }
+
+    /// Whether the model is the theta neuron (with any step map).
+    pub fn is_theta(self) -> bool {
+        self.name() == "theta"
     }
 
     /// The reference's transcription of the model.
@@ -149,6 +176,7 @@ impl NeuronModel {
         match self {
             NeuronModel::Theta => &spikegrad_reference::Theta,
             NeuronModel::HopfPhase => &spikegrad_reference::HopfPhase,
+            NeuronModel::ThetaMidpoint => &spikegrad_reference::ThetaMidpoint,
         }
     }
 }
@@ -262,6 +290,28 @@ pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
             )
         }
     };
+    let neuron = match (neuron, parsed.step.as_deref().map(PhaseStep::from_name)) {
+        (neuron, None) => neuron,
+        (neuron, Some(Some(PhaseStep::Euler))) => neuron,
+        (NeuronModel::Theta, Some(Some(step))) => NeuronModel::theta(step),
+        (neuron, Some(Some(step))) => {
+            return fail(
+                CONFIG,
+                format!(
+                    "step {:?} is the theta neuron's; neuron {:?} steps by \"euler\" only",
+                    step.name(),
+                    neuron.name()
+                ),
+            )
+        }
+        (_, Some(None)) => {
+            let step = parsed.step.as_deref().unwrap_or_default();
+            return fail(
+                CONFIG,
+                format!("step {:?} is not \"euler\" or \"midpoint\"", one_line(step)),
+            );
+        }
+    };
     // A per-neuron constant is the name of a file beside config.json: a plain file name,
     // so that a case cannot read outside its folder.
     let split = |name: &str, value: TimeConstant| match value {
@@ -297,6 +347,7 @@ pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
     let validated = match neuron {
         NeuronModel::Theta => check.validate_for(spikegrad::Theta),
         NeuronModel::HopfPhase => check.validate_for(spikegrad::HopfPhase),
+        NeuronModel::ThetaMidpoint => check.validate_for(spikegrad::ThetaMidpoint),
     };
     validated.or_else(|e| fail(CONFIG, e.to_string()))?;
     let loss = parsed.loss.unwrap_or_default();

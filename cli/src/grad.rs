@@ -11,7 +11,8 @@ use crate::case_arrays::Dims;
 use crate::npy::{self, Dtype};
 use crate::output::{write_json, Staging, Writer};
 use spikegrad::{
-    Batch, Config, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step, Theta, Workspace,
+    Batch, Config, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step, Theta,
+    ThetaMidpoint, Workspace,
 };
 use spikegrad_reference::TaskLoss;
 use std::path::Path;
@@ -226,6 +227,7 @@ macro_rules! by_neuron {
         match $case.neuron {
             NeuronModel::Theta => $f($case, Theta),
             NeuronModel::HopfPhase => $f($case, HopfPhase),
+            NeuronModel::ThetaMidpoint => $f($case, ThetaMidpoint),
         }
     };
 }

@@ -5,13 +5,14 @@
 //! `tau.npy tau_s.npy W_mask.npy`. A checkpoint adds `optimizer/`: Adam's moments and
 //! the run's progress, so that a resumed run continues where it stopped.
 
-use crate::case::{self, fail, multi_index, CaseError, LossFile, NeuronModel, CONFIG};
+use crate::case::{self, fail, multi_index, CaseError, LossFile, CONFIG};
 use crate::npy::{self, Array};
 use crate::output::write_json;
 use serde_json::json;
 use spikegrad::{Batch, Workspace};
 use spikegrad_train::adam::AdamState;
 use spikegrad_train::model::Model;
+use spikegrad_train::phase_step::{ModelStep, PhaseStep};
 use std::path::Path;
 
 /// A model read from a folder.
@@ -55,6 +56,10 @@ pub fn config_json(
     let mut config = json!({ "h": c.h, "tau": constant(c.tau, &model.tau, "tau.npy"),
         "tau_s": constant(c.tau_s, &model.tau_s, "tau_s.npy"), "gate": c.gate.name(),
         "delta": c.gate.delta(), "neuron": "theta", "task": task });
+    // The Euler step is the default: its models' config.json stays as it was.
+    if model.step != PhaseStep::Euler {
+        config["step"] = json!(model.step.name());
+    }
     if let Some(loss) = loss {
         config["loss"] = json!(loss);
     }
@@ -156,7 +161,7 @@ pub fn load(dir: &Path) -> Result<SavedModel, CaseError> {
     let settings = case::read_settings(dir)?;
     // Checked here, not at the first run: T is the data's, but the window's own order is not.
     settings.loss.window(None, "").or_else(|e| fail(CONFIG, e))?;
-    if settings.neuron != NeuronModel::Theta {
+    if !settings.neuron.is_theta() {
         return fail(
             CONFIG,
             format!(
@@ -223,7 +228,8 @@ pub fn load(dir: &Path) -> Result<SavedModel, CaseError> {
     if let Some(tau_s) = &tau_s {
         config.tau_s = largest(tau_s);
     }
-    let model = Model { config, n, n_in, n_out, w, u, i0, o, v0, s0, tau, tau_s, w_mask };
+    let step = settings.neuron.step();
+    let model = Model { config, n, n_in, n_out, w, u, i0, o, v0, s0, tau, tau_s, w_mask, step };
     check_runs(&model, &settings.tau_file, &settings.tau_s_file)?;
     if let Some(classes) = settings.loss.classes.filter(|&c| c != n_out) {
         return fail(
@@ -241,11 +247,11 @@ fn check_runs(
     tau_file: &Option<String>,
     tau_s_file: &Option<String>,
 ) -> Result<(), CaseError> {
-    let step =
-        spikegrad::Step::<f32>::new(&model.config).or_else(|e| fail(CONFIG, e.to_string()))?;
+    let step = ModelStep::<f32>::new(&model.config, model.step)
+        .or_else(|e| fail(CONFIG, e.to_string()))?;
     let x = vec![0.0; model.n_in];
     let batch = Batch::new(1, 1, &model.v0, &model.s0, &x);
-    let Err(e) = Workspace::new().forward(&step, &model.network(), &batch, false) else {
+    let Err(e) = step.forward(&mut Workspace::new(), &model.network(), &batch, false) else {
         return Ok(());
     };
     let file = match &e {

@@ -19,8 +19,9 @@ use crate::task_folder::at;
 use crate::train::panels;
 use crate::train_task::predictions;
 use serde_json::json;
-use spikegrad::{Batch, Real, Step, Workspace};
+use spikegrad::{Batch, Real, Workspace};
 use spikegrad_train::model::Trials;
+use spikegrad_train::phase_step::ModelStep;
 use spikegrad_train::Recording;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -132,7 +133,7 @@ pub fn run(
         _ => None,
     };
 
-    let step = Step::<f32>::new(&model.config).map_err(|e| e.to_string())?;
+    let step = ModelStep::<f32>::new(&model.config, model.step).map_err(|e| e.to_string())?;
     let net = model.network();
     let per_trial =
         (t + 1) * n * 3 * 4 + t * (n_in + n_out + if i_ext_file.is_some() { n } else { 0 }) * 4;
@@ -169,8 +170,7 @@ pub fn run(
         if !i_ext.is_empty() {
             batch = batch.with_external_current(&i_ext);
         }
-        workspace
-            .forward(&step, &net, &batch, true)
+        step.forward(&mut workspace, &net, &batch, true)
             .map_err(|e| format!("trials {k0}..{k1}: {e}"))?;
         let trajectory = workspace.trajectory().expect("recorded");
         let readout = workspace.readout().expect("recorded");

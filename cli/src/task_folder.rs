@@ -5,10 +5,11 @@
 //! Float files may be float32 or float64 (each its own); they are held in f32, the
 //! training model's precision, and every value must be finite there.
 
-use crate::case::{self, one_line, LossFile, NeuronModel, CONFIG};
+use crate::case::{self, one_line, LossFile, CONFIG};
 use crate::npy::{self, Values};
 use spikegrad::Config;
 use spikegrad_train::model::{Model, Objective, Trials};
+use spikegrad_train::phase_step::PhaseStep;
 use std::path::{Path, PathBuf};
 
 /// A loaded, checked task.
@@ -18,6 +19,8 @@ pub struct TaskData {
     pub dir: PathBuf,
     /// Step, shared time constants, gate.
     pub config: Config,
+    /// The step map `config.json` names (`"step"`, Euler by default).
+    pub step: PhaseStep,
     /// The loss as `config.json` gives it, with the cross-entropy window and the class
     /// count filled in.
     pub loss: LossFile,
@@ -119,7 +122,7 @@ pub fn load(dir: &Path) -> Result<TaskData, String> {
         ));
     }
     let settings = case::read_settings(dir).map_err(|e| at(dir, &e.file, e.message))?;
-    if settings.neuron != NeuronModel::Theta {
+    if !settings.neuron.is_theta() {
         return Err(at(
             dir,
             CONFIG,
@@ -288,6 +291,7 @@ pub fn load(dir: &Path) -> Result<TaskData, String> {
     Ok(TaskData {
         dir: dir.to_path_buf(),
         config: settings.config,
+        step: settings.neuron.step(),
         loss,
         t,
         k,

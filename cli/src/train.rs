@@ -12,6 +12,7 @@ use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::latch::LatchStart;
 use spikegrad_train::memory::RunSize;
 use spikegrad_train::model::{InitScales, Model, Trials};
+use spikegrad_train::phase_step::PhaseStep;
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::xor::{self, Xor, XorScore};
@@ -53,6 +54,29 @@ pub struct Common {
     /// model then holds tau.npy and tau_s.npy.
     #[arg(long)]
     pub train_time_constants: bool,
+    /// How the phases are stepped (docs/model.md section 9): the explicit Euler step, or
+    /// the midpoint step, stable for every current; the saved model records it.
+    #[arg(long, value_enum, default_value_t = StepChoice::Euler)]
+    pub step: StepChoice,
+}
+
+/// `--step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StepChoice {
+    /// The explicit Euler step (h/tau) f(v, I).
+    Euler,
+    /// The midpoint step: keeps resting neurons at rest and contracts towards rest for
+    /// every current, where Euler's costates grow under strong inhibition.
+    Midpoint,
+}
+
+impl From<StepChoice> for PhaseStep {
+    fn from(choice: StepChoice) -> PhaseStep {
+        match choice {
+            StepChoice::Euler => PhaseStep::Euler,
+            StepChoice::Midpoint => PhaseStep::Midpoint,
+        }
+    }
 }
 
 /// `--precision`.
@@ -365,7 +389,8 @@ pub fn xor(
     // Attempt k (from 0) starts from the initial weights drawn from its own stream.
     let fresh = |attempt: u64| {
         let mut init = Rng::new(common.seed ^ INIT_STREAM ^ attempt);
-        let model = initial.model(config, common.neurons, &mut init)?;
+        let model =
+            Model { step: common.step.into(), ..initial.model(config, common.neurons, &mut init)? };
         Trainer::new(model, settings).map_err(|e| e.to_string())
     };
     let mut trainer = fresh(0)?;
@@ -556,6 +581,7 @@ pub(crate) fn train_predict(
         scales,
         &mut Rng::new(common.seed ^ INIT_STREAM),
     );
+    let model = Model { step: common.step.into(), ..model };
     let settings = Settings {
         clip: Clip::PerParameter(1.0),
         trained: Trained { w: recurrent, ..Trained::ALL },

@@ -13,12 +13,13 @@ use crate::output::{recover, write_json, Staging, Writer};
 use crate::plots;
 use crate::task_folder::{self, TaskData};
 use crate::train::{
-    note, panels, progress, smooth, train_step, GradientPrecision, MAX_SKIPPED_IN_A_ROW,
+    note, panels, progress, smooth, train_step, GradientPrecision, StepChoice, MAX_SKIPPED_IN_A_ROW,
 };
 use serde_json::json;
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::memory::RunSize;
 use spikegrad_train::model::{Model, Objective, Trials};
+use spikegrad_train::phase_step::{ModelStep, PhaseStep};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::{Precision, Settings, TimeConstantRange, Trainer};
 use std::path::{Path, PathBuf};
@@ -66,6 +67,10 @@ pub struct TaskOptions {
     /// Train a membrane and a synaptic time constant per neuron (kept valid).
     #[arg(long)]
     pub train_time_constants: bool,
+    /// How the phases are stepped (docs/model.md section 9) [default: the task's
+    /// config.json "step", else euler]; the saved model records it.
+    #[arg(long, value_enum)]
+    pub step: Option<StepChoice>,
     /// Iterations between held-out checks.
     #[arg(long, default_value_t = 50)]
     pub eval_every: usize,
@@ -244,7 +249,13 @@ fn rms(values: &[f32]) -> f64 {
 /// synaptic currents s of this network without recurrence are measured on the first
 /// training trials, and W and O drawn so that W s has standard deviation [`RECURRENT`]
 /// and the readout O s that of the target (1 for classes and the linear loss).
-fn initial_model(data: &TaskData, train: &[usize], n: usize, seed: u64) -> Result<Model, String> {
+fn initial_model(
+    data: &TaskData,
+    train: &[usize],
+    n: usize,
+    seed: u64,
+    step: PhaseStep,
+) -> Result<Model, String> {
     let target_scale = match data.objective {
         Objective::Mse => {
             let per: Vec<f64> = (0..data.n_out)
@@ -263,6 +274,7 @@ fn initial_model(data: &TaskData, train: &[usize], n: usize, seed: u64) -> Resul
     };
     let mut rng = Rng::new(seed ^ INIT_STREAM);
     let mut model = Model::quiet_start(data.config, n, data.n_in, data.n_out, scales, &mut rng);
+    model.step = step;
     let channel_rms: Vec<f64> =
         (0..data.n_in).map(|c| column_rms(&data.x, data.n_in, c, None)).collect();
     let active = channel_rms.iter().filter(|&&r| r > 0.0).count().max(1) as f64;
@@ -276,10 +288,9 @@ fn initial_model(data: &TaskData, train: &[usize], n: usize, seed: u64) -> Resul
     let measured = &train[..train.len().min(MEASURED_TRIALS)];
     let mut trials = Trials::default();
     data.gather(measured, &model, &mut trials);
-    let step = spikegrad::Step::<f32>::new(&data.config).map_err(|e| e.to_string())?;
+    let step = ModelStep::<f32>::new(&data.config, model.step).map_err(|e| e.to_string())?;
     let mut workspace = spikegrad::Workspace::new();
-    workspace
-        .forward(&step, &model.network(), &trials.batch(), true)
+    step.forward(&mut workspace, &model.network(), &trials.batch(), true)
         .map_err(|e| format!("the initial network does not run on the task's trials: {e}"))?;
     let trajectory = workspace.trajectory().expect("recorded");
     let s: Vec<f32> =
@@ -352,9 +363,18 @@ fn check_init_fits(
     saved: &SavedModel,
     data: &TaskData,
     neurons: Option<usize>,
+    step: PhaseStep,
 ) -> Result<(), String> {
     let m = &saved.model;
     let err = |what: String| Err(format!("--init {}: {what}", init.display()));
+    if m.step != step {
+        return err(format!(
+            "it steps by {:?} (its config.json) and this run by {:?}; give --step {}",
+            m.step.name(),
+            step.name(),
+            m.step.name()
+        ));
+    }
     let (a, b) = (&m.config, &data.config);
     let shared = |per_neuron: bool, x: f64, y: f64| per_neuron || x == y;
     if a.h != b.h
@@ -387,6 +407,11 @@ fn check_init_fits(
         return err("its W_mask.npy differs from the task's".into());
     }
     Ok(())
+}
+
+/// The step map of the run: `--step`, else the task's config.json.
+fn step_of(options: &TaskOptions, data: &TaskData) -> PhaseStep {
+    options.step.map_or(data.step, PhaseStep::from)
 }
 
 /// Checks, before any work, that a run of `n` neurons on `data` fits in memory
@@ -427,7 +452,7 @@ fn start(options: &TaskOptions, data: &TaskData, train: &[usize]) -> Result<Star
             (None, None) => format!("N = {n} (the default)"),
         };
         check_memory(options, data, n, train.len(), &n_from)?;
-        let model = initial_model(data, train, n, options.seed)?;
+        let model = initial_model(data, train, n, options.seed, step_of(options, data))?;
         return Ok(Start { model, resume: None, best: None, said: None });
     };
     let load = |dir: &Path| {
@@ -442,7 +467,7 @@ fn start(options: &TaskOptions, data: &TaskData, train: &[usize]) -> Result<Star
         (init.clone(), None)
     };
     let saved = load(&current)?;
-    check_init_fits(&current, &saved, data, options.neurons)?;
+    check_init_fits(&current, &saved, data, options.neurons, step_of(options, data))?;
     let n_from = format!("--init {} (N = {})", init.display(), saved.model.n);
     check_memory(options, data, saved.model.n, train.len(), &n_from)?;
     let resume = model_folder::load_optimizer(&current, &saved.model, options.train_time_constants)

@@ -299,3 +299,34 @@ fn an_initial_phase_is_taken_modulo_two() {
     run(&["grad", s(&b)]);
     assert_eq!(loss(&a.join("gradient")), loss(&b.join("gradient")));
 }
+
+#[test]
+fn a_model_trained_with_the_midpoint_step_records_it_and_runs_with_it() {
+    let task = folder("midpoint-task");
+    run(&["make-task", "yin-yang", s(&task), "--trials", "20"]);
+    let model = folder("midpoint-model");
+    let args = ["train", "task", s(&task), "--out", s(&model), "--step", "midpoint"];
+    run(&[&args[..], &TINY[..]].concat());
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["step"], "midpoint");
+    run(&["run", s(&model), s(&task), "--out", s(&folder("midpoint-ran"))]);
+    // Resumed with another step map: refused, naming both.
+    let resumed = folder("midpoint-resumed");
+    let args = ["train", "task", s(&task), "--init", s(&model), "--out", s(&resumed)];
+    let err = fails(&[&args[..], &TINY[..]].concat());
+    assert!(
+        err.contains(r#"it steps by "midpoint" (its config.json) and this run by "euler""#),
+        "{err}"
+    );
+    // An Euler model's config.json has no "step" key: the default, as before.
+    let (_, euler) = task_and_model("midpoint-euler");
+    let text = std::fs::read_to_string(euler.join("config.json")).unwrap();
+    assert!(!text.contains("\"step\""), "{text}");
+    // Every train command takes --step.
+    let out = folder("midpoint-xor");
+    let xor = ["--neurons", "16", "--batch", "2", "--max-iterations", "1", "--eval-every", "1"];
+    run(&[&["train", "xor", "--step", "midpoint", "--out", s(&out)][..], &xor[..]].concat());
+    let text = std::fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(text.contains(r#""step": "midpoint""#), "{text}");
+}

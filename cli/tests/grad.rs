@@ -788,3 +788,41 @@ fn a_case_over_the_recording_limit_is_checkpointed_to_the_same_bits() {
     let (code, _, stderr) = run(&["grad", dir.to_str().unwrap(), "--recording-limit", "-1"]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn the_midpoint_step_is_a_config_key_that_agrees_across_engines() {
+    let dir = scratch("midpoint");
+    write_general_case(&dir, r#"{"kind": "mse", "rate_penalty": 0.5}"#);
+    let (euler, _) = outputs(&dir, "kernels", "euler");
+    let text = std::fs::read_to_string(dir.join("config.json")).unwrap();
+    let midpoint = text.replacen('{', r#"{"step": "midpoint", "#, 1);
+    std::fs::write(dir.join("config.json"), &midpoint).unwrap();
+    let (loss_k, kernels) = outputs(&dir, "kernels", "k");
+    let (loss_r, reference) = outputs(&dir, "reference", "r");
+    assert!((loss_k - loss_r).abs() <= 1e-12 * loss_r.abs(), "{loss_k} vs {loss_r}");
+    assert!((loss_k - euler).abs() > 1e-9 * euler.abs(), "the step map is used: {loss_k}");
+    for ((file, k), (_, r)) in kernels.iter().zip(&reference) {
+        let scale = r.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let diff = k.iter().zip(r).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(diff <= 1e-10 * scale, "{file}: {diff:e} of {scale:e}");
+    }
+    // "euler" is the default, named or not; other names and other neurons are refused.
+    std::fs::write(dir.join("config.json"), text.replacen('{', r#"{"step": "euler", "#, 1))
+        .unwrap();
+    assert_eq!(outputs(&dir, "kernels", "named").0, euler);
+    for (config, message) in [
+        (
+            text.replacen('{', r#"{"step": "rk4", "#, 1),
+            r#"step "rk4" is not "euler" or "midpoint""#,
+        ),
+        (
+            text.replacen('{', r#"{"step": "midpoint", "neuron": "hopf_phase", "#, 1),
+            r#"step "midpoint" is the theta neuron's; neuron "hopf_phase" steps by "euler" only"#,
+        ),
+    ] {
+        std::fs::write(dir.join("config.json"), config).unwrap();
+        let (code, _, stderr) = run(&["grad", dir.to_str().unwrap()]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+    }
+}

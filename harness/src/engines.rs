@@ -5,7 +5,7 @@ use crate::strategy::Case;
 use crate::strategy::Model;
 use spikegrad::{
     Backend, Batch, Config, Gate, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step,
-    SweepPath, Theta, Workspace,
+    SweepPath, Theta, ThetaMidpoint, Workspace,
 };
 use spikegrad_reference as reference;
 use spikegrad_reference::TaskLoss;
@@ -141,6 +141,7 @@ pub fn kernel_outputs<T: Real>(
     match case.neuron {
         Model::Theta => kernel_outputs_with::<T, _>(case, Theta, backend, threads),
         Model::HopfPhase => kernel_outputs_with::<T, _>(case, HopfPhase, backend, threads),
+        Model::ThetaMidpoint => kernel_outputs_with::<T, _>(case, ThetaMidpoint, backend, threads),
     }
 }
 
@@ -166,6 +167,9 @@ pub fn kernel_outputs_on_path<T: Real>(
     match case.neuron {
         Model::Theta => outputs::<T, _>(case, Theta, backend, threads, path, constants),
         Model::HopfPhase => outputs::<T, _>(case, HopfPhase, backend, threads, path, constants),
+        Model::ThetaMidpoint => {
+            outputs::<T, _>(case, ThetaMidpoint, backend, threads, path, constants)
+        }
     }
 }
 

@@ -37,6 +37,8 @@ pub enum Model {
     Theta,
     /// [`spikegrad::HopfPhase`].
     HopfPhase,
+    /// [`spikegrad::ThetaMidpoint`]: the theta neuron with the stable midpoint step.
+    ThetaMidpoint,
 }
 
 impl Model {
@@ -45,6 +47,7 @@ impl Model {
         match self {
             Model::Theta => &spikegrad_reference::Theta,
             Model::HopfPhase => &spikegrad_reference::HopfPhase,
+            Model::ThetaMidpoint => &spikegrad_reference::ThetaMidpoint,
         }
     }
 }

@@ -69,8 +69,9 @@ impl Neuron for FaultyTheta {
 #[test]
 fn the_checker_catches_a_wrong_model() {
     for (fault, failing) in [
-        (Faulty::DfDvOnePercent, ["df/dv", "network gradient"].as_slice()),
-        (Faulty::DfDiWithoutCosine, ["df/dI", "network gradient"].as_slice()),
+        // A wrong derivative of f is also a wrong partial of the Euler step map r f.
+        (Faulty::DfDvOnePercent, ["df/dv", "dDelta_v/dv", "network gradient"].as_slice()),
+        (Faulty::DfDiWithoutCosine, ["df/dI", "dDelta_v/dI", "network gradient"].as_slice()),
         (Faulty::SlowSpike, ["spike speed"].as_slice()),
     ] {
         let report = check_neuron(FaultyTheta(fault as u8), &NeuronCheck::default()).unwrap();

@@ -81,12 +81,13 @@ pub use error::Error;
 pub use gate::Gate;
 pub use loss::{Loss, TaskLoss};
 pub use network::{Batch, Network};
-pub use neuron::{HopfPhase, Neuron, Theta};
+pub use neuron::{HopfPhase, Increment, Neuron, Theta, ThetaMidpoint};
 pub use neuron_check::{check_neuron, Discrepancy, NeuronCheck, NeuronReport};
 pub use real::Real;
+pub use simd::atan2::{ATAN2_ULP_BOUND_F32, ATAN2_ULP_BOUND_F64};
 pub use simd::backend::Backend;
 pub use simd::sincospi::{SIN_PI_ULP_BOUND_F32, SIN_PI_ULP_BOUND_F64};
-pub use step::{forward_step, reverse_step, sin_cos_pi, Step};
+pub use step::{atan2, forward_step, reverse_step, sin_cos_pi, Step};
 pub use workspace::{Gradient, GradientOptions, Trajectory, Workspace, DEFAULT_RECORDING_LIMIT};
 
 /// Tuning internals for the project's own benchmarks (the bare products of a sweep, to

@@ -7,6 +7,9 @@
 //! - `f` against the first output of `f_and_derivatives` (a model may override `f`);
 //! - periodicity at the spike point, f(1, I) = f(-1, I); f(1, I) > 0; f(1, I) no larger
 //!   than the declared [`spike_speed`](Neuron::spike_speed), which the jump rule trusts;
+//! - the step map (docs/model.md section 9) at two step ratios r = h/tau: its partials
+//!   dDelta_v/dv, dDelta_v/dI and r dDelta_v/dr against central finite differences of
+//!   `increment`, and `increment` against the increment of `increment_and_partials`;
 //! - the exact gradient of small random networks of the model (W, U, I0, O, v0, s0,
 //!   per-neuron tau and tau_s, Delta) against central differences of their loss: a
 //!   model whose derivatives agree with f but that the sweeps mishandle (a phase that
@@ -236,6 +239,7 @@ pub fn check_neuron<N: Neuron>(neuron: N, settings: &NeuronCheck) -> Result<Neur
         }
     }
     let mut checks = check_derivatives(neuron, settings);
+    checks.extend(check_step(neuron, settings));
     checks.push(check_networks(neuron, settings));
     Ok(NeuronReport { name: N::NAME, checks })
 }
@@ -316,6 +320,103 @@ fn check_derivatives<N: Neuron>(neuron: N, settings: &NeuronCheck) -> Vec<Discre
         });
     }
     checks.extend([periodic, positive, bounded]);
+    checks
+}
+
+/// The step map of `neuron` over slices, in f64: [increment, the increment of
+/// `increment_and_partials`, dDelta_v/dv, dDelta_v/dI, r dDelta_v/dr] at (v, I, r).
+struct EvaluateStep<'a, N> {
+    neuron: N,
+    points: &'a [[f64; 3]],
+    out: &'a mut [[f64; 5]],
+}
+
+impl<N: Neuron> WithSimd for EvaluateStep<'_, N> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        for (&[v, i, r], out) in self.points.iter().zip(self.out.iter_mut()) {
+            let load = |x: f64| f64::partial_load(simd, &[x]);
+            let (v, i, r) = (load(v), load(i), load(r));
+            let alone = self.neuron.increment::<S, f64>(simd, v, i, r);
+            let step = self.neuron.increment_and_partials::<S, f64>(simd, v, i, r);
+            for (slot, lanes) in
+                out.iter_mut().zip([alone, step.delta, step.d_v, step.d_i, step.d_log_r])
+            {
+                let mut first = [0.0];
+                f64::partial_store(simd, &mut first, lanes);
+                *slot = first[0];
+            }
+        }
+    }
+}
+
+/// [`EvaluateStep`] at each point, on the fastest backend.
+fn evaluate_step<N: Neuron>(neuron: N, points: &[[f64; 3]]) -> Vec<[f64; 5]> {
+    let mut out = vec![[0.0; 5]; points.len()];
+    crate::Backend::detect().dispatch(EvaluateStep { neuron, points, out: &mut out });
+    out
+}
+
+/// The step map's partials against central differences of its increment (in v, I and
+/// ln r, Richardson-extrapolated), and its two increments against each other, on the grid
+/// of [`check_derivatives`] at r = 0.02 and r = 0.1.
+fn check_step<N: Neuron>(neuron: N, settings: &NeuronCheck) -> Vec<Discrepancy> {
+    let tolerance = settings.derivative_tolerance;
+    let (low, high) = settings.currents_range;
+    let mut grid = Vec::new();
+    for r in [0.02, 0.1] {
+        for p in 0..settings.phases {
+            let v = -1.0 + 2.0 * (p as f64 + 0.5) / settings.phases as f64;
+            for c in 0..settings.currents {
+                grid.push([v, low + (high - low) * c as f64 / (settings.currents - 1) as f64, r]);
+            }
+        }
+    }
+    let at_grid = evaluate_step(neuron, &grid);
+    let eps = 1e-3;
+    let mut checks = Vec::new();
+    for (axis, name) in [(0, "dDelta_v/dv"), (1, "dDelta_v/dI"), (2, "r dDelta_v/dr")] {
+        // In ln r for the third axis: r e^d.
+        let shift = |mut p: [f64; 3], d: f64| {
+            if axis == 2 {
+                p[2] *= d.exp();
+            } else {
+                p[axis] += d;
+            }
+            p
+        };
+        let moved: Vec<[f64; 3]> = grid
+            .iter()
+            .flat_map(|&p| [eps, -eps, eps / 2.0, -eps / 2.0].map(|d| shift(p, d)))
+            .collect();
+        let values = evaluate_step(neuron, &moved);
+        let fd: Vec<f64> = (0..grid.len())
+            .map(|k| {
+                let f = |j: usize| values[4 * k + j][0];
+                let (wide, narrow) = ((f(0) - f(1)) / (2.0 * eps), (f(2) - f(3)) / eps);
+                (4.0 * narrow - wide) / 3.0
+            })
+            .collect();
+        let floor = 1e-3 * fd.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let mut check = Discrepancy::new(name, tolerance);
+        for (k, &[v, i, r]) in grid.iter().enumerate() {
+            let claimed = at_grid[k][2 + axis];
+            check.record(relative(claimed, fd[k], floor), || {
+                format!("v = {v:.4}, I = {i:.4}, r = {r}: {claimed:.6e} vs {:.6e}", fd[k])
+            });
+        }
+        checks.push(check);
+    }
+    let mut same = Discrepancy::new("increment vs partials", tolerance);
+    for (k, &[v, i, r]) in grid.iter().enumerate() {
+        let [alone, delta, ..] = at_grid[k];
+        same.record(relative(alone, delta, 1e-300), || {
+            format!("v = {v:.4}, I = {i:.4}, r = {r}: {alone:.6e} vs {delta:.6e}")
+        });
+    }
+    checks.push(same);
     checks
 }
 

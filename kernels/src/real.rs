@@ -38,6 +38,9 @@ pub trait Real:
     /// Coefficients of P with sin(pi t) = t P(t^2) on |t| <= 1/2, lowest degree first
     /// (the polynomial of [`crate::sin_cos_pi`]).
     const SIN_PI_COEFFICIENTS: &'static [Self];
+    /// Coefficients of P with atan(t) = t P(t^2) on |t| <= tan(pi/8), lowest degree
+    /// first (the polynomial of [`crate::neuron::atan2`]).
+    const ATAN_COEFFICIENTS: &'static [Self];
     /// 2^(mantissa bits): every float at least this large is an integer.
     const INTEGER_THRESHOLD: Self;
     /// 1.5 * 2^(mantissa bits): adding and subtracting it rounds to an integer.
@@ -67,6 +70,10 @@ pub trait Real:
     ) -> Self::Lanes<S>;
     /// min(a, b).
     fn vmin<S: Simd>(simd: S, a: Self::Lanes<S>, b: Self::Lanes<S>) -> Self::Lanes<S>;
+    /// Lane-wise maximum.
+    fn vmax<S: Simd>(simd: S, a: Self::Lanes<S>, b: Self::Lanes<S>) -> Self::Lanes<S>;
+    /// Lane-wise a / b (correctly rounded).
+    fn vdiv<S: Simd>(simd: S, a: Self::Lanes<S>, b: Self::Lanes<S>) -> Self::Lanes<S>;
     /// |a|.
     fn vabs<S: Simd>(simd: S, a: Self::Lanes<S>) -> Self::Lanes<S>;
     /// a < b.
@@ -92,7 +99,8 @@ pub trait Real:
 macro_rules! impl_real {
     (
         $t:ident, $lanes:ident, $mask:ident, $bits:literal, $coefficients:expr,
-        $splat:ident, $add:ident, $sub:ident, $mul:ident, $mul_add:ident, $min:ident,
+        $atan_coefficients:expr, $splat:ident, $add:ident, $sub:ident, $mul:ident,
+        $mul_add:ident, $min:ident, $max:ident, $div:ident,
         $abs:ident, $less_than:ident, $select:ident, $as_simd:ident, $as_mut_simd:ident,
         $partial_load:ident, $partial_store:ident
     ) => {
@@ -104,6 +112,7 @@ macro_rules! impl_real {
             const EPSILON: Self = $t::EPSILON;
             const MIN_POSITIVE: Self = $t::MIN_POSITIVE;
             const SIN_PI_COEFFICIENTS: &'static [Self] = &$coefficients;
+            const ATAN_COEFFICIENTS: &'static [Self] = &$atan_coefficients;
             const INTEGER_THRESHOLD: Self = (1u64 << $bits) as $t;
             const ROUNDING_MAGIC: Self = 1.5 * (1u64 << $bits) as $t;
 
@@ -149,6 +158,14 @@ macro_rules! impl_real {
                 simd.$min(a, b)
             }
             #[inline(always)]
+            fn vmax<S: Simd>(simd: S, a: Self::Lanes<S>, b: Self::Lanes<S>) -> Self::Lanes<S> {
+                simd.$max(a, b)
+            }
+            #[inline(always)]
+            fn vdiv<S: Simd>(simd: S, a: Self::Lanes<S>, b: Self::Lanes<S>) -> Self::Lanes<S> {
+                simd.$div(a, b)
+            }
+            #[inline(always)]
             fn vabs<S: Simd>(simd: S, a: Self::Lanes<S>) -> Self::Lanes<S> {
                 simd.$abs(a)
             }
@@ -191,12 +208,15 @@ impl_real!(
     m32s,
     23,
     crate::simd::sincospi::SIN_PI_F32,
+    crate::simd::atan2::ATAN_F32,
     splat_f32s,
     add_f32s,
     sub_f32s,
     mul_f32s,
     mul_add_f32s,
     min_f32s,
+    max_f32s,
+    div_f32s,
     abs_f32s,
     less_than_f32s,
     select_f32s,
@@ -211,12 +231,15 @@ impl_real!(
     m64s,
     52,
     crate::simd::sincospi::SIN_PI_F64,
+    crate::simd::atan2::ATAN_F64,
     splat_f64s,
     add_f64s,
     sub_f64s,
     mul_f64s,
     mul_add_f64s,
     min_f64s,
+    max_f64s,
+    div_f64s,
     abs_f64s,
     less_than_f64s,
     select_f64s,

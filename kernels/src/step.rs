@@ -360,6 +360,17 @@ pub fn reverse_step<T: Real, N: Neuron>(
     Ok(())
 }
 
+/// atan2(y, x) elementwise, with the polynomial of the theta neuron's midpoint step
+/// ([`ThetaMidpoint`](crate::ThetaMidpoint); accurate to
+/// [`ATAN2_ULP_BOUND_F32`](crate::ATAN2_ULP_BOUND_F32) and
+/// [`ATAN2_ULP_BOUND_F64`](crate::ATAN2_ULP_BOUND_F64) ulps), on `backend`.
+pub fn atan2<T: Real>(backend: Backend, y: &[T], x: &[T], angle: &mut [T]) -> Result<(), Error> {
+    check_len("x", x.len(), y.len(), "y")?;
+    check_len("angle", angle.len(), y.len(), "y")?;
+    backend.dispatch(crate::simd::Atan2Kernel { y, x, angle });
+    Ok(())
+}
+
 /// sin(pi x) and cos(pi x) for x in [-1, 1), elementwise, with the polynomial the
 /// kernels use (accurate to [`SIN_PI_ULP_BOUND_F32`](crate::SIN_PI_ULP_BOUND_F32) and [`SIN_PI_ULP_BOUND_F64`](crate::SIN_PI_ULP_BOUND_F64) ulps), on `backend`.
 pub fn sin_cos_pi<T: Real>(

@@ -215,3 +215,26 @@ def test_an_initial_phase_is_taken_modulo_two(rng):
     loss_turned, grads_turned = spikegrad.gradient(turned, config)
     assert abs(loss_turned - loss) <= 1e-12 * abs(loss)
     np.testing.assert_allclose(grads_turned["dv0"], grads["dv0"], rtol=1e-9, atol=1e-12)
+
+
+def test_the_midpoint_step_is_a_config_key_and_its_gradient_matches_finite_differences(rng):
+    """config["step"] = "midpoint": the theta neuron's stable step (docs/model.md section 9)."""
+    arrays, config = random_case(rng, loss="mse", n=5, b=2, t=80)
+    euler_loss, _ = spikegrad.gradient(arrays, config)
+    config = dict(config, step="midpoint")
+    loss, grads = spikegrad.gradient(arrays, config)
+    assert abs(loss - euler_loss) > 1e-9 * abs(euler_loss)
+    eps = 1e-4
+    for name, index in [("W", (1, 2)), ("I0", (3,)), ("v0", (1, 4))]:
+        plus, minus = dict(arrays), dict(arrays)
+        plus[name], minus[name] = arrays[name].copy(), arrays[name].copy()
+        plus[name][index] += eps
+        minus[name][index] -= eps
+        numeric = (spikegrad.gradient(plus, config)[0] - spikegrad.gradient(minus, config)[0]) / (2 * eps)
+        exact = grads["d" + name][index]
+        assert abs(numeric - exact) <= 1e-5 * max(abs(exact), 1e-3), (name, index, numeric, exact)
+    up, down = dict(config, tau=config["tau"] + eps), dict(config, tau=config["tau"] - eps)
+    numeric = (spikegrad.gradient(arrays, up)[0] - spikegrad.gradient(arrays, down)[0]) / (2 * eps)
+    assert abs(numeric - grads["dconfig"]["tau"]) <= 1e-5 * abs(numeric)
+    with pytest.raises(ValueError, match='step "rk4" is not "euler" or "midpoint"'):
+        spikegrad.gradient(arrays, dict(config, step="rk4"))

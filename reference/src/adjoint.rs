@@ -45,10 +45,12 @@ pub struct Gradient {
 ///
 /// ```text
 /// a_t     = lam_v_{t+1} + g(v_t) lam_s_{t+1} / tau_s
-/// e_t     = (h/tau) df/dI(v_t, I_t) a_t
-/// lam_v_t = lam_v_{t+1} + (h/tau) df/dv(v_t, I_t) a_t + g'(v_t) dv_t lam_s_{t+1} / tau_s
+/// e_t     = dDelta_v/dI(v_t, I_t) a_t           (Euler: (h/tau) df/dI)
+/// lam_v_t = lam_v_{t+1} + dDelta_v/dv(v_t, I_t) a_t + g'(v_t) dv_t lam_s_{t+1} / tau_s
 /// lam_s_t = (1 - h/tau_s) lam_s_{t+1} + W_eff^T e_t + d_t
 /// ```
+///
+/// with dv_t = Delta_v(v_t, I_t; h/tau), the neuron's step map (section 9).
 ///
 /// with d_t = O^T dL/do_t + dL/ds_t (section 6), lam_v_T = 0, lam_s_T = d_T, and
 /// dL/dW = (sum_t e_t s_t^T) * M, dL/dU = sum_t e_t x_t^T, dL/dI0 = sum_t e_t,
@@ -68,7 +70,7 @@ pub fn backward(
 /// [`backward`] for `neuron` (per-neuron tau_j and tau_s,j where the network has them):
 ///
 /// ```text
-/// dL/dtau_j   = -(1/tau_j) sum_t a_t dv_t
+/// dL/dtau_j   = -(1/tau_j) sum_t a_t r dDelta_v/dr    (r = h/tau_j; Euler: a_t dv_t)
 /// dL/dtau_s,j = (1/tau_s,j^2) sum_t lam_s_{t+1} (h s_t - g(v_t) dv_t)
 /// dL/dDelta   = sum_t sum_j lam_s_{t+1} (dg/dDelta)(v_t) dv_t / tau_s,j
 /// ```
@@ -148,18 +150,20 @@ pub fn backward_with(
             let j = idx % n;
             let (tau, tau_s) = (net.tau_of(cfg, j), net.tau_s_of(cfg, j));
             let g = cfg.gate.g(v[idx]);
-            let dv = h / tau * neuron.f(v[idx], current[idx]);
+            let (vi, ii, r) = (v[idx], current[idx], h / tau);
+            let dv = neuron.increment(vi, ii, r);
             let a = lam_v[idx] + g * lam_s[idx] / tau_s;
-            // Section 7: dv_t = (h/tau) f, so d(dv_t)/dtau = -dv_t/tau; s_{t+1} depends on
-            // tau_s through (1 - h/tau_s) s_t + g dv_t / tau_s.
-            dtau[j] += -a * dv / tau;
+            // Sections 7 and 9: dv_t = Delta_v(v, I; h/tau) and dr/dtau = -r/tau, so
+            // d(dv_t)/dtau = -(r dDelta_v/dr)/tau (-dv_t/tau for Euler); s_{t+1} depends
+            // on tau_s through (1 - h/tau_s) s_t + g dv_t / tau_s.
+            dtau[j] += -a * neuron.increment_dlog_r(vi, ii, r) / tau;
             dtau_s[j] += lam_s[idx] * (h * s[idx] - g * dv) / (tau_s * tau_s);
             if let Some(dg_ddelta) = cfg.gate.dg_ddelta(v[idx]) {
                 ddelta += lam_s[idx] * dg_ddelta * dv / tau_s;
             }
-            e[idx] = h / tau * neuron.df_di(v[idx], current[idx]) * a;
+            e[idx] = neuron.increment_di(vi, ii, r) * a;
             lam_v_prev[idx] = lam_v[idx]
-                + h / tau * neuron.df_dv(v[idx], current[idx]) * a
+                + neuron.increment_dv(vi, ii, r) * a
                 + cfg.gate.dg_dv(v[idx]) * dv * lam_s[idx] / tau_s;
             lam_s_prev[idx] += (1.0 - h / tau_s) * lam_s[idx];
         }

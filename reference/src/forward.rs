@@ -100,7 +100,7 @@ pub fn forward_with(
         let mut s_next = vec![0.0; nb * n];
         for idx in 0..nb * n {
             let (tau, tau_s) = (net.tau_of(cfg, idx % n), net.tau_s_of(cfg, idx % n));
-            let dv = cfg.h / tau * neuron.f(v[idx], current[idx]);
+            let dv = neuron.increment(v[idx], current[idx], cfg.h / tau);
             v_next[idx] = neuron.wrap(v[idx] + dv);
             // The gate multiplies the unwrapped increment dv, not v_{t+1} - v_t.
             s_next[idx] = (1.0 - cfg.h / tau_s) * s[idx] + cfg.gate.g(v[idx]) * dv / tau_s;

@@ -47,4 +47,4 @@ pub use forward::{forward, forward_with, loss, loss_with, Trajectory};
 pub use gate::Gate;
 pub use loss::{Loss, LossGradient, TaskLoss};
 pub use network::{validate_data, Batch, Network};
-pub use neuron::{wrap, HopfPhase, Neuron, Theta};
+pub use neuron::{wrap, HopfPhase, Neuron, Theta, ThetaMidpoint};

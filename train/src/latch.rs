@@ -140,6 +140,7 @@ impl LatchStart {
             tau: None,
             tau_s: None,
             w_mask: None,
+            step: crate::phase_step::PhaseStep::Euler,
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod adam;
 pub mod latch;
 pub mod memory;
 pub mod model;
+pub mod phase_step;
 pub mod predict;
 pub mod rng;
 pub mod shards;
@@ -18,8 +19,9 @@ pub mod xor;
 
 use adam::{Adam, AdamState, Clip};
 use model::{Model, Trials};
+use phase_step::ModelStep;
 use shards::Shards;
-use spikegrad::{Error, Step, Workspace};
+use spikegrad::{Error, Workspace};
 
 /// Which parameters are trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,7 +222,7 @@ enum Sharded {
 pub struct Trainer {
     /// The model being trained.
     pub model: Model,
-    step: Step<f32>,
+    step: ModelStep<f32>,
     adam: Adam,
     sharded: Sharded,
     workspace: Workspace<f32>,
@@ -247,11 +249,15 @@ impl Trainer {
         adam.beta2 = settings.second_moment_decay;
         adam.step_scales[..4].copy_from_slice(&settings.step_scales);
         let sharded = match settings.precision {
-            Precision::F32 => Sharded::F32(Shards::new(&model.config, settings.shards)?),
-            Precision::F64 => Sharded::F64(Shards::new(&model.config, settings.shards)?),
+            Precision::F32 => {
+                Sharded::F32(Shards::new(&model.config, model.step, settings.shards)?)
+            }
+            Precision::F64 => {
+                Sharded::F64(Shards::new(&model.config, model.step, settings.shards)?)
+            }
         };
         Ok(Trainer {
-            step: Step::new(&model.config)?,
+            step: ModelStep::new(&model.config, model.step)?,
             adam,
             model,
             sharded,
@@ -368,7 +374,7 @@ impl Trainer {
     /// The readout (T, B, n_out) and loss of the model on `trials`, without recording.
     pub fn evaluate(&mut self, trials: &Trials) -> Result<(&[f32], f64), Error> {
         let net = self.model.network();
-        let loss = self.workspace.loss(&self.step, &net, &trials.batch(), &trials.loss())?;
+        let loss = self.step.loss(&mut self.workspace, &net, &trials.batch(), &trials.loss())?;
         Ok((self.workspace.readout().expect("forward succeeded"), loss))
     }
 
@@ -376,7 +382,7 @@ impl Trainer {
     /// the phases v_t (T + 1 slots of (B, N)) and the readout.
     pub fn record(&mut self, trials: &Trials) -> Result<Recording, Error> {
         let net = self.model.network();
-        self.workspace.forward(&self.step, &net, &trials.batch(), true)?;
+        self.step.forward(&mut self.workspace, &net, &trials.batch(), true)?;
         let tr = self.workspace.trajectory().expect("recorded");
         let v = (0..=trials.t).flat_map(|t| tr.v(t).into_iter().flatten().copied()).collect();
         let readout = self.workspace.readout().expect("recorded").to_vec();

@@ -1,5 +1,6 @@
 //! A network's parameters and initial state, owned, in f32.
 
+use crate::phase_step::PhaseStep;
 use crate::rng::Rng;
 use spikegrad::{Batch, Config, Loss, Network, Real};
 
@@ -34,6 +35,8 @@ pub struct Model {
     /// The connectivity mask M, (N, N), or `None` for full connectivity (docs/model.md
     /// section 5): the recurrent matrix is W * M, and dL/dW is zero where M is.
     pub w_mask: Option<Vec<f32>>,
+    /// How the phases are stepped (docs/model.md section 9).
+    pub step: PhaseStep,
 }
 
 /// Standard deviations of the initial weights, in the units of docs/model.md.
@@ -85,7 +88,23 @@ impl Model {
                 })
                 .collect();
         let (tau, tau_s, w_mask) = (None, None, None);
-        Model { config, n, n_in, n_out, w, u, i0, o, v0, s0: vec![0.0; n], tau, tau_s, w_mask }
+        let step = PhaseStep::Euler;
+        Model {
+            config,
+            n,
+            n_in,
+            n_out,
+            w,
+            u,
+            i0,
+            o,
+            v0,
+            s0: vec![0.0; n],
+            tau,
+            tau_s,
+            w_mask,
+            step,
+        }
     }
 
     /// The parameter view (with the per-neuron time constants and the mask, where set).

@@ -18,7 +18,8 @@
 //! seed gives the same bits on any machine with the same shard count.
 
 use crate::model::{Model, Objective, Trials};
-use spikegrad::{Error, Gradient, Network, Real, Step, Workspace};
+use crate::phase_step::{ModelStep, PhaseStep};
+use spikegrad::{Error, Gradient, Network, Real, Workspace};
 
 /// The gradient of the whole batch, combined from its shards in f64.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,7 +88,7 @@ struct Shard<T> {
 
 /// A batch split into shards, each with a workspace, computing in precision `T`.
 pub struct Shards<T: Real> {
-    step: Step<T>,
+    step: ModelStep<T>,
     count: usize,
     shards: Vec<Shard<T>>,
     /// W, U, I0, O converted to `T`.
@@ -102,11 +103,12 @@ pub struct Shards<T: Real> {
 /// One shard's gradient, with its trial count.
 fn run_shard<'a, T: Real>(
     shard: &'a mut Shard<T>,
-    step: &Step<T>,
+    step: &ModelStep<T>,
     net: &Network<'_, T>,
 ) -> Result<(usize, &'a Gradient<T>), Error> {
     let b = shard.trials.b;
-    shard.workspace.gradient(step, net, &shard.trials.batch(), &shard.trials.loss()).map(|g| (b, g))
+    let (batch, loss) = (shard.trials.batch(), shard.trials.loss());
+    step.gradient(&mut shard.workspace, net, &batch, &loss).map(|g| (b, g))
 }
 
 /// Adds `weight * from` into `into`.
@@ -118,11 +120,11 @@ fn accumulate<T: Real>(into: &mut [f64], from: &[T], weight: f64) {
 
 impl<T: Real> Shards<T> {
     /// `count` shards (at least 1; a batch of B < `count` trials uses B) for networks of
-    /// this configuration; an error if the configuration is invalid or its constants are
-    /// not normal numbers in `T` ([`Step::new`]).
-    pub fn new(config: &spikegrad::Config, count: usize) -> Result<Self, Error> {
+    /// this configuration stepped by `map`; an error if the configuration is invalid or its
+    /// constants are not normal numbers in `T` ([`spikegrad::Step::new`]).
+    pub fn new(config: &spikegrad::Config, map: PhaseStep, count: usize) -> Result<Self, Error> {
         Ok(Shards {
-            step: Step::new(config)?,
+            step: ModelStep::new(config, map)?,
             count: count.max(1),
             shards: Vec::new(),
             parameters: Default::default(),

@@ -219,7 +219,7 @@ fn shards_refuse_trials_that_do_not_fit_with_the_kernels_error() {
     let task = Predict { h: 1.0, duration_ms: 20.0, time_scale_ms: 50.0 };
     let model =
         Model::quiet_start(task.config(20.0, 10.0), 4, 2, 2, predict::INIT, &mut Rng::new(1));
-    let mut shards = Shards::<f64>::new(&model.config, 2).unwrap();
+    let mut shards = Shards::<f64>::new(&model.config, model.step, 2).unwrap();
     let empty = Trials::new(&model, 0, task.steps());
     assert!(matches!(shards.gradient(&model, &empty), Err(Error::EmptyDimension { name: "B" })));
     let mut short = Trials::new(&model, 3, task.steps());
@@ -263,13 +263,13 @@ fn shards_combine_to_the_whole_batch_gradient() {
         task.sample(&mut Rng::new(10), &mut trials);
         let whole = |precision_f64: bool| {
             if precision_f64 {
-                Shards::<f64>::new(&model.config, 1)
+                Shards::<f64>::new(&model.config, model.step, 1)
                     .unwrap()
                     .gradient(&model, &trials)
                     .unwrap()
                     .clone()
             } else {
-                Shards::<f32>::new(&model.config, 1)
+                Shards::<f32>::new(&model.config, model.step, 1)
                     .unwrap()
                     .gradient(&model, &trials)
                     .unwrap()
@@ -277,12 +277,12 @@ fn shards_combine_to_the_whole_batch_gradient() {
             }
         };
         let (whole32, whole64) = (whole(false), whole(true));
-        let split32 = Shards::<f32>::new(&model.config, count)
+        let split32 = Shards::<f32>::new(&model.config, model.step, count)
             .unwrap()
             .gradient(&model, &trials)
             .unwrap()
             .clone();
-        let split64 = Shards::<f64>::new(&model.config, count)
+        let split64 = Shards::<f64>::new(&model.config, model.step, count)
             .unwrap()
             .gradient(&model, &trials)
             .unwrap()
@@ -384,10 +384,16 @@ fn shards_combine_the_gradients_of_the_time_constants() {
     model.tau_s = Some((0..16).map(|j| 5.0 + 0.5 * j as f32).collect());
     let mut trials = Trials::new(&model, 5, task.steps());
     task.sample(&mut Rng::new(10), &mut trials);
-    let whole =
-        Shards::<f64>::new(&model.config, 1).unwrap().gradient(&model, &trials).unwrap().clone();
-    let split =
-        Shards::<f64>::new(&model.config, 2).unwrap().gradient(&model, &trials).unwrap().clone();
+    let whole = Shards::<f64>::new(&model.config, model.step, 1)
+        .unwrap()
+        .gradient(&model, &trials)
+        .unwrap()
+        .clone();
+    let split = Shards::<f64>::new(&model.config, model.step, 2)
+        .unwrap()
+        .gradient(&model, &trials)
+        .unwrap()
+        .clone();
     for (name, a, b) in [("tau", &split.tau, &whole.tau), ("tau_s", &split.tau_s, &whole.tau_s)] {
         assert_eq!(b.len(), 16, "{name}");
         let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
@@ -438,12 +444,12 @@ fn shards_combine_every_loss_with_external_current_and_mask() {
     ];
     for objective in objectives {
         let trials = general_trials(&model, objective, 5, task.steps());
-        let whole = Shards::<f64>::new(&model.config, 1)
+        let whole = Shards::<f64>::new(&model.config, model.step, 1)
             .unwrap()
             .gradient(&model, &trials)
             .unwrap()
             .clone();
-        let split = Shards::<f64>::new(&model.config, 2)
+        let split = Shards::<f64>::new(&model.config, model.step, 2)
             .unwrap()
             .gradient(&model, &trials)
             .unwrap()
@@ -456,7 +462,7 @@ fn shards_combine_every_loss_with_external_current_and_mask() {
         let mask = model.w_mask.as_ref().unwrap();
         assert!(whole.w.iter().zip(mask).all(|(g, &m)| m != 0.0 || *g == 0.0), "{objective:?}");
         // One f32 shard is the kernels' gradient of the same problem, bit for bit.
-        let one = Shards::<f32>::new(&model.config, 1)
+        let one = Shards::<f32>::new(&model.config, model.step, 1)
             .unwrap()
             .gradient(&model, &trials)
             .unwrap()

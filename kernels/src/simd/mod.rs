@@ -9,6 +9,7 @@
 //! check costs two operations per output, not a second pass.
 
 pub(crate) mod active;
+pub mod atan2;
 pub mod backend;
 pub(crate) mod columns;
 pub mod sincospi;
@@ -122,8 +123,9 @@ fn track<S: Simd, T: Real>(simd: S, acc: T::Lanes<S>, x: T::Lanes<S>) -> T::Lane
     T::vadd(simd, acc, T::vsub(simd, x, x))
 }
 
-/// The elementwise part of one forward step (docs/model.md section 2), given I_t:
-/// dv = (h/tau) f(v, I); v_next = wrap(v + dv); s_next = (1 - h/tau_s) s + g(v) dv / tau_s.
+/// The elementwise part of one forward step (docs/model.md sections 2 and 9), given I_t:
+/// dv = Delta_v(v, I; h/tau) (Euler: (h/tau) f(v, I)); v_next = wrap(v + dv);
+/// s_next = (1 - h/tau_s) s + g(v) dv / tau_s.
 pub(crate) struct ForwardKernel<'a, T: Real, N, G, C> {
     pub neuron: N,
     pub gate: G,
@@ -145,7 +147,7 @@ impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> ForwardKernel<'_, T,
         s: T::Lanes<S>,
         current: T::Lanes<S>,
     ) -> (T::Lanes<S>, T::Lanes<S>) {
-        let dv = T::vmul(simd, c.k, self.neuron.f::<S, T>(simd, v, current));
+        let dv = self.neuron.increment::<S, T>(simd, v, current, c.k);
         let v_next = wrap::<S, T>(simd, T::vadd(simd, v, dv));
         let deposit = T::vmul(simd, T::vmul(simd, self.gate.g(simd, v), dv), c.inv_tau_s);
         let s_next = flush_subnormal::<S, T>(simd, T::vfma(simd, c.decay, s, deposit));
@@ -196,13 +198,14 @@ impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> WithSimd
     }
 }
 
-/// The elementwise part of one reverse step (docs/model.md section 3), given lam_v_{t+1}
-/// (in `lam_v`, overwritten by lam_v_t), lam_s_{t+1} and d_t:
+/// The elementwise part of one reverse step (docs/model.md sections 3 and 9), given
+/// lam_v_{t+1} (in `lam_v`, overwritten by lam_v_t), lam_s_{t+1} and d_t, with the step
+/// map's increment dv_t and partials (Euler: (h/tau) df/dI and (h/tau) df/dv):
 ///
 /// ```text
 /// a     = lam_v_{t+1} + g(v_t) lam_s_{t+1} / tau_s
-/// e_t   = (h/tau) df/dI(v_t, I_t) a
-/// lam_v = lam_v_{t+1} + (h/tau) df/dv(v_t, I_t) a + g'(v_t) dv_t lam_s_{t+1} / tau_s
+/// e_t   = dDelta_v/dI(v_t, I_t) a
+/// lam_v = lam_v_{t+1} + dDelta_v/dv(v_t, I_t) a + g'(v_t) dv_t lam_s_{t+1} / tau_s
 /// lam_s = (1 - h/tau_s) lam_s_{t+1} + d_t          (W^T e_t is the caller's GEMM)
 /// ```
 pub(crate) struct ReverseKernel<'a, T: Real, N, G, C> {
@@ -238,15 +241,13 @@ impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> ReverseKernel<'_, T,
         lam_s_next: T::Lanes<S>,
         d: T::Lanes<S>,
     ) -> ReverseLanes<T::Lanes<S>> {
-        let k = c.k;
-        let (f, df_dv, df_di) = self.neuron.f_and_derivatives::<S, T>(simd, v, current);
+        let step = self.neuron.increment_and_partials::<S, T>(simd, v, current, c.k);
         let (g, slope) = self.gate.g_and_slope(simd, v);
-        let dv = T::vmul(simd, k, f);
         let lam_s_scaled = T::vmul(simd, lam_s_next, c.inv_tau_s);
         let a = T::vfma(simd, g, lam_s_scaled, lam_v);
-        let e = T::vmul(simd, T::vmul(simd, k, df_di), a);
-        let through_gate = T::vfma(simd, T::vmul(simd, slope, dv), lam_s_scaled, lam_v);
-        let lam_v = T::vfma(simd, T::vmul(simd, k, df_dv), a, through_gate);
+        let e = T::vmul(simd, step.d_i, a);
+        let through_gate = T::vfma(simd, T::vmul(simd, slope, step.delta), lam_s_scaled, lam_v);
+        let lam_v = T::vfma(simd, step.d_v, a, through_gate);
         let lam_s = T::vfma(simd, c.decay, lam_s_next, d);
         let flush = |x| flush_subnormal::<S, T>(simd, x);
         ReverseLanes { e: flush(e), lam_v: flush(lam_v), lam_s: flush(lam_s) }
@@ -311,13 +312,13 @@ impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> WithSimd
     }
 }
 
-/// One reverse step's share of the gradients of the constants (docs/model.md section 7),
-/// per element, given v_t, s_t, I_t, lam_v_{t+1} and lam_s_{t+1} (run before the reverse
-/// kernel overwrites lam_v_{t+1}):
+/// One reverse step's share of the gradients of the constants (docs/model.md sections 7
+/// and 9), per element, given v_t, s_t, I_t, lam_v_{t+1} and lam_s_{t+1} (run before the
+/// reverse kernel overwrites lam_v_{t+1}), with r = h/tau:
 ///
 /// ```text
-/// dv_t      = (h/tau) f(v_t, I_t),  a_t = lam_v_{t+1} + g(v_t) lam_s_{t+1} / tau_s
-/// sum_tau   += a_t dv_t                                  (dL/dtau_j = -sum_tau / tau_j)
+/// dv_t      = Delta_v(v_t, I_t; r),  a_t = lam_v_{t+1} + g(v_t) lam_s_{t+1} / tau_s
+/// sum_tau   += a_t r dDelta_v/dr  (Euler: a_t dv_t)     (dL/dtau_j = -sum_tau / tau_j)
 /// sum_tau_s += lam_s_{t+1} (h s_t - g(v_t) dv_t)         (dL/dtau_s,j = sum_tau_s / tau_s,j^2)
 /// sum_delta += lam_s_{t+1} dg/dDelta(v_t) dv_t / tau_s    (dL/dDelta = sum of sum_delta)
 /// ```
@@ -357,14 +358,15 @@ impl<T: Real, N: Neuron, G: GateKernel<T>, C: Constants<T>> ConstantsKernel<'_, 
         lam_s_next: T::Lanes<S>,
         sums: ConstantSums<T::Lanes<S>>,
     ) -> ConstantSums<T::Lanes<S>> {
-        let dv = T::vmul(simd, c.k, self.neuron.f::<S, T>(simd, v, current));
+        let step = self.neuron.increment_and_partials::<S, T>(simd, v, current, c.k);
+        let dv = step.delta;
         let (g, dg_ddelta) = self.gate.g_and_ddelta(simd, v);
         let lam_s_scaled = T::vmul(simd, lam_s_next, c.inv_tau_s);
         let a = T::vfma(simd, g, lam_s_scaled, lam_v_next);
         let g_dv = T::vmul(simd, g, dv);
         let leak = T::vsub(simd, T::vmul(simd, T::splat(simd, self.h), s), g_dv);
         ConstantSums {
-            tau: T::vfma(simd, a, dv, sums.tau),
+            tau: T::vfma(simd, a, step.d_log_r, sums.tau),
             tau_s: T::vfma(simd, lam_s_next, leak, sums.tau_s),
             delta: T::vfma(simd, T::vmul(simd, lam_s_scaled, dg_ddelta), dv, sums.delta),
         }
@@ -449,6 +451,31 @@ impl<T: Real> WithSimd for SinCosPiKernel<'_, T> {
             let (s, c) = sincospi::sin_cos_pi::<S, T>(simd, T::partial_load(simd, x_tail));
             T::partial_store(simd, sin_tail, s);
             T::partial_store(simd, cos_tail, c);
+        }
+    }
+}
+
+/// atan2(y, x) over slices (for tests and benchmarks of the polynomial).
+pub(crate) struct Atan2Kernel<'a, T> {
+    pub y: &'a [T],
+    pub x: &'a [T],
+    pub angle: &'a mut [T],
+}
+
+impl<T: Real> WithSimd for Atan2Kernel<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let (y, y_tail) = T::as_simd::<S>(self.y);
+        let (x, x_tail) = T::as_simd::<S>(self.x);
+        let (angle, angle_tail) = T::as_mut_simd::<S>(self.angle);
+        for ((y, x), angle) in y.iter().zip(x).zip(angle.iter_mut()) {
+            *angle = atan2::atan2::<S, T>(simd, *y, *x);
+        }
+        if !y_tail.is_empty() {
+            let (y, x) = (T::partial_load(simd, y_tail), T::partial_load(simd, x_tail));
+            T::partial_store(simd, angle_tail, atan2::atan2::<S, T>(simd, y, x));
         }
     }
 }

@@ -1,0 +1,97 @@
+//! The step map a model's phases are advanced by (docs/model.md section 9), chosen at
+//! run time, and the kernels' compiled step of either map behind one type.
+
+use spikegrad::{
+    Batch, Config, Error, Gradient, Loss, Network, Real, Step, Theta, ThetaMidpoint, Workspace,
+};
+
+/// How a theta network's phases are stepped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PhaseStep {
+    /// The explicit Euler step (h/tau) f(v, I) ([`spikegrad::Theta`]).
+    #[default]
+    Euler,
+    /// The midpoint step, stable for every current ([`spikegrad::ThetaMidpoint`]).
+    Midpoint,
+}
+
+impl PhaseStep {
+    /// Every step map, in the order of their names.
+    pub const ALL: [PhaseStep; 2] = [PhaseStep::Euler, PhaseStep::Midpoint];
+
+    /// Its name in `config.json` and on the command line: "euler" or "midpoint".
+    pub fn name(self) -> &'static str {
+        match self {
+            PhaseStep::Euler => "euler",
+            PhaseStep::Midpoint => "midpoint",
+        }
+    }
+
+    /// The step map named `name`, if any.
+    pub fn from_name(name: &str) -> Option<PhaseStep> {
+        PhaseStep::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// The kernels' step for a configuration, with either step map.
+#[derive(Debug, Clone)]
+pub enum ModelStep<T: Real> {
+    /// The explicit Euler step.
+    Euler(Step<T, Theta>),
+    /// The midpoint step.
+    Midpoint(Step<T, ThetaMidpoint>),
+}
+
+/// `$body` with `$step` bound to the compiled step, whichever its map.
+macro_rules! with_step {
+    ($self:expr, $step:ident => $body:expr) => {
+        match $self {
+            ModelStep::Euler($step) => $body,
+            ModelStep::Midpoint($step) => $body,
+        }
+    };
+}
+
+impl<T: Real> ModelStep<T> {
+    /// The step for `config` with `map`; the configuration's errors as [`Step::new`]'s.
+    pub fn new(config: &Config, map: PhaseStep) -> Result<Self, Error> {
+        Ok(match map {
+            PhaseStep::Euler => ModelStep::Euler(Step::with_neuron(config, Theta)?),
+            PhaseStep::Midpoint => ModelStep::Midpoint(Step::with_neuron(config, ThetaMidpoint)?),
+        })
+    }
+
+    /// [`Workspace::forward`] with this step.
+    pub fn forward(
+        &self,
+        workspace: &mut Workspace<T>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        record: bool,
+    ) -> Result<(), Error> {
+        with_step!(self, step => workspace.forward(step, net, batch, record))
+    }
+
+    /// [`Workspace::loss`] with this step.
+    pub fn loss(
+        &self,
+        workspace: &mut Workspace<T>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        loss: &Loss<'_, T>,
+    ) -> Result<f64, Error> {
+        with_step!(self, step => workspace.loss(step, net, batch, loss))
+    }
+
+    /// [`Workspace::gradient`] with this step.
+    pub fn gradient<'w>(
+        &self,
+        workspace: &'w mut Workspace<T>,
+        net: &Network<'_, T>,
+        batch: &Batch<'_, T>,
+        loss: &Loss<'_, T>,
+    ) -> Result<&'w Gradient<T>, Error> {
+        with_step!(self, step => workspace.gradient(step, net, batch, loss))
+    }
+}
