@@ -5,6 +5,8 @@
 //! - `gradient`: forward + reverse, every gradient, on the automatic path (dense or
 //!   activity-sparse, docs/model.md section 8, as the measured activity says);
 //! - `gradient_dense`: the same on the dense path forced;
+//! - `gradient_midpoint`: `gradient` with the theta neuron's midpoint step map
+//!   (docs/model.md section 9) instead of the Euler step;
 //! - `gradient_constants`: the same with per-neuron tau and tau_s and the gradients of
 //!   the constants (dL/dtau, dL/dtau_s, dL/dDelta): the cost of asking for them;
 //! - `step_kernels`: the SIMD elementwise forward and reverse kernels alone, T steps each;
@@ -12,7 +14,8 @@
 //! - `gemm_limit`: the bare matrix products one gradient performs, nothing else.
 //!
 //! groups `A1`, `A2` (networks at a few percent active pairs, [`Problem::sparse`]) with
-//! `gradient`, `gradient_dense` and `gemm_limit`; each group prints its measured
+//! `gradient`, `gradient_dense`, `gradient_midpoint` (the theta neuron's midpoint step
+//! map, docs/model.md section 9) and `gemm_limit`; each group prints its measured
 //! fraction of (neuron, trial, step) triples in the gate's zone;
 //! and a group `train` at the XOR training step's size (N 64, B 64, T 500), where the
 //! per-step products are too small for a second core: `gradient` (one workspace, as in
@@ -156,7 +159,8 @@ fn sweeps(c: &mut Criterion) {
 
 /// The activity-sparse groups `A1`, `A2`: networks at a few percent active pairs
 /// ([`Problem::sparse`], the fraction printed), `gradient` (the automatic path),
-/// `gradient_dense` (the dense path forced) and `gemm_limit` (the dense products alone).
+/// `gradient_dense` (the dense path forced), `gradient_midpoint` (the automatic path with
+/// the midpoint step map) and `gemm_limit` (the dense products alone).
 fn sparse_sweeps(c: &mut Criterion) {
     for (name, n, b, t) in SPARSE_CONFIGURATIONS {
         let problem = Problem::sparse(n, b, t, 7);
@@ -183,6 +187,17 @@ fn sparse_sweeps(c: &mut Criterion) {
                 })
             });
         }
+        let midpoint = Step::<f32, ThetaMidpoint>::with_neuron(problem.config(), ThetaMidpoint)
+            .expect("valid configuration");
+        let mut midpoint_workspace = Workspace::<f32>::new();
+        group.bench_function("gradient_midpoint", |bench| {
+            bench.iter(|| {
+                let g = midpoint_workspace
+                    .gradient(&midpoint, &net, &batch, &problem.loss())
+                    .expect("finite");
+                black_box(g.loss)
+            })
+        });
         let mut limit = GemmLimit::new(&problem, Workspace::<f32>::new().threads());
         group.bench_function("gemm_limit", |bench| bench.iter(|| limit.run()));
         group.finish();

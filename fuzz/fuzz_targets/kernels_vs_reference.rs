@@ -154,10 +154,16 @@ fuzz_target!(|input: Input| {
     if general & 64 != 0 {
         net.tau_s = Some(per_neuron(tau_s, take(n, 1.0, 3.0)));
     }
-    let neuron = if general & 128 != 0 { Model::HopfPhase } else { Model::Theta };
+    // The neuron: the Hopf-phase model, or the theta neuron with the Euler step or (the
+    // backend byte's top bit) the midpoint step map of docs/model.md section 9.
+    let neuron = match (general & 128 != 0, input.backend & 128 != 0) {
+        (true, _) => Model::HopfPhase,
+        (false, true) => Model::ThetaMidpoint,
+        (false, false) => Model::Theta,
+    };
     let case = Case { neuron, cfg: Config { h, tau, tau_s, gate }, net, batch, loss };
     let backends = Backend::all_available();
-    let backend = backends[input.backend as usize % backends.len()];
+    let backend = backends[(input.backend & 127) as usize % backends.len()];
 
     let reference = reference_outputs(&case);
     let kernels = if input.f32 {
