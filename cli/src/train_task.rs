@@ -84,9 +84,9 @@ pub struct TaskOptions {
     /// its last iteration, and `--init` can resume it.
     #[arg(long, default_value_t = 270.0)]
     pub time_limit: f64,
-    /// End this session after this iteration, as an interruption would (the checkpoint
+    /// End this process after this iteration, as an interruption would (the checkpoint
     /// saved; the schedule still follows --iterations), so a long run can be split into
-    /// sessions resumed with --init.
+    /// parts resumed with --init.
     #[arg(long)]
     pub pause_at: Option<usize>,
 }
