@@ -47,13 +47,7 @@ pub const ATAN2_ULP_BOUND_F64: f64 = 4.0;
 /// atan(t) for |t| <= tan(pi/8).
 #[inline(always)]
 fn atan_reduced<S: Simd, T: Real>(simd: S, t: T::Lanes<S>) -> T::Lanes<S> {
-    let c = T::ATAN_COEFFICIENTS;
-    let u = T::vmul(simd, t, t);
-    let mut p = T::splat(simd, c[c.len() - 1]);
-    for &coefficient in c[..c.len() - 1].iter().rev() {
-        p = T::vfma(simd, p, u, T::splat(simd, coefficient));
-    }
-    T::vmul(simd, t, p)
+    super::sincospi::odd_polynomial::<S, T>(simd, t, T::ATAN_COEFFICIENTS)
 }
 
 /// atan2(y, x) in [-pi, pi], lane by lane, for finite y and x: the angle of the point

@@ -56,16 +56,28 @@ pub const SIN_PI_ULP_BOUND_F32: f64 = 3.0;
 /// 2^20-point grid, every backend, at |cos(pi x)| just below 1.
 pub const SIN_PI_ULP_BOUND_F64: f64 = 3.0;
 
-/// S(t) = sin(pi t) for |t| <= 1/2.
+/// t P(t^2) for the coefficients of P, lowest degree first, by Horner's rule with fused
+/// multiply-adds: the odd polynomials of sin(pi t) here and of atan(t) in
+/// [`super::atan2`].
 #[inline(always)]
-fn sin_pi_reduced<S: Simd, T: Real>(simd: S, t: T::Lanes<S>) -> T::Lanes<S> {
-    let c = T::SIN_PI_COEFFICIENTS;
+pub(crate) fn odd_polynomial<S: Simd, T: Real>(
+    simd: S,
+    t: T::Lanes<S>,
+    coefficients: &[T],
+) -> T::Lanes<S> {
+    let c = coefficients;
     let u = T::vmul(simd, t, t);
     let mut p = T::splat(simd, c[c.len() - 1]);
     for &coefficient in c[..c.len() - 1].iter().rev() {
         p = T::vfma(simd, p, u, T::splat(simd, coefficient));
     }
     T::vmul(simd, t, p)
+}
+
+/// S(t) = sin(pi t) for |t| <= 1/2.
+#[inline(always)]
+fn sin_pi_reduced<S: Simd, T: Real>(simd: S, t: T::Lanes<S>) -> T::Lanes<S> {
+    odd_polynomial::<S, T>(simd, t, T::SIN_PI_COEFFICIENTS)
 }
 
 /// cos(pi x) for x in [-1, 1).
