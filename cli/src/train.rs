@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use spikegrad::Config;
 use spikegrad_train::adam::{cosine_decay, Clip};
+use spikegrad_train::gradient_norms::{GradientLog, NormSummary};
 use spikegrad_train::latch::LatchStart;
 use spikegrad_train::memory::RunSize;
 use spikegrad_train::model::{InitScales, Model, Trials};
@@ -257,6 +258,12 @@ pub(crate) fn train_step(
     Ok(report)
 }
 
+/// A [`NormSummary`] in metrics.json: `{"steps", "skipped", "median", "p99", "max"}`,
+/// the statistics null when no step was taken.
+pub(crate) fn norms_json(s: &NormSummary) -> serde_json::Value {
+    json!({ "steps": s.steps, "skipped": s.skipped, "median": s.median, "p99": s.p99, "max": s.max })
+}
+
 /// A line above the progress bar, or on stderr when there is no bar (not a terminal).
 pub(crate) fn note(bar: &ProgressBar, line: String) {
     if bar.is_hidden() {
@@ -406,6 +413,7 @@ pub fn xor(
     let (mut passed_at, mut attempt_start, mut passes_in_a_row) = (None, 0, 0);
     // The model of the most accurate check so far, kept if no attempt passes.
     let mut best = BestCheck::default();
+    let mut norms = GradientLog::new();
     for iteration in 1..=max_iterations {
         if restart_after > 0
             && iteration - 1 - attempt_start >= restart_after
@@ -418,12 +426,17 @@ pub fn xor(
         }
         task.sample(&mut rng, &mut trials);
         let report = train_step(&mut trainer, &trials, iteration)?;
+        norms.record(&report);
         losses.push((iteration as f64, report.loss));
         if iteration % common.eval_every == 0 || iteration == max_iterations {
             let (readout, loss) = trainer.evaluate(&check).map_err(|e| e.to_string())?;
             let score = task.score(readout, &check_drawn);
-            checks.push(json!({ "iteration": iteration, "loss": loss, "accuracy": score_json(&score), "seconds": start.elapsed().as_secs_f64() }));
-            note(&bar, format!("iteration {iteration}: held-out check {}", fmt_score(&score)));
+            let window = norms.check();
+            checks.push(json!({ "iteration": iteration, "loss": loss, "accuracy": score_json(&score), "seconds": start.elapsed().as_secs_f64(), "gradient_norms": norms_json(&window) }));
+            note(
+                &bar,
+                format!("iteration {iteration}: held-out check {}; {window}", fmt_score(&score)),
+            );
             // The most accurate check; among equally accurate ones (accuracy moves in
             // steps of 1/1000), the one whose readout goes furthest to its target.
             let margin = score.median_signed.clamp(-1.0, 1.0);
@@ -496,6 +509,7 @@ pub fn xor(
         "gradient_precision": settings.precision.name(), "time_constants": time_constants_json(&trainer.model),
         "passed_check_at": passed_at, "kept_iteration": kept, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
         "test": { "trials": TEST_TRIALS, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
+        "gradient_norms": norms_json(&norms.run()),
     });
     write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
     let smoothed = smooth(&losses, 25);
@@ -555,6 +569,8 @@ pub(crate) struct PredictRun {
     pub checks: Vec<serde_json::Value>,
     /// The iteration whose model was kept.
     pub kept: usize,
+    /// The gradient norms of the whole run.
+    pub gradient_norms: NormSummary,
 }
 
 /// Trains one predictive-coding network with a cosine learning-rate decay (to
@@ -602,6 +618,7 @@ pub(crate) fn train_predict(
     let bar = progress(max_iterations);
     let (mut losses, mut checks) = (Vec::new(), Vec::new());
     let mut best = BestCheck::default();
+    let mut norms = GradientLog::new();
     for iteration in 1..=max_iterations {
         let progress = (iteration - 1) as f64 / max_iterations as f64;
         trainer.set_learning_rate(cosine_decay(
@@ -611,12 +628,19 @@ pub(crate) fn train_predict(
         ));
         task.sample(&mut rng, &mut trials);
         let report = train_step(&mut trainer, &trials, iteration)?;
+        norms.record(&report);
         losses.push((iteration as f64, report.loss));
         if iteration % common.eval_every == 0 || iteration == max_iterations {
             let (readout, _) = trainer.evaluate(&check).map_err(|e| e.to_string())?;
             let nmse = task.nmse(readout, &check);
-            checks.push(json!({ "iteration": iteration, "nmse": nmse, "seconds": start.elapsed().as_secs_f64() }));
-            note(&bar, format!("{progress_label} iteration {iteration}: held-out NMSE {nmse:.4}"));
+            let window = norms.check();
+            checks.push(json!({ "iteration": iteration, "nmse": nmse, "seconds": start.elapsed().as_secs_f64(), "gradient_norms": norms_json(&window) }));
+            note(
+                &bar,
+                format!(
+                    "{progress_label} iteration {iteration}: held-out NMSE {nmse:.4}; {window}"
+                ),
+            );
             best.offer(-nmse, iteration, &trainer.model);
         }
         bar.set_message(format!("{progress_label} loss {:.3}", report.loss));
@@ -625,7 +649,7 @@ pub(crate) fn train_predict(
     bar.finish_and_clear();
     let (_, kept, model) = best.0.expect("the last iteration is checked");
     trainer.model = model;
-    Ok(PredictRun { trainer, losses, checks, kept })
+    Ok(PredictRun { trainer, losses, checks, kept, gradient_norms: norms.run() })
 }
 
 /// The predictive-coding task's options, shared by `train predict` and `train
@@ -786,8 +810,8 @@ pub fn predict(
         "batch": common.batch.unwrap_or(PREDICT_BATCH), "rate_penalty": rate_penalty, "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
         "kept_iteration": run.kept, "time_constants": time_constants_json(&trainer.model),
         "test": { "trials": TEST_TRIALS, "nmse": learned.nmse, "nmse_from_50ms": learned.nmse_from_50ms, "firing_rate_hz": learned.firing_rate_hz },
-        "w0": { "test_nmse": w0.nmse, "test_nmse_from_50ms": w0.nmse_from_50ms, "firing_rate_hz": w0.firing_rate_hz, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks },
-        "checks": run.checks,
+        "w0": { "test_nmse": w0.nmse, "test_nmse_from_50ms": w0.nmse_from_50ms, "firing_rate_hz": w0.firing_rate_hz, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks, "gradient_norms": norms_json(&plain_run.gradient_norms) },
+        "checks": run.checks, "gradient_norms": norms_json(&run.gradient_norms),
     });
     write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
     plots::lines(

@@ -13,10 +13,12 @@ use crate::output::{recover, write_json, Staging, Writer};
 use crate::plots;
 use crate::task_folder::{self, TaskData};
 use crate::train::{
-    note, panels, progress, smooth, train_step, GradientPrecision, StepChoice, MAX_SKIPPED_IN_A_ROW,
+    norms_json, note, panels, progress, smooth, train_step, GradientPrecision, StepChoice,
+    MAX_SKIPPED_IN_A_ROW,
 };
 use serde_json::json;
 use spikegrad_train::adam::{cosine_decay, Clip};
+use spikegrad_train::gradient_norms::GradientLog;
 use spikegrad_train::memory::RunSize;
 use spikegrad_train::model::{Model, Objective, Trials};
 use spikegrad_train::phase_step::{ModelStep, PhaseStep};
@@ -498,6 +500,9 @@ struct Progress {
     checks: Vec<serde_json::Value>,
     /// Seconds of training before this process (resumed runs).
     seconds_before: f64,
+    /// Gradient norms since this process started (a resumed run's earlier steps are
+    /// in its checks).
+    norms: GradientLog,
 }
 
 impl Progress {
@@ -530,6 +535,7 @@ impl Progress {
             losses,
             checks: value["checks"].as_array().cloned().unwrap_or_default(),
             seconds_before: value["seconds"].as_f64().unwrap_or(0.0),
+            norms: GradientLog::new(),
         }
     }
 }
@@ -622,7 +628,7 @@ impl Output<'_> {
             "iterations": progress.iteration, "kept_iteration": progress.best.map(|b| b.1),
             "held_out": summary, "neurons": best.n, "batch": o.batch, "learning_rate": o.learning_rate, "readout_learning_rate": o.readout_learning_rate,
             "gradient_precision": self.precision.name(), "skipped_steps": trainer.skipped(),
-            "wall_seconds": seconds, "checks": progress.checks,
+            "wall_seconds": seconds, "checks": progress.checks, "gradient_norms": norms_json(&progress.norms.run()),
         });
         write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
         if let Some(figures) = figures {
@@ -680,6 +686,7 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
         losses: Vec::new(),
         checks: Vec::new(),
         seconds_before: 0.0,
+        norms: GradientLog::new(),
     };
     let mut seed = options.seed;
     let mut best_model = trainer.model.clone();
@@ -740,11 +747,14 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
         };
         p.iteration = iteration;
         p.losses.push((iteration as f64, report.loss));
+        p.norms.record(&report);
         if iteration % options.eval_every == 0 || iteration == options.iterations {
             let s = score(&mut trainer, check_data, &held_out);
+            let window = p.norms.check();
             p.checks
-                .push(json!({ "iteration": iteration, "score": s.json(), "seconds": seconds(p) }));
-            note(&bar, format!("iteration {iteration}: held-out {}", s.text()));
+                .push(json!({ "iteration": iteration, "score": s.json(), "seconds": seconds(p),
+                "gradient_norms": norms_json(&window) }));
+            note(&bar, format!("iteration {iteration}: held-out {}; {window}", s.text()));
             if p.best.is_none_or(|(b, _)| s.beats(&b)) {
                 p.best = Some((s, iteration));
                 p.since_improved = 0;

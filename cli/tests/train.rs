@@ -89,6 +89,18 @@ fn train_xor_writes_model_metrics_and_figures() {
     assert!([3, 6].contains(&metrics["kept_iteration"].as_u64().unwrap()));
     assert_eq!(metrics["test"]["trials"], 1000);
     assert_eq!(metrics["checks"].as_array().unwrap().len(), 2);
+    // Each check reports the gradient norms of its window; metrics.json those of the run.
+    for check in metrics["checks"].as_array().unwrap() {
+        assert_eq!(check["gradient_norms"]["steps"], 3, "{check}");
+    }
+    let norms = &metrics["gradient_norms"];
+    assert_eq!(norms["steps"], 6);
+    let (median, p99, max) =
+        (norms["median"].as_f64(), norms["p99"].as_f64(), norms["max"].as_f64());
+    if norms["skipped"] != 6 {
+        let (median, p99, max) = (median.unwrap(), p99.unwrap(), max.unwrap());
+        assert!(0.0 < median && median <= p99 && p99 <= max && max.is_finite(), "{norms}");
+    }
     let config = read_json(&a.join("config.json"));
     assert_eq!((config["h"].as_f64(), config["gate"].as_str()), (Some(2.0), Some("raised_cosine")));
     assert_eq!((config["tau"].as_f64(), config["tau_s"].as_f64()), (Some(20.0), Some(100.0)));
@@ -135,6 +147,9 @@ fn train_predict_writes_both_networks() {
     // The model kept is the one of the best held-out check, at iteration 2 or 4.
     assert!([2, 4].contains(&metrics["kept_iteration"].as_u64().unwrap()));
     assert_eq!(metrics["gradient_precision"], "f64");
+    for norms in [&metrics["gradient_norms"], &metrics["w0"]["gradient_norms"]] {
+        assert_eq!(norms["steps"], 4, "{norms}");
+    }
     assert!(out.join("w0/W.npy").exists() && out.join("raster.svg").exists());
     // The W = 0 network's W stays 0.
     assert!(read_f32(&out.join("w0/W.npy")).iter().all(|&x| x == 0.0));
