@@ -1,6 +1,7 @@
 //! Results do not depend on the thread count beyond rounding, and are bit-identical run
-//! after run with the same thread count. The shapes are large enough (N 256, B 16) for
-//! the per-step products to go parallel (over 2 MFLOP each).
+//! after run with the same thread count. The shapes are drawn large enough (N up to 320,
+//! B up to 24) for the per-step products to go parallel (at least
+//! `PARALLEL_MIN_FLOPS`, 2 MFLOP, each), and each case asserts that they do.
 
 use proptest::strategy::{Strategy, ValueTree};
 use spikegrad::{Backend, Real, Step, Workspace};
@@ -10,11 +11,11 @@ use spikegrad_harness::{case, GateShape, Shapes};
 fn large_case(seed: u8) -> spikegrad_harness::Case {
     let mut runner = spikegrad_harness::seeded_runner(seed as u64);
     let strategy =
-        case(GateShape::RaisedCosine, Shapes { max_n: 256, max_io: 2, max_b: 16, max_t: 40 });
+        case(GateShape::RaisedCosine, Shapes { max_n: 320, max_io: 2, max_b: 24, max_t: 40 });
     // Draw until the case is big enough to go parallel.
     loop {
         let case = strategy.new_tree(&mut runner).unwrap().current();
-        if case.net.n >= 200 && case.batch.b >= 12 {
+        if spikegrad::internals::sweep_threads(2, case.net.n, case.batch.b) == 2 {
             return case;
         }
     }
@@ -34,6 +35,11 @@ fn widen<T: Real>(x: &[T]) -> Vec<f64> {
 fn check<T: Real>(tolerance: f64) {
     for seed in 1..=3 {
         let case = large_case(seed);
+        // Two threads must mean two: the workspace keeps the count it is given, and the
+        // case's per-step products are above the threshold at which a sweep shares them.
+        assert_eq!(Workspace::<T>::with_threads(2).threads(), 2);
+        let (n, b) = (case.net.n, case.batch.b);
+        assert_eq!(spikegrad::internals::sweep_threads(2, n, b), 2, "N {n}, B {b}: parallel");
         let one = gradient::<T>(&case, 1);
         let two = gradient::<T>(&case, 2);
         assert_eq!(gradient::<T>(&case, 1), one, "{}: one thread, run twice, same bits", T::NAME);

@@ -72,6 +72,7 @@ mod neuron_check;
 mod real;
 mod simd;
 mod step;
+pub mod system_memory;
 mod transpose;
 mod workspace;
 

@@ -286,7 +286,7 @@ impl<T: Real> Workspace<T> {
         Workspace {
             threads,
             options: GradientOptions::default(),
-            memory_limit: physical_memory(),
+            memory_limit: crate::system_memory::total(),
             recording_limit: Some(DEFAULT_RECORDING_LIMIT),
             checkpoints: Vec::new(),
             checkpoint_sparse: Vec::new(),
@@ -590,17 +590,6 @@ impl<T: Real> Workspace<T> {
 /// The sum of one step's s values, in f64, in order.
 pub(crate) fn step_charge<T: Real>(s: &[T]) -> f64 {
     s.iter().fold(0.0, |total, x| total + x.to_f64())
-}
-
-/// Physical memory in bytes, from `/proc/meminfo` (read once), where there is one.
-fn physical_memory() -> Option<usize> {
-    static MEMORY: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
-    *MEMORY.get_or_init(|| {
-        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-        let line = text.lines().find(|line| line.starts_with("MemTotal:"))?;
-        let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
-        kib.checked_mul(1024)
-    })
 }
 
 fn rayon_threads() -> usize {

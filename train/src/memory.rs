@@ -135,10 +135,7 @@ impl RunSize {
 /// Bytes of memory the operating system reports available for new work (Linux's
 /// `MemAvailable` in `/proc/meminfo`), or `None` where it does not say.
 pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
+    spikegrad::system_memory::available().map(|bytes| bytes as u64)
 }
 
 #[cfg(test)]
