@@ -4,9 +4,9 @@
 //! fault.
 
 use crate::case_arrays::{self, ArrayRef, Dims, Floats, Integers, LossData, Source};
-use crate::npy::{self, Array, Dtype};
 use serde::{Deserialize, Serialize};
 use spikegrad::{Config, Gate};
+use spikegrad_io::npy::{self, Array, Dtype};
 use spikegrad_reference::{Loss, TaskLoss};
 use spikegrad_train::phase_step::PhaseStep;
 use std::collections::HashMap;
@@ -409,9 +409,9 @@ impl<'d> Folder<'d> {
         for &name in names {
             let file = format!("{name}.npy");
             match npy::read(&dir.join(&file)) {
-                Err(e) if e == "file not found" => {}
+                Err(npy::NpyError::NotFound) => {}
                 read => {
-                    arrays.insert(name.to_string(), read.or_else(|e| fail(&file, e)));
+                    arrays.insert(name.to_string(), read.or_else(|e| fail(&file, e.to_string())));
                 }
             }
         }
@@ -446,8 +446,8 @@ impl Source for Folder<'_> {
         let file = format!("{name}.npy");
         match npy::read_integers(&self.dir.join(&file)) {
             Ok(labels) => Ok(Some(labels)),
-            Err(e) if e == "file not found" => Ok(None),
-            Err(e) => fail(&file, e),
+            Err(npy::NpyError::NotFound) => Ok(None),
+            Err(e) => fail(&file, e.to_string()),
         }
     }
 }

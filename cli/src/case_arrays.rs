@@ -6,8 +6,8 @@
 //! case-folder file (`W.npy`, ...), so both front ends say the same thing.
 
 use crate::case::{fail, multi_index, reference_config, CaseError, NeuronModel, Settings, CONFIG};
-use crate::npy::Dtype;
 use spikegrad::Config;
+use spikegrad_io::npy::Dtype;
 
 /// The arrays every case has, in order: the network's, then the trials'.
 pub const ARRAYS: [&str; 7] = ["W", "U", "I0", "O", "v0", "s0", "x"];

@@ -2,8 +2,9 @@
 //! `spikegrad` parses its arguments with it, and the Python module runs the same
 //! commands in-process from a list of arguments.
 
-use crate::{efficient_coding, grad, npy, run, train, train_task, yin_yang};
+use crate::{efficient_coding, grad, run, train, train_task, yin_yang};
 use clap::{Parser, Subcommand, ValueEnum};
+use spikegrad_io::npy;
 use std::path::PathBuf;
 
 /// Exact gradients for gated-synapse spiking networks (Huh & Sejnowski, NeurIPS 2018).

@@ -6,10 +6,10 @@
 //! reaches the same error with fewer spikes.
 
 use crate::options::{check_fits, check_non_negative};
-use crate::output::{write_json, Staging, Writer};
 use crate::plots;
 use crate::train::{self, save_predict_model, Common, PredictOptions, PredictTest};
 use serde_json::json;
+use spikegrad_io::staging::{write_json, Staging, Writer};
 use std::time::Instant;
 
 /// The NMSE at which the two codes are compared (#13's bar).

@@ -8,12 +8,12 @@
 
 use crate::case::{self, Case, NeuronModel};
 use crate::case_arrays::Dims;
-use crate::npy::{self, Dtype};
-use crate::output::{write_json, Staging, Writer};
 use spikegrad::{
     Batch, Config, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step, Theta,
     ThetaMidpoint, Workspace,
 };
+use spikegrad_io::npy::{self, Dtype};
+use spikegrad_io::staging::{write_json, Staging, Writer};
 use spikegrad_reference::TaskLoss;
 use std::path::Path;
 
@@ -372,7 +372,8 @@ pub fn run(
     }
     let out = out.map(Path::to_path_buf).unwrap_or_else(|| case_dir.join("gradient"));
     let label = format!("--out {}", out.display());
-    crate::output::check_out(&label, &out, Writer::Grad).map_err(|e| case::one_line(&e))?;
+    spikegrad_io::staging::check_out(&label, &out, Writer::Grad)
+        .map_err(|e| case::one_line(&e.to_string()))?;
     let precision = precision.unwrap_or(case.dtype);
     let gradients = compute(&case, engine, precision, recording_limit)
         .map_err(|e| case::one_line(&format!("{}: the run failed: {e}", case_dir.display())))?;

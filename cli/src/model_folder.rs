@@ -6,10 +6,10 @@
 //! the run's progress, so that a resumed run continues where it stopped.
 
 use crate::case::{self, fail, multi_index, CaseError, LossFile, CONFIG};
-use crate::npy::{self, Array};
-use crate::output::write_json;
 use serde_json::json;
 use spikegrad::{Batch, Workspace};
+use spikegrad_io::npy::{self, Array};
+use spikegrad_io::staging::write_json;
 use spikegrad_train::adam::AdamState;
 use spikegrad_train::model::Model;
 use spikegrad_train::phase_step::{ModelStep, PhaseStep};
@@ -100,7 +100,7 @@ pub fn save(
 
 /// `file` of `dir`, its header and size checked.
 fn read(dir: &Path, file: &str) -> Result<Array, CaseError> {
-    npy::read(&dir.join(file)).or_else(|e| fail(file, e))
+    npy::read(&dir.join(file)).or_else(|e| fail(file, e.to_string()))
 }
 
 /// The values of `array` (read from `file`), of one of the `shapes` (the first is the
@@ -311,7 +311,7 @@ pub fn load_optimizer(
     for (name, expected) in SLOTS.into_iter().zip(lengths) {
         for (moment, into) in [("m", &mut state.first), ("v", &mut state.second)] {
             let file = format!("{OPTIMIZER}/{moment}_{name}.npy");
-            let array = npy::read(&dir.join(&file)).or_else(|e| fail(&file, e))?;
+            let array = npy::read(&dir.join(&file)).or_else(|e| fail(&file, e.to_string()))?;
             if array.shape != [expected] {
                 return fail(&file, moments_mismatch(name, &array.shape, expected));
             }

@@ -11,15 +11,15 @@
 //! `metrics.json`; `raster.svg` of the first trials.
 
 use crate::model_folder;
-use crate::npy::{self, RowReader, StreamWriter};
 use crate::options::check_out;
-use crate::output::{write_json, Staging, Writer};
 use crate::plots;
 use crate::task_folder::at;
 use crate::train::panels;
 use crate::train_task::predictions;
 use serde_json::json;
 use spikegrad::{Batch, Real, Workspace};
+use spikegrad_io::npy::{self, RowReader, StreamWriter};
+use spikegrad_io::staging::{write_json, Staging, Writer};
 use spikegrad_train::model::Trials;
 use spikegrad_train::phase_step::ModelStep;
 use spikegrad_train::Recording;

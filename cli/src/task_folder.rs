@@ -6,8 +6,8 @@
 //! training model's precision, and every value must be finite there.
 
 use crate::case::{self, one_line, LossFile, CONFIG};
-use crate::npy::{self, Values};
 use spikegrad::Config;
+use spikegrad_io::npy::{self, Values};
 use spikegrad_train::model::{Model, Objective, Trials};
 use spikegrad_train::phase_step::PhaseStep;
 use std::path::{Path, PathBuf};

@@ -3,11 +3,11 @@
 use crate::case::LossFile;
 use crate::model_folder;
 use crate::options::{check_count, check_fits, check_non_negative, check_out, check_positive};
-use crate::output::{write_json, Staging, Writer};
 use crate::plots::{self, RasterPanel};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use spikegrad::Config;
+use spikegrad_io::staging::{write_json, Staging, Writer};
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::gradient_norms::{GradientLog, NormSummary};
 use spikegrad_train::latch::LatchStart;

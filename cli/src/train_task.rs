@@ -9,7 +9,6 @@
 
 use crate::model_folder::{self, SavedModel};
 use crate::options::{check_count, check_fits, check_out, check_positive};
-use crate::output::{recover, write_json, Staging, Writer};
 use crate::plots;
 use crate::task_folder::{self, TaskData};
 use crate::train::{
@@ -17,6 +16,7 @@ use crate::train::{
     MAX_SKIPPED_IN_A_ROW,
 };
 use serde_json::json;
+use spikegrad_io::staging::{recover, write_json, Staging, Writer};
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::gradient_norms::GradientLog;
 use spikegrad_train::memory::RunSize;

@@ -8,9 +8,9 @@
 //! trial; the loss is the cross-entropy of the readout averaged over the second half of
 //! the trial. The dataset's paper reports about 64% for a linear classifier of the inputs.
 
-use crate::npy;
-use crate::output::{self, write_json, Staging, Writer};
 use serde_json::json;
+use spikegrad_io::npy;
+use spikegrad_io::staging::{self, write_json, Staging, Writer};
 use spikegrad_train::rng::Rng;
 use std::path::Path;
 
@@ -52,7 +52,8 @@ pub fn write(dir: &Path, trials: usize, seed: u64) -> Result<String, String> {
     if trials == 0 {
         return Err("--trials 0: must be at least 1".into());
     }
-    output::check_out(&dir.display().to_string(), dir, Writer::MakeTask)?;
+    staging::check_out(&dir.display().to_string(), dir, Writer::MakeTask)
+        .map_err(|e| e.to_string())?;
     // x.npy's values, held twice while written (values and bytes), and the points.
     let needed = trials as f64 * (STEPS as f64 * 4.0 * 4.0 * 2.0 + 64.0);
     if let Some(available) = spikegrad_train::memory::available_memory() {

@@ -87,7 +87,7 @@ fn write_case(dir: &Path, v0: f64) {
         ("mask", vec![t, 1, 1], vec![1.0; t]),
     ];
     for (name, shape, values) in arrays {
-        spikegrad_cli::npy::write(&dir.join(format!("{name}.npy")), &shape, &values).unwrap();
+        spikegrad_io::npy::write(&dir.join(format!("{name}.npy")), &shape, &values).unwrap();
     }
 }
 
@@ -253,7 +253,7 @@ fn a_model_folder_gets_the_checks_of_a_case_folder() {
 fn a_checkpoint_whose_optimiser_files_do_not_fit_is_named_before_anything_is_said() {
     let (task, model) = task_and_model("moments");
     let m_w = model.join("checkpoint/optimizer/m_W.npy");
-    spikegrad_cli::npy::write(&m_w, &[5], &[0.0f64; 5]).unwrap();
+    spikegrad_io::npy::write(&m_w, &[5], &[0.0f64; 5]).unwrap();
     let out = folder("moments-out");
     let args = ["train", "task", s(&task), "--init", s(&model), "--out", s(&out)];
     let err = fails(&[&args[..], &TINY[..]].concat());
@@ -262,7 +262,7 @@ fn a_checkpoint_whose_optimiser_files_do_not_fit_is_named_before_anything_is_sai
     // A second moment below zero is named by file and element.
     let (task, model) = task_and_model("moments-negative");
     let v_i0 = model.join("checkpoint/optimizer/v_I0.npy");
-    spikegrad_cli::npy::write(&v_i0, &[8], &[0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0f64]).unwrap();
+    spikegrad_io::npy::write(&v_i0, &[8], &[0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0f64]).unwrap();
     let args = ["train", "task", s(&task), "--init", s(&model), "--out", s(&out)];
     let err = fails(&[&args[..], &TINY[..]].concat());
     assert!(err.contains("optimizer/v_I0.npy: element [2] is -1"), "{err}");

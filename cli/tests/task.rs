@@ -48,7 +48,7 @@ fn read<T: npyz::Deserialize>(path: &Path) -> (Vec<u64>, Vec<T>) {
 
 fn write<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], values: &[T]) {
     let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-    spikegrad_cli::npy::write(path, &shape, values).unwrap();
+    spikegrad_io::npy::write(path, &shape, values).unwrap();
 }
 
 const TRAIN: [&str; 8] =
@@ -276,12 +276,12 @@ fn a_writer_killed_mid_replacement_is_recovered() {
     std::fs::create_dir_all(&unfinished).unwrap();
     std::fs::create_dir_all(&aside).unwrap();
     std::fs::write(aside.join("metrics.json"), "{}").unwrap();
-    spikegrad_cli::output::recover(&target).unwrap();
+    spikegrad_io::staging::recover(&target).unwrap();
     assert!(!unfinished.exists() && !aside.exists());
     assert!(target.join("metrics.json").exists(), "the previous version is back");
     // With the target present, a leftover previous version is only removed.
     std::fs::create_dir_all(&aside).unwrap();
-    spikegrad_cli::output::recover(&target).unwrap();
+    spikegrad_io::staging::recover(&target).unwrap();
     assert!(!aside.exists() && target.join("metrics.json").exists());
 }
 

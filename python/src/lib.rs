@@ -18,7 +18,8 @@ use spikegrad_cli::case_arrays::{
     self, ArrayRef, Dims, Floats, Integers, Layout, LossData, Source,
 };
 use spikegrad_cli::grad::{self, CaseRef};
-use spikegrad_cli::{command, model_folder, npy, output};
+use spikegrad_cli::{command, model_folder};
+use spikegrad_io::{npy, staging};
 use std::path::{Path, PathBuf};
 
 /// A precision the kernels compute in, as numpy holds it.
@@ -359,22 +360,23 @@ fn write_model(
     files: &[(String, Vec<usize>, Floats<'_>)],
 ) -> Result<(), String> {
     let shown = dir.display();
-    output::check_replaceable(&shown.to_string(), dir, output::Writer::SaveModel)?;
-    output::recover(dir).map_err(|e| format!("{shown}: {e}"))?;
-    let staging = output::Staging::new(dir, output::Writer::SaveModel)
+    staging::check_replaceable(&shown.to_string(), dir, staging::Writer::SaveModel)
+        .map_err(|e| e.to_string())?;
+    staging::recover(dir).map_err(|e| format!("{shown}: {e}"))?;
+    let folder = staging::Staging::new(dir, staging::Writer::SaveModel)
         .map_err(|e| format!("{shown}: {e}"))?;
-    output::write_json(&staging.path().join(case::CONFIG), config)
+    staging::write_json(&folder.path().join(case::CONFIG), config)
         .map_err(|e| format!("{}: {e}", case::CONFIG))?;
     for (file, shape, values) in files {
-        let path = staging.path().join(file);
+        let path = folder.path().join(file);
         match values {
             Floats::F32(v) => npy::write(&path, shape, v),
             Floats::F64(v) => npy::write(&path, shape, v),
         }
         .map_err(|e| format!("{file}: {e}"))?;
     }
-    model_folder::load(staging.path()).map_err(|e| e.to_string())?;
-    staging.commit().map_err(|e| format!("{shown}: {e}"))
+    model_folder::load(folder.path()).map_err(|e| e.to_string())?;
+    folder.commit().map_err(|e| format!("{shown}: {e}"))
 }
 
 /// Runs a command of the command line in-process (`args` without the program's name,

@@ -5,6 +5,11 @@
 //! size bounds every buffer), the pre-header is checked against that size before npyz
 //! parses the header, and the shape's element count is checked, with overflow-checked
 //! arithmetic, against the bytes actually present.
+//!
+//! Limits: the header may hold at most [`MAX_HEADER_BYTES`] bytes (numpy's own default
+//! `max_header_size`) and nest brackets at most three deep (a plain array's header is one
+//! dict holding one tuple); format versions 1.0, 2.0 and 3.0 are read; dtypes `<f4` and
+//! `<f8` (floats) or `<i4` and `<i8` (integers), C order only.
 
 use npyz::WriterBuilder;
 use std::fmt;
@@ -66,18 +71,124 @@ impl Array {
     }
 }
 
+/// What is wrong with a .npy file; the message names the fault in words (the caller
+/// names the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NpyError {
+    /// The file does not exist.
+    NotFound,
+    /// The file exists but cannot be read (the system's message).
+    Unreadable(String),
+    /// No `\x93NUMPY` magic at its start.
+    NotNpy,
+    /// A format version other than 1, 2 or 3.
+    UnsupportedVersion(u8),
+    /// The header is longer than [`MAX_HEADER_BYTES`] or than the file.
+    HeaderTooLong {
+        /// The length the header claims.
+        claimed: usize,
+        /// Bytes the file holds after the prefix.
+        holds: usize,
+    },
+    /// Brackets nested more than three deep.
+    NestedTooDeeply,
+    /// The header does not parse (npyz's message, on one line).
+    BadHeader(String),
+    /// `fortran_order` is True.
+    FortranOrder,
+    /// A dtype this reader does not take.
+    UnsupportedDtype {
+        /// The header's dtype string.
+        descr: String,
+        /// Whether floats (`<f4`, `<f8`) or integers (`<i4`, `<i8`) were asked for.
+        integers: bool,
+    },
+    /// A dimension that does not fit in `usize`.
+    DimensionTooLarge(u64),
+    /// The data are not the size the shape needs.
+    SizeMismatch {
+        /// The header's shape.
+        shape: Vec<usize>,
+        /// The header's dtype string.
+        descr: String,
+        /// Bytes the shape needs (`None`: more than `usize::MAX`).
+        needs: Option<usize>,
+        /// Bytes of data the file holds.
+        holds: u64,
+    },
+    /// [`RowReader`]: the shape does not have three axes.
+    NotThreeAxes(Vec<usize>),
+    /// [`RowReader`]: an element that is not finite in float32, with its index.
+    NotFinite([usize; 3]),
+}
+
+impl fmt::Display for NpyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NpyError::NotFound => write!(f, "file not found"),
+            NpyError::Unreadable(e) => write!(f, "cannot read: {e}"),
+            NpyError::NotNpy => write!(f, "not a .npy file (no \\x93NUMPY magic)"),
+            NpyError::UnsupportedVersion(major) => {
+                write!(f, "unsupported .npy format version {major}")
+            }
+            NpyError::HeaderTooLong { claimed, holds } => write!(
+                f,
+                "header claims {claimed} bytes but the file holds {holds} after the prefix (limit {MAX_HEADER_BYTES})"
+            ),
+            NpyError::NestedTooDeeply => {
+                write!(f, "bad header: nested too deeply for a plain numeric array")
+            }
+            NpyError::BadHeader(e) => write!(f, "bad header: {e}"),
+            NpyError::FortranOrder => write!(
+                f,
+                "Fortran order is not supported: save a C-contiguous array (np.ascontiguousarray)"
+            ),
+            NpyError::UnsupportedDtype { descr, integers: false } => write!(
+                f,
+                "dtype {descr} is not supported: use little-endian float32 (<f4) or float64 (<f8)"
+            ),
+            NpyError::UnsupportedDtype { descr, integers: true } => write!(
+                f,
+                "dtype {descr} is not supported: integers must be little-endian int32 (<i4) or int64 (<i8)"
+            ),
+            NpyError::DimensionTooLarge(d) => write!(f, "dimension {d} is too large"),
+            NpyError::SizeMismatch { shape, descr, needs, holds } => write!(
+                f,
+                "shape {shape:?} of {descr} needs {} bytes of data but the file holds {holds}",
+                needs.map_or("more than usize::MAX".to_string(), |e| e.to_string()),
+            ),
+            NpyError::NotThreeAxes(shape) => {
+                write!(f, "shape {shape:?}: expected three axes (T, K, width)")
+            }
+            NpyError::NotFinite([t, k, i]) => {
+                write!(f, "element [{t}, {k}, {i}] is not finite in float32: every value must be")
+            }
+        }
+    }
+}
+
+impl std::error::Error for NpyError {}
+
+impl NpyError {
+    /// The error of a failed read.
+    fn reading(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::NotFound => NpyError::NotFound,
+            _ => NpyError::Unreadable(e.to_string()),
+        }
+    }
+}
+
 /// numpy's own default limit on header size (`max_header_size`).
-const MAX_HEADER_BYTES: usize = 10_000;
+pub const MAX_HEADER_BYTES: usize = 10_000;
 
 /// Bytes that always hold a header of at most [`MAX_HEADER_BYTES`] with its prefix.
 const HEADER_PREFIX_BYTES: usize = 12 + MAX_HEADER_BYTES;
 
 /// Reads `path`; the error says what is wrong with the file, in words.
-pub fn read(path: &Path) -> Result<Array, String> {
-    let bytes = fs::read(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => "file not found".to_string(),
-        _ => format!("cannot read: {e}"),
-    })?;
+pub fn read(path: &Path) -> Result<Array, NpyError> {
+    let bytes = fs::read(path).map_err(NpyError::reading)?;
     parse(&bytes)
 }
 
@@ -92,23 +203,23 @@ struct Header {
 /// Parses the header at the start of `bytes` (the whole file, or at least its first
 /// [`HEADER_PREFIX_BYTES`]); `item` gives the byte size of a dtype (an error: not one
 /// this reader takes, and the message to give).
-fn header(bytes: &[u8], item: impl Fn(&str) -> Result<usize, String>) -> Result<Header, String> {
+fn header(
+    bytes: &[u8],
+    item: impl Fn(&str) -> Result<usize, NpyError>,
+) -> Result<Header, NpyError> {
     // Magic, version, header length: checked here so npyz never sizes a buffer from them.
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not a .npy file (no \\x93NUMPY magic)".into());
+        return Err(NpyError::NotNpy);
     }
     let (header_len, prefix) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
         2 | 3 if bytes.len() >= 12 => {
             (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
         }
-        major => return Err(format!("unsupported .npy format version {major}")),
+        major => return Err(NpyError::UnsupportedVersion(major)),
     };
     if header_len > MAX_HEADER_BYTES || prefix + header_len > bytes.len() {
-        return Err(format!(
-            "header claims {header_len} bytes but the file holds {} after the prefix (limit {MAX_HEADER_BYTES})",
-            bytes.len() - prefix
-        ));
+        return Err(NpyError::HeaderTooLong { claimed: header_len, holds: bytes.len() - prefix });
     }
     // A plain array's header is one dict holding one tuple. npyz's parser backtracks
     // exponentially on deep nesting (a `case_folder` fuzz finding: 18 nested braces in
@@ -121,18 +232,15 @@ fn header(bytes: &[u8], item: impl Fn(&str) -> Result<usize, String>) -> Result<
             _ => {}
         }
         if depth > 3 {
-            return Err("bad header: nested too deeply for a plain numeric array".into());
+            return Err(NpyError::NestedTooDeeply);
         }
     }
     // npyz's parse errors draw a multi-line caret diagram: keep the error on one line.
     let header = npyz::NpyHeader::from_reader(&bytes[..prefix + header_len]).map_err(|e| {
-        format!("bad header: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+        NpyError::BadHeader(e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
     })?;
     if header.order() != npyz::Order::C {
-        return Err(
-            "Fortran order is not supported: save a C-contiguous array (np.ascontiguousarray)"
-                .into(),
-        );
+        return Err(NpyError::FortranOrder);
     }
     let descr = match header.dtype() {
         npyz::DType::Plain(type_str) => type_str.to_string(),
@@ -142,23 +250,23 @@ fn header(bytes: &[u8], item: impl Fn(&str) -> Result<usize, String>) -> Result<
     let shape: Vec<usize> = header
         .shape()
         .iter()
-        .map(|&d| usize::try_from(d).map_err(|_| format!("dimension {d} is too large")))
+        .map(|&d| usize::try_from(d).map_err(|_| NpyError::DimensionTooLarge(d)))
         .collect::<Result<_, _>>()?;
     Ok(Header { shape, descr, item, offset: prefix + header_len })
 }
 
 /// Checks that `data_bytes` (what the file holds after the header) is exactly what
 /// the header's shape needs.
-fn check_size(h: &Header, data_bytes: u64) -> Result<(), String> {
+fn check_size(h: &Header, data_bytes: u64) -> Result<(), NpyError> {
     let count = h.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     let expected = count.and_then(|c| c.checked_mul(h.item));
     if expected.map(|e| e as u64) != Some(data_bytes) {
-        return Err(format!(
-            "shape {:?} of {} needs {} bytes of data but the file holds {data_bytes}",
-            h.shape,
-            h.descr,
-            expected.map_or("more than usize::MAX".to_string(), |e| e.to_string()),
-        ));
+        return Err(NpyError::SizeMismatch {
+            shape: h.shape.clone(),
+            descr: h.descr.clone(),
+            needs: expected,
+            holds: data_bytes,
+        });
     }
     Ok(())
 }
@@ -167,8 +275,8 @@ fn check_size(h: &Header, data_bytes: u64) -> Result<(), String> {
 /// against the bytes present.
 fn split(
     bytes: &[u8],
-    item: impl Fn(&str) -> Result<usize, String>,
-) -> Result<(Vec<usize>, String, &[u8]), String> {
+    item: impl Fn(&str) -> Result<usize, NpyError>,
+) -> Result<(Vec<usize>, String, &[u8]), NpyError> {
     let h = header(bytes, item)?;
     let data = &bytes[h.offset..];
     check_size(&h, data.len() as u64)?;
@@ -176,7 +284,7 @@ fn split(
 }
 
 /// Parses the bytes of a .npy file of float32 or float64.
-pub fn parse(bytes: &[u8]) -> Result<Array, String> {
+pub fn parse(bytes: &[u8]) -> Result<Array, NpyError> {
     let (shape, descr, data) = split(bytes, float_item)?;
     let values = if descr == "<f4" {
         Values::F32(
@@ -192,19 +300,12 @@ pub fn parse(bytes: &[u8]) -> Result<Array, String> {
 
 /// Reads `path`, an array of integers (little-endian int32 or int64): its shape and
 /// values.
-pub fn read_integers(path: &Path) -> Result<(Vec<usize>, Vec<i64>), String> {
-    let bytes = fs::read(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => "file not found".to_string(),
-        _ => format!("cannot read: {e}"),
-    })?;
-    let (shape, descr, data) = split(&bytes, |descr| {
-        match descr {
+pub fn read_integers(path: &Path) -> Result<(Vec<usize>, Vec<i64>), NpyError> {
+    let bytes = fs::read(path).map_err(NpyError::reading)?;
+    let (shape, descr, data) = split(&bytes, |descr| match descr {
         "<i4" => Ok(4),
         "<i8" => Ok(8),
-        other => Err(format!(
-            "dtype {other} is not supported: integers must be little-endian int32 (<i4) or int64 (<i8)"
-        )),
-    }
+        other => Err(NpyError::UnsupportedDtype { descr: other.to_string(), integers: true }),
     })?;
     let values = if descr == "<i4" {
         data.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect()
@@ -230,13 +331,11 @@ pub fn write<T: npyz::AutoSerialize + Copy>(
 }
 
 /// The float dtypes this reader takes and their sizes.
-fn float_item(descr: &str) -> Result<usize, String> {
+fn float_item(descr: &str) -> Result<usize, NpyError> {
     match descr {
         "<f4" => Ok(4),
         "<f8" => Ok(8),
-        other => Err(format!(
-            "dtype {other} is not supported: use little-endian float32 (<f4) or float64 (<f8)"
-        )),
+        other => Err(NpyError::UnsupportedDtype { descr: other.to_string(), integers: false }),
     }
 }
 
@@ -254,24 +353,18 @@ pub struct RowReader {
 impl RowReader {
     /// Opens `path`, checks its header and that its size matches the header's shape,
     /// and that the shape has three axes.
-    pub fn open(path: &Path) -> Result<Self, String> {
-        let mut file = fs::File::open(path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => "file not found".to_string(),
-            _ => format!("cannot read: {e}"),
-        })?;
-        let size = file.metadata().map_err(|e| format!("cannot read: {e}"))?.len();
+    pub fn open(path: &Path) -> Result<Self, NpyError> {
+        let mut file = fs::File::open(path).map_err(NpyError::reading)?;
+        let size = file.metadata().map_err(NpyError::reading)?.len();
         let mut prefix = Vec::new();
         io::Read::by_ref(&mut file)
             .take(HEADER_PREFIX_BYTES as u64)
             .read_to_end(&mut prefix)
-            .map_err(|e| format!("cannot read: {e}"))?;
+            .map_err(NpyError::reading)?;
         let h = header(&prefix, float_item)?;
         check_size(&h, size - h.offset as u64)?;
-        let shape: [usize; 3] = h
-            .shape
-            .clone()
-            .try_into()
-            .map_err(|_| format!("shape {:?}: expected three axes (T, K, width)", h.shape))?;
+        let shape: [usize; 3] =
+            h.shape.clone().try_into().map_err(|_| NpyError::NotThreeAxes(h.shape.clone()))?;
         let dtype = if h.item == 4 { Dtype::F32 } else { Dtype::F64 };
         Ok(RowReader { file, shape, dtype, offset: h.offset as u64, bytes: Vec::new() })
     }
@@ -289,14 +382,14 @@ impl RowReader {
         k0: usize,
         k1: usize,
         into: &mut Vec<f32>,
-    ) -> Result<(), String> {
+    ) -> Result<(), NpyError> {
         let [_, k, width] = self.shape;
         let item = if self.dtype == Dtype::F32 { 4 } else { 8 };
         let start = ((t * k + k0) * width) as u64 * item as u64;
         self.bytes.resize((k1 - k0) * width * item, 0);
         io::Seek::seek(&mut self.file, io::SeekFrom::Start(self.offset + start))
             .and_then(|_| io::Read::read_exact(&mut self.file, &mut self.bytes))
-            .map_err(|e| format!("cannot read: {e}"))?;
+            .map_err(|e| NpyError::Unreadable(e.to_string()))?;
         into.clear();
         if item == 4 {
             into.extend(
@@ -310,11 +403,7 @@ impl RowReader {
             );
         }
         if let Some(i) = into.iter().position(|x| !x.is_finite()) {
-            return Err(format!(
-                "element [{t}, {}, {}] is not finite in float32: every value must be",
-                k0 + i / width.max(1),
-                i % width.max(1)
-            ));
+            return Err(NpyError::NotFinite([t, k0 + i / width.max(1), i % width.max(1)]));
         }
         Ok(())
     }

@@ -57,7 +57,8 @@ impl Writer {
 
 /// What an existing folder holds, for the replacement rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Holding {
+#[non_exhaustive]
+pub enum Holding {
     /// Nothing (or no folder at all).
     Nothing,
     /// The output of a writer, by its marker's line.
@@ -65,6 +66,95 @@ enum Holding {
     /// Files without a marker: the first few names, sorted.
     Foreign(Vec<String>),
 }
+
+/// Why an output folder cannot be written; each names the folder by the caller's label
+/// (e.g. "--out runs/a").
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// It exists and is a file.
+    NotAFolder {
+        /// The caller's name for the folder.
+        label: String,
+    },
+    /// It exists and cannot be listed (the system's message).
+    Unreadable {
+        /// The caller's name for the folder.
+        label: String,
+        /// The system's message.
+        message: String,
+    },
+    /// It holds another writer's output, or files spikegrad did not write.
+    Occupied {
+        /// The caller's name for the folder.
+        label: String,
+        /// What it holds.
+        holding: Holding,
+        /// The writer that was refused.
+        writer: Writer,
+    },
+    /// An ancestor of it is a file.
+    AncestorNotAFolder {
+        /// The caller's name for the folder.
+        label: String,
+        /// The ancestor.
+        path: PathBuf,
+    },
+    /// The folder its staging folder would go in cannot be written.
+    NotWritable {
+        /// The caller's name for the folder.
+        label: String,
+        /// The nearest existing ancestor.
+        base: PathBuf,
+        /// The system's message.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutputError::NotAFolder { label } => write!(
+                f,
+                "{label}: exists and is not a folder; give a new folder (the output is written \
+                 there whole)"
+            ),
+            OutputError::Unreadable { label, message } => {
+                write!(f, "{label}: cannot read the folder: {message}")
+            }
+            OutputError::Occupied { label, holding, writer } => {
+                let what = match holding {
+                    Holding::Nothing => "nothing".to_string(),
+                    Holding::OutputOf(name) => format!("the output of `{name}` ({MARKER})"),
+                    Holding::Foreign(names) => {
+                        let shown: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
+                        let more = if names.len() > shown.len() { ", ..." } else { "" };
+                        format!(
+                            "files that spikegrad did not write there ({}{more})",
+                            shown.join(", ")
+                        )
+                    }
+                };
+                write!(
+                    f,
+                    "{label}: holds {what}; `{}` replaces only a new or empty folder or its own \
+                     earlier output: give another folder",
+                    writer.name()
+                )
+            }
+            OutputError::AncestorNotAFolder { label, path } => write!(
+                f,
+                "{label}: {} exists and is not a folder, so the output cannot go there",
+                path.display()
+            ),
+            OutputError::NotWritable { label, base, message } => {
+                write!(f, "{label}: cannot write in {}: {message}", base.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for OutputError {}
 
 /// What `dir` holds; an error only if it exists and cannot be read.
 fn holding(dir: &Path) -> io::Result<Holding> {
@@ -90,29 +180,18 @@ fn holding(dir: &Path) -> io::Result<Holding> {
 /// Checks that `writer` may replace `dir` whole: it is missing, an empty folder, or a
 /// folder holding `writer`'s own earlier output ([`MARKER`]). Anything else is refused,
 /// naming what is there; errors start with `label` (e.g. "--out runs/a").
-pub fn check_replaceable(label: &str, dir: &Path, writer: Writer) -> Result<(), String> {
+pub fn check_replaceable(label: &str, dir: &Path, writer: Writer) -> Result<(), OutputError> {
+    let label = label.to_string();
     if dir.exists() && !dir.is_dir() {
-        return Err(format!(
-            "{label}: exists and is not a folder; give a new folder (the output is written \
-             there whole)"
-        ));
+        return Err(OutputError::NotAFolder { label });
     }
-    let held = holding(dir).map_err(|e| format!("{label}: cannot read the folder: {e}"))?;
-    let what = match held {
-        Holding::Nothing => return Ok(()),
-        Holding::OutputOf(name) if name == writer.name() => return Ok(()),
-        Holding::OutputOf(name) => format!("the output of `{name}` ({MARKER})"),
-        Holding::Foreign(names) => {
-            let shown: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
-            let more = if names.len() > shown.len() { ", ..." } else { "" };
-            format!("files that spikegrad did not write there ({}{more})", shown.join(", "))
-        }
-    };
-    Err(format!(
-        "{label}: holds {what}; `{}` replaces only a new or empty folder or its own earlier \
-         output: give another folder",
-        writer.name()
-    ))
+    let held = holding(dir)
+        .map_err(|e| OutputError::Unreadable { label: label.clone(), message: e.to_string() })?;
+    match held {
+        Holding::Nothing => Ok(()),
+        Holding::OutputOf(name) if name == writer.name() => Ok(()),
+        holding => Err(OutputError::Occupied { label, holding, writer }),
+    }
 }
 
 /// The nearest folder at or above `path` that exists (`.` for a relative path none of whose
@@ -134,19 +213,15 @@ fn nearest_existing(path: &Path) -> Result<PathBuf, PathBuf> {
 /// written: the nearest existing ancestor of `out`'s parent must be a folder in which a
 /// probe folder can be made (and is removed at once). Missing parents are created only
 /// when the output is written.
-pub fn check_out(label: &str, out: &Path, writer: Writer) -> Result<(), String> {
+pub fn check_out(label: &str, out: &Path, writer: Writer) -> Result<(), OutputError> {
     check_replaceable(label, out, writer)?;
     let (name, parent) = parts(out);
-    let base = nearest_existing(&parent).map_err(|file| {
-        format!(
-            "{label}: {} exists and is not a folder, so the output cannot go there",
-            file.display()
-        )
-    })?;
+    let base = nearest_existing(&parent)
+        .map_err(|path| OutputError::AncestorNotAFolder { label: label.to_string(), path })?;
     let probe = base.join(format!(".{name}.probe-{}", std::process::id()));
-    fs::create_dir(&probe)
-        .and_then(|()| fs::remove_dir(&probe))
-        .map_err(|e| format!("{label}: cannot write in {}: {e}", base.display()))
+    fs::create_dir(&probe).and_then(|()| fs::remove_dir(&probe)).map_err(|e| {
+        OutputError::NotWritable { label: label.to_string(), base, message: e.to_string() }
+    })
 }
 
 /// A folder being written; becomes `target` on [`Staging::commit`], vanishes if dropped.
