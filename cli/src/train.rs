@@ -57,7 +57,7 @@ pub struct Common {
     pub train_time_constants: bool,
     /// How the phases are stepped (docs/model.md section 9): the explicit Euler step, or
     /// the midpoint step, stable for every current; the saved model records it.
-    #[arg(long, value_enum, default_value_t = StepChoice::Euler)]
+    #[arg(long, value_enum, default_value_t = StepChoice::from(PhaseStep::TRAINING))]
     pub step: StepChoice,
 }
 
@@ -69,6 +69,15 @@ pub enum StepChoice {
     /// The midpoint step: keeps resting neurons at rest and contracts towards rest for
     /// every current, where Euler's costates grow under strong inhibition.
     Midpoint,
+}
+
+impl From<PhaseStep> for StepChoice {
+    fn from(step: PhaseStep) -> StepChoice {
+        match step {
+            PhaseStep::Midpoint => StepChoice::Midpoint,
+            _ => StepChoice::Euler,
+        }
+    }
 }
 
 impl From<StepChoice> for PhaseStep {

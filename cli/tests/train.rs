@@ -157,8 +157,19 @@ fn train_predict_writes_both_networks() {
 
 #[test]
 fn a_run_whose_every_gradient_overflows_stops_with_an_error() {
-    // tau 5 ms: every neuron fires tonically and the f32 costates overflow at once.
-    let args = ["train", "predict", "--tau", "5", "--precision", "f32", "--max-iterations", "80"];
+    // tau 5 ms with the Euler step (h/tau 0.2): the f32 costates overflow at once.
+    let args = [
+        "train",
+        "predict",
+        "--tau",
+        "5",
+        "--step",
+        "euler",
+        "--precision",
+        "f32",
+        "--max-iterations",
+        "80",
+    ];
     let stderr = fails(&args, &folder("train-stalled"));
     assert!(stderr.contains("training stalled at iteration 50"), "{stderr}");
     assert!(stderr.trim_end().lines().count() == 1, "{stderr}");

@@ -17,6 +17,14 @@ pub enum PhaseStep {
 }
 
 impl PhaseStep {
+    /// The step map the paper's tasks train with by default: the midpoint step. The
+    /// Euler step's costates grow without bound through strongly inhibited neurons
+    /// (docs/model.md section 9), so the gradient is dominated by a few of them; with the
+    /// midpoint step the unstructured XOR start learns its memory and the rate penalty of
+    /// predictive coding acts (README, "Training"). (A model file without a step map
+    /// still means the Euler step: [`PhaseStep::default`].)
+    pub const TRAINING: PhaseStep = PhaseStep::Midpoint;
+
     /// Every step map, in the order of their names.
     pub const ALL: [PhaseStep; 2] = [PhaseStep::Euler, PhaseStep::Midpoint];
 
