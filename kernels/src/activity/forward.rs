@@ -65,7 +65,7 @@ impl<T: Real> Activity<T> {
     }
 
     /// Sparse forward steps `steps` (a segment), every part in parallel over its own
-    /// trials, each step: I_t = current + the sum of the groups' y_t, the Euler kernel
+    /// trials, each step: I_t = current + the sum of the groups' y_t, the step kernel
     /// into v_{t+1}, s_{t+1}, then y_{t+1} = gamma y_t + W q_t (`rows` = W^T). States
     /// and currents are in `v`, `s`, `current` as `slots` says. Then, on the automatic
     /// path, back to dense where the segment's activity no longer pays. `Err(t)`: the
