@@ -31,6 +31,29 @@ pub fn cases(default: u32) -> proptest::test_runner::Config {
     config
 }
 
+/// The environment variable that gives the long suites (finite differences, the
+/// neuron-model and stable-step checks) their full case counts. The long test command,
+/// which CI runs after the README's, sets it:
+/// `SPIKEGRAD_FULL_CASES=1 cargo test --release -p spikegrad-harness`.
+pub const FULL_CASES_VAR: &str = "SPIKEGRAD_FULL_CASES";
+
+/// How many of a long suite's cases the quick run (the README's test command) checks:
+/// one in this many, at least [`QUICK_MIN_CASES`].
+pub const QUICK_DIVISOR: u32 = 8;
+
+/// The fewest cases a long suite checks in the quick run.
+pub const QUICK_MIN_CASES: u32 = 2;
+
+/// A proptest configuration for a long suite: `full` cases when [`FULL_CASES_VAR`] is
+/// set, `full / QUICK_DIVISOR` (at least [`QUICK_MIN_CASES`]) otherwise, so that the
+/// everyday test command stays a few minutes on two cores while the long command keeps
+/// the full draw. Both draw from the same fixed seed as [`cases`], so the quick run's
+/// cases are the first of the long run's; `PROPTEST_CASES` overrides both counts.
+pub fn long_cases(full: u32) -> proptest::test_runner::Config {
+    let full_run = std::env::var_os(FULL_CASES_VAR).is_some_and(|v| !v.is_empty() && v != "0");
+    cases(if full_run { full } else { (full / QUICK_DIVISOR).max(QUICK_MIN_CASES) })
+}
+
 /// A proptest runner whose draws are fixed by `seed` (for the report examples and for
 /// tests that need one reproducible draw).
 pub fn seeded_runner(seed: u64) -> proptest::test_runner::TestRunner {

@@ -32,7 +32,7 @@ fn general(kind: LossKind) -> impl Strategy<Value = Case> {
 }
 
 proptest! {
-    #![proptest_config(spikegrad_harness::cases(48))]
+    #![proptest_config(spikegrad_harness::long_cases(48))]
 
     #[test]
     fn mse_reference(case in general(LossKind::Mse), picks in proptest::array::uniform2(any::<u64>())) {

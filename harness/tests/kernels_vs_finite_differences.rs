@@ -14,7 +14,7 @@ use spikegrad_harness::engines::{
 use spikegrad_harness::{case, check_case, GateShape, Param, Shapes};
 
 proptest! {
-    #![proptest_config(spikegrad_harness::cases(64))]
+    #![proptest_config(spikegrad_harness::long_cases(64))]
 
     #[test]
     fn kernel_gradient_matches_finite_differences(

@@ -162,7 +162,7 @@ fn hopf(shape: GateShape) -> impl Strategy<Value = Case> {
 }
 
 proptest! {
-    #![proptest_config(spikegrad_harness::cases(32))]
+    #![proptest_config(spikegrad_harness::long_cases(32))]
 
     #[test]
     fn hopf_kernels_equal_the_reference(case in hopf(GateShape::RaisedCosine), pick: usize, f32: bool) {

@@ -10,7 +10,7 @@ use spikegrad_harness::{case, check_case, GateShape, Shapes};
 use spikegrad_reference::gradient;
 
 proptest! {
-    #![proptest_config(spikegrad_harness::cases(256))]
+    #![proptest_config(spikegrad_harness::long_cases(256))]
 
     #[test]
     fn reference_gradient_matches_finite_differences(

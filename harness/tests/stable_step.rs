@@ -125,7 +125,7 @@ fn midpoint_gradient<T: Real>(
 }
 
 proptest! {
-    #![proptest_config(spikegrad_harness::cases(32))]
+    #![proptest_config(spikegrad_harness::long_cases(32))]
 
     #[test]
     fn midpoint_kernels_equal_the_reference(case in midpoint(GateShape::RaisedCosine), pick: usize, f32: bool) {
@@ -182,7 +182,7 @@ fn long_midpoint() -> impl Strategy<Value = Case> {
 }
 
 proptest! {
-    #![proptest_config(spikegrad_harness::cases(8))]
+    #![proptest_config(spikegrad_harness::long_cases(8))]
 
     #[test]
     fn midpoint_checkpointed_equals_recorded(case in long_midpoint(), f32: bool) {
