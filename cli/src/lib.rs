@@ -3,16 +3,12 @@
 //! and tests can drive them without a process.
 #![deny(missing_docs)]
 
-pub mod case;
-pub mod case_arrays;
 pub mod command;
 pub mod efficient_coding;
 pub mod grad;
-pub mod model_folder;
 pub mod options;
 pub mod plots;
 pub mod run;
-pub mod task_folder;
 pub mod train;
 pub mod train_task;
 pub mod yin_yang;

@@ -10,14 +10,14 @@
 //! first readout after the spike; `predictions.npy` (K,) int64 for classification;
 //! `metrics.json`; `raster.svg` of the first trials.
 
-use crate::model_folder;
 use crate::options::check_out;
 use crate::plots;
-use crate::task_folder::at;
 use crate::train::panels;
 use crate::train_task::predictions;
 use serde_json::json;
-use spikegrad::{Batch, Real, Workspace};
+use spikegrad::{Batch, Workspace};
+use spikegrad_io::case::sweep::spike_rows;
+use spikegrad_io::model_folder;
 use spikegrad_io::npy::{self, RowReader, StreamWriter};
 use spikegrad_io::staging::{write_json, Staging, Writer};
 use spikegrad_train::model::Trials;
@@ -31,28 +31,9 @@ pub const CHUNK_BYTES: usize = 64 << 20;
 /// Trials drawn in `raster.svg`.
 const SHOWN: usize = 4;
 
-/// Appends to `rows` the spikes of a recorded trajectory `v` (v_0..v_T, each (B, N)) as
-/// rows [trial, neuron, step], sorted by trial, then step, then neuron: step t (0-based)
-/// is the step whose update wrapped the phase (v_{t+1} < v_t - 1); trials are numbered
-/// from `first_trial`.
-pub fn spike_rows<T: Real>(
-    v: &[&[T]],
-    b: usize,
-    n: usize,
-    first_trial: usize,
-    rows: &mut Vec<i64>,
-) {
-    let one = T::from_f64(1.0);
-    for trial in 0..b {
-        for (step_t, pair) in v.windows(2).enumerate() {
-            let (now, next) = (&pair[0][trial * n..][..n], &pair[1][trial * n..][..n]);
-            for neuron in 0..n {
-                if next[neuron] < now[neuron] - one {
-                    rows.extend([(first_trial + trial) as i64, neuron as i64, step_t as i64]);
-                }
-            }
-        }
-    }
+/// A message about `file` of `dir`: its path, then the message.
+fn at(dir: &Path, file: &str, message: impl std::fmt::Display) -> String {
+    spikegrad_io::case::FolderError::new(dir, file, message).to_string()
 }
 
 /// `spikegrad run`.

@@ -1,12 +1,12 @@
 //! `spikegrad train xor` and `spikegrad train predict`: the paper's two tasks.
 
-use crate::case::LossFile;
-use crate::model_folder;
 use crate::options::{check_count, check_fits, check_non_negative, check_out, check_positive};
 use crate::plots::{self, RasterPanel};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use spikegrad::Config;
+use spikegrad_io::case::LossFile;
+use spikegrad_io::model_folder;
 use spikegrad_io::staging::{write_json, Staging, Writer};
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::gradient_norms::{GradientLog, NormSummary};
@@ -512,7 +512,7 @@ pub fn xor(
     let dir = staging.path();
     let task_json = json!({ "name": "xor", "trial_ms": xor::TRIAL_MS, "first_pulse_ms": xor::FIRST_PULSE, "pulse_ms": xor::PULSE_MS,
         "second_pulse_start_ms": xor::SECOND_PULSE_START, "go_cue_ms": xor::GO_CUE, "response_ms": xor::RESPONSE, "neurons": trainer.model.n });
-    model_folder::save(dir, &trainer.model, None, task_json)?;
+    model_folder::save(dir, &trainer.model, None, task_json).map_err(|e| e.to_string())?;
     let metrics = json!({
         "task": "xor", "seed": common.seed, "start": initial.name(), "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
         "gradient_precision": settings.precision.name(), "time_constants": time_constants_json(&trainer.model),
@@ -782,7 +782,7 @@ pub(crate) fn save_predict_model(
 ) -> Result<(), String> {
     let task_json = json!({ "name": "predict", "duration_ms": task.duration_ms, "time_scale_ms": task.time_scale_ms, "channels": predict::CHANNELS, "neurons": model.n });
     let loss = LossFile { rate_penalty, ..LossFile::default() };
-    model_folder::save(dir, model, Some(&loss), task_json)
+    model_folder::save(dir, model, Some(&loss), task_json).map_err(|e| e.to_string())
 }
 
 /// `spikegrad train predict`.

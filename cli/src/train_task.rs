@@ -7,16 +7,16 @@
 //! `--checkpoint-minutes` and at the end, each time into a fresh folder renamed over the
 //! old one, so an interrupted run leaves its last checkpoint whole.
 
-use crate::model_folder::{self, SavedModel};
 use crate::options::{check_count, check_fits, check_out, check_positive};
 use crate::plots;
-use crate::task_folder::{self, TaskData};
 use crate::train::{
     norms_json, note, panels, progress, smooth, train_step, GradientPrecision, StepChoice,
     MAX_SKIPPED_IN_A_ROW,
 };
 use serde_json::json;
+use spikegrad_io::model_folder::{self, SavedModel};
 use spikegrad_io::staging::{recover, write_json, Staging, Writer};
+use spikegrad_io::task_folder::{self, TaskData};
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::gradient_norms::GradientLog;
 use spikegrad_train::memory::RunSize;
@@ -616,12 +616,14 @@ impl Output<'_> {
             .map_err(|e| format!("{}: {e}", self.out.display()))?;
         let dir = staging.path();
         let loss = Some(&self.data.loss);
-        model_folder::save(dir, best, loss, self.task_json(best.n))?;
+        model_folder::save(dir, best, loss, self.task_json(best.n)).map_err(|e| e.to_string())?;
         let checkpoint = dir.join("checkpoint");
         std::fs::create_dir(&checkpoint).map_err(|e| format!("checkpoint: {e}"))?;
-        model_folder::save(&checkpoint, &trainer.model, loss, self.task_json(trainer.model.n))?;
+        model_folder::save(&checkpoint, &trainer.model, loss, self.task_json(trainer.model.n))
+            .map_err(|e| e.to_string())?;
         let state = progress.json(seconds, self.options.seed);
-        model_folder::save_optimizer(&checkpoint, &trainer.optimizer_state(), &state)?;
+        model_folder::save_optimizer(&checkpoint, &trainer.optimizer_state(), &state)
+            .map_err(|e| e.to_string())?;
         let o = self.options;
         let metrics = json!({
             "task": self.data.dir.display().to_string(), "finished": figures.is_some(), "seed": o.seed,
@@ -642,10 +644,11 @@ impl Output<'_> {
 pub fn run(options: &TaskOptions) -> Result<String, String> {
     let clock = Instant::now();
     let out = check_options(options)?;
-    let data = task_folder::load(&options.dir)?;
-    let val = options.val.as_deref().map(task_folder::load).transpose()?;
+    let data = task_folder::load(&options.dir).map_err(|e| e.to_string())?;
+    let val =
+        options.val.as_deref().map(task_folder::load).transpose().map_err(|e| e.to_string())?;
     if let Some(val) = &val {
-        data.check_compatible(val)?;
+        data.check_compatible(val).map_err(|e| e.to_string())?;
     }
     let (train, held_out) = match &val {
         Some(val) => ((0..data.k).collect::<Vec<_>>(), (0..val.k).collect::<Vec<_>>()),

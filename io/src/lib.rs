@@ -1,11 +1,17 @@
 //! # spikegrad-io
 //!
 //! spikegrad's file formats, usable without its command line: .npy arrays read and
-//! written with every size checked against the bytes present ([`npy`]), and output folders
-//! written whole or not at all, replacing only their own writer's earlier output
-//! ([`staging`]). Errors are typed: each says which file (or folder) is at fault and what
+//! written with every size checked against the bytes present ([`npy`]); the case folder
+//! of `spikegrad grad` with every rule of docs/model.md checked, and the kernels run on
+//! it ([`case`]); the task folder of the user's own data ([`task_folder`]); the model
+//! folder a training run writes, with its optimiser checkpoint ([`model_folder`]); and
+//! output folders written whole or not at all, replacing only their own writer's earlier
+//! output ([`staging`]). Errors are typed: each says which file (or folder) is at fault and what
 //! is wrong with it.
 #![deny(missing_docs)]
 
+pub mod case;
+pub mod model_folder;
 pub mod npy;
 pub mod staging;
+pub mod task_folder;

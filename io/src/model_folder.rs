@@ -6,10 +6,10 @@
 //! the run's progress, so that a resumed run continues where it stopped.
 
 use crate::case::{self, fail, multi_index, CaseError, LossFile, CONFIG};
+use crate::npy::{self, Array};
+use crate::staging::write_json;
 use serde_json::json;
 use spikegrad::{Batch, Workspace};
-use spikegrad_io::npy::{self, Array};
-use spikegrad_io::staging::write_json;
 use spikegrad_train::adam::AdamState;
 use spikegrad_train::model::Model;
 use spikegrad_train::phase_step::{ModelStep, PhaseStep};
@@ -66,22 +66,23 @@ pub fn config_json(
     config
 }
 
-/// Writes `model` to `dir` (which exists): `config.json` ([`config_json`]) and the arrays.
+/// Writes `model` to `dir` (which exists): `config.json` ([`config_json`]) and the
+/// arrays; an error names the file that could not be written.
 pub fn save(
     dir: &Path,
     model: &Model,
     loss: Option<&LossFile>,
     task: serde_json::Value,
-) -> Result<(), String> {
+) -> Result<(), CaseError> {
     let config = config_json(model, loss, task);
-    write_json(&dir.join(CONFIG), &config).map_err(|e| format!("{CONFIG}: {e}"))?;
+    write_json(&dir.join(CONFIG), &config).or_else(|e| fail(CONFIG, e.to_string()))?;
     let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
     let optional = [("tau", &model.tau, vec![n]), ("tau_s", &model.tau_s, vec![n])];
     let mask = [("W_mask", &model.w_mask, vec![n, n])];
     for (name, values, shape) in optional.iter().chain(&mask) {
         if let Some(values) = values {
-            npy::write(&dir.join(format!("{name}.npy")), shape, values)
-                .map_err(|e| format!("{name}.npy: {e}"))?;
+            let file = format!("{name}.npy");
+            npy::write(&dir.join(&file), shape, values).or_else(|e| fail(&file, e.to_string()))?;
         }
     }
     for (name, shape, values) in [
@@ -92,8 +93,8 @@ pub fn save(
         ("v0", vec![n], &model.v0),
         ("s0", vec![n], &model.s0),
     ] {
-        npy::write(&dir.join(format!("{name}.npy")), &shape, values)
-            .map_err(|e| format!("{name}.npy: {e}"))?;
+        let file = format!("{name}.npy");
+        npy::write(&dir.join(&file), &shape, values).or_else(|e| fail(&file, e.to_string()))?;
     }
     Ok(())
 }
@@ -146,8 +147,7 @@ fn read_f32(
 /// An error of [`load`] on `dir` as one line: the file's path, then the fault (the folder's
 /// own path when the fault is the folder's).
 pub fn error_at(dir: &Path, error: &CaseError) -> String {
-    let path = if error.file.is_empty() { dir.to_path_buf() } else { dir.join(&error.file) };
-    case::one_line(&format!("{}: {}", path.display(), error.message))
+    case::one_line(&error.clone().in_folder(dir).to_string())
 }
 
 /// Reads the model folder `dir`, checking every file as `spikegrad grad` checks a case
@@ -160,7 +160,7 @@ pub fn load(dir: &Path) -> Result<SavedModel, CaseError> {
     }
     let settings = case::read_settings(dir)?;
     // Checked here, not at the first run: T is the data's, but the window's own order is not.
-    settings.loss.window(None, "").or_else(|e| fail(CONFIG, e))?;
+    settings.loss.window(None, "")?;
     if !settings.neuron.is_theta() {
         return fail(
             CONFIG,
@@ -264,24 +264,24 @@ fn check_runs(
 }
 
 /// Writes the optimiser's state and the run's `progress` (iteration, counters, history)
-/// into `dir/optimizer/`.
+/// into `dir/optimizer/`; an error names the file that could not be written.
 pub fn save_optimizer(
     dir: &Path,
     state: &AdamState,
     progress: &serde_json::Value,
-) -> Result<(), String> {
+) -> Result<(), CaseError> {
     let folder = dir.join(OPTIMIZER);
-    std::fs::create_dir(&folder).map_err(|e| format!("{OPTIMIZER}: {e}"))?;
+    std::fs::create_dir(&folder).or_else(|e| fail(OPTIMIZER, e.to_string()))?;
     for (k, name) in SLOTS.iter().enumerate() {
         for (moment, values) in [("m", &state.first[k]), ("v", &state.second[k])] {
             let file = format!("{moment}_{name}.npy");
             npy::write(&folder.join(&file), &[values.len()], values)
-                .map_err(|e| format!("{OPTIMIZER}/{file}: {e}"))?;
+                .or_else(|e| fail(&format!("{OPTIMIZER}/{file}"), e.to_string()))?;
         }
     }
     let state_json = json!({ "adam_steps": state.steps, "progress": progress });
     write_json(&folder.join("state.json"), &state_json)
-        .map_err(|e| format!("{OPTIMIZER}/state.json: {e}"))
+        .or_else(|e| fail(&format!("{OPTIMIZER}/state.json"), e.to_string()))
 }
 
 /// The optimiser state and progress saved in `dir/optimizer/`, or `None` when `dir` has

@@ -5,9 +5,9 @@
 //! Float files may be float32 or float64 (each its own); they are held in f32, the
 //! training model's precision, and every value must be finite there.
 
-use crate::case::{self, one_line, LossFile, CONFIG};
+use crate::case::{self, one_line, FolderError, LossFile, CONFIG};
+use crate::npy::{self, Values};
 use spikegrad::Config;
-use spikegrad_io::npy::{self, Values};
 use spikegrad_train::model::{Model, Objective, Trials};
 use spikegrad_train::phase_step::PhaseStep;
 use std::path::{Path, PathBuf};
@@ -62,13 +62,13 @@ pub fn describe(config: &Config) -> String {
     )
 }
 
-/// A message about `file` of `dir`: its path, then the message.
-pub fn at(dir: &Path, file: &str, message: impl std::fmt::Display) -> String {
-    format!("{}: {message}", dir.join(file).display())
+/// An error about `file` of `dir`.
+fn at(dir: &Path, file: &str, message: impl std::fmt::Display) -> FolderError {
+    FolderError::new(dir, file, message)
 }
 
 /// A float array of `dir` in f32, with its shape; every value finite in f32.
-fn read_floats(dir: &Path, file: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
+fn read_floats(dir: &Path, file: &str) -> Result<(Vec<usize>, Vec<f32>), FolderError> {
     let array = npy::read(&dir.join(file)).map_err(|e| at(dir, file, e))?;
     let values = match array.values {
         Values::F32(v) => v,
@@ -89,7 +89,7 @@ fn read_floats(dir: &Path, file: &str) -> Result<(Vec<usize>, Vec<f32>), String>
 
 /// Checks that the data files of the task fit in memory before reading them: reading
 /// holds a file's bytes and its values at once.
-fn check_memory(dir: &Path, files: &[&str]) -> Result<(), String> {
+fn check_memory(dir: &Path, files: &[&str]) -> Result<(), FolderError> {
     let Some(available) = spikegrad_train::memory::available_memory() else { return Ok(()) };
     let sizes: Vec<(&str, u64)> = files
         .iter()
@@ -113,15 +113,12 @@ fn check_memory(dir: &Path, files: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// Loads the task folder `dir`; an error is one line naming the file and the fault.
-pub fn load(dir: &Path) -> Result<TaskData, String> {
+/// Loads the task folder `dir`; an error names the file and the fault.
+pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
     if !dir.is_dir() {
-        return Err(format!(
-            "{}: not a folder (a task folder: config.json and x.npy)",
-            dir.display()
-        ));
+        return Err(at(dir, "", "not a folder (a task folder: config.json and x.npy)"));
     }
-    let settings = case::read_settings(dir).map_err(|e| at(dir, &e.file, e.message))?;
+    let settings = case::read_settings(dir).map_err(|e| e.in_folder(dir))?;
     if !settings.neuron.is_theta() {
         return Err(at(
             dir,
@@ -163,7 +160,7 @@ pub fn load(dir: &Path) -> Result<TaskData, String> {
         }
     };
     let sources = format!("T = {t}, K = {k} from x.npy");
-    let readout = |file: &str| -> Result<(usize, Vec<f32>), String> {
+    let readout = |file: &str| -> Result<(usize, Vec<f32>), FolderError> {
         let (shape, values) = read_floats(dir, file)?;
         match shape[..] {
             [a, b, n_out] if a == t && b == k && n_out > 0 => Ok((n_out, values)),
@@ -245,7 +242,7 @@ pub fn load(dir: &Path) -> Result<TaskData, String> {
             loss.from_step = Some(loss.from_step.unwrap_or(0));
             loss.to_step = Some(loss.to_step.unwrap_or(t));
             let (from_step, to_step) =
-                loss.checked_window(Some(t), "x.npy").map_err(|e| at(dir, CONFIG, e))?;
+                loss.checked_window(Some(t), "x.npy").map_err(|e| e.in_folder(dir))?;
             loss.classes = Some(classes);
             (Objective::CrossEntropy { from_step, to_step }, classes)
         }
@@ -342,7 +339,7 @@ impl TaskData {
     /// Whether another task's data can be scored by a model of this one: the same
     /// constants, input channels, readout channels and N-fixing files; an error naming
     /// the other folder's file and the difference.
-    pub fn check_compatible(&self, other: &TaskData) -> Result<(), String> {
+    pub fn check_compatible(&self, other: &TaskData) -> Result<(), FolderError> {
         let differ = |file: &str, what: String| Err(at(&other.dir, file, what));
         let (a, b) = (&self.config, &other.config);
         if (a.h, a.tau, a.tau_s, a.gate) != (b.h, b.tau, b.tau_s, b.gate) {

@@ -87,6 +87,60 @@ impl Config {
         };
         Err(Error::InvalidConfig { field, value, rule })
     }
+
+    /// The rules of docs/model.md sections 4-5 on neuron `j`'s own constants `tau` =
+    /// tau_j and `tau_s` = tau_s,j (section 5's per-neuron constants) with this
+    /// configuration's h and gate and `neuron`'s spike speed: both finite and > 0,
+    /// tau_s,j > h, and (h/tau_j) max f(1, I) <= Delta/2. The rules of the configuration
+    /// itself (the width, the spike speed) are [`Config::validate_for`]'s, not checked
+    /// here. The sweeps check every neuron this way before they run.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTimeConstant`] naming the array (`tau` or `tau_s`), the neuron,
+    /// the value and the rule, for the first rule broken.
+    ///
+    /// ```
+    /// use spikegrad::{Config, Error, Gate, Theta};
+    /// let config = Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 });
+    /// assert!(config.validate_neuron_constants(Theta, 3, 10.0, 2.0).is_ok());
+    /// let err = config.validate_neuron_constants(Theta, 3, 10.0, 0.5).unwrap_err();
+    /// assert!(matches!(err, Error::InvalidTimeConstant { array: "tau_s", neuron: 3, .. }));
+    /// ```
+    pub fn validate_neuron_constants<N: Neuron>(
+        &self,
+        neuron: N,
+        j: usize,
+        tau: f64,
+        tau_s: f64,
+    ) -> Result<(), Error> {
+        let (h, delta) = (self.h, self.gate.delta());
+        let fault = |array: &'static str, value: f64, rule: String| {
+            Err(Error::InvalidTimeConstant { array, neuron: j, value, rule })
+        };
+        match time_constant_fault(h, tau, tau_s, delta, neuron.spike_speed()) {
+            None | Some(Fault::Width | Fault::Speed(_)) => Ok(()),
+            Some(Fault::NotPositive { field, value }) => {
+                let array = if field == "tau_s" { "tau_s" } else { "tau" };
+                fault(array, value, "must be finite and > 0".into())
+            }
+            Some(Fault::Decay) => fault(
+                "tau_s",
+                tau_s,
+                format!("must be > h = {h} so the synaptic decay 1 - h/tau_s lies in (0, 1)"),
+            ),
+            Some(Fault::Jump { phase_step, speed }) => fault(
+                "tau",
+                tau,
+                format!(
+                    "a spike would jump over the gate: the phase step at the spike point is \
+                     (h/tau) max f(1, I) = {phase_step}, which must be <= delta/2 = {}; use \
+                     tau >= 2 h max f(1, I)/delta = {}",
+                    delta / 2.0,
+                    2.0 * h * speed / delta
+                ),
+            ),
+        }
+    }
 }
 
 /// The first rule of docs/model.md sections 4-5 a set of constants breaks.

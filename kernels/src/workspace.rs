@@ -2,7 +2,6 @@
 //! a run needs (checked, and allocated fallibly, before any work).
 
 use crate::activity::{Activity, SweepPath};
-use crate::config::{time_constant_fault, Fault};
 use crate::error::Error;
 use crate::network::{Dims, Network};
 use crate::neuron::Neuron;
@@ -456,7 +455,7 @@ impl<T: Real> Workspace<T> {
             return Ok(());
         }
         let config = step.config();
-        let (h, delta, speed) = (config.h, config.gate.delta(), step.neuron().spike_speed());
+        let h = config.h;
         let (n, nb) = (dims.n, dims.nb());
         fit(&mut self.rates, 3 * nb)?;
         let (k, rest) = self.rates.split_at_mut(nb);
@@ -464,33 +463,10 @@ impl<T: Real> Workspace<T> {
         for j in 0..n {
             let tau = net.tau.map_or(config.tau, |tau| tau[j].to_f64());
             let tau_s = net.tau_s.map_or(config.tau_s, |tau_s| tau_s[j].to_f64());
+            config.validate_neuron_constants(step.neuron(), j, tau, tau_s)?;
             let fault = |array: &'static str, value: f64, rule: String| {
                 Err(Error::InvalidTimeConstant { array, neuron: j, value, rule })
             };
-            match time_constant_fault(h, tau, tau_s, delta, speed) {
-                // The configuration's own faults were refused when the step was compiled.
-                None | Some(Fault::Width | Fault::Speed(_)) => {}
-                Some(Fault::NotPositive { field, value }) => {
-                    let array = if field == "tau_s" { "tau_s" } else { "tau" };
-                    return fault(array, value, "must be finite and > 0".into());
-                }
-                Some(Fault::Decay) => {
-                    let rule = format!(
-                        "must be > h = {h} so the synaptic decay 1 - h/tau_s lies in (0, 1)"
-                    );
-                    return fault("tau_s", tau_s, rule);
-                }
-                Some(Fault::Jump { phase_step, speed }) => {
-                    let rule = format!(
-                        "a spike would jump over the gate: the phase step at the spike point \
-                         is (h/tau) max f(1, I) = {phase_step}, which must be <= delta/2 = {}; \
-                         use tau >= 2 h max f(1, I)/delta = {}",
-                        delta / 2.0,
-                        2.0 * h * speed / delta
-                    );
-                    return fault("tau", tau, rule);
-                }
-            }
             let derived =
                 [("tau", tau, "h/tau", h / tau), ("tau_s", tau_s, "1/tau_s", 1.0 / tau_s)];
             for (array, value, name, derived) in derived {

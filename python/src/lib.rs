@@ -3,7 +3,7 @@
 //! inputs). Every function here takes arrays that are already numpy arrays of the
 //! requested precision and C-contiguous (labels int64): the kernels read them in place,
 //! without a copy, with the GIL released. The checks and messages are the command line's
-//! (`spikegrad_cli::case_arrays`), so an invalid input raises `ValueError` with the
+//! (`spikegrad_io::case::arrays`), so an invalid input raises `ValueError` with the
 //! line `spikegrad grad` would print.
 
 use numpy::{
@@ -13,12 +13,13 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use spikegrad::{Loss, Real};
-use spikegrad_cli::case::{self, one_line, CaseError};
-use spikegrad_cli::case_arrays::{
-    self, ArrayRef, Dims, Floats, Integers, Layout, LossData, Source,
+use spikegrad_cli::command;
+use spikegrad_io::case::arrays::{self as case_arrays, Layout};
+use spikegrad_io::case::sweep::{self as grad, CaseRef};
+use spikegrad_io::case::{
+    self, one_line, ArrayRef, CaseError, Dims, Floats, Integers, LossData, Source,
 };
-use spikegrad_cli::grad::{self, CaseRef};
-use spikegrad_cli::{command, model_folder};
+use spikegrad_io::model_folder;
 use spikegrad_io::{npy, staging};
 use std::path::{Path, PathBuf};
 

@@ -1,13 +1,14 @@
 //! The rules of a case (docs/model.md sections 5 and 6) checked on arrays in memory,
-//! wherever they come from: the .npy files of a case folder ([`crate::case::load`]) or
+//! wherever they come from: the .npy files of a case folder ([`super::load`]) or
 //! the numpy arrays a Python caller passes (the `spikegrad` module of `python/`). The
 //! arrays are only borrowed, so a caller whose arrays already have the layout the
 //! kernels read computes on them without a copy; every message names the array by its
 //! case-folder file (`W.npy`, ...), so both front ends say the same thing.
 
-use crate::case::{fail, multi_index, reference_config, CaseError, NeuronModel, Settings, CONFIG};
+use super::error::{fail, multi_index, CaseError};
+use super::settings::{NeuronModel, Settings, CONFIG};
+use crate::npy::Dtype;
 use spikegrad::Config;
-use spikegrad_io::npy::Dtype;
 
 /// The arrays every case has, in order: the network's, then the trials'.
 pub const ARRAYS: [&str; 7] = ["W", "U", "I0", "O", "v0", "s0", "x"];
@@ -287,14 +288,11 @@ pub fn check(
     let tau_s = per_neuron(tau_s_file, "tau_s")?;
     // Each neuron's constants against the rules of docs/model.md sections 4-5, the file
     // and element named.
-    let reference_config = reference_config(&config).or_else(|e| fail(CONFIG, e))?;
     for j in 0..n {
         let tau_j = tau.as_ref().map_or(config.tau, |(_, tau)| tau.values.get(j));
         let tau_s_j = tau_s.as_ref().map_or(config.tau_s, |(_, tau_s)| tau_s.values.get(j));
-        let checked = reference_config.validate_neuron(neuron.reference(), j, tau_j, tau_s_j);
-        if let Err(spikegrad_reference::Error::InvalidTimeConstant { array, value, rule, .. }) =
-            checked
-        {
+        let checked = neuron.validate_neuron(&config, j, tau_j, tau_s_j);
+        if let Err(spikegrad::Error::InvalidTimeConstant { array, value, rule, .. }) = checked {
             // A broken rule of a shared constant (with a per-neuron partner) is the
             // config's; of a per-neuron one, its file's.
             let file = if array == "tau" { tau_file } else { tau_s_file };
@@ -411,8 +409,7 @@ fn check_loss(
                     }
                 }
             }
-            let (from_step, to_step) =
-                loss.checked_window(Some(t), "x").or_else(|e| fail(CONFIG, e))?;
+            let (from_step, to_step) = loss.checked_window(Some(t), "x")?;
             Ok(LossData::CrossEntropy { labels, from_step, to_step })
         }
     }

@@ -1,18 +1,13 @@
-//! A case folder (README, "Case folder"): `config.json` and the .npy arrays of the
-//! network, the trials and the loss, in the general form of docs/model.md sections 5
-//! and 6. Loading checks every file, key, shape, value and rule, and names the file at
-//! fault.
+//! `config.json` of a case, task or model folder (README, "Case folder"): the step, the
+//! time constants (shared, or the name of a per-neuron file), the gate, the neuron and
+//! step map, and the loss's settings, every key checked against docs/model.md sections
+//! 4-6.
 
-use crate::case_arrays::{self, ArrayRef, Dims, Floats, Integers, LossData, Source};
+use super::error::{fail, one_line, CaseError};
 use serde::{Deserialize, Serialize};
 use spikegrad::{Config, Gate};
-use spikegrad_io::npy::{self, Array, Dtype};
-use spikegrad_reference::{Loss, TaskLoss};
 use spikegrad_train::phase_step::PhaseStep;
-use std::collections::HashMap;
 use std::path::Path;
-
-pub use crate::case_arrays::ARRAYS;
 
 /// `config.json`. Unknown keys are refused (a misspelt key would otherwise silently
 /// give the gradient of another problem); `task` is what `spikegrad train` records of
@@ -71,7 +66,7 @@ impl LossFile {
         &self,
         steps: Option<usize>,
         steps_from: &str,
-    ) -> Result<Option<(usize, usize)>, String> {
+    ) -> Result<Option<(usize, usize)>, CaseError> {
         if self.kind != "cross_entropy" {
             return Ok(None);
         }
@@ -81,26 +76,28 @@ impl LossFile {
     /// The window (from_step, to_step] of the cross-entropy loss, checked: both keys given,
     /// to_step within the steps 1..=T (when `steps` = T is known; a model folder learns T
     /// only from the data it runs on) and from_step < to_step, so the window holds a step.
-    /// The error is the message about config.json's keys; `steps_from` names where T
-    /// comes from.
+    /// The error names config.json's keys; `steps_from` names where T comes from.
     pub fn checked_window(
         &self,
         steps: Option<usize>,
         steps_from: &str,
-    ) -> Result<(usize, usize), String> {
+    ) -> Result<(usize, usize), CaseError> {
         let (Some(from_step), Some(to_step)) = (self.from_step, self.to_step) else {
-            return Err("the cross_entropy loss needs loss.from_step and loss.to_step".into());
+            return fail(CONFIG, "the cross_entropy loss needs loss.from_step and loss.to_step");
         };
         if to_step == 0 || steps.is_some_and(|t| to_step > t) {
             let range =
                 steps.map_or("1..".into(), |t| format!("1..={t} (T = {t} from {steps_from})"));
-            return Err(format!("loss.to_step = {to_step} is outside the steps {range}"));
+            return fail(CONFIG, format!("loss.to_step = {to_step} is outside the steps {range}"));
         }
         if from_step >= to_step {
-            return Err(format!(
-                "loss.from_step = {from_step} must be < loss.to_step = {to_step}: the window \
-                 (from_step, to_step] holds no step"
-            ));
+            return fail(
+                CONFIG,
+                format!(
+                    "loss.from_step = {from_step} must be < loss.to_step = {to_step}: the \
+                     window (from_step, to_step] holds no step"
+                ),
+            );
         }
         Ok((from_step, to_step))
     }
@@ -116,15 +113,6 @@ impl Default for LossFile {
             rate_penalty: 0.0,
             classes: None,
         }
-    }
-}
-
-/// The name of a loss in `config.json` (`mse`, `cross_entropy`, `linear`).
-pub fn kind(task: &TaskLoss) -> &'static str {
-    match task {
-        TaskLoss::Mse { .. } => "mse",
-        TaskLoss::CrossEntropy { .. } => "cross_entropy",
-        TaskLoss::Linear { .. } => "linear",
     }
 }
 
@@ -171,73 +159,35 @@ impl NeuronModel {
         self.name() == "theta"
     }
 
-    /// The reference's transcription of the model.
-    pub fn reference(self) -> &'static dyn spikegrad_reference::Neuron {
+    /// The rules of docs/model.md sections 4-5 on `config`'s shared constants for this
+    /// model ([`Config::validate_for`]).
+    pub fn validate(self, config: &Config) -> Result<(), spikegrad::Error> {
         match self {
-            NeuronModel::Theta => &spikegrad_reference::Theta,
-            NeuronModel::HopfPhase => &spikegrad_reference::HopfPhase,
-            NeuronModel::ThetaMidpoint => &spikegrad_reference::ThetaMidpoint,
+            NeuronModel::Theta => config.validate_for(spikegrad::Theta),
+            NeuronModel::HopfPhase => config.validate_for(spikegrad::HopfPhase),
+            NeuronModel::ThetaMidpoint => config.validate_for(spikegrad::ThetaMidpoint),
         }
     }
-}
 
-/// A loaded, fully validated case. Values are held in f64 (exact for float32 files).
-#[derive(Debug, Clone)]
-pub struct Case {
-    /// Step, time constants, gate. Where a time constant is per neuron, its field here
-    /// is the largest of the per-neuron values (valid for the shared rules; the sweeps
-    /// read the per-neuron values).
-    pub config: Config,
-    /// The neuron model.
-    pub neuron: NeuronModel,
-    /// Per-neuron tau_j, (N), when `config.json` names a file for `tau`.
-    pub tau: Option<Vec<f64>>,
-    /// Per-neuron tau_s,j, (N), when `config.json` names a file for `tau_s`.
-    pub tau_s: Option<Vec<f64>>,
-    /// The dtype shared by every float array.
-    pub dtype: Dtype,
-    /// Dimensions, and which of v0, s0 were given as (N,) (their gradients are then
-    /// summed over trials) and of tau, tau_s per neuron.
-    pub dims: Dims,
-    /// The arrays of [`ARRAYS`], in that order (v0 and s0 (B, N), tiled where the
-    /// folder gives one state (N,) for every trial).
-    pub values: [Vec<f64>; 7],
-    /// `W_mask.npy`, (N, N), if present.
-    pub w_mask: Option<Vec<f64>>,
-    /// `I_ext.npy`, (T, B, N), if present.
-    pub i_ext: Option<Vec<f64>>,
-    /// The loss, its data in f64 (the reference's owned form, which both engines take).
-    pub loss: Loss,
-    /// .npy files in the folder that this case does not use (for a warning).
-    pub unused: Vec<String>,
-}
-
-/// An error about one file of the case.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseError {
-    /// The file name.
-    pub file: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl std::fmt::Display for CaseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.file, self.message)
+    /// The rules of docs/model.md sections 4-5 on neuron `j`'s own constants for this
+    /// model ([`Config::validate_neuron_constants`]).
+    pub fn validate_neuron(
+        self,
+        config: &Config,
+        j: usize,
+        tau: f64,
+        tau_s: f64,
+    ) -> Result<(), spikegrad::Error> {
+        match self {
+            NeuronModel::Theta => config.validate_neuron_constants(spikegrad::Theta, j, tau, tau_s),
+            NeuronModel::HopfPhase => {
+                config.validate_neuron_constants(spikegrad::HopfPhase, j, tau, tau_s)
+            }
+            NeuronModel::ThetaMidpoint => {
+                config.validate_neuron_constants(spikegrad::ThetaMidpoint, j, tau, tau_s)
+            }
+        }
     }
-}
-
-/// An error about `file`.
-pub fn fail<T>(file: &str, message: impl Into<String>) -> Result<T, CaseError> {
-    Err(CaseError { file: file.to_string(), message: message.into() })
-}
-
-/// `text` with control characters escaped (`\n`, `\u{1b}`): a message quoting a key
-/// or file name from the user's files stays on one line and prints nothing raw.
-pub fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
-        .collect()
 }
 
 /// `config.json`, parsed and checked: the configuration, the neuron, the files of
@@ -344,12 +294,7 @@ pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
     let placeholder = |value: f64, other: f64| if value.is_nan() { other } else { value };
     let check =
         Config::new(parsed.h, placeholder(tau, f64::MAX), placeholder(tau_s, f64::MAX), gate);
-    let validated = match neuron {
-        NeuronModel::Theta => check.validate_for(spikegrad::Theta),
-        NeuronModel::HopfPhase => check.validate_for(spikegrad::HopfPhase),
-        NeuronModel::ThetaMidpoint => check.validate_for(spikegrad::ThetaMidpoint),
-    };
-    validated.or_else(|e| fail(CONFIG, e.to_string()))?;
+    neuron.validate(&check).or_else(|e| fail(CONFIG, e.to_string()))?;
     let loss = parsed.loss.unwrap_or_default();
     if !matches!(loss.kind.as_str(), "mse" | "cross_entropy" | "linear") {
         return fail(
@@ -383,147 +328,4 @@ pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
         );
     }
     Ok(Settings { config, neuron, tau_file, tau_s_file, loss })
-}
-
-/// `[i, j, k]` for a flat C-order index into `shape`.
-pub fn multi_index(mut flat: usize, shape: &[usize]) -> String {
-    let mut index = vec![0; shape.len()];
-    for (slot, &dim) in index.iter_mut().zip(shape).rev() {
-        *slot = flat % dim.max(1);
-        flat /= dim.max(1);
-    }
-    format!("{index:?}")
-}
-
-/// The arrays of a case folder, read before they are checked (a missing file is absent,
-/// an unreadable one holds its error); the labels are read when asked for.
-struct Folder<'d> {
-    dir: &'d Path,
-    arrays: HashMap<String, Result<Array, CaseError>>,
-}
-
-impl<'d> Folder<'d> {
-    /// Reads `names` (file stems) from `dir`, those that exist.
-    fn read(dir: &'d Path, names: &[&str]) -> Self {
-        let mut arrays = HashMap::new();
-        for &name in names {
-            let file = format!("{name}.npy");
-            match npy::read(&dir.join(&file)) {
-                Err(npy::NpyError::NotFound) => {}
-                read => {
-                    arrays.insert(name.to_string(), read.or_else(|e| fail(&file, e.to_string())));
-                }
-            }
-        }
-        Folder { dir, arrays }
-    }
-
-    /// The values of `name` in f64 (exact for float32); empty where the folder has none.
-    fn f64(&self, name: &str) -> Vec<f64> {
-        match self.arrays.get(name) {
-            Some(Ok(array)) => array.to_f64(),
-            _ => Vec::new(),
-        }
-    }
-}
-
-impl Source for Folder<'_> {
-    fn floats(&self, name: &str) -> Result<Option<ArrayRef<'_>>, CaseError> {
-        match self.arrays.get(name) {
-            None => Ok(None),
-            Some(Err(e)) => Err(e.clone()),
-            Some(Ok(array)) => Ok(Some(ArrayRef {
-                shape: &array.shape,
-                values: match &array.values {
-                    npy::Values::F32(v) => Floats::F32(v),
-                    npy::Values::F64(v) => Floats::F64(v),
-                },
-            })),
-        }
-    }
-
-    fn integers(&self, name: &str) -> Result<Option<Integers>, CaseError> {
-        let file = format!("{name}.npy");
-        match npy::read_integers(&self.dir.join(&file)) {
-            Ok(labels) => Ok(Some(labels)),
-            Err(npy::NpyError::NotFound) => Ok(None),
-            Err(e) => fail(&file, e.to_string()),
-        }
-    }
-}
-
-/// Loads `dir` as a case: config.json and every array checked by
-/// [`case_arrays::check`].
-pub fn load(dir: &Path) -> Result<Case, CaseError> {
-    let settings = read_settings(dir)?;
-    let mut names: Vec<&str> = ARRAYS.to_vec();
-    names.extend(["W_mask", "I_ext"]);
-    for file in [&settings.tau_file, &settings.tau_s_file].into_iter().flatten() {
-        names.push(file.strip_suffix(".npy").unwrap_or(file));
-    }
-    match settings.loss.kind.as_str() {
-        "mse" => names.extend(["target", "mask"]),
-        "linear" => names.push("G"),
-        _ => {}
-    }
-    let source = Folder::read(dir, &names);
-    let layout = case_arrays::check(&settings, &source, true)?;
-    // Every array the check found is in the folder, read and checked.
-    let values = |name: &str| source.f64(name);
-    let mut state: Vec<Vec<f64>> = Vec::with_capacity(ARRAYS.len());
-    for (i, name) in ARRAYS.iter().enumerate() {
-        let mut v = values(name);
-        // v0 and s0 given as (N,) are tiled: every trial starts from them.
-        if (i == 4 && layout.dims.shared_state[0]) || (i == 5 && layout.dims.shared_state[1]) {
-            v = v.repeat(layout.dims.b);
-        }
-        state.push(v);
-    }
-    let present = |name: Option<&str>| name.map(values);
-    let [tau_name, tau_s_name] = &layout.per_neuron;
-    let task = match layout.loss.clone().expect("checked with the loss") {
-        LossData::Mse => TaskLoss::Mse { target: values("target"), mask: values("mask") },
-        LossData::Linear => TaskLoss::Linear { g: values("G") },
-        LossData::CrossEntropy { labels, from_step, to_step } => {
-            TaskLoss::CrossEntropy { labels, from_step, to_step }
-        }
-    };
-    Ok(Case {
-        config: layout.config,
-        neuron: layout.neuron,
-        tau: present(tau_name.as_deref()),
-        tau_s: present(tau_s_name.as_deref()),
-        dtype: layout.dtype,
-        dims: layout.dims,
-        values: state.try_into().expect("seven arrays"),
-        w_mask: present(layout.w_mask.then_some("W_mask")),
-        i_ext: present(layout.i_ext.then_some("I_ext")),
-        loss: Loss { task, rate_penalty: layout.rate_penalty },
-        unused: unused_arrays(dir, &layout.used),
-    })
-}
-
-/// The reference's form of a kernels configuration (both engines of `grad`, and the
-/// per-neuron checks of a case, use it); an error for a gate the reference lacks.
-pub fn reference_config(config: &Config) -> Result<spikegrad_reference::Config, String> {
-    use spikegrad_reference::Gate as R;
-    let gate = match config.gate {
-        Gate::Boxcar { delta } => R::Boxcar { delta },
-        Gate::RaisedCosine { delta } => R::RaisedCosine { delta },
-        other => return Err(format!("the reference engine has no gate {other:?}")),
-    };
-    let Config { h, tau, tau_s, .. } = *config;
-    Ok(spikegrad_reference::Config { h, tau, tau_s, gate })
-}
-
-/// The .npy files in `dir` that are not in `used`, sorted.
-fn unused_arrays(dir: &Path, used: &[String]) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut unused: Vec<String> = entries
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".npy") && !used.contains(name))
-        .map(|name| one_line(&name))
-        .collect();
-    unused.sort();
-    unused
 }
