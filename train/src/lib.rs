@@ -1,13 +1,14 @@
 //! # spikegrad-train
 //!
 //! Training of spikegrad networks on the paper's two tasks: Adam with gradient clipping
-//! ([`adam`]), the distribution of gradient norms a run reports ([`gradient_norms`]), seeded sampling ([`rng`]), the tasks ([`xor`], [`predict`]), a structured
+//! ([`adam`]), the distribution of gradient norms a run reports ([`gradient_norms`]), seeded sampling ([`rng`]), the tasks ([`xor`], [`predict`], and the generated datasets of [`dataset`]), a structured
 //! start of self-exciting clusters for memory ([`latch`]) and a [`Trainer`] that runs gradient steps with the kernels, the batch split across threads
 //! ([`shards`]). The same seed gives the same run, bit for bit, for the same shard count
 //! (the default, [`SHARDS`], does not depend on the machine).
 #![deny(missing_docs)]
 
 pub mod adam;
+pub mod dataset;
 pub mod gradient_norms;
 pub mod latch;
 pub mod memory;
