@@ -118,28 +118,9 @@ pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
     if !dir.is_dir() {
         return Err(at(dir, "", "not a folder (a task folder: config.json and x.npy)"));
     }
-    let settings = case::read_settings(dir).map_err(|e| e.in_folder(dir))?;
-    if !settings.neuron.is_theta() {
-        return Err(at(
-            dir,
-            CONFIG,
-            format!("neuron {:?}: training supports theta networks only", settings.neuron.name()),
-        ));
-    }
-    if let Some(file) = settings.tau_file.as_ref().or(settings.tau_s_file.as_ref()) {
-        return Err(at(
-            dir,
-            CONFIG,
-            format!(
-                "names {:?} for a time constant: a task's constants are shared numbers (train \
-                 them per neuron with --train-time-constants)",
-                one_line(file)
-            ),
-        ));
-    }
+    let settings = read_settings(dir)?;
     let mut loss = settings.loss;
-    let kind = loss.kind.clone();
-    let loss_files: &[&str] = match kind.as_str() {
+    let loss_files: &[&str] = match loss.kind.as_str() {
         "mse" => &["target.npy", "mask.npy"],
         "linear" => &["G.npy"],
         _ => &["labels.npy"],
@@ -159,6 +140,70 @@ pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
             ))
         }
     };
+    let data = read_loss_data(dir, &mut loss, t, k)?;
+    let (i_ext, w_mask, n_fixed) = read_network_files(dir, t, k)?;
+    Ok(TaskData {
+        dir: dir.to_path_buf(),
+        config: settings.config,
+        step: settings.neuron.step(),
+        loss,
+        t,
+        k,
+        n_in,
+        n_out: data.n_out,
+        n_fixed,
+        x,
+        target: data.target,
+        mask: data.mask,
+        labels: data.labels,
+        i_ext,
+        w_mask,
+        objective: data.objective,
+    })
+}
+
+/// `config.json` of a task folder: a case's, with a theta neuron and shared constants.
+fn read_settings(dir: &Path) -> Result<case::Settings, FolderError> {
+    let settings = case::read_settings(dir).map_err(|e| e.in_folder(dir))?;
+    if !settings.neuron.is_theta() {
+        return Err(at(
+            dir,
+            CONFIG,
+            format!("neuron {:?}: training supports theta networks only", settings.neuron.name()),
+        ));
+    }
+    if let Some(file) = settings.tau_file.as_ref().or(settings.tau_s_file.as_ref()) {
+        return Err(at(
+            dir,
+            CONFIG,
+            format!(
+                "names {:?} for a time constant: a task's constants are shared numbers (train \
+                 them per neuron with --train-time-constants)",
+                one_line(file)
+            ),
+        ));
+    }
+    Ok(settings)
+}
+
+/// The loss's data of a task folder, as [`TaskData`] holds it.
+struct LossData {
+    objective: Objective,
+    n_out: usize,
+    target: Vec<f32>,
+    mask: Vec<f32>,
+    labels: Vec<usize>,
+}
+
+/// Reads the loss's files of a task of `t` steps and `k` trials: `target.npy` (and
+/// `mask.npy`, all ones when absent), `G.npy`, or `labels.npy`; for the cross-entropy,
+/// fills in `loss`'s window (the whole trial by default) and class count.
+fn read_loss_data(
+    dir: &Path,
+    loss: &mut LossFile,
+    t: usize,
+    k: usize,
+) -> Result<LossData, FolderError> {
     let sources = format!("T = {t}, K = {k} from x.npy");
     let readout = |file: &str| -> Result<(usize, Vec<f32>), FolderError> {
         let (shape, values) = read_floats(dir, file)?;
@@ -171,12 +216,10 @@ pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
             )),
         }
     };
-    let (mut target, mut mask, mut labels) = (Vec::new(), Vec::new(), Vec::new());
-    let (objective, n_out) = match kind.as_str() {
+    match loss.kind.as_str() {
         "mse" => {
-            let (n_out, values) = readout("target.npy")?;
-            target = values;
-            if dir.join("mask.npy").exists() {
+            let (n_out, target) = readout("target.npy")?;
+            let mask = if dir.join("mask.npy").exists() {
                 let (mask_out, values) = readout("mask.npy")?;
                 if mask_out != n_out {
                     return Err(at(
@@ -193,61 +236,83 @@ pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
                         format!("element {index} is {}: the mask must lie in [0, 1]", values[i]),
                     ));
                 }
-                mask = values;
+                values
             } else {
-                mask = vec![1.0; target.len()];
-            }
-            (Objective::Mse, n_out)
+                vec![1.0; target.len()]
+            };
+            Ok(LossData { objective: Objective::Mse, n_out, target, mask, labels: Vec::new() })
         }
         "linear" => {
-            let (n_out, values) = readout("G.npy")?;
-            target = values;
-            (Objective::Linear, n_out)
+            let (n_out, target) = readout("G.npy")?;
+            Ok(LossData {
+                objective: Objective::Linear,
+                n_out,
+                target,
+                mask: Vec::new(),
+                labels: Vec::new(),
+            })
         }
         _ => {
-            let file = "labels.npy";
-            let (shape, raw) = npy::read_integers(&dir.join(file)).map_err(|e| at(dir, file, e))?;
-            if shape != [k] {
-                return Err(at(
-                    dir,
-                    file,
-                    format!("shape {shape:?}, expected (K,) = [{k}] ({sources})"),
-                ));
-            }
-            let largest = raw.iter().copied().max().unwrap_or(0);
-            let classes = match loss.classes {
-                Some(c) => c,
-                None => usize::try_from(largest).map_or(0, |l| l + 1).max(2),
-            };
-            for (i, &label) in raw.iter().enumerate() {
-                match usize::try_from(label) {
-                    Ok(label) if label < classes => labels.push(label),
-                    _ => {
-                        return Err(at(
-                            dir,
-                            file,
-                            format!(
-                            "element [{i}] is {label}: a label must be a class in 0..{classes}{}",
-                            if loss.classes.is_some() {
-                                " (loss.classes of config.json)"
-                            } else {
-                                ""
-                            }
-                        ),
-                        ))
-                    }
-                }
-            }
+            let (labels, classes) = read_labels(dir, loss, k, &sources)?;
             // A task folder's window defaults to the whole trial.
             loss.from_step = Some(loss.from_step.unwrap_or(0));
             loss.to_step = Some(loss.to_step.unwrap_or(t));
             let (from_step, to_step) =
                 loss.checked_window(Some(t), "x.npy").map_err(|e| e.in_folder(dir))?;
             loss.classes = Some(classes);
-            (Objective::CrossEntropy { from_step, to_step }, classes)
+            let objective = Objective::CrossEntropy { from_step, to_step };
+            Ok(LossData { objective, n_out: classes, target: Vec::new(), mask: Vec::new(), labels })
         }
-    };
+    }
+}
 
+/// `labels.npy` of `k` trials, each a class in 0..classes (`loss.classes`, or one more
+/// than the largest label, at least 2), with the class count.
+fn read_labels(
+    dir: &Path,
+    loss: &LossFile,
+    k: usize,
+    sources: &str,
+) -> Result<(Vec<usize>, usize), FolderError> {
+    let file = "labels.npy";
+    let (shape, raw) = npy::read_integers(&dir.join(file)).map_err(|e| at(dir, file, e))?;
+    if shape != [k] {
+        return Err(at(dir, file, format!("shape {shape:?}, expected (K,) = [{k}] ({sources})")));
+    }
+    let largest = raw.iter().copied().max().unwrap_or(0);
+    let classes = match loss.classes {
+        Some(c) => c,
+        None => usize::try_from(largest).map_or(0, |l| l + 1).max(2),
+    };
+    let mut labels = Vec::with_capacity(k);
+    for (i, &label) in raw.iter().enumerate() {
+        match usize::try_from(label) {
+            Ok(label) if label < classes => labels.push(label),
+            _ => {
+                let origin =
+                    if loss.classes.is_some() { " (loss.classes of config.json)" } else { "" };
+                return Err(at(
+                    dir,
+                    file,
+                    format!(
+                        "element [{i}] is {label}: a label must be a class in 0..{classes}{origin}"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok((labels, classes))
+}
+
+/// `I_ext.npy` (T, K, N) and `W_mask.npy` (N, N), where present, with the N they fix and
+/// the file that fixes it.
+#[allow(clippy::type_complexity)]
+fn read_network_files(
+    dir: &Path,
+    t: usize,
+    k: usize,
+) -> Result<(Vec<f32>, Option<Vec<f32>>, Option<(usize, &'static str)>), FolderError> {
+    let sources = format!("T = {t}, K = {k} from x.npy");
     let mut n_fixed: Option<(usize, &'static str)> = None;
     let i_ext = if dir.join("I_ext.npy").exists() {
         let (shape, values) = read_floats(dir, "I_ext.npy")?;
@@ -285,24 +350,7 @@ pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
     } else {
         None
     };
-    Ok(TaskData {
-        dir: dir.to_path_buf(),
-        config: settings.config,
-        step: settings.neuron.step(),
-        loss,
-        t,
-        k,
-        n_in,
-        n_out,
-        n_fixed,
-        x,
-        target,
-        mask,
-        labels,
-        i_ext,
-        w_mask,
-        objective,
-    })
+    Ok((i_ext, w_mask, n_fixed))
 }
 
 impl TaskData {
