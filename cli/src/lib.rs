@@ -8,6 +8,8 @@ pub mod efficient_coding;
 pub mod grad;
 pub mod options;
 pub mod plots;
+#[cfg(feature = "reference-engine")]
+pub mod reference_engine;
 pub mod run;
 pub mod train;
 pub mod train_task;
