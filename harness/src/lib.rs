@@ -32,9 +32,8 @@ pub fn cases(default: u32) -> proptest::test_runner::Config {
 }
 
 /// The environment variable that gives the long suites (finite differences, the
-/// neuron-model and stable-step checks) their full case counts. The long test command,
-/// which CI runs after the README's, sets it:
-/// `SPIKEGRAD_FULL_CASES=1 cargo test --release -p spikegrad-harness`.
+/// neuron-model and stable-step checks) their full case counts. The README's long test
+/// command, which CI runs after the everyday one, sets it.
 pub const FULL_CASES_VAR: &str = "SPIKEGRAD_FULL_CASES";
 
 /// How many of a long suite's cases the quick run (the README's test command) checks:
