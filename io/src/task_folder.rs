@@ -141,7 +141,7 @@ pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
         }
     };
     let data = read_loss_data(dir, &mut loss, t, k)?;
-    let (i_ext, w_mask, n_fixed) = read_network_files(dir, t, k)?;
+    let NetworkFiles { i_ext, w_mask, n_fixed } = read_network_files(dir, t, k)?;
     Ok(TaskData {
         dir: dir.to_path_buf(),
         config: settings.config,
@@ -304,14 +304,16 @@ fn read_labels(
     Ok((labels, classes))
 }
 
+/// The optional files of a task folder about the network, as [`TaskData`] holds them.
+struct NetworkFiles {
+    i_ext: Vec<f32>,
+    w_mask: Option<Vec<f32>>,
+    n_fixed: Option<(usize, &'static str)>,
+}
+
 /// `I_ext.npy` (T, K, N) and `W_mask.npy` (N, N), where present, with the N they fix and
 /// the file that fixes it.
-#[allow(clippy::type_complexity)]
-fn read_network_files(
-    dir: &Path,
-    t: usize,
-    k: usize,
-) -> Result<(Vec<f32>, Option<Vec<f32>>, Option<(usize, &'static str)>), FolderError> {
+fn read_network_files(dir: &Path, t: usize, k: usize) -> Result<NetworkFiles, FolderError> {
     let sources = format!("T = {t}, K = {k} from x.npy");
     let mut n_fixed: Option<(usize, &'static str)> = None;
     let i_ext = if dir.join("I_ext.npy").exists() {
@@ -350,7 +352,7 @@ fn read_network_files(
     } else {
         None
     };
-    Ok((i_ext, w_mask, n_fixed))
+    Ok(NetworkFiles { i_ext, w_mask, n_fixed })
 }
 
 impl TaskData {
