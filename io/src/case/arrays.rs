@@ -286,31 +286,9 @@ pub fn check(
     };
     let tau = per_neuron(tau_file, "tau")?;
     let tau_s = per_neuron(tau_s_file, "tau_s")?;
-    // Each neuron's constants against the rules of docs/model.md sections 4-5, the file
-    // and element named.
-    for j in 0..n {
-        let tau_j = tau.as_ref().map_or(config.tau, |(_, tau)| tau.values.get(j));
-        let tau_s_j = tau_s.as_ref().map_or(config.tau_s, |(_, tau_s)| tau_s.values.get(j));
-        let checked = neuron.validate_neuron(&config, j, tau_j, tau_s_j);
-        if let Err(spikegrad::Error::InvalidTimeConstant { array, value, rule, .. }) = checked {
-            // A broken rule of a shared constant (with a per-neuron partner) is the
-            // config's; of a per-neuron one, its file's.
-            let file = if array == "tau" { tau_file } else { tau_s_file };
-            return match file {
-                Some(file) => fail(file, format!("element [{j}] is {value}: {rule}")),
-                None => fail(CONFIG, format!("{array} = {value}: {rule} (for neuron {j})")),
-            };
-        }
-    }
-    // The largest per-neuron value stands for the shared field (docs on `Layout::config`).
-    let largest =
-        |values: &Floats<'_>| (0..values.len()).map(|j| values.get(j)).fold(f64::MIN, f64::max);
-    if let Some((_, tau)) = &tau {
-        config.tau = largest(&tau.values);
-    }
-    if let Some((_, tau_s)) = &tau_s {
-        config.tau_s = largest(&tau_s.values);
-    }
+    let per_neuron_values = [&tau, &tau_s].map(|c| c.as_ref().map(|(_, array)| array.values));
+    let files = [tau_file.as_deref(), tau_s_file.as_deref()];
+    check_time_constants(&mut config, neuron, n, per_neuron_values, files)?;
 
     let loss_data = if with_loss {
         Some(check_loss(settings, source, dtype, [t, b, n_out], &sources, &mut used)?)
@@ -330,6 +308,43 @@ pub fn check(
         rate_penalty: loss.rate_penalty,
         used,
     })
+}
+
+/// Checks each neuron's constants (`per_neuron` values where given, else `config`'s) against
+/// the rules of docs/model.md sections 4-5, naming the file and element (or config.json
+/// for a shared constant); then sets a per-neuron constant's field of `config` to its
+/// largest value (docs on [`Layout::config`]).
+fn check_time_constants(
+    config: &mut Config,
+    neuron: NeuronModel,
+    n: usize,
+    per_neuron: [Option<Floats<'_>>; 2],
+    files: [Option<&str>; 2],
+) -> Result<(), CaseError> {
+    let [tau, tau_s] = per_neuron;
+    for j in 0..n {
+        let tau_j = tau.map_or(config.tau, |tau| tau.get(j));
+        let tau_s_j = tau_s.map_or(config.tau_s, |tau_s| tau_s.get(j));
+        let checked = neuron.validate_neuron(config, j, tau_j, tau_s_j);
+        if let Err(spikegrad::Error::InvalidTimeConstant { array, value, rule, .. }) = checked {
+            // A broken rule of a shared constant (with a per-neuron partner) is the
+            // config's; of a per-neuron one, its file's.
+            let file = if array == "tau" { files[0] } else { files[1] };
+            return match file {
+                Some(file) => fail(file, format!("element [{j}] is {value}: {rule}")),
+                None => fail(CONFIG, format!("{array} = {value}: {rule} (for neuron {j})")),
+            };
+        }
+    }
+    let largest =
+        |values: Floats<'_>| (0..values.len()).map(|j| values.get(j)).fold(f64::MIN, f64::max);
+    if let Some(tau) = tau {
+        config.tau = largest(tau);
+    }
+    if let Some(tau_s) = tau_s {
+        config.tau_s = largest(tau_s);
+    }
+    Ok(())
 }
 
 /// The loss's arrays of docs/model.md section 6 (target and mask, G, or the labels and
