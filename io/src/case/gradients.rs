@@ -69,9 +69,7 @@ impl Gradients {
         dconfig.insert("delta".into(), ddelta.into());
         Gradients { loss, arrays, dconfig: dconfig.into() }
     }
-}
 
-impl Gradients {
     /// Writes `loss.json`, `dconfig.json` and one .npy file per gradient, in `precision`,
     /// into `out`, replacing it whole, or leaving it untouched on failure (a folder that
     /// `grad` did not write is refused: [`Staging::new`]).
