@@ -108,7 +108,7 @@ pub fn run(options: &Options) -> Result<String, String> {
             row[name] = json!({ "test_nmse": scored.nmse, "test_nmse_from_50ms": scored.nmse_from_50ms,
                 "firing_rate_hz": scored.firing_rate_hz, "kept_iteration": run.kept,
                 "skipped_steps": run.trainer.skipped(), "model": folder,
-                "gradient_norms": train::norms_json(&run.gradient_norms) });
+                "gradient_norms": spikegrad_io::task_run::norms_json(&run.gradient_norms) });
             models.push((folder, lambda, run.trainer.model));
         }
         rows.push(row);

@@ -13,7 +13,6 @@
 use crate::options::check_out;
 use crate::plots;
 use crate::train::panels;
-use crate::train_task::predictions;
 use serde_json::json;
 use spikegrad::{Batch, Workspace};
 use spikegrad_io::case::sweep::spike_rows;
@@ -22,6 +21,7 @@ use spikegrad_io::npy::{self, RowReader, StreamWriter};
 use spikegrad_io::staging::{write_json, Staging, Writer};
 use spikegrad_train::model::Trials;
 use spikegrad_train::phase_step::ModelStep;
+use spikegrad_train::task::predictions;
 use spikegrad_train::Recording;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -8,6 +8,7 @@ use spikegrad::Config;
 use spikegrad_io::case::LossFile;
 use spikegrad_io::model_folder;
 use spikegrad_io::staging::{write_json, Staging, Writer};
+use spikegrad_io::task_run::norms_json;
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::gradient_norms::{GradientLog, NormSummary};
 use spikegrad_train::latch::LatchStart;
@@ -19,6 +20,7 @@ use spikegrad_train::rng::Rng;
 use spikegrad_train::xor::{self, Xor, XorScore};
 use spikegrad_train::{
     Precision, Recording, Settings, StepReport, TimeConstantRange, Trained, Trainer,
+    MAX_SKIPPED_IN_A_ROW,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -245,11 +247,6 @@ impl BestCheck {
     }
 }
 
-/// Consecutive skipped steps (non-finite gradients) after which a run stops with an
-/// error: heavy-tailed gradients skip a step now and then; a run of skips means every
-/// gradient overflows and nothing is being learned.
-pub(crate) const MAX_SKIPPED_IN_A_ROW: u64 = 50;
-
 /// One training step; an error if the last [`MAX_SKIPPED_IN_A_ROW`] steps were all skipped.
 pub(crate) fn train_step(
     trainer: &mut Trainer,
@@ -265,12 +262,6 @@ pub(crate) fn train_step(
         ));
     }
     Ok(report)
-}
-
-/// A [`NormSummary`] in metrics.json: `{"steps", "skipped", "median", "p99", "max"}`,
-/// the statistics null when no step was taken.
-pub(crate) fn norms_json(s: &NormSummary) -> serde_json::Value {
-    json!({ "steps": s.steps, "skipped": s.skipped, "median": s.median, "p99": s.p99, "max": s.max })
 }
 
 /// A line above the progress bar, or on stderr when there is no bar (not a terminal).

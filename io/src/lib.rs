@@ -4,7 +4,8 @@
 //! written with every size checked against the bytes present ([`npy`]); the case folder
 //! of `spikegrad grad` with every rule of docs/model.md checked, and the kernels run on
 //! it ([`case`]); the task folder of the user's own data ([`task_folder`]); the model
-//! folder a training run writes, with its optimiser checkpoint ([`model_folder`]); and
+//! folder a training run writes, with its optimiser checkpoint ([`model_folder`]); the
+//! output folder of a run on a task folder, and where such a run starts ([`task_run`]); and
 //! output folders written whole or not at all, replacing only their own writer's earlier
 //! output ([`staging`]). Errors are typed: each says which file (or folder) is at fault and what
 //! is wrong with it.
@@ -15,3 +16,4 @@ pub mod model_folder;
 pub mod npy;
 pub mod staging;
 pub mod task_folder;
+pub mod task_run;

@@ -8,46 +8,23 @@
 use crate::case::{self, one_line, FolderError, LossFile, CONFIG};
 use crate::npy::{self, Values};
 use spikegrad::Config;
-use spikegrad_train::model::{Model, Objective, Trials};
-use spikegrad_train::phase_step::PhaseStep;
+use spikegrad_train::model::Objective;
+use spikegrad_train::task::Task;
 use std::path::{Path, PathBuf};
 
-/// A loaded, checked task.
+/// A loaded, checked task folder: the trials ([`Task`]) and what the folder says of
+/// them.
 #[derive(Debug, Clone)]
 pub struct TaskData {
     /// The folder.
     pub dir: PathBuf,
-    /// Step, shared time constants, gate.
-    pub config: Config,
-    /// The step map `config.json` names (`"step"`, Euler by default).
-    pub step: PhaseStep,
     /// The loss as `config.json` gives it, with the cross-entropy window and the class
     /// count filled in.
     pub loss: LossFile,
-    /// Steps T.
-    pub t: usize,
-    /// Trials K.
-    pub k: usize,
-    /// Input channels.
-    pub n_in: usize,
-    /// Readout channels (classes, for cross-entropy).
-    pub n_out: usize,
     /// N when the data fix it (`I_ext.npy` or `W_mask.npy`), with the file that does.
     pub n_fixed: Option<(usize, &'static str)>,
-    /// (T, K, n_in).
-    pub x: Vec<f32>,
-    /// (T, K, n_out): targets (MSE) or G (linear); empty for cross-entropy.
-    pub target: Vec<f32>,
-    /// (T, K, n_out): the MSE's mask; empty otherwise.
-    pub mask: Vec<f32>,
-    /// (K): classes, for cross-entropy; empty otherwise.
-    pub labels: Vec<usize>,
-    /// (T, K, N) or empty.
-    pub i_ext: Vec<f32>,
-    /// (N, N), if given.
-    pub w_mask: Option<Vec<f32>>,
-    /// The loss, for [`Trials`].
-    pub objective: Objective,
+    /// The trials.
+    pub task: Task,
 }
 
 /// A configuration as `config.json` writes it, for messages.
@@ -142,16 +119,13 @@ pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
     };
     let data = read_loss_data(dir, &mut loss, t, k)?;
     let NetworkFiles { i_ext, w_mask, n_fixed } = read_network_files(dir, t, k)?;
-    Ok(TaskData {
-        dir: dir.to_path_buf(),
+    let task = Task {
         config: settings.config,
         step: settings.neuron.step(),
-        loss,
         t,
         k,
         n_in,
         n_out: data.n_out,
-        n_fixed,
         x,
         target: data.target,
         mask: data.mask,
@@ -159,7 +133,9 @@ pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
         i_ext,
         w_mask,
         objective: data.objective,
-    })
+        rate_penalty: loss.rate_penalty,
+    };
+    Ok(TaskData { dir: dir.to_path_buf(), loss, n_fixed, task })
 }
 
 /// `config.json` of a task folder: a case's, with a theta neuron and shared constants.
@@ -356,42 +332,12 @@ fn read_network_files(dir: &Path, t: usize, k: usize) -> Result<NetworkFiles, Fo
 }
 
 impl TaskData {
-    /// The trials `indices` of the task as a batch for `model` (its initial state tiled).
-    pub fn gather(&self, indices: &[usize], model: &Model, trials: &mut Trials) {
-        let (t, k, b) = (self.t, self.k, indices.len());
-        trials.b = b;
-        trials.t = t;
-        for (into, state) in [(&mut trials.v0, &model.v0), (&mut trials.s0, &model.s0)] {
-            into.clear();
-            (0..b).for_each(|_| into.extend_from_slice(state));
-        }
-        let columns = |from: &[f32], into: &mut Vec<f32>| {
-            into.clear();
-            let width = from.len() / (t * k);
-            for step in 0..t {
-                for &trial in indices {
-                    into.extend_from_slice(&from[(step * k + trial) * width..][..width]);
-                }
-            }
-        };
-        columns(&self.x, &mut trials.x);
-        columns(&self.target, &mut trials.target);
-        columns(&self.mask, &mut trials.mask);
-        columns(&self.i_ext, &mut trials.i_ext);
-        trials.labels.clear();
-        if !self.labels.is_empty() {
-            trials.labels.extend(indices.iter().map(|&i| self.labels[i]));
-        }
-        trials.objective = self.objective;
-        trials.rate_penalty = self.loss.rate_penalty;
-    }
-
     /// Whether another task's data can be scored by a model of this one: the same
     /// constants, input channels, readout channels and N-fixing files; an error naming
     /// the other folder's file and the difference.
     pub fn check_compatible(&self, other: &TaskData) -> Result<(), FolderError> {
         let differ = |file: &str, what: String| Err(at(&other.dir, file, what));
-        let (a, b) = (&self.config, &other.config);
+        let (a, b) = (&self.task.config, &other.task.config);
         if (a.h, a.tau, a.tau_s, a.gate) != (b.h, b.tau, b.tau_s, b.gate) {
             let (b, a) = (describe(b), describe(a));
             return differ(CONFIG, format!("its constants ({b}) differ from the task's ({a})"));
@@ -402,22 +348,24 @@ impl TaskData {
                 format!("loss {:?} differs from the task's {:?}", other.loss.kind, self.loss.kind),
             );
         }
-        if other.n_in != self.n_in {
+        if other.task.n_in != self.task.n_in {
             return differ(
                 "x.npy",
-                format!("n_in = {} differs from the task's {}", other.n_in, self.n_in),
+                format!("n_in = {} differs from the task's {}", other.task.n_in, self.task.n_in),
             );
         }
-        if other.n_out != self.n_out {
+        if other.task.n_out != self.task.n_out {
             return differ(
                 CONFIG,
                 format!(
                     "n_out = {} (readout channels or classes) differs from the task's {}",
-                    other.n_out, self.n_out
+                    other.task.n_out, self.task.n_out
                 ),
             );
         }
-        if other.n_fixed.map(|f| f.0) != self.n_fixed.map(|f| f.0) || other.w_mask != self.w_mask {
+        if other.n_fixed.map(|f| f.0) != self.n_fixed.map(|f| f.0)
+            || other.task.w_mask != self.task.w_mask
+        {
             let file = other.n_fixed.or(self.n_fixed).map_or("I_ext.npy", |f| f.1);
             return differ(
                 file,

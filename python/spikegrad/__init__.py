@@ -245,11 +245,27 @@ def _flags(options):
 
 
 def train_task(task_dir, **options):
-    """``spikegrad train task TASK_DIR`` (README, "Train and run on your own data") with
-    its options as keywords (``out="runs/mine", iterations=3000, batch=32, seed=1,
-    precision="f32", train_time_constants=True, init="runs/previous", ...``). Returns the
-    summary line; the output folder holds the model, metrics.json and the figures."""
-    return cli("train", "task", task_dir, *_flags(options))
+    """Trains a network on the task folder ``task_dir`` (docs: "Your own data") and writes
+    the output folder: the model of the best held-out check, ``metrics.json`` and
+    ``checkpoint/``. Keywords, all optional: ``out`` (default ``runs/<name>-<seed>``),
+    ``val`` (a task folder of held-out trials), ``init`` (a model folder, or an output
+    folder to resume), ``neurons``, ``iterations``, ``batch``, ``learning_rate``,
+    ``readout_learning_rate``, ``seed``, ``precision`` ("f32"/"f64"),
+    ``train_time_constants``, ``step`` ("euler"/"midpoint"), ``eval_every``, ``patience``,
+    ``checkpoint_minutes``, ``time_limit`` (seconds), ``pause_at``, and ``on_check``: a
+    callable given a dict at each held-out check (iteration, seconds, loss, accuracy,
+    nmse, gradient norms); without it each check prints a line to ``sys.stderr``. An
+    unknown keyword raises ``TypeError``. Ctrl-C raises ``KeyboardInterrupt`` within a
+    training step, after saving a checkpoint that ``init=out`` resumes.
+
+    Returns a dict: ``out``, ``iterations``, ``kept_iteration``, ``stopped``,
+    ``held_out_trials``, ``loss``, ``accuracy`` (classification) or ``nmse`` (MSE),
+    ``firing_rate_hz``, ``skipped_steps``, ``seconds``. The figures are the command
+    line's (``spikegrad train task``)."""
+    for key in ("out", "val", "init"):
+        if options.get(key) is not None:
+            options[key] = _os.fspath(options[key])
+    return _native.train_task(_os.fspath(task_dir), **options)
 
 
 def train_xor(**options):

@@ -23,6 +23,8 @@ use spikegrad_io::model_folder;
 use spikegrad_io::{npy, staging};
 use std::path::{Path, PathBuf};
 
+mod train_task;
+
 /// A precision the kernels compute in, as numpy holds it.
 trait Precision: Real + Element {
     /// numpy's name of the dtype.
@@ -434,6 +436,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(load_model, module)?)?;
     module.add_function(wrap_pyfunction!(save_model, module)?)?;
     module.add_function(wrap_pyfunction!(cli, module)?)?;
+    module.add_function(wrap_pyfunction!(train_task::train_task, module)?)?;
     module.add_function(wrap_pyfunction!(backend, module)?)?;
     module.add_function(wrap_pyfunction!(_sweep_seconds, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

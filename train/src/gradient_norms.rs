@@ -23,7 +23,6 @@ pub struct GradientNorms {
 /// Summary of [`GradientNorms`]: order statistics of the norms of the steps taken
 /// (NaN when no step was taken), and the count of skipped steps.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
 pub struct NormSummary {
     /// Steps recorded, skipped ones included.
     pub steps: u64,

@@ -17,6 +17,7 @@ pub mod phase_step;
 pub mod predict;
 pub mod rng;
 pub mod shards;
+pub mod task;
 pub mod xor;
 
 use adam::{Adam, AdamState, Clip};
@@ -53,6 +54,11 @@ pub struct StepReport {
     /// Whether the step was skipped because the gradient (or the run) was not finite.
     pub skipped: bool,
 }
+
+/// Consecutive skipped steps (non-finite gradients) after which a training loop stops:
+/// heavy-tailed gradients skip a step now and then; a run of skips means every gradient
+/// overflows and nothing is being learned.
+pub const MAX_SKIPPED_IN_A_ROW: u64 = 50;
 
 /// Shards a training batch is split into by default: the cores of the 2-core machine
 /// the tasks are tuned on. Fixed rather than read from the machine, so that a seed

@@ -1,0 +1,324 @@
+//! The training loop on a task: Adam with a cosine decay, held-out checks that keep the
+//! best model, patience, a time limit, checkpoints, and the observer's answers.
+
+use super::observer::{Control, Observer, RunState};
+use super::progress::{Best, Check, Progress};
+use super::start::{draw_batch, step_scales, SHOWN_TRIALS};
+use super::{score, Score, Task, TaskError, TaskOptions};
+use crate::adam::{cosine_decay, AdamState, Clip};
+use crate::model::{Model, Trials};
+use crate::{Recording, Settings, TimeConstantRange, Trainer, MAX_SKIPPED_IN_A_ROW};
+use std::time::Instant;
+
+/// Which trials a run trains on and which it checks on.
+#[derive(Debug, Clone)]
+pub struct Split<'a> {
+    /// Training trials of the task.
+    pub train: Vec<usize>,
+    /// The task the held-out trials come from (the trained one, or another).
+    pub held_out_task: &'a Task,
+    /// The held-out trials of `held_out_task`.
+    pub held_out: Vec<usize>,
+}
+
+impl<'a> Split<'a> {
+    /// A fixed part of `task`'s own trials held out ([`super::split`]).
+    pub fn within(task: &'a Task) -> Result<Self, TaskError> {
+        let (train, held_out) = super::split(task.k)?;
+        Ok(Split { train, held_out_task: task, held_out })
+    }
+
+    /// Every trial of `task` trained on, every trial of `held_out` checked on.
+    pub fn separate(task: &Task, held_out: &'a Task) -> Self {
+        Split {
+            train: (0..task.k).collect(),
+            held_out_task: held_out,
+            held_out: (0..held_out.k).collect(),
+        }
+    }
+}
+
+/// A saved run to go on with.
+#[derive(Debug, Clone)]
+pub struct Resume {
+    /// Adam's state.
+    pub optimizer: AdamState,
+    /// The run's record.
+    pub progress: Progress,
+    /// The model of its best check (`None`: the record's best is forgotten).
+    pub best: Option<Model>,
+}
+
+/// Where a run starts.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// The model trained from.
+    pub model: Model,
+    /// A saved run it continues.
+    pub resume: Option<Resume>,
+    /// When the run started: the time limit counts from here (e.g. before the task was
+    /// read).
+    pub started: Instant,
+}
+
+impl Start {
+    /// A start from `model`, with a fresh optimiser, now.
+    pub fn fresh(model: Model) -> Self {
+        Start { model, resume: None, started: Instant::now() }
+    }
+}
+
+/// Why the training loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stopped {
+    /// All iterations ran.
+    Iterations,
+    /// [`TaskOptions::time_limit`].
+    TimeLimit,
+    /// [`TaskOptions::pause_at`].
+    Pause,
+    /// [`TaskOptions::patience`] checks without a better score.
+    Patience,
+    /// Every one of the last [`MAX_SKIPPED_IN_A_ROW`] gradients was not finite.
+    Stall,
+}
+
+impl Stopped {
+    /// "iterations", "time limit", "pause", "patience" or "stall".
+    pub fn name(self) -> &'static str {
+        match self {
+            Stopped::Iterations => "iterations",
+            Stopped::TimeLimit => "time limit",
+            Stopped::Pause => "pause",
+            Stopped::Patience => "patience",
+            Stopped::Stall => "stall",
+        }
+    }
+}
+
+/// A finished run.
+#[non_exhaustive]
+pub struct TaskRun {
+    /// The last model trained, with Adam's state (what a checkpoint resumes).
+    pub trainer: Trainer,
+    /// The kept model: the best held-out check's (the last one when no check ran).
+    pub best: Model,
+    /// The run's record.
+    pub progress: Progress,
+    /// Why it ended.
+    pub stopped: Stopped,
+    /// The kept model's held-out score, scored again at the end ...
+    pub score: Score,
+    /// ... over this many held-out trials.
+    pub held_out: usize,
+    /// The first few held-out trials (indices into the held-out task) ...
+    pub shown: Vec<usize>,
+    /// ... as a batch for the kept model ...
+    pub shown_trials: Trials,
+    /// ... and the kept model's run on them (`None` when it does not run finitely).
+    pub recording: Option<Recording>,
+    /// The kept model's firing rate on them, in Hz (NaN without a recording).
+    pub firing_rate: f64,
+    /// Seconds of training, counting resumed runs.
+    pub seconds: f64,
+}
+
+/// The trainer of a run: Adam on every parameter, each step scaled by the parameter's
+/// size and the readout's by its own rate, per-parameter clipping.
+fn trainer(model: Model, scales: [f64; 4], options: &TaskOptions) -> Result<Trainer, TaskError> {
+    // The readout's rate, as a factor on the scale of O (Adam has one rate).
+    let readout_factor = options.readout_learning_rate / options.learning_rate;
+    let settings = Settings {
+        step_scales: [scales[0], scales[1], scales[2], scales[3] * readout_factor],
+        precision: options.precision,
+        time_constants: options.train_time_constants.then_some(TimeConstantRange::VALID),
+        clip: Clip::PerParameter(1.0),
+        ..Settings::new(options.learning_rate)
+    };
+    Ok(Trainer::new(model, settings)?)
+}
+
+/// The loop's state: the trainer, the best model so far and the record.
+struct Run<'a> {
+    trainer: Trainer,
+    best: Model,
+    progress: Progress,
+    options: &'a TaskOptions,
+    started: Instant,
+}
+
+impl Run<'_> {
+    fn seconds(&self) -> f64 {
+        self.progress.seconds_before + self.started.elapsed().as_secs_f64()
+    }
+
+    fn checkpoint(&self, observer: &mut dyn Observer) -> Result<(), TaskError> {
+        let state = RunState {
+            trainer: &self.trainer,
+            best: &self.best,
+            progress: &self.progress,
+            seconds: self.seconds(),
+        };
+        observer.checkpoint(state).map_err(TaskError::Checkpoint)
+    }
+
+    /// A held-out check after `iteration`: keeps the model if it is the best so far;
+    /// whether patience has run out, or the observer said stop.
+    fn check(&mut self, split: &Split, iteration: usize, observer: &mut dyn Observer) -> Control {
+        let s = score(&mut self.trainer, split.held_out_task, &split.held_out);
+        let seconds = self.seconds();
+        let p = &mut self.progress;
+        let norms = Some(p.norms.check());
+        let check = Check { iteration, score: s, seconds, gradient_norms: norms };
+        p.checks.push(check.clone());
+        let answer = observer.check(&check);
+        if p.best.is_none_or(|b| s.beats(&b.score)) {
+            p.best = Some(Best { score: s, iteration });
+            p.since_improved = 0;
+            self.best = self.trainer.model.clone();
+        } else {
+            p.since_improved += 1;
+        }
+        answer
+    }
+
+    /// One iteration: a step of Adam on a fresh batch. `Err(Stopped::Stall)` when the
+    /// last gradients were all not finite.
+    fn iterate(
+        &mut self,
+        task: &Task,
+        split: &Split,
+        buffers: &mut (Vec<usize>, Trials),
+        observer: &mut dyn Observer,
+    ) -> Result<Result<Control, Stopped>, TaskError> {
+        let o = self.options;
+        let iteration = self.progress.iteration + 1;
+        let fraction = (iteration - 1) as f64 / o.iterations as f64;
+        self.trainer.set_learning_rate(cosine_decay(o.learning_rate, 0.1, fraction));
+        let (batch, trials) = buffers;
+        draw_batch(&split.train, o.batch, self.progress.seed, iteration, batch);
+        task.gather(batch, &self.trainer.model, trials);
+        let report = self.trainer.train_step(trials)?;
+        if self.trainer.skipped_in_a_row() >= MAX_SKIPPED_IN_A_ROW {
+            observer.note(&format!(
+                "warning: training stalled at iteration {iteration}: the last \
+                 {MAX_SKIPPED_IN_A_ROW} gradients were all non-finite (the run or its costates \
+                 overflow); ending the run with the best model so far (try the f64 precision \
+                 or a smaller learning rate)"
+            ));
+            return Ok(Err(Stopped::Stall));
+        }
+        let p = &mut self.progress;
+        p.iteration = iteration;
+        p.losses.push((iteration, report.loss));
+        p.norms.record(&report);
+        let mut answer = observer.step(iteration, &report, &self.trainer);
+        if iteration % o.eval_every == 0 || iteration == o.iterations {
+            if self.check(split, iteration, observer) == Control::Stop {
+                answer = Control::Stop;
+            }
+            if o.patience > 0 && self.progress.since_improved >= o.patience {
+                return Ok(Err(Stopped::Patience));
+            }
+        }
+        Ok(Ok(answer))
+    }
+}
+
+/// Trains on `task` from `start` with `options`, checking on `split`'s held-out trials,
+/// and tells `observer` how it goes; the run keeps the model of its best check. Stops
+/// after [`TaskOptions::iterations`] (counting a resumed run's), or earlier by patience,
+/// time limit, pause or stall ([`Stopped`]); when the observer says stop, saves a
+/// checkpoint and returns [`TaskError::Cancelled`].
+pub fn train(
+    task: &Task,
+    split: &Split,
+    start: Start,
+    options: &TaskOptions,
+    observer: &mut dyn Observer,
+) -> Result<TaskRun, TaskError> {
+    options.check()?;
+    task.check()?;
+    split.held_out_task.check()?;
+    let Start { model, resume, started } = start;
+    let (progress, optimizer, best) = match resume {
+        Some(Resume { optimizer, mut progress, best }) => {
+            if best.is_none() {
+                progress.best = None;
+            }
+            (progress, Some(optimizer), best)
+        }
+        None => (Progress::new(options.seed, step_scales(&model)), None, None),
+    };
+    let best = best.unwrap_or_else(|| model.clone());
+    let mut trainer = trainer(model, progress.step_scales, options)?;
+    if let Some(state) = optimizer {
+        trainer.restore_optimizer(state).map_err(TaskError::Resume)?;
+    }
+    let mut run = Run { trainer, best, progress, options, started };
+    let stopped = train_loop(&mut run, task, split, observer)?;
+    finish(run, split, stopped)
+}
+
+/// The iterations of [`train`], until one of [`Stopped`] (or a cancellation).
+fn train_loop(
+    run: &mut Run,
+    task: &Task,
+    split: &Split,
+    observer: &mut dyn Observer,
+) -> Result<Stopped, TaskError> {
+    let o = run.options;
+    let mut last_checkpoint = Instant::now();
+    let mut buffers = (Vec::new(), Trials::default());
+    while run.progress.iteration < o.iterations {
+        if o.time_limit > 0.0 && run.started.elapsed().as_secs_f64() >= o.time_limit {
+            return Ok(Stopped::TimeLimit);
+        }
+        if o.pause_at.is_some_and(|pause| run.progress.iteration >= pause) {
+            return Ok(Stopped::Pause);
+        }
+        let answer = match run.iterate(task, split, &mut buffers, observer)? {
+            Ok(answer) => answer,
+            Err(stopped) => return Ok(stopped),
+        };
+        if answer == Control::Stop {
+            run.checkpoint(observer)?;
+            return Err(TaskError::Cancelled { iteration: run.progress.iteration });
+        }
+        if last_checkpoint.elapsed().as_secs_f64() >= 60.0 * o.checkpoint_minutes {
+            run.checkpoint(observer)?;
+            last_checkpoint = Instant::now();
+        }
+    }
+    Ok(Stopped::Iterations)
+}
+
+/// The end of a run: the kept model scored again, and run on the first held-out trials.
+fn finish(run: Run, split: &Split, stopped: Stopped) -> Result<TaskRun, TaskError> {
+    let Run { mut trainer, best, progress, started, .. } = run;
+    let current = std::mem::replace(&mut trainer.model, best.clone());
+    let score = score(&mut trainer, split.held_out_task, &split.held_out);
+    let shown: Vec<usize> = split.held_out.iter().copied().take(SHOWN_TRIALS).collect();
+    let mut shown_trials = Trials::default();
+    split.held_out_task.gather(&shown, &trainer.model, &mut shown_trials);
+    // A model whose run overflows still has its result (without the recording).
+    let recording = trainer.record(&shown_trials).ok();
+    let firing_rate =
+        recording.as_ref().map_or(f64::NAN, |r| r.firing_rate(split.held_out_task.config.h));
+    trainer.model = current;
+    let seconds = progress.seconds_before + started.elapsed().as_secs_f64();
+    Ok(TaskRun {
+        trainer,
+        best,
+        progress,
+        stopped,
+        score,
+        held_out: split.held_out.len(),
+        shown,
+        shown_trials,
+        recording,
+        firing_rate,
+        seconds,
+    })
+}
