@@ -9,20 +9,22 @@ use spikegrad_io::case::LossFile;
 use spikegrad_io::model_folder;
 use spikegrad_io::staging::{write_json, Staging, Writer};
 use spikegrad_io::task_run::norms_json;
+use spikegrad_io::xor_output;
 use spikegrad_train::adam::{cosine_decay, Clip};
 use spikegrad_train::gradient_norms::{GradientLog, NormSummary};
-use spikegrad_train::latch::LatchStart;
 use spikegrad_train::memory::RunSize;
 use spikegrad_train::model::{InitScales, Model, Trials};
+use spikegrad_train::observer::{Control, Observer};
 use spikegrad_train::phase_step::PhaseStep;
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
-use spikegrad_train::xor::{self, Xor, XorScore};
+use spikegrad_train::xor::{self, XorScore};
+use spikegrad_train::xor_run::{self, train_xor, XorCheck, XorOptions};
 use spikegrad_train::{
-    Precision, Recording, Settings, StepReport, TimeConstantRange, Trained, Trainer,
+    Precision, Recording, Settings, StepReport, TimeConstantRange, TrainError, Trained, Trainer,
     MAX_SKIPPED_IN_A_ROW,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Settings shared by both tasks.
@@ -139,27 +141,8 @@ impl Common {
     }
 }
 
-/// `time_constants` of metrics.json: the range of the trained per-neuron constants.
-fn time_constants_json(model: &Model) -> serde_json::Value {
-    let range = |values: &Option<Vec<f32>>| {
-        values.as_ref().map(|v| {
-            let (low, high) =
-                v.iter().fold((f32::MAX, f32::MIN), |(l, h), &x| (l.min(x), h.max(x)));
-            json!([low, high])
-        })
-    };
-    match (range(&model.tau), range(&model.tau_s)) {
-        (None, None) => serde_json::Value::Null,
-        (tau, tau_s) => json!({ "per_neuron": true, "tau_range_ms": tau, "tau_s_range_ms": tau_s }),
-    }
-}
-
-/// Held-out trials of each XOR check.
-const XOR_CHECK_TRIALS: usize = 1000;
 /// Test trials of both tasks, scored once after training.
 const TEST_TRIALS: usize = 1000;
-/// XOR trials recorded for the firing rate (one of each pattern drawn in the raster).
-const XOR_RECORDED_TRIALS: usize = 200;
 /// Held-out trials of each predictive-coding check.
 const PREDICT_CHECK_TRIALS: usize = 200;
 /// Predictive-coding test trials recorded for the firing rate and the raster.
@@ -286,30 +269,6 @@ fn fmt_score(s: &XorScore) -> String {
     )
 }
 
-fn score_json(s: &XorScore) -> serde_json::Value {
-    json!({ "overall": s.overall, "per_pattern": { "--": s.per_pattern[0], "-+": s.per_pattern[1], "+-": s.per_pattern[2], "++": s.per_pattern[3] },
-        "mean_abs_readout": s.margin, "median_signed_readout": s.median_signed })
-}
-
-/// Passing held-out checks in a row that end a run, the second after training at
-/// [`xor::SETTLING_RATE`] times the rate: margins are thin and accuracy moves between
-/// checks, so one pass can be a lucky moment (stopping at the first, seed 9 passed a
-/// check at 100% and then scored 95.7% on one pattern of the test trials).
-const PASSES_IN_A_ROW: usize = 2;
-
-/// The median signed readout a held-out check asks for: the task's bar is 0.5 on fresh
-/// trials, and a check of 1000 trials can be a little luckier than them.
-const CHECK_MEDIAN_SIGNED: f64 = 0.6;
-
-/// Whether a held-out check passes: overall >= 0.995, every pattern >= 0.98, and a median
-/// signed readout of at least [`CHECK_MEDIAN_SIGNED`] (the readout goes most of the way to
-/// its target, not just to the right side of zero).
-fn passes(s: &XorScore) -> bool {
-    s.overall >= 0.995
-        && s.per_pattern.iter().all(|&p| p >= 0.98)
-        && s.median_signed >= CHECK_MEDIAN_SIGNED
-}
-
 /// `train xor --start`: the initial network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum XorStart {
@@ -321,38 +280,52 @@ pub enum XorStart {
     Random,
 }
 
-impl XorStart {
-    /// Its name on the command line ("latch" or "random"), from clap.
-    fn name(self) -> String {
-        use clap::ValueEnum;
-        self.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string())
-    }
-
-    /// How a model from this start is trained: from latches, each parameter's gradient
-    /// clipped alone and Adam's steps scaled by [`xor::LATCH_STEP_SCALES`] (the readout
-    /// learns fast, the latches are only tuned); from a random start, one global clip and
-    /// equal steps (the settings that learned the XOR at tau_s 1000 ms).
-    fn settings(self, learning_rate: f64) -> Settings {
-        match self {
-            XorStart::Latch => Settings {
-                clip: Clip::PerParameter(1.0),
-                step_scales: xor::LATCH_STEP_SCALES,
-                ..Settings::new(learning_rate)
-            },
-            XorStart::Random => {
-                Settings { clip: Clip::GlobalNorm(1.0), ..Settings::new(learning_rate) }
-            }
+impl From<XorStart> for xor_run::XorStart {
+    fn from(start: XorStart) -> Self {
+        match start {
+            XorStart::Latch => xor_run::XorStart::Latch,
+            XorStart::Random => xor_run::XorStart::Random,
         }
     }
+}
 
-    /// An initial model drawn from `rng`.
-    fn model(self, config: Config, n: usize, rng: &mut Rng) -> Result<Model, String> {
-        match self {
-            XorStart::Latch => {
-                LatchStart::XOR.model(config, n, 1, rng).map_err(|e| format!("--neurons {n}: {e}"))
-            }
-            XorStart::Random => Ok(Model::quiet_start(config, n, 2, 1, xor::INIT, rng)),
+/// An error of a training loop in the command line's words: options as flags.
+pub(crate) fn train_error(e: &TrainError) -> String {
+    match e {
+        TrainError::Option { name, value, rule } => {
+            format!("--{} {value}: {rule}", name.replace('_', "-"))
         }
+        TrainError::Stalled { iteration } => format!(
+            "training stalled at iteration {iteration}: the last {MAX_SKIPPED_IN_A_ROW} gradients were \
+             all non-finite (the run or its costates overflow); try --precision f64, a smaller \
+             --learning-rate, or (predict) slower neurons with a larger --tau"
+        ),
+        e => e.to_string(),
+    }
+}
+
+/// The command line's observer of a loop without checkpoints: a progress bar and a line
+/// per check.
+pub(crate) struct Bar<F> {
+    pub bar: ProgressBar,
+    /// The line of a check.
+    pub line: F,
+}
+
+impl<C, F: Fn(&C) -> String> Observer<C> for Bar<F> {
+    fn step(&mut self, iteration: usize, report: &StepReport, trainer: &Trainer) -> Control {
+        self.bar.set_message(format!("loss {:.2}  skipped {}", report.loss, trainer.skipped()));
+        self.bar.set_position(iteration as u64);
+        Control::Continue
+    }
+
+    fn check(&mut self, check: &C) -> Control {
+        note(&self.bar, (self.line)(check));
+        Control::Continue
+    }
+
+    fn note(&mut self, line: &str) {
+        note(&self.bar, line.to_string());
     }
 }
 
@@ -363,180 +336,60 @@ pub fn xor(
     restart_after: usize,
     initial: XorStart,
 ) -> Result<String, String> {
-    let start = Instant::now();
+    let mut options = XorOptions::default();
+    options.seed = common.seed;
+    options.neurons = common.neurons;
+    options.batch = common.batch.unwrap_or(options.batch);
+    options.max_iterations = common.max_iterations.unwrap_or(options.max_iterations);
+    options.learning_rate = common.learning_rate;
+    options.eval_every = common.eval_every;
+    options.precision = common.precision_or(options.precision);
+    options.train_time_constants = common.train_time_constants;
+    options.step = common.step.into();
+    options.h = h;
+    options.restart_after = restart_after;
+    options.start = initial.into();
     let out = common.check("xor", Writer::TrainXor)?;
-    check_positive("--h", h)?;
-    let task = Xor { h };
-    let config = task.config();
-    config.validate().map_err(|e| format!("--h {h}: {e}"))?;
-    let precision = common.precision_or(Precision::F32);
-    let batch = common.batch.unwrap_or(64);
-    let size = RunSize {
-        neurons: common.neurons,
-        inputs: 2,
-        outputs: 1,
-        steps: task.steps(),
-        batch,
-        held_trials: XOR_CHECK_TRIALS + TEST_TRIALS + XOR_RECORDED_TRIALS + xor::PATTERNS.len(),
-        evaluated_at_once: XOR_CHECK_TRIALS.max(TEST_TRIALS),
-        recorded_at_once: XOR_RECORDED_TRIALS,
-        extra_models: 1,
-        trainers: 1,
-        precision,
+    options.check().map_err(|e| train_error(&e))?;
+    let label = format!("--neurons {}, --batch {}, --h {h}", options.neurons, options.batch);
+    check_fits(&label, &options.run_size())?;
+    let line = |c: &XorCheck| {
+        let (i, score, norms) = (c.iteration, fmt_score(&c.score), c.gradient_norms);
+        format!("iteration {i}: held-out check {score}; {norms}")
     };
-    check_fits(&format!("--neurons {}, --batch {batch}, --h {h}", common.neurons), &size)?;
-    let (tau_ceiling, tau_s_ceiling) = xor::TIME_CONSTANT_CEILING;
-    let settings = Settings {
-        precision,
-        time_constants: common
-            .train_time_constants
-            .then_some(TimeConstantRange { tau: (0.0, tau_ceiling), tau_s: (0.0, tau_s_ceiling) }),
-        ..initial.settings(common.learning_rate)
-    };
-    // Attempt k (from 0) starts from the initial weights drawn from its own stream.
-    let fresh = |attempt: u64| {
-        let mut init = Rng::new(common.seed ^ INIT_STREAM ^ attempt);
-        let model =
-            Model { step: common.step.into(), ..initial.model(config, common.neurons, &mut init)? };
-        Trainer::new(model, settings).map_err(|e| e.to_string())
-    };
-    let mut trainer = fresh(0)?;
-    let (max_iterations, steps) =
-        (common.max_iterations.unwrap_or(xor::MAX_ITERATIONS), task.steps());
-
-    let mut rng = Rng::new(common.seed);
-    let mut trials = Trials::new(&trainer.model, batch, steps);
-    let mut check = Trials::new(&trainer.model, XOR_CHECK_TRIALS, steps);
-    let check_drawn = task.sample(&mut Rng::new(common.seed ^ CHECK_STREAM), &mut check);
-    let bar = progress(max_iterations);
-    let (mut losses, mut checks, mut restarts) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut passed_at, mut attempt_start, mut passes_in_a_row) = (None, 0, 0);
-    // The model of the most accurate check so far, kept if no attempt passes.
-    let mut best = BestCheck::default();
-    let mut norms = GradientLog::new();
-    for iteration in 1..=max_iterations {
-        if restart_after > 0
-            && iteration - 1 - attempt_start >= restart_after
-            && passes_in_a_row == 0
-        {
-            note(&bar, format!("iteration {iteration}: no two passing checks in a row within {restart_after} iterations, restarting from fresh initial weights"));
-            restarts.push(iteration - 1);
-            attempt_start = iteration - 1;
-            trainer = fresh(restarts.len() as u64)?;
-        }
-        task.sample(&mut rng, &mut trials);
-        let report = train_step(&mut trainer, &trials, iteration)?;
-        norms.record(&report);
-        losses.push((iteration as f64, report.loss));
-        if iteration % common.eval_every == 0 || iteration == max_iterations {
-            let (readout, loss) = trainer.evaluate(&check).map_err(|e| e.to_string())?;
-            let score = task.score(readout, &check_drawn);
-            let window = norms.check();
-            checks.push(json!({ "iteration": iteration, "loss": loss, "accuracy": score_json(&score), "seconds": start.elapsed().as_secs_f64(), "gradient_norms": norms_json(&window) }));
-            note(
-                &bar,
-                format!("iteration {iteration}: held-out check {}; {window}", fmt_score(&score)),
-            );
-            // The most accurate check; among equally accurate ones (accuracy moves in
-            // steps of 1/1000), the one whose readout goes furthest to its target.
-            let margin = score.median_signed.clamp(-1.0, 1.0);
-            let margin = if margin.is_nan() { 0.0 } else { margin };
-            best.offer(score.overall + 1e-4 * margin, iteration, &trainer.model);
-            passes_in_a_row = if passes(&score) { passes_in_a_row + 1 } else { 0 };
-            if passes_in_a_row == PASSES_IN_A_ROW {
-                passed_at = Some(iteration);
-                break;
-            }
-            if passes_in_a_row == 1 {
-                trainer.set_learning_rate(common.learning_rate * xor::SETTLING_RATE);
-            }
-        }
-        bar.set_message(format!("loss {:.2}  skipped {}", report.loss, trainer.skipped()));
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    let iterations = losses.len();
-    let kept = match (passed_at, best.0) {
-        (Some(iteration), _) => iteration,
-        (None, Some((_, iteration, model))) => {
-            trainer.model = model;
-            iteration
-        }
-        (None, None) => iterations,
-    };
-
-    // An independent test set, never seen by the stopping rule.
-    let mut test = Trials::new(&trainer.model, TEST_TRIALS, steps);
-    let test_drawn = task.sample(&mut Rng::new(common.seed ^ TEST_STREAM), &mut test);
-    let (readout, test_loss) = trainer.evaluate(&test).map_err(|e| e.to_string())?;
-    let score = task.score(readout, &test_drawn);
-    let wall = start.elapsed().as_secs_f64();
-
-    // One trial of each pattern, recorded for the figures; firing rate over 200 trials.
-    let mut shown = Trials::new(&trainer.model, XOR_RECORDED_TRIALS, steps);
-    let drawn = task.sample(&mut Rng::new(common.seed ^ TEST_STREAM ^ 1), &mut shown);
-    let rec = trainer.record(&shown).map_err(|e| e.to_string())?;
-    let rate = rec.firing_rate(h);
-    let order: Vec<usize> = xor::PATTERNS
+    let mut observer = Bar { bar: progress(options.max_iterations), line };
+    let result = train_xor(&options, &mut observer);
+    observer.bar.finish_and_clear();
+    let run = result.map_err(|e| train_error(&e))?;
+    let titles: Vec<String> = run
+        .shown
         .iter()
-        .filter_map(|&p| drawn.iter().position(|d| (d.a1, d.a2) == p))
+        .map(|d| format!("a1 = {:+}, a2 = {:+}, t2 = {:.0} ms", d.a1, d.a2, d.t2))
         .collect();
-    let mut four = Trials::new(&trainer.model, order.len(), steps);
-    for (k, &src) in order.iter().enumerate() {
-        for t in 0..steps {
-            four.x[(t * four.b + k) * 2..][..2]
-                .copy_from_slice(&shown.x[(t * shown.b + src) * 2..][..2]);
-            four.target[t * four.b + k] = shown.target[t * shown.b + src];
-            four.mask[t * four.b + k] = shown.mask[t * shown.b + src];
-        }
-    }
-    let rec4 = trainer.record(&four).map_err(|e| e.to_string())?;
-    let titles: Vec<String> = order
-        .iter()
-        .map(|&k| {
-            format!("a1 = {:+}, a2 = {:+}, t2 = {:.0} ms", drawn[k].a1, drawn[k].a2, drawn[k].t2)
-        })
-        .collect();
-
-    let staging =
-        Staging::new(&out, Writer::TrainXor).map_err(|e| format!("{}: {e}", out.display()))?;
-    let dir = staging.path();
-    let task_json = json!({ "name": "xor", "trial_ms": xor::TRIAL_MS, "first_pulse_ms": xor::FIRST_PULSE, "pulse_ms": xor::PULSE_MS,
-        "second_pulse_start_ms": xor::SECOND_PULSE_START, "go_cue_ms": xor::GO_CUE, "response_ms": xor::RESPONSE, "neurons": trainer.model.n });
-    model_folder::save(dir, &trainer.model, None, task_json).map_err(|e| e.to_string())?;
-    let metrics = json!({
-        "task": "xor", "seed": common.seed, "start": initial.name(), "iterations": iterations, "restarts_at": restarts, "skipped_steps_last_attempt": trainer.skipped(),
-        "gradient_precision": settings.precision.name(), "time_constants": time_constants_json(&trainer.model),
-        "passed_check_at": passed_at, "kept_iteration": kept, "batch": batch, "learning_rate": common.learning_rate, "wall_seconds": wall,
-        "test": { "trials": TEST_TRIALS, "loss": test_loss, "accuracy": score_json(&score) }, "firing_rate_hz": rate, "checks": checks,
-        "gradient_norms": norms_json(&norms.run()),
-    });
-    write_json(&dir.join("metrics.json"), &metrics).map_err(|e| e.to_string())?;
-    let smoothed = smooth(&losses, 25);
-    plots::lines(
-        &dir.join("loss.svg"),
-        "training loss (delayed-memory XOR)",
-        "iteration",
-        "loss",
-        &[("batch loss", losses), ("25-iteration mean", smoothed)],
-        false,
-    )?;
-    plots::rasters(
-        &dir.join("raster.svg"),
-        &panels(&rec4, &four, h, &titles, 2, 1),
-        trainer.model.n,
-        xor::TRIAL_MS,
-    )?;
-    staging.commit().map_err(|e| format!("{}: {e}", out.display()))?;
+    let figures = |dir: &Path| -> Result<(), Box<dyn std::error::Error>> {
+        let losses: Vec<(f64, f64)> = run.losses.iter().map(|&(i, l)| (i as f64, l)).collect();
+        let smoothed = smooth(&losses, 25);
+        plots::lines(
+            &dir.join("loss.svg"),
+            "training loss (delayed-memory XOR)",
+            "iteration",
+            "loss",
+            &[("batch loss", losses), ("25-iteration mean", smoothed)],
+            false,
+        )?;
+        let panels = panels(&run.shown_recording, &run.shown_trials, h, &titles, 2, 1);
+        Ok(plots::rasters(&dir.join("raster.svg"), &panels, run.trainer.model.n, xor::TRIAL_MS)?)
+    };
+    xor_output::write(&out, &options, &run, Some(&figures)).map_err(|e| e.to_string())?;
     Ok(format!(
         "xor seed {}: test accuracy {} after {} iterations ({} restarts, {} skipped), {:.1} Hz, {:.0} s -> {}",
         common.seed,
-        fmt_score(&score),
-        iterations,
-        restarts.len(),
-        trainer.skipped(),
-        rate,
-        wall,
+        fmt_score(&run.test),
+        run.iterations,
+        run.restarts.len(),
+        run.trainer.skipped(),
+        run.firing_rate,
+        run.seconds,
         out.display()
     ))
 }
@@ -808,7 +661,7 @@ pub fn predict(
     let metrics = json!({
         "task": "predict", "seed": common.seed, "iterations": trainer.updates() + trainer.skipped(), "skipped_steps": trainer.skipped(), "wall_seconds": wall,
         "batch": common.batch.unwrap_or(PREDICT_BATCH), "rate_penalty": rate_penalty, "learning_rate": common.learning_rate, "learning_rate_floor": predict::LEARNING_RATE_FLOOR, "gradient_precision": precision,
-        "kept_iteration": run.kept, "time_constants": time_constants_json(&trainer.model),
+        "kept_iteration": run.kept, "time_constants": model_folder::time_constants_json(&trainer.model),
         "test": { "trials": TEST_TRIALS, "nmse": learned.nmse, "nmse_from_50ms": learned.nmse_from_50ms, "firing_rate_hz": learned.firing_rate_hz },
         "w0": { "test_nmse": w0.nmse, "test_nmse_from_50ms": w0.nmse_from_50ms, "firing_rate_hz": w0.firing_rate_hz, "skipped_steps": plain.skipped(), "kept_iteration": plain_run.kept, "checks": plain_run.checks, "gradient_norms": norms_json(&plain_run.gradient_norms) },
         "checks": run.checks, "gradient_norms": norms_json(&run.gradient_norms),

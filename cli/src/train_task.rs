@@ -5,14 +5,16 @@
 
 use crate::options::check_out;
 use crate::plots;
-use crate::train::{note, panels, progress, smooth, GradientPrecision, StepChoice};
+use crate::train::{note, panels, progress, smooth, train_error, GradientPrecision, StepChoice};
 use indicatif::ProgressBar;
 use spikegrad_io::case::one_line;
 use spikegrad_io::staging::Writer;
 use spikegrad_io::task_folder::{self, TaskData};
 use spikegrad_io::task_run::{self, NeuronsFrom, RunFolder, StartError};
+use spikegrad_train::observer::{Control, Observer};
 use spikegrad_train::phase_step::PhaseStep;
-use spikegrad_train::task::{self, Check, Control, Observer, RunState, Split, TaskError, TaskRun};
+use spikegrad_train::task::{self, Check, RunState, Split, TaskObserver, TaskRun};
+use spikegrad_train::TrainError;
 use spikegrad_train::{StepReport, Trainer};
 use std::path::{Path, PathBuf};
 
@@ -103,19 +105,6 @@ impl TaskOptions {
     }
 }
 
-/// A library option's flag: `eval_every` -> `--eval-every`.
-fn flag(name: &str) -> String {
-    format!("--{}", name.replace('_', "-"))
-}
-
-/// An error of the run in the command line's words: options as flags.
-fn task_error(e: &TaskError) -> String {
-    match e {
-        TaskError::Option { name, value, rule } => format!("{} {value}: {rule}", flag(name)),
-        e => e.to_string(),
-    }
-}
-
 /// Where N comes from, in flags.
 fn neurons_from(from: &NeuronsFrom) -> String {
     match from {
@@ -134,7 +123,7 @@ fn start_error(e: &StartError) -> String {
             format!("--neurons {n}: the task's {file} fixes N = {fixed}")
         }
         StartError::Run { neurons, batch, error } => {
-            format!("{}, --batch {batch}: {}", neurons_from(neurons), task_error(error))
+            format!("{}, --batch {batch}: {}", neurons_from(neurons), train_error(error))
         }
         e => e.to_string(),
     }
@@ -172,7 +161,7 @@ struct Terminal<'a> {
     folder: RunFolder<'a>,
 }
 
-impl Observer for Terminal<'_> {
+impl Observer<Check> for Terminal<'_> {
     fn step(&mut self, iteration: usize, report: &StepReport, trainer: &Trainer) -> Control {
         self.bar.set_message(format!("loss {:.4}  skipped {}", report.loss, trainer.skipped()));
         self.bar.set_position(iteration as u64);
@@ -189,7 +178,9 @@ impl Observer for Terminal<'_> {
     fn note(&mut self, line: &str) {
         note(&self.bar, line.to_string());
     }
+}
 
+impl TaskObserver for Terminal<'_> {
     fn checkpoint(
         &mut self,
         state: RunState<'_>,
@@ -246,7 +237,7 @@ fn figures(run: &TaskRun, held_out: &TaskData, dir: &Path) -> Result<(), String>
 pub fn run(options: &TaskOptions) -> Result<String, String> {
     let started = std::time::Instant::now();
     let library = options.library();
-    library.check().map_err(|e| task_error(&e))?;
+    library.check().map_err(|e| train_error(&e))?;
     if let Some(init) = &options.init {
         // A checkpoint whose replacement a kill interrupted is put back first.
         spikegrad_io::staging::recover(init)
@@ -267,7 +258,7 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
                 data.dir.join("x.npy").display()
             ))
         }
-        None => Split::within(&data.task).map_err(|e| task_error(&e))?,
+        None => Split::within(&data.task).map_err(|e| train_error(&e))?,
     };
     let step = options.step.map_or(data.task.step, PhaseStep::from);
     let started_run = task_run::start(
@@ -289,13 +280,13 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
     let result = task::train(&data.task, &split, start, &library, &mut terminal);
     terminal.bar.finish_and_clear();
     let run = result.map_err(|e| match e {
-        TaskError::Resume(why) => format!(
+        TrainError::Resume(why) => format!(
             "--init {}: its optimiser state does not fit this run ({why}); resume with the same \
              --train-time-constants, or start from its weights by giving its model without \
              the optimizer folder",
             options.init.as_ref().map_or(String::new(), |i| i.display().to_string())
         ),
-        e => task_error(&e),
+        e => train_error(&e),
     })?;
     let held_out = val.as_ref().unwrap_or(&data);
     let extra = |dir: &Path| figures(&run, held_out, dir).map_err(Into::into);

@@ -5,7 +5,8 @@
 //! of `spikegrad grad` with every rule of docs/model.md checked, and the kernels run on
 //! it ([`case`]); the task folder of the user's own data ([`task_folder`]); the model
 //! folder a training run writes, with its optimiser checkpoint ([`model_folder`]); the
-//! output folder of a run on a task folder, and where such a run starts ([`task_run`]); and
+//! output folder of a run on a task folder, and where such a run starts ([`task_run`]), and
+//! of a run of the XOR ([`xor_output`]); and
 //! output folders written whole or not at all, replacing only their own writer's earlier
 //! output ([`staging`]). Errors are typed: each says which file (or folder) is at fault and what
 //! is wrong with it.
@@ -17,3 +18,4 @@ pub mod npy;
 pub mod staging;
 pub mod task_folder;
 pub mod task_run;
+pub mod xor_output;

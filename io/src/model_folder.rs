@@ -35,6 +35,23 @@ impl SavedModel {
     }
 }
 
+/// `time_constants` of a run's metrics.json: the range of a model's per-neuron constants
+/// (`{"per_neuron": true, "tau_range_ms": [low, high], "tau_s_range_ms": [low, high]}`),
+/// or null when it has shared ones.
+pub fn time_constants_json(model: &Model) -> serde_json::Value {
+    let range = |values: &Option<Vec<f32>>| {
+        values.as_ref().map(|v| {
+            let (low, high) =
+                v.iter().fold((f32::MAX, f32::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+            json!([low, high])
+        })
+    };
+    match (range(&model.tau), range(&model.tau_s)) {
+        (None, None) => serde_json::Value::Null,
+        (tau, tau_s) => json!({ "per_neuron": true, "tau_range_ms": tau, "tau_s_range_ms": tau_s }),
+    }
+}
+
 /// The optimiser folder of a checkpoint.
 pub const OPTIMIZER: &str = "optimizer";
 

@@ -9,11 +9,10 @@ use spikegrad_io::case::one_line;
 use spikegrad_io::staging::{self, Writer};
 use spikegrad_io::task_folder::{self, TaskData};
 use spikegrad_io::task_run::{self, score_json, NeuronsFrom, RunFolder, StartError};
+use spikegrad_train::observer::{Control, Observer};
 use spikegrad_train::phase_step::PhaseStep;
-use spikegrad_train::task::{
-    self, Check, Control, Observer, RunState, Split, TaskError, TaskOptions,
-};
-use spikegrad_train::{Precision, StepReport, Trainer};
+use spikegrad_train::task::{self, Check, RunState, Split, TaskObserver, TaskOptions};
+use spikegrad_train::{Precision, StepReport, TrainError, Trainer};
 use std::path::{Path, PathBuf};
 
 /// A `ValueError` with `message` on one line.
@@ -22,9 +21,9 @@ fn value_error(message: impl std::fmt::Display) -> PyErr {
 }
 
 /// An error of the run in Python's words: options as keywords (`batch=0`).
-fn task_error(e: &TaskError) -> PyErr {
+fn task_error(e: &TrainError) -> PyErr {
     match e {
-        TaskError::Option { name, value, rule } => value_error(format!("{name}={value}: {rule}")),
+        TrainError::Option { name, value, rule } => value_error(format!("{name}={value}: {rule}")),
         e => value_error(e),
     }
 }
@@ -45,7 +44,7 @@ fn start_error(e: &StartError) -> PyErr {
                 NeuronsFrom::Init(n, dir) => format!("init={} (N = {n})", dir.display()),
                 from => from.to_string(),
             };
-            let TaskError::Option { .. } = error else {
+            let TrainError::Option { .. } = error else {
                 return value_error(format!("{neurons}, batch={batch}: {error}"));
             };
             task_error(error)
@@ -86,7 +85,7 @@ impl PythonObserver<'_> {
     }
 }
 
-impl Observer for PythonObserver<'_> {
+impl Observer<Check> for PythonObserver<'_> {
     fn step(&mut self, _iteration: usize, _report: &StepReport, _trainer: &Trainer) -> Control {
         let signals = Python::attach(|py| py.check_signals());
         self.stop_on(signals)
@@ -125,7 +124,9 @@ impl Observer for PythonObserver<'_> {
     fn note(&mut self, line: &str) {
         Python::attach(|py| self.say(py, line));
     }
+}
 
+impl TaskObserver for PythonObserver<'_> {
     fn checkpoint(
         &mut self,
         state: RunState<'_>,
@@ -294,7 +295,7 @@ pub fn train_task<'py>(
         return Err(raised);
     }
     let run = result.map_err(|e| match e {
-        TaskError::Cancelled { .. } => PyKeyboardInterrupt::new_err(e.to_string()),
+        TrainError::Cancelled { .. } => PyKeyboardInterrupt::new_err(e.to_string()),
         e => task_error(&e),
     })?;
     py.detach(|| folder.finish(&run, None)).map_err(value_error)?;

@@ -20,6 +20,7 @@
 
 use crate::model::{rest_phase, Model};
 use crate::rng::Rng;
+use crate::TrainError;
 use spikegrad::Config;
 
 /// How the latch clusters are laid out and coupled.
@@ -87,20 +88,21 @@ impl LatchStart {
 
     /// A model of `n` neurons with 2 inputs (signed pulses, go cue) and `n_out` readouts
     /// laid out as above, each neuron at its rest phase, s0 = 0; an error if `n` is
-    /// below [`MIN_NEURONS`] or a cluster would have fewer than two neurons.
+    /// below [`MIN_NEURONS`] or a cluster would have fewer than two neurons
+    /// ([`TrainError::Option`] on `neurons`).
     pub fn model(
         &self,
         config: Config,
         n: usize,
         n_out: usize,
         rng: &mut Rng,
-    ) -> Result<Model, String> {
+    ) -> Result<Model, TrainError> {
         let size = self.cluster_size(n);
         if n < MIN_NEURONS || size < 2 {
-            return Err(format!(
-                "the latch start needs at least {MIN_NEURONS} neurons (clusters of two or \
-                 more); got {n}"
-            ));
+            let rule = format!(
+                "the latch start needs at least {MIN_NEURONS} neurons (clusters of two or more)"
+            );
+            return Err(TrainError::option("neurons", n, rule));
         }
         let root = (n as f64).sqrt();
         let i0: Vec<f32> = rng

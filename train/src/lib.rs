@@ -9,16 +9,21 @@
 
 pub mod adam;
 pub mod dataset;
+mod error;
 pub mod gradient_norms;
 pub mod latch;
 pub mod memory;
 pub mod model;
+pub mod observer;
 pub mod phase_step;
 pub mod predict;
 pub mod rng;
 pub mod shards;
 pub mod task;
 pub mod xor;
+pub mod xor_run;
+
+pub use error::TrainError;
 
 use adam::{Adam, AdamState, Clip};
 use model::{Model, Trials};

@@ -133,7 +133,7 @@ fn a_latch_cluster_holds_a_pulse_far_beyond_its_time_constants() {
     assert_eq!((0..5).map(|c| spikes(1, (c < 4).then_some(c), 0..500)).sum::<usize>(), 0);
     // The layout is refused, with the reason, where it does not fit.
     let error = start.model(task.config(), 8, 1, &mut Rng::new(1)).unwrap_err();
-    assert!(error.contains("at least 16 neurons"), "{error}");
+    assert!(error.to_string().contains("at least 16 neurons"), "{error}");
 }
 
 #[test]

@@ -7,7 +7,8 @@ use crate::model_folder::{self, SavedModel};
 use crate::staging::recover;
 use crate::task_folder::{describe, TaskData};
 use spikegrad_train::phase_step::PhaseStep;
-use spikegrad_train::task::{self, Resume, Start, TaskError, TaskOptions};
+use spikegrad_train::task::{self, Resume, Start, TaskOptions};
+use spikegrad_train::TrainError;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -40,7 +41,7 @@ pub enum StartError {
         /// Trials per batch.
         batch: usize,
         /// The error.
-        error: TaskError,
+        error: TrainError,
     },
 }
 
@@ -178,9 +179,9 @@ fn check_memory(
     data: &TaskData,
     n: usize,
     train: usize,
-) -> Result<(), TaskError> {
+) -> Result<(), TrainError> {
     let size = task::run_size(options, &data.task, n, train);
-    size.check().map(drop).map_err(TaskError::TooLarge)
+    size.check().map(drop).map_err(TrainError::TooLarge)
 }
 
 /// Checks that a saved model fits the task: step, constants, channels, N, mask.

@@ -1,8 +1,8 @@
 //! The trials of a task in memory: what a task folder holds once it is read and checked.
 
-use super::TaskError;
 use crate::model::{Model, Objective, Trials};
 use crate::phase_step::PhaseStep;
+use crate::TrainError;
 use spikegrad::Config;
 
 /// K trials of T steps: inputs, the loss's data and the network's optional arrays, laid
@@ -73,7 +73,7 @@ impl Task {
 
     /// Checks that every array's length fits the task's sizes and its loss, and that
     /// every label names a class; an error names the array.
-    pub fn check(&self) -> Result<(), TaskError> {
+    pub fn check(&self) -> Result<(), TrainError> {
         let (t, k) = (self.t, self.k);
         let per_output = t * k * self.n_out;
         let (target, mask, labels) = match self.objective {
@@ -89,15 +89,15 @@ impl Task {
         ];
         for (array, len, expected) in lengths {
             if len != expected || t * k == 0 {
-                return Err(TaskError::Shape { array, len, expected });
+                return Err(TrainError::Shape { array, len, expected });
             }
         }
         if !self.i_ext.is_empty() && self.i_ext.len() % (t * k) != 0 {
             let expected = (self.i_ext.len() / (t * k)).max(1) * t * k;
-            return Err(TaskError::Shape { array: "i_ext", len: self.i_ext.len(), expected });
+            return Err(TrainError::Shape { array: "i_ext", len: self.i_ext.len(), expected });
         }
         if let Some(k) = self.labels.iter().position(|&l| l >= self.n_out) {
-            return Err(TaskError::Label { trial: k, label: self.labels[k], classes: self.n_out });
+            return Err(TrainError::Label { trial: k, label: self.labels[k], classes: self.n_out });
         }
         Ok(())
     }

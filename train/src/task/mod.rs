@@ -1,7 +1,7 @@
 //! Training on the user's own task: K trials in memory ([`Task`]), a fixed held-out
 //! split ([`Split`]), a fresh start with scales read from the data ([`initial_model`]) or
 //! a saved run resumed ([`Resume`]), and the loop ([`train`]) with held-out checks,
-//! patience, a time limit and checkpoints, reporting to an [`Observer`] that can stop it.
+//! patience, a time limit and checkpoints, reporting to a [`TaskObserver`] that can stop it.
 //!
 //! Reading and writing task and model folders is the formats crate's part; this module
 //! holds the arrays and the run.
@@ -10,7 +10,8 @@
 //! use spikegrad::{Config, Gate};
 //! use spikegrad_train::model::Objective;
 //! use spikegrad_train::phase_step::PhaseStep;
-//! use spikegrad_train::task::{self, Quiet, Split, Start, Task, TaskOptions};
+//! use spikegrad_train::observer::Quiet;
+//! use spikegrad_train::task::{self, Split, Start, Task, TaskOptions};
 //!
 //! // 40 trials of 20 steps: the class is the sign of a constant input.
 //! let (t, k) = (20, 40);
@@ -32,11 +33,10 @@
 //! let run = task::train(&task, &split, Start::fresh(model), &options, &mut Quiet)?;
 //! assert_eq!(run.progress.iteration, 20);
 //! assert!(run.score.accuracy.is_some());
-//! # Ok::<(), spikegrad_train::task::TaskError>(())
+//! # Ok::<(), spikegrad_train::TrainError>(())
 //! ```
 
 mod data;
-mod error;
 mod observer;
 mod options;
 mod progress;
@@ -45,8 +45,7 @@ mod score;
 mod start;
 
 pub use data::Task;
-pub use error::TaskError;
-pub use observer::{Control, Observer, Quiet, RunState};
+pub use observer::{RunState, TaskObserver};
 pub use options::TaskOptions;
 pub use progress::{Best, Check, Progress};
 pub use run::{train, Resume, Split, Start, Stopped, TaskRun};

@@ -1,8 +1,8 @@
 //! How [`crate::task::train`] trains: every option of a run on the user's own task, with
 //! its default in one place.
 
-use super::TaskError;
 use crate::Precision;
+use crate::TrainError;
 
 /// The options of a run on a task. [`TaskOptions::default`] holds every default; the
 /// command line and the Python module start from it and override what the user gives.
@@ -65,8 +65,8 @@ impl Default for TaskOptions {
 
 impl TaskOptions {
     /// Checks every option; the error names the first one at fault
-    /// ([`TaskError::Option`]).
-    pub fn check(&self) -> Result<(), TaskError> {
+    /// ([`TrainError::Option`]).
+    pub fn check(&self) -> Result<(), TrainError> {
         let counts = [
             ("neurons", self.neurons),
             ("iterations", self.iterations),
@@ -75,7 +75,7 @@ impl TaskOptions {
         ];
         for (name, value) in counts {
             if value == 0 {
-                return Err(TaskError::option(name, value, "must be at least 1"));
+                return Err(TrainError::option(name, value, "must be at least 1"));
             }
         }
         let positive = [
@@ -85,12 +85,12 @@ impl TaskOptions {
         ];
         for (name, value) in positive {
             if !(value.is_finite() && value > 0.0) {
-                return Err(TaskError::option(name, value, "must be a finite number > 0"));
+                return Err(TrainError::option(name, value, "must be a finite number > 0"));
             }
         }
         if !(self.time_limit.is_finite() && self.time_limit >= 0.0) {
             let rule = "must be a finite number of seconds >= 0";
-            return Err(TaskError::option("time_limit", self.time_limit, rule));
+            return Err(TrainError::option("time_limit", self.time_limit, rule));
         }
         Ok(())
     }

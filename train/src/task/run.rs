@@ -1,12 +1,14 @@
 //! The training loop on a task: Adam with a cosine decay, held-out checks that keep the
 //! best model, patience, a time limit, checkpoints, and the observer's answers.
 
-use super::observer::{Control, Observer, RunState};
+use super::observer::{RunState, TaskObserver};
 use super::progress::{Best, Check, Progress};
 use super::start::{draw_batch, step_scales, SHOWN_TRIALS};
-use super::{score, Score, Task, TaskError, TaskOptions};
+use super::{score, Score, Task, TaskOptions};
 use crate::adam::{cosine_decay, AdamState, Clip};
 use crate::model::{Model, Trials};
+use crate::observer::Control;
+use crate::TrainError;
 use crate::{Recording, Settings, TimeConstantRange, Trainer, MAX_SKIPPED_IN_A_ROW};
 use std::time::Instant;
 
@@ -23,7 +25,7 @@ pub struct Split<'a> {
 
 impl<'a> Split<'a> {
     /// A fixed part of `task`'s own trials held out ([`super::split`]).
-    pub fn within(task: &'a Task) -> Result<Self, TaskError> {
+    pub fn within(task: &'a Task) -> Result<Self, TrainError> {
         let (train, held_out) = super::split(task.k)?;
         Ok(Split { train, held_out_task: task, held_out })
     }
@@ -126,7 +128,7 @@ pub struct TaskRun {
 
 /// The trainer of a run: Adam on every parameter, each step scaled by the parameter's
 /// size and the readout's by its own rate, per-parameter clipping.
-fn trainer(model: Model, scales: [f64; 4], options: &TaskOptions) -> Result<Trainer, TaskError> {
+fn trainer(model: Model, scales: [f64; 4], options: &TaskOptions) -> Result<Trainer, TrainError> {
     // The readout's rate, as a factor on the scale of O (Adam has one rate).
     let readout_factor = options.readout_learning_rate / options.learning_rate;
     let settings = Settings {
@@ -153,19 +155,24 @@ impl Run<'_> {
         self.progress.seconds_before + self.started.elapsed().as_secs_f64()
     }
 
-    fn checkpoint(&self, observer: &mut dyn Observer) -> Result<(), TaskError> {
+    fn checkpoint(&self, observer: &mut dyn TaskObserver) -> Result<(), TrainError> {
         let state = RunState {
             trainer: &self.trainer,
             best: &self.best,
             progress: &self.progress,
             seconds: self.seconds(),
         };
-        observer.checkpoint(state).map_err(TaskError::Checkpoint)
+        observer.checkpoint(state).map_err(TrainError::Checkpoint)
     }
 
     /// A held-out check after `iteration`: keeps the model if it is the best so far;
     /// whether patience has run out, or the observer said stop.
-    fn check(&mut self, split: &Split, iteration: usize, observer: &mut dyn Observer) -> Control {
+    fn check(
+        &mut self,
+        split: &Split,
+        iteration: usize,
+        observer: &mut dyn TaskObserver,
+    ) -> Control {
         let s = score(&mut self.trainer, split.held_out_task, &split.held_out);
         let seconds = self.seconds();
         let p = &mut self.progress;
@@ -190,8 +197,8 @@ impl Run<'_> {
         task: &Task,
         split: &Split,
         buffers: &mut (Vec<usize>, Trials),
-        observer: &mut dyn Observer,
-    ) -> Result<Result<Control, Stopped>, TaskError> {
+        observer: &mut dyn TaskObserver,
+    ) -> Result<Result<Control, Stopped>, TrainError> {
         let o = self.options;
         let iteration = self.progress.iteration + 1;
         let fraction = (iteration - 1) as f64 / o.iterations as f64;
@@ -230,14 +237,14 @@ impl Run<'_> {
 /// and tells `observer` how it goes; the run keeps the model of its best check. Stops
 /// after [`TaskOptions::iterations`] (counting a resumed run's), or earlier by patience,
 /// time limit, pause or stall ([`Stopped`]); when the observer says stop, saves a
-/// checkpoint and returns [`TaskError::Cancelled`].
+/// checkpoint and returns [`TrainError::Cancelled`].
 pub fn train(
     task: &Task,
     split: &Split,
     start: Start,
     options: &TaskOptions,
-    observer: &mut dyn Observer,
-) -> Result<TaskRun, TaskError> {
+    observer: &mut dyn TaskObserver,
+) -> Result<TaskRun, TrainError> {
     options.check()?;
     task.check()?;
     split.held_out_task.check()?;
@@ -254,7 +261,7 @@ pub fn train(
     let best = best.unwrap_or_else(|| model.clone());
     let mut trainer = trainer(model, progress.step_scales, options)?;
     if let Some(state) = optimizer {
-        trainer.restore_optimizer(state).map_err(TaskError::Resume)?;
+        trainer.restore_optimizer(state).map_err(TrainError::Resume)?;
     }
     let mut run = Run { trainer, best, progress, options, started };
     let stopped = train_loop(&mut run, task, split, observer)?;
@@ -266,8 +273,8 @@ fn train_loop(
     run: &mut Run,
     task: &Task,
     split: &Split,
-    observer: &mut dyn Observer,
-) -> Result<Stopped, TaskError> {
+    observer: &mut dyn TaskObserver,
+) -> Result<Stopped, TrainError> {
     let o = run.options;
     let mut last_checkpoint = Instant::now();
     let mut buffers = (Vec::new(), Trials::default());
@@ -284,7 +291,7 @@ fn train_loop(
         };
         if answer == Control::Stop {
             run.checkpoint(observer)?;
-            return Err(TaskError::Cancelled { iteration: run.progress.iteration });
+            return Err(TrainError::Cancelled { iteration: run.progress.iteration });
         }
         if last_checkpoint.elapsed().as_secs_f64() >= 60.0 * o.checkpoint_minutes {
             run.checkpoint(observer)?;
@@ -295,7 +302,7 @@ fn train_loop(
 }
 
 /// The end of a run: the kept model scored again, and run on the first held-out trials.
-fn finish(run: Run, split: &Split, stopped: Stopped) -> Result<TaskRun, TaskError> {
+fn finish(run: Run, split: &Split, stopped: Stopped) -> Result<TaskRun, TrainError> {
     let Run { mut trainer, best, progress, started, .. } = run;
     let current = std::mem::replace(&mut trainer.model, best.clone());
     let score = score(&mut trainer, split.held_out_task, &split.held_out);

@@ -1,11 +1,12 @@
 //! Where a run on a task starts: the split into training and held-out trials, the
 //! batches, and a fresh model with scales read from the data.
 
-use super::{Task, TaskError, TaskOptions, SCORE_CHUNK};
+use super::{Task, TaskOptions, SCORE_CHUNK};
 use crate::memory::RunSize;
 use crate::model::{InitScales, Model, Objective, Trials};
 use crate::phase_step::{ModelStep, PhaseStep};
 use crate::rng::Rng;
+use crate::TrainError;
 
 /// Held-out trials of a task given without held-out trials: a fifth, at most this many.
 pub const MAX_HELD_OUT: usize = 2000;
@@ -30,9 +31,9 @@ const RECURRENT: f64 = 0.5;
 
 /// The fixed split of a task's K trials into (training, held-out) indices: a fifth held
 /// out (at least 1, at most [`MAX_HELD_OUT`]); an error for K < 2.
-pub fn split(k: usize) -> Result<(Vec<usize>, Vec<usize>), TaskError> {
+pub fn split(k: usize) -> Result<(Vec<usize>, Vec<usize>), TrainError> {
     if k < 2 {
-        return Err(TaskError::TooFewTrials);
+        return Err(TrainError::TooFewTrials);
     }
     let mut order: Vec<usize> = (0..k).collect();
     let mut rng = Rng::new(HOLD_OUT_STREAM);
@@ -127,7 +128,7 @@ pub fn initial_model(
     n: usize,
     seed: u64,
     step: PhaseStep,
-) -> Result<Model, TaskError> {
+) -> Result<Model, TrainError> {
     let scales = InitScales {
         bias_mean: -0.1,
         bias_sd: 0.5,
@@ -155,7 +156,7 @@ pub fn initial_model(
     let mut workspace = spikegrad::Workspace::new();
     stepper
         .forward(&mut workspace, &model.network(), &trials.batch(), true)
-        .map_err(TaskError::InitialRun)?;
+        .map_err(TrainError::InitialRun)?;
     let trajectory = workspace.trajectory().expect("the run was recorded");
     let s: Vec<f32> =
         (1..=task.t).flat_map(|t| trajectory.s(t).expect("recorded").to_vec()).collect();
