@@ -6,7 +6,7 @@
 //! it ([`case`]); the task folder of the user's own data ([`task_folder`]); the model
 //! folder a training run writes, with its optimiser checkpoint ([`model_folder`]); the
 //! output folder of a run on a task folder, and where such a run starts ([`task_run`]), and
-//! of a run of the XOR ([`xor_output`]); and
+//! of runs of the XOR ([`xor_output`]) and of predictive coding ([`predict_output`]); and
 //! output folders written whole or not at all, replacing only their own writer's earlier
 //! output ([`staging`]). Errors are typed: each says which file (or folder) is at fault and what
 //! is wrong with it.
@@ -15,6 +15,7 @@
 pub mod case;
 pub mod model_folder;
 pub mod npy;
+pub mod predict_output;
 pub mod staging;
 pub mod task_folder;
 pub mod task_run;

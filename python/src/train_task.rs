@@ -44,7 +44,7 @@ fn start_error(e: &StartError) -> PyErr {
                 NeuronsFrom::Init(n, dir) => format!("init={} (N = {n})", dir.display()),
                 from => from.to_string(),
             };
-            let TrainError::Option { .. } = error else {
+            let TrainError::Option { .. } = error.as_ref() else {
                 return value_error(format!("{neurons}, batch={batch}: {error}"));
             };
             task_error(error)

@@ -19,6 +19,17 @@ pub enum TrainError {
         /// What it must be.
         rule: String,
     },
+    /// Constants that break the rules of docs/model.md section 4.
+    Constants {
+        /// The step h.
+        h: f64,
+        /// tau.
+        tau: f64,
+        /// tau_s.
+        tau_s: f64,
+        /// The rule broken.
+        error: spikegrad::Error,
+    },
     /// An array of the task whose length does not fit its sizes.
     Shape {
         /// The field of [`crate::task::Task`].
@@ -78,6 +89,9 @@ impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrainError::Option { name, value, rule } => write!(f, "{name} {value}: {rule}"),
+            TrainError::Constants { h, tau, tau_s, error } => {
+                write!(f, "h {h}, tau {tau}, tau_s {tau_s}: {error}")
+            }
             TrainError::Shape { array, len, expected } => {
                 write!(f, "task array {array}: {len} values, its sizes need {expected}")
             }
@@ -114,6 +128,7 @@ impl std::error::Error for TrainError {
         match self {
             TrainError::TooLarge(e) => Some(e),
             TrainError::Model(e) | TrainError::InitialRun(e) => Some(e),
+            TrainError::Constants { error, .. } => Some(error),
             TrainError::Checkpoint(e) => Some(e.as_ref()),
             _ => None,
         }

@@ -17,6 +17,7 @@ pub mod model;
 pub mod observer;
 pub mod phase_step;
 pub mod predict;
+pub mod predict_run;
 pub mod rng;
 pub mod shards;
 pub mod task;

@@ -41,7 +41,7 @@ pub enum StartError {
         /// Trials per batch.
         batch: usize,
         /// The error.
-        error: TrainError,
+        error: Box<TrainError>,
     },
 }
 
@@ -122,7 +122,8 @@ pub fn start(
             (None, None) => NeuronsFrom::Default(n),
         };
         let batch = options.batch;
-        let in_run = |error| StartError::Run { neurons: from.clone(), batch, error };
+        let in_run =
+            |error| StartError::Run { neurons: from.clone(), batch, error: Box::new(error) };
         check_memory(options, data, n, train.len()).map_err(in_run)?;
         let model =
             task::initial_model(&data.task, train, n, options.seed, step).map_err(in_run)?;
@@ -144,7 +145,7 @@ pub fn start(
     check_memory(options, data, saved.model.n, train.len()).map_err(|error| StartError::Run {
         neurons: from,
         batch: options.batch,
-        error,
+        error: Box::new(error),
     })?;
     let optimizer =
         model_folder::load_optimizer(&current, &saved.model, options.train_time_constants)
