@@ -23,13 +23,9 @@ pub struct Options {
     task: PredictOptions,
     /// The rate penalties lambda (comma-separated, each >= 0): one network with W learned
     /// and one with W = 0 per value.
-    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_PENALTIES)]
+    #[arg(long, value_delimiter = ',', default_values_t = spikegrad_train::predict_run::DEFAULT_PENALTIES)]
     penalties: Vec<f64>,
 }
-
-/// Default penalties: from none to one that roughly halves the rate of W = 0 (README,
-/// "Efficient coding").
-pub const DEFAULT_PENALTIES: [f64; 4] = [0.0, 1e5, 1e6, 1e7];
 
 /// "X Hz (lambda L, NMSE E)", or what the best point reached when none is under the bar.
 fn describe(points: &[CodePoint], bar: f64) -> String {

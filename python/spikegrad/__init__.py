@@ -18,8 +18,9 @@ Two lines::
 ``W_mask``, ``I_ext``, and per-neuron ``tau`` / ``tau_s`` where the config names files
 for them (``"tau": "tau.npy"``). ``config`` is a dict like config.json.
 
-Invalid input raises ``ValueError`` with the line the command line prints for the same
-case folder (e.g. ``"x.npy: shape [10, 4, 3], expected (T, B, n_in) = [10, 4, 2] (...)"``).
+Invalid input raises ``ValueError`` naming the array or the config key, with the fault the
+command line names for the same case folder (e.g. ``"arrays['x']: shape [10, 4, 3],
+expected (T, B, n_in) = [10, 4, 2] (...)"``, ``"config: missing key 'tau_s'"``).
 """
 
 import json as _json
@@ -36,7 +37,6 @@ __all__ = [
     "forward",
     "load_model",
     "save_model",
-    "cli",
     "train_task",
     "train_xor",
     "train_predict",
@@ -60,12 +60,12 @@ def _config_text(config):
         return config
     if not isinstance(config, dict):
         raise ValueError(
-            f"config.json: config must be a dict (or JSON text), not {type(config).__name__}"
+            f"config: must be a dict (or JSON text), not {type(config).__name__}"
         )
     try:
         return _json.dumps(config, allow_nan=True)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"config.json: invalid: {e}") from None
+        raise ValueError(f"config: invalid JSON: {e}") from None
 
 
 def _dtype(precision):
@@ -88,17 +88,17 @@ def _prepare(arrays, dtype):
         try:
             array = _np.asarray(value)
         except Exception as e:  # a ragged list, an object numpy cannot hold
-            raise ValueError(f"{name}.npy: not an array: {e}") from None
+            raise ValueError(f"arrays[{name!r}]: not an array: {e}") from None
         if name == "labels":
             if array.dtype.kind not in "iu":
                 raise ValueError(
-                    f"labels.npy: dtype {array.dtype} is not an integer type: labels are class indices"
+                    f"arrays['labels']: dtype {array.dtype} is not an integer type: labels are class indices"
                 )
             prepared[name] = _np.ascontiguousarray(array, dtype=_np.int64)
         else:
             if array.dtype.kind not in "biuf":
                 raise ValueError(
-                    f"{name}.npy: dtype {array.dtype} is not a real number type (float32 or float64)"
+                    f"arrays[{name!r}]: dtype {array.dtype} is not a real number type (float32 or float64)"
                 )
             prepared[name] = _np.ascontiguousarray(array, dtype=dtype)
     return prepared
@@ -220,28 +220,12 @@ def save_model(path, arrays, config):
     _native.save_model(_os.fspath(path), prepared, _config_text(config))
 
 
-def cli(*args):
-    """Runs a command of the ``spikegrad`` command line in this process, e.g.
-    ``spikegrad.cli("train", "task", "yin-yang", "--seed", "2")``: its summary line (what
-    the binary prints), or ``ValueError`` with its error line. The GIL is released."""
-    return _native.cli([_os.fspath(a) if isinstance(a, _os.PathLike) else str(a) for a in args])
-
-
-def _flags(options):
-    """Keyword options as command-line flags: ``batch=64`` -> ``--batch 64``, ``True`` ->
-    a bare flag, ``False``/``None`` -> nothing, a list -> comma-separated values."""
-    flags = []
-    for key, value in options.items():
-        flag = "--" + key.replace("_", "-")
-        if value is True:
-            flags.append(flag)
-        elif value is False or value is None:
-            continue
-        elif isinstance(value, (list, tuple)):
-            flags += [flag, ",".join(str(v) for v in value)]
-        else:
-            flags += [flag, _os.fspath(value) if isinstance(value, _os.PathLike) else str(value)]
-    return flags
+def _paths(options, keys=("out",)):
+    """Path-like keyword values as strings."""
+    for key in keys:
+        if options.get(key) is not None:
+            options[key] = _os.fspath(options[key])
+    return options
 
 
 def train_task(task_dir, **options):
@@ -262,42 +246,55 @@ def train_task(task_dir, **options):
     ``held_out_trials``, ``loss``, ``accuracy`` (classification) or ``nmse`` (MSE),
     ``firing_rate_hz``, ``skipped_steps``, ``seconds``. The figures are the command
     line's (``spikegrad train task``)."""
-    for key in ("out", "val", "init"):
-        if options.get(key) is not None:
-            options[key] = _os.fspath(options[key])
-    return _native.train_task(_os.fspath(task_dir), **options)
+    return _native.train_task(_os.fspath(task_dir), **_paths(options, ("out", "val", "init")))
 
 
 def train_xor(**options):
-    """``spikegrad train xor`` with its options as keywords (``seed``, ``out``,
-    ``start="latch"`` or ``"random"``, ``batch``, ``learning_rate``, ...). Returns the
-    summary line."""
-    return cli("train", "xor", *_flags(options))
+    """Trains the delayed-memory XOR (docs: the paper's tasks) and writes the output folder
+    (the kept model and ``metrics.json``; the figures are the command line's). Keywords,
+    all optional: ``out`` (default ``runs/xor-<seed>``), ``seed``, ``neurons``, ``batch``,
+    ``max_iterations``, ``learning_rate``, ``eval_every``, ``precision``,
+    ``train_time_constants``, ``step``, ``h``, ``restart_after``, ``start`` ("latch" or
+    "random") and ``on_check`` (a callable given a dict at each held-out check). Returns
+    the test scores: ``overall``, ``per_pattern`` (--, -+, +-, ++), ``median_signed_readout``,
+    ``mean_abs_readout``, ``iterations``, ``kept_iteration``, ``restarts``, ``test_loss``,
+    ``firing_rate_hz``, ``seconds``, ``out``."""
+    return _native.train_xor(**_paths(options))
 
 
 def train_predict(**options):
-    """``spikegrad train predict`` with its options as keywords (``rate_penalty``, ``tau``,
-    ...). Returns the summary line."""
-    return cli("train", "predict", *_flags(options))
+    """Trains predictive coding, a network with W learned and one with W = 0, at
+    ``rate_penalty`` (default 0), and writes the output folder (the W-learned model, ``w0/``,
+    ``metrics.json``). Keywords as ``train_xor``'s (but ``start``, ``restart_after``), with
+    ``tau``, ``tau_s``, ``trial_ms``. Returns ``{"learned": ..., "w0": ...}``: each network's
+    ``test_nmse``, ``test_nmse_from_50ms``, ``firing_rate_hz``, ``kept_iteration``."""
+    return _native.train_predict(**_paths(options))
 
 
 def train_efficient_coding(**options):
-    """``spikegrad train efficient-coding`` with its options as keywords
-    (``penalties=[0, 1e5, 1e6]``, ``max_iterations``, ``out``, ...): predictive coding at
-    each rate penalty, W learned and W = 0; the output folder holds efficiency.svg,
-    metrics.json and every network. Returns the summary line."""
-    return cli("train", "efficient-coding", *_flags(options))
+    """Efficient coding: predictive coding at each of ``penalties`` (default
+    ``[0, 1e5, 1e6, 1e7]``), W learned and W = 0, every network scored on the same test
+    trials; writes the output folder (every network and ``metrics.json``). Keywords as
+    ``train_predict``'s. Returns ``{"networks": [{"learned": ..., "w0": ...}, ...],
+    "learned_over_w0": ...}``, the ratio of the fewest spikes at held-out NMSE <= 0.05
+    (None where a code does not reach it)."""
+    if options.get("penalties") is not None:
+        options["penalties"] = [float(p) for p in options["penalties"]]
+    return _native.train_efficient_coding(**_paths(options))
 
 
 def run(model_dir, data_dir, **options):
-    """``spikegrad run MODEL_DIR DATA_DIR`` (``out=``, ``trials_per_chunk=``): a saved
-    model on new inputs, streamed over trials. Returns the summary line."""
-    return cli("run", model_dir, data_dir, *_flags(options))
+    """Runs the saved model ``model_dir`` on the data folder ``data_dir`` (``x.npy``,
+    optional ``I_ext.npy``, ``labels.npy``), streamed over trials, and writes ``out``
+    (default ``data_dir/run``): ``readout.npy``, ``spikes.npy``, ``predictions.npy``
+    (classification), ``metrics.json``. Keywords: ``out``, ``trials_per_chunk``. Returns
+    the metrics (trials, steps, spikes, firing_rate_hz, accuracy, seconds)."""
+    return _native.run(_os.fspath(model_dir), _os.fspath(data_dir), **_paths(options))
 
 
 def make_task_yin_yang(directory, **options):
-    """``spikegrad make-task yin-yang DIR`` (``trials=5000, seed=1``)."""
-    return cli("make-task", "yin-yang", directory, *_flags(options))
+    """Writes the Yin-Yang task folder ``directory`` (``trials=5000``, ``seed=1``)."""
+    _native.make_task_yin_yang(_os.fspath(directory), **options)
 
 
 def backend():

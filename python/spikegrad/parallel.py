@@ -62,9 +62,9 @@ def allreduce_gradient(comm, arrays, config, precision="f64"):
         x = np.asarray(arrays["x"])
         local_b = x.shape[1] if x.ndim == 3 else 0
         if local_b == 0:
-            error = "x.npy: this process has no trials (give at least one trial per process)"
+            error = "arrays['x']: this process has no trials (give at least one trial per process)"
     except (KeyError, TypeError):
-        error = "x.npy: file not found: every case has it"
+        error = "arrays['x']: missing: every case has it"
     _collective_check(comm, error)
     total_b = comm.allreduce(local_b, op=MPI.SUM)
     weight = local_b / total_b

@@ -13,7 +13,6 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use spikegrad::{Loss, Real};
-use spikegrad_cli::command;
 use spikegrad_io::case::arrays::{self as case_arrays, Layout};
 use spikegrad_io::case::sweep::{self as grad, CaseRef};
 use spikegrad_io::case::{
@@ -23,7 +22,12 @@ use spikegrad_io::model_folder;
 use spikegrad_io::{npy, staging};
 use std::path::{Path, PathBuf};
 
+mod folders;
+mod keywords;
+mod progress;
 mod train_task;
+mod training;
+mod words;
 
 /// A precision the kernels compute in, as numpy holds it.
 trait Precision: Real + Element {
@@ -79,13 +83,15 @@ impl<'py, T: Precision> Arrays<'py, T> {
                 .map_err(|_| value_error(format!("arrays: key {key}: names must be strings")))?;
             if name == "labels" {
                 let labels = value.extract().map_err(|_| {
-                    value_error("labels.npy: must be an int64 numpy array (spikegrad converts)")
+                    value_error(
+                        "arrays['labels']: must be an int64 numpy array (spikegrad converts)",
+                    )
                 })?;
                 arrays.labels = Some(labels);
             } else {
                 let array = value.extract().map_err(|_| {
                     value_error(format!(
-                        "{name}.npy: must be a numpy array of {} (spikegrad converts)",
+                        "arrays['{name}']: must be a numpy array of {} (spikegrad converts)",
                         T::DTYPE
                     ))
                 })?;
@@ -102,8 +108,9 @@ impl<'py, T: Precision> Arrays<'py, T> {
 
     /// The values of `name` (found and checked C-contiguous by the case check).
     fn slice(&self, name: &str) -> PyResult<&[T]> {
-        let array = self.find(name).ok_or_else(|| value_error(format!("{name}.npy: missing")))?;
-        array.as_slice().map_err(|_| value_error(format!("{name}.npy: not C-contiguous")))
+        let array =
+            self.find(name).ok_or_else(|| value_error(format!("arrays['{name}']: missing")))?;
+        array.as_slice().map_err(|_| value_error(format!("arrays['{name}']: not C-contiguous")))
     }
 
     /// The names the caller gave that `layout` does not use, as files (`x.npy`).
@@ -195,9 +202,10 @@ fn checked<'py, T: Precision>(
     config: &str,
     with_loss: bool,
 ) -> PyResult<(Arrays<'py, T>, Layout)> {
-    let settings = case::parse_settings(config).map_err(value_error)?;
+    let settings = case::parse_settings(config).map_err(|e| value_error(words::case_error(&e)))?;
     let arrays = Arrays::<T>::borrow(dict)?;
-    let layout = case_arrays::check(&settings, &arrays, with_loss).map_err(value_error)?;
+    let layout = case_arrays::check(&settings, &arrays, with_loss)
+        .map_err(|e| value_error(words::case_error(&e)))?;
     Ok((arrays, layout))
 }
 
@@ -314,7 +322,7 @@ fn save_model(
     arrays: &Bound<'_, PyDict>,
     config: &str,
 ) -> PyResult<()> {
-    let settings = case::parse_settings(config).map_err(value_error)?;
+    let settings = case::parse_settings(config).map_err(|e| value_error(words::case_error(&e)))?;
     let mut allowed: Vec<String> =
         ["W", "U", "I0", "O", "v0", "s0", "W_mask"].iter().map(|s| s.to_string()).collect();
     for file in [&settings.tau_file, &settings.tau_s_file].into_iter().flatten() {
@@ -327,7 +335,7 @@ fn save_model(
             .map_err(|_| value_error(format!("arrays: key {key}: names must be strings")))?;
         if !allowed.contains(&name) {
             return Err(value_error(format!(
-                "{name}: not an array of this model folder (it takes {})",
+                "arrays['{name}']: not an array of this model folder (it takes {})",
                 allowed.join(" ")
             )));
         }
@@ -337,7 +345,7 @@ fn save_model(
             Saved::F64(a)
         } else {
             return Err(value_error(format!(
-                "{name}.npy: must be a numpy array of float32 or float64 (spikegrad converts)"
+                "arrays['{name}']: must be a numpy array of float32 or float64 (spikegrad converts)"
             )));
         };
         saved.push((name, array));
@@ -378,16 +386,8 @@ fn write_model(
         }
         .map_err(|e| format!("{file}: {e}"))?;
     }
-    model_folder::load(folder.path()).map_err(|e| e.to_string())?;
+    model_folder::load(folder.path()).map_err(|e| words::case_error(&e))?;
     folder.commit().map_err(|e| format!("{shown}: {e}"))
-}
-
-/// Runs a command of the command line in-process (`args` without the program's name,
-/// e.g. `["train", "task", "yin-yang", "--seed", "2"]`), the GIL released: its summary
-/// line, or `ValueError` with its error line.
-#[pyfunction]
-fn cli(py: Python<'_>, args: Vec<String>) -> PyResult<String> {
-    py.detach(|| command::execute_args(args)).map_err(value_error)
 }
 
 fn sweep_seconds_in<T: Precision>(
@@ -435,8 +435,12 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(forward, module)?)?;
     module.add_function(wrap_pyfunction!(load_model, module)?)?;
     module.add_function(wrap_pyfunction!(save_model, module)?)?;
-    module.add_function(wrap_pyfunction!(cli, module)?)?;
     module.add_function(wrap_pyfunction!(train_task::train_task, module)?)?;
+    module.add_function(wrap_pyfunction!(folders::run, module)?)?;
+    module.add_function(wrap_pyfunction!(folders::make_task_yin_yang, module)?)?;
+    module.add_function(wrap_pyfunction!(training::train_xor, module)?)?;
+    module.add_function(wrap_pyfunction!(training::train_predict, module)?)?;
+    module.add_function(wrap_pyfunction!(training::train_efficient_coding, module)?)?;
     module.add_function(wrap_pyfunction!(backend, module)?)?;
     module.add_function(wrap_pyfunction!(_sweep_seconds, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -2,29 +2,38 @@
 //! keywords mapped onto [`TaskOptions`], progress lines through Python's `sys.stderr`
 //! (or the caller's callback), and Ctrl-C answered within a training step.
 
-use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
+use crate::keywords::{self, train_error, value_error};
+use crate::progress::{Progress, PythonCheck};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use spikegrad_io::case::one_line;
 use spikegrad_io::staging::{self, Writer};
-use spikegrad_io::task_folder::{self, TaskData};
+use spikegrad_io::task_folder;
 use spikegrad_io::task_run::{self, score_json, NeuronsFrom, RunFolder, StartError};
 use spikegrad_train::observer::{Control, Observer};
-use spikegrad_train::phase_step::PhaseStep;
 use spikegrad_train::task::{self, Check, RunState, Split, TaskObserver, TaskOptions};
-use spikegrad_train::{Precision, StepReport, TrainError, Trainer};
+use spikegrad_train::{StepReport, Trainer};
 use std::path::{Path, PathBuf};
 
-/// A `ValueError` with `message` on one line.
-fn value_error(message: impl std::fmt::Display) -> PyErr {
-    PyValueError::new_err(one_line(&message.to_string()))
-}
+impl PythonCheck for Check {
+    fn dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let row = PyDict::new(py);
+        row.set_item("iteration", self.iteration)?;
+        row.set_item("seconds", self.seconds)?;
+        row.set_item("loss", self.score.loss)?;
+        row.set_item("accuracy", self.score.accuracy)?;
+        row.set_item("nmse", self.score.nmse)?;
+        if let Some(n) = &self.gradient_norms {
+            row.set_item("gradient_norm_median", n.median)?;
+            row.set_item("gradient_norm_p99", n.p99)?;
+            row.set_item("gradient_norm_max", n.max)?;
+            row.set_item("skipped_steps", n.skipped)?;
+        }
+        Ok(row)
+    }
 
-/// An error of the run in Python's words: options as keywords (`batch=0`).
-fn task_error(e: &TrainError) -> PyErr {
-    match e {
-        TrainError::Option { name, value, rule } => value_error(format!("{name}={value}: {rule}")),
-        e => value_error(e),
+    fn line(&self) -> String {
+        let norms = self.gradient_norms.map(|n| format!("; {n}")).unwrap_or_default();
+        format!("iteration {}: held-out {}{norms}", self.iteration, self.score)
     }
 }
 
@@ -44,89 +53,34 @@ fn start_error(e: &StartError) -> PyErr {
                 NeuronsFrom::Init(n, dir) => format!("init={} (N = {n})", dir.display()),
                 from => from.to_string(),
             };
-            let TrainError::Option { .. } = error.as_ref() else {
-                return value_error(format!("{neurons}, batch={batch}: {error}"));
-            };
-            task_error(error)
+            train_error(error, &format!("{neurons}, batch={batch}"))
         }
         e => value_error(e),
     }
 }
 
-/// Python's side of the loop: a line per check (to `on_check` as a dict, else to
-/// `sys.stderr`), a checkpoint into the output folder, and a stop on a pending signal.
-struct PythonObserver<'a> {
+/// The Python observer of a run on a task: [`Progress`], and checkpoints into the output
+/// folder.
+struct TaskProgress<'a> {
+    progress: Progress,
     folder: RunFolder<'a>,
-    on_check: Option<Py<PyAny>>,
-    /// The error that stopped the run (KeyboardInterrupt, or the callback's).
-    raised: Option<PyErr>,
 }
 
-impl PythonObserver<'_> {
-    /// Writes a line to `sys.stderr` (a notebook shows it; the process's stderr may not).
-    fn say(&mut self, py: Python<'_>, line: &str) {
-        let written = py
-            .import("sys")
-            .and_then(|sys| sys.getattr("stderr"))
-            .and_then(|err| err.call_method1("write", (format!("{line}\n"),)));
-        if let Err(e) = written {
-            self.raised.get_or_insert(e);
-        }
-    }
-
-    fn stop_on(&mut self, result: PyResult<()>) -> Control {
-        match result {
-            Ok(()) => Control::Continue,
-            Err(e) => {
-                self.raised = Some(e);
-                Control::Stop
-            }
-        }
-    }
-}
-
-impl Observer<Check> for PythonObserver<'_> {
-    fn step(&mut self, _iteration: usize, _report: &StepReport, _trainer: &Trainer) -> Control {
-        let signals = Python::attach(|py| py.check_signals());
-        self.stop_on(signals)
+impl Observer<Check> for TaskProgress<'_> {
+    fn step(&mut self, iteration: usize, report: &StepReport, trainer: &Trainer) -> Control {
+        Observer::<Check>::step(&mut self.progress, iteration, report, trainer)
     }
 
     fn check(&mut self, check: &Check) -> Control {
-        let result = Python::attach(|py| -> PyResult<()> {
-            match &self.on_check {
-                Some(callback) => {
-                    let row = PyDict::new(py);
-                    row.set_item("iteration", check.iteration)?;
-                    row.set_item("seconds", check.seconds)?;
-                    row.set_item("loss", check.score.loss)?;
-                    row.set_item("accuracy", check.score.accuracy)?;
-                    row.set_item("nmse", check.score.nmse)?;
-                    if let Some(n) = &check.gradient_norms {
-                        row.set_item("gradient_norm_median", n.median)?;
-                        row.set_item("gradient_norm_p99", n.p99)?;
-                        row.set_item("gradient_norm_max", n.max)?;
-                        row.set_item("skipped_steps", n.skipped)?;
-                    }
-                    callback.call1(py, (row,))?;
-                }
-                None => {
-                    let norms = check.gradient_norms.map(|n| format!("; {n}")).unwrap_or_default();
-                    let line =
-                        format!("iteration {}: held-out {}{norms}", check.iteration, check.score);
-                    self.say(py, &line);
-                }
-            }
-            py.check_signals()
-        });
-        self.stop_on(result)
+        self.progress.check(check)
     }
 
     fn note(&mut self, line: &str) {
-        Python::attach(|py| self.say(py, line));
+        Observer::<Check>::note(&mut self.progress, line)
     }
 }
 
-impl TaskObserver for PythonObserver<'_> {
+impl TaskObserver for TaskProgress<'_> {
     fn checkpoint(
         &mut self,
         state: RunState<'_>,
@@ -158,31 +112,15 @@ fn options(
     o.learning_rate = learning_rate.unwrap_or(o.learning_rate);
     o.readout_learning_rate = readout_learning_rate.unwrap_or(o.readout_learning_rate);
     o.seed = seed.unwrap_or(o.seed);
-    o.precision = match precision {
-        None | Some("f32") => Precision::F32,
-        Some("f64") => Precision::F64,
-        Some(other) => {
-            return Err(value_error(format!("precision={other:?}: must be \"f32\" or \"f64\"")))
-        }
-    };
+    o.precision = keywords::precision(precision, o.precision)?;
     o.train_time_constants = train_time_constants;
     o.eval_every = eval_every.unwrap_or(o.eval_every);
     o.patience = patience.unwrap_or(o.patience);
     o.checkpoint_minutes = checkpoint_minutes.unwrap_or(o.checkpoint_minutes);
     o.time_limit = time_limit.unwrap_or(o.time_limit);
     o.pause_at = pause_at;
-    o.check().map_err(|e| task_error(&e))?;
+    o.check().map_err(|e| train_error(&e, ""))?;
     Ok(o)
-}
-
-/// The step map a keyword names.
-fn step_named(step: Option<&str>, data: &TaskData) -> PyResult<PhaseStep> {
-    match step {
-        None => Ok(data.task.step),
-        Some(name) => PhaseStep::from_name(name).ok_or_else(|| {
-            value_error(format!("step={name:?}: must be \"euler\" or \"midpoint\""))
-        }),
-    }
 }
 
 /// The folder a path keyword names, checked to be one.
@@ -192,19 +130,6 @@ fn folder(keyword: &str, dir: &Path) -> PyResult<()> {
     } else {
         Err(value_error(format!("{keyword}={}: not a folder", dir.display())))
     }
-}
-
-/// The output folder: `out`, else runs/<task folder's name>-<seed>; checked writable.
-fn output(task_dir: &Path, out: Option<PathBuf>, seed: u64) -> PyResult<PathBuf> {
-    let name = task_dir
-        .canonicalize()
-        .ok()
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "task".into());
-    let out = out.unwrap_or_else(|| PathBuf::from(format!("runs/{name}-{seed}")));
-    staging::check_out(&format!("out={}", out.display()), &out, Writer::TrainTask)
-        .map_err(value_error)?;
-    Ok(out)
 }
 
 /// Trains on the task folder `task_dir` (docs: the task folder) with spikegrad-train's
@@ -267,7 +192,12 @@ pub fn train_task<'py>(
             folder(keyword, dir)?;
         }
     }
-    let out = output(&task_dir, out, options.seed)?;
+    let name = task_dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "task".into());
+    let out = keywords::output(out, &name, options.seed, Writer::TrainTask)?;
     let data = py.detach(|| task_folder::load(&task_dir)).map_err(value_error)?;
     let val = val.map(|v| py.detach(|| task_folder::load(&v))).transpose().map_err(value_error)?;
     let split = match &val {
@@ -278,26 +208,20 @@ pub fn train_task<'py>(
         None => Split::within(&data.task)
             .map_err(|e| value_error(format!("{}: {e}", data.dir.join("x.npy").display())))?,
     };
-    let step = step_named(step, &data)?;
+    let step = keywords::step(step, data.task.step)?;
     let start = py
         .detach(|| task_run::start(&data, &split.train, init.as_deref(), neurons, step, &options))
         .map_err(|e| start_error(&e))?;
+    let mut progress = Progress::new(on_check);
     if let Some(said) = &start.said {
-        let sys = py.import("sys")?;
-        sys.getattr("stderr")?.call_method1("write", (format!("{said}\n"),))?;
+        progress.say(py, said);
     }
     let mut start = start.start;
     start.started = started;
     let folder = RunFolder { out: &out, data: &data, val: val.as_ref(), options: &options };
-    let mut observer = PythonObserver { folder, on_check, raised: None };
+    let mut observer = TaskProgress { progress, folder };
     let result = py.detach(|| task::train(&data.task, &split, start, &options, &mut observer));
-    if let Some(raised) = observer.raised.take() {
-        return Err(raised);
-    }
-    let run = result.map_err(|e| match e {
-        TrainError::Cancelled { .. } => PyKeyboardInterrupt::new_err(e.to_string()),
-        e => task_error(&e),
-    })?;
+    let run = result.map_err(|e| observer.progress.error(train_error(&e, "")))?;
     py.detach(|| folder.finish(&run, None)).map_err(value_error)?;
     let score = score_json(&run.score);
     let result = PyDict::new(py);

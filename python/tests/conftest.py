@@ -1,14 +1,34 @@
 """Shared helpers: random cases of every loss, and case folders on disk for the command
-line, so that the module's results are compared with `spikegrad grad`'s."""
+line, so that the module's results are compared with `spikegrad grad`'s (the binary
+python/run-tests builds, with the reference crate as its second engine)."""
 
 import json
 import os
+import subprocess
 
 import numpy as np
 import pytest
 
 # Fixed seeds: the suite draws the same cases on every run.
 SEED = 20261130
+
+# The command line compared with: $SPIKEGRAD_BIN, else this checkout's release build.
+BINARY = os.environ.get(
+    "SPIKEGRAD_BIN",
+    os.path.join(os.path.dirname(__file__), "..", "..", "target", "release", "spikegrad"),
+)
+
+
+def command_line(*args):
+    """Runs the `spikegrad` binary with `args`: its summary line, or ValueError with its
+    error line (without "error: ")."""
+    if not os.path.exists(BINARY):
+        pytest.fail(f"{BINARY}: no spikegrad binary (cargo build --release -p spikegrad-cli)")
+    done = subprocess.run([BINARY, *map(str, args)], capture_output=True, text=True)
+    if done.returncode != 0:
+        line = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+        raise ValueError(line.removeprefix("error: "))
+    return done.stdout.strip()
 
 
 def random_case(rng, *, loss="mse", n=7, n_in=2, n_out=3, b=3, t=60, shared_state=False,

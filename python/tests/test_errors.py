@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import spikegrad
-from conftest import random_case, write_case
+from conftest import command_line, random_case, write_case
 
 
 def _nan_w(a, c):
@@ -81,7 +81,7 @@ CE_FAULTS = [_label_out_of_range, _window_past_the_end, _no_labels, _per_neuron_
 
 def _cli_message(folder):
     with pytest.raises(ValueError) as cli_error:
-        spikegrad.cli("grad", folder, "--out", folder + "-out")
+        command_line("grad", folder, "--out", folder + "-out")
     return str(cli_error.value)
 
 
@@ -90,15 +90,34 @@ def _cli_message(folder):
     [("mse", f) for f in MSE_FAULTS] + [("cross_entropy", f) for f in CE_FAULTS],
     ids=lambda x: getattr(x, "__name__", x),
 )
-def test_same_message_as_the_command_line(tmp_path, rng, loss, fault):
+def test_same_fault_as_the_command_line_in_python_words(tmp_path, rng, loss, fault):
+    """The module names the caller's array or config key where the command line names the
+    case folder's file, and the fault alike."""
     arrays, config = random_case(rng, loss=loss)
     fault(arrays, config)
     folder = write_case(tmp_path / "case", arrays, config)
-    cli = _cli_message(folder)
+    file, fault_text = _cli_message(folder).removeprefix(f"{folder}: ").split(": ", 1)
+    place = "config" if file == "config.json" else f"arrays[{file.removesuffix('.npy')!r}]"
+    if fault_text.startswith("file not found"):
+        fault_text = "missing" + fault_text.removeprefix("file not found")
     with pytest.raises(ValueError) as error:
         spikegrad.gradient(arrays, config)
-    assert cli == f"{folder}: {error.value}"
-    assert "\n" not in str(error.value)
+    if fault_text.startswith("invalid: unknown field `"):
+        # serde's words about the JSON text become words about the dict's keys.
+        key = fault_text.split("`")[1]
+        assert str(error.value).startswith(f"config: unknown key '{key}' (expected one of `h`")
+    else:
+        assert str(error.value) == f"{place}: {fault_text}"
+
+
+def test_a_newcomer_passing_dicts_reads_array_and_key_names(rng):
+    arrays, config = random_case(rng, loss="mse")
+    with pytest.raises(ValueError, match=r"^arrays\['mask'\]: missing: the mse loss needs it"):
+        spikegrad.gradient({k: v for k, v in arrays.items() if k != "mask"}, config)
+    with pytest.raises(ValueError, match=r"^config: missing key 'tau_s'$"):
+        spikegrad.gradient(arrays, {k: v for k, v in config.items() if k != "tau_s"})
+    with pytest.raises(ValueError, match=r"^config: unknown key 'tau_m'"):
+        spikegrad.gradient(arrays, dict(config, tau_m=3.0))
 
 
 def test_one_dtype_per_case_folder_but_the_module_converts(tmp_path, rng):
@@ -115,13 +134,13 @@ def test_one_dtype_per_case_folder_but_the_module_converts(tmp_path, rng):
     [
         (lambda a, c: spikegrad.gradient([a], c), "arrays must be a dict"),
         (lambda a, c: spikegrad.gradient(a, c, precision="f16"), 'precision \'f16\' is not "f32" or "f64"'),
-        (lambda a, c: spikegrad.gradient(a, "{not json"), "config.json: invalid"),
-        (lambda a, c: spikegrad.gradient(a, 3), "config.json: config must be a dict"),
-        (lambda a, c: spikegrad.gradient({**a, "x": np.array(["a"])}, c), "x.npy: dtype <U1 is not a real number"),
+        (lambda a, c: spikegrad.gradient(a, "{not json"), "config: invalid: key must be a string"),
+        (lambda a, c: spikegrad.gradient(a, 3), "config: must be a dict"),
+        (lambda a, c: spikegrad.gradient({**a, "x": np.array(["a"])}, c), "arrays['x']: dtype <U1 is not a real number"),
         (lambda a, c: spikegrad.gradient({**a, 3: a["W"]}, c), "arrays: key 3: names must be strings"),
-        (lambda a, c: spikegrad.gradient({**a, "W": [[1, 2], [3]]}, c), "W.npy: not an array"),
-        (lambda a, c: spikegrad.forward({**a, "x": np.zeros((0, 3, 2))}, c), "x.npy: T (axis 0) is 0"),
-        (lambda a, c: spikegrad.gradient(a, dict(c, h=float("nan"))), "config.json"),
+        (lambda a, c: spikegrad.gradient({**a, "W": [[1, 2], [3]]}, c), "arrays['W']: not an array"),
+        (lambda a, c: spikegrad.forward({**a, "x": np.zeros((0, 3, 2))}, c), "arrays['x']: T (axis 0) is 0"),
+        (lambda a, c: spikegrad.gradient(a, dict(c, h=float("nan"))), "config"),
     ],
 )
 def test_python_level_faults(rng, call, message):
@@ -134,7 +153,7 @@ def test_python_level_faults(rng, call, message):
 def test_float_labels_are_refused(rng):
     arrays, config = random_case(rng, loss="cross_entropy")
     arrays["labels"] = arrays["labels"].astype(np.float64)
-    with pytest.raises(ValueError, match="labels.npy: dtype float64 is not an integer type"):
+    with pytest.raises(ValueError, match=r"arrays\['labels'\]: dtype float64 is not an integer type"):
         spikegrad.gradient(arrays, config)
 
 

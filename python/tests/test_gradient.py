@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import spikegrad
-from conftest import random_case, read_gradient, write_case
+from conftest import command_line, random_case, read_gradient, write_case
 
 VARIANTS = [
     dict(loss="mse"),
@@ -37,7 +37,7 @@ def test_gradient_equals_the_command_line(tmp_path, rng, variant, precision):
     dtype = spikegrad.DTYPES[precision]
     arrays = {k: (v.astype(dtype) if k != "labels" else v) for k, v in arrays.items()}
     folder = write_case(tmp_path / "case", arrays, config)
-    spikegrad.cli("grad", folder, "--out", str(tmp_path / "out"))
+    command_line("grad", folder, "--out", str(tmp_path / "out"))
     cli_loss, cli_grads, cli_dconfig = read_gradient(tmp_path / "out")
     loss, grads = spikegrad.gradient(arrays, config, precision=precision)
     assert loss == cli_loss
@@ -54,7 +54,7 @@ def test_f64_gradient_matches_the_reference(tmp_path, rng, variant):
     """The oracle's bar: f64 within 1e-10 relative of the reference implementation."""
     arrays, config = random_case(rng, **variant)
     folder = write_case(tmp_path / "case", arrays, config)
-    spikegrad.cli("grad", folder, "--engine", "reference", "--out", str(tmp_path / "ref"))
+    command_line("grad", folder, "--engine", "reference", "--out", str(tmp_path / "ref"))
     ref_loss, ref_grads, ref_dconfig = read_gradient(tmp_path / "ref")
     loss, grads = spikegrad.gradient(arrays, config)
     assert abs(loss - ref_loss) <= 1e-10 * abs(ref_loss)
@@ -199,7 +199,7 @@ def test_many_random_cases_match_the_reference(tmp_path):
         )
         arrays, config = random_case(rng, **variant)
         folder = write_case(tmp_path / f"case{i}", arrays, config)
-        spikegrad.cli("grad", folder, "--engine", "reference", "--out", str(tmp_path / f"ref{i}"))
+        command_line("grad", folder, "--engine", "reference", "--out", str(tmp_path / f"ref{i}"))
         ref_loss, ref_grads, _ = read_gradient(tmp_path / f"ref{i}")
         loss, grads = spikegrad.gradient(arrays, config)
         assert abs(loss - ref_loss) <= 1e-10 * abs(ref_loss) + 1e-300, (i, variant)

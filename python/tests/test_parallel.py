@@ -75,4 +75,4 @@ def test_a_fault_on_one_process_raises_on_every_process(tmp_path):
         "    print('raised:', e)\n"
     )
     out = mpirun(2, str(script), timeout=120)
-    assert out.count("raised: process 1: W.npy: shape [2, 7]") == 2, out
+    assert out.count("raised: process 1: arrays['W']: shape [2, 7]") == 2, out

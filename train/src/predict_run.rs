@@ -416,6 +416,10 @@ pub fn train_efficient_coding(
     Ok(EfficientCodingRun { task, networks, seconds: started.elapsed().as_secs_f64() })
 }
 
+/// Efficient coding's default rate penalties: from none to one that roughly halves the
+/// rate of W = 0.
+pub const DEFAULT_PENALTIES: [f64; 4] = [0.0, 1e5, 1e6, 1e7];
+
 /// The NMSE at which efficient coding compares the two codes.
 pub const NMSE_BAR: f64 = 0.05;
 
