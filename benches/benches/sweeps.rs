@@ -24,7 +24,8 @@
 //!
 //! `cargo bench -p spikegrad-benches -- --save-baseline NAME` / `--baseline NAME`.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use spikegrad::{
     forward_step, reverse_step, GradientOptions, Step, SweepPath, ThetaMidpoint, Workspace,
 };
@@ -122,39 +123,47 @@ fn sweeps(c: &mut Criterion) {
             })
         });
 
-        let nb = n * b;
-        let [v, s, current, lam] = step_data(nb);
-        let (mut v2, mut s2) = (v.clone(), s.clone());
-        let (mut lam_v, mut e, mut lam_s) = (lam.clone(), vec![0.0f32; nb], vec![0.0f32; nb]);
-        let d = vec![0.0f32; nb];
-        group.bench_function("step_kernels", |bench| {
-            bench.iter(|| {
-                for _ in 0..t {
-                    forward_step(&step, &v, &s, &current, &mut v2, &mut s2).expect("finite");
-                    reverse_step(&step, &v, &current, &mut lam_v, &lam, &d, &mut e, &mut lam_s)
-                        .expect("finite");
-                    lam_v.copy_from_slice(&lam);
-                }
-                black_box((&v2, &s2, &e, &lam_s));
-            })
-        });
-        let std_step = StdStep::new(problem.config());
-        group.bench_function("step_kernels_std", |bench| {
-            bench.iter(|| {
-                for _ in 0..t {
-                    std_forward_step(&std_step, &v, &s, &current, &mut v2, &mut s2);
-                    std_reverse_step(
-                        &std_step, &v, &current, &mut lam_v, &lam, &d, &mut e, &mut lam_s,
-                    );
-                    lam_v.copy_from_slice(&lam);
-                }
-                black_box((&v2, &s2, &e, &lam_s));
-            })
-        });
+        step_kernel_benches(&mut group, &step, &problem, (n * b, t));
         let mut limit = GemmLimit::new(&problem, workspace.threads());
         group.bench_function("gemm_limit", |bench| bench.iter(|| limit.run()));
         group.finish();
     }
+}
+
+/// The step kernels alone on `nb` states for `t` steps: the SIMD ones and the plain std
+/// ones of the same arithmetic.
+fn step_kernel_benches(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    step: &Step<f32>,
+    problem: &Problem,
+    (nb, t): (usize, usize),
+) {
+    let [v, s, current, lam] = step_data(nb);
+    let (mut v2, mut s2) = (v.clone(), s.clone());
+    let (mut lam_v, mut e, mut lam_s) = (lam.clone(), vec![0.0f32; nb], vec![0.0f32; nb]);
+    let d = vec![0.0f32; nb];
+    group.bench_function("step_kernels", |bench| {
+        bench.iter(|| {
+            for _ in 0..t {
+                forward_step(step, &v, &s, &current, &mut v2, &mut s2).expect("finite");
+                reverse_step(step, &v, &current, &mut lam_v, &lam, &d, &mut e, &mut lam_s)
+                    .expect("finite");
+                lam_v.copy_from_slice(&lam);
+            }
+            black_box((&v2, &s2, &e, &lam_s));
+        })
+    });
+    let std_step = StdStep::new(problem.config());
+    group.bench_function("step_kernels_std", |bench| {
+        bench.iter(|| {
+            for _ in 0..t {
+                std_forward_step(&std_step, &v, &s, &current, &mut v2, &mut s2);
+                std_reverse_step(&std_step, &v, &current, &mut lam_v, &lam, &d, &mut e, &mut lam_s);
+                lam_v.copy_from_slice(&lam);
+            }
+            black_box((&v2, &s2, &e, &lam_s));
+        })
+    });
 }
 
 /// The activity-sparse groups `A1`, `A2`: networks at a few percent active pairs

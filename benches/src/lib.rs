@@ -271,13 +271,18 @@ impl GemmLimit {
 
     /// One gradient's worth of products.
     pub fn run(&mut self) {
+        self.forward_products();
+        self.reverse_products();
+    }
+
+    /// The forward pass's products: U x for all steps, W s_t per step, O s for all steps.
+    fn forward_products(&mut self) {
         use faer::MatMut as M;
         use faer::MatRef as R;
         let (n, b, t, th) = (self.n, self.b, self.t, self.threads);
         let nb = n * b;
         let w = R::from_column_major_slice(&self.w, n, n);
         let o_t = R::from_column_major_slice(&self.o, n, CHANNELS);
-        // Forward: U x for all steps, W s_t per step, O s for all steps.
         let u = R::from_column_major_slice(&self.u, CHANNELS, n).transpose();
         product(
             th,
@@ -304,7 +309,17 @@ impl GemmLimit {
             o_t.transpose(),
             states_after,
         );
-        // Reverse: dO, lam_s_T, then per block d_t, per step W^T e_t, per block dW, dU, dI0.
+    }
+
+    /// The reverse sweep's products: dO, lam_s_T, then per block of steps
+    /// ([`Self::reverse_block`]).
+    fn reverse_products(&mut self) {
+        use faer::MatMut as M;
+        use faer::MatRef as R;
+        let (n, b, t, th) = (self.n, self.b, self.t, self.threads);
+        let nb = n * b;
+        let o_t = R::from_column_major_slice(&self.o, n, CHANNELS);
+        let states_after = R::from_column_major_slice(&self.states[nb..], n, t * b);
         let residual = R::from_column_major_slice(&self.readout, CHANNELS, t * b);
         product(
             th,
@@ -326,65 +341,71 @@ impl GemmLimit {
         let mut end = t;
         while end > 0 {
             let start = end.saturating_sub(block);
-            let columns = (end - start) * b;
-            let first = start.max(1);
-            if first < end {
-                let r = R::from_column_major_slice(
-                    &self.readout[(first - 1) * b * CHANNELS..(end - 1) * b * CHANNELS],
-                    CHANNELS,
-                    (end - first) * b,
-                );
-                product(
-                    th,
-                    M::from_column_major_slice_mut(
-                        &mut self.d_block[(first - start) * nb..columns * n],
-                        n,
-                        (end - first) * b,
-                    ),
-                    Accum::Replace,
-                    o_t,
-                    r,
-                );
-            }
-            for j in (0..end - start).rev() {
-                let e = R::from_column_major_slice(&self.e_block[j * nb..][..nb], n, b);
-                product(
-                    th,
-                    M::from_column_major_slice_mut(&mut self.lam_s, n, b),
-                    Accum::Add,
-                    w,
-                    e,
-                );
-            }
-            let e = R::from_column_major_slice(&self.e_block[..columns * n], n, columns);
-            let s = R::from_column_major_slice(&self.states[start * nb..end * nb], n, columns);
-            product(
-                th,
-                M::from_column_major_slice_mut(&mut self.dw, n, n),
-                Accum::Add,
-                s,
-                e.transpose(),
-            );
-            let x = R::from_column_major_slice(
-                &self.x[start * b * CHANNELS..end * b * CHANNELS],
-                CHANNELS,
-                columns,
-            );
-            product(
-                th,
-                M::from_column_major_slice_mut(&mut self.du, CHANNELS, n),
-                Accum::Add,
-                x,
-                e.transpose(),
-            );
-            product(
-                th,
-                M::from_column_major_slice_mut(&mut self.di0, n, 1),
-                Accum::Add,
-                e,
-                R::from_column_major_slice(&self.ones[..columns], columns, 1),
-            );
+            self.reverse_block(start, end);
             end = start;
         }
+    }
+
+    /// The products of steps start..end of the reverse sweep: d_t of the block, W^T e_t
+    /// per step, then dW, dU and dI0 of the block.
+    fn reverse_block(&mut self, start: usize, end: usize) {
+        use faer::MatMut as M;
+        use faer::MatRef as R;
+        let (n, b, th) = (self.n, self.b, self.threads);
+        let nb = n * b;
+        let w = R::from_column_major_slice(&self.w, n, n);
+        let o_t = R::from_column_major_slice(&self.o, n, CHANNELS);
+        let columns = (end - start) * b;
+        let first = start.max(1);
+        if first < end {
+            let r = R::from_column_major_slice(
+                &self.readout[(first - 1) * b * CHANNELS..(end - 1) * b * CHANNELS],
+                CHANNELS,
+                (end - first) * b,
+            );
+            product(
+                th,
+                M::from_column_major_slice_mut(
+                    &mut self.d_block[(first - start) * nb..columns * n],
+                    n,
+                    (end - first) * b,
+                ),
+                Accum::Replace,
+                o_t,
+                r,
+            );
+        }
+        for j in (0..end - start).rev() {
+            let e = R::from_column_major_slice(&self.e_block[j * nb..][..nb], n, b);
+            product(th, M::from_column_major_slice_mut(&mut self.lam_s, n, b), Accum::Add, w, e);
+        }
+        let e = R::from_column_major_slice(&self.e_block[..columns * n], n, columns);
+        let s = R::from_column_major_slice(&self.states[start * nb..end * nb], n, columns);
+        product(
+            th,
+            M::from_column_major_slice_mut(&mut self.dw, n, n),
+            Accum::Add,
+            s,
+            e.transpose(),
+        );
+        let x = R::from_column_major_slice(
+            &self.x[start * b * CHANNELS..end * b * CHANNELS],
+            CHANNELS,
+            columns,
+        );
+        product(
+            th,
+            M::from_column_major_slice_mut(&mut self.du, CHANNELS, n),
+            Accum::Add,
+            x,
+            e.transpose(),
+        );
+        product(
+            th,
+            M::from_column_major_slice_mut(&mut self.di0, n, 1),
+            Accum::Add,
+            e,
+            R::from_column_major_slice(&self.ones[..columns], columns, 1),
+        );
     }
 }

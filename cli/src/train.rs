@@ -238,6 +238,9 @@ pub(crate) fn train_error(e: &TrainError) -> String {
         TrainError::Option { name, value, rule } => {
             format!("--{} {value}: {rule}", name.replace('_', "-"))
         }
+        TrainError::Constants { h, tau, tau_s, error } => {
+            format!("--h {h}, --tau {tau}, --tau-s {tau_s}: {error}")
+        }
         TrainError::Stalled { iteration } => format!(
             "training stalled at iteration {iteration}: the last {MAX_SKIPPED_IN_A_ROW} gradients were \
              all non-finite (the run or its costates overflow); try --precision f64, a smaller \

@@ -118,6 +118,13 @@ fn neurons_from(from: &NeuronsFrom) -> String {
 fn start_error(e: &StartError) -> String {
     match e {
         StartError::Init { dir, message } => format!("--init {}: {message}", dir.display()),
+        StartError::Step { dir, saved, run } => format!(
+            "--init {}: it steps by {:?} (its config.json) and this run by {:?}; give --step {}",
+            dir.display(),
+            saved.name(),
+            run.name(),
+            saved.name()
+        ),
         StartError::InitFolder(e) => format!("--init {}", one_line(&e.to_string())),
         StartError::Neurons { n, fixed, file } => {
             format!("--neurons {n}: the task's {file} fixes N = {fixed}")

@@ -43,6 +43,13 @@ fn start_error(e: &StartError) -> PyErr {
         StartError::Init { dir, message } => {
             value_error(format!("init={}: {message}", dir.display()))
         }
+        StartError::Step { dir, saved, run } => value_error(format!(
+            "init={}: it steps by {:?} (its config.json) and this run by {:?}; give step={:?}",
+            dir.display(),
+            saved.name(),
+            run.name(),
+            saved.name()
+        )),
         StartError::InitFolder(e) => value_error(format!("init={e}")),
         StartError::Neurons { n, fixed, file } => {
             value_error(format!("neurons={n}: the task's {file} fixes N = {fixed}"))

@@ -200,24 +200,22 @@ fn check_values(
     Ok(())
 }
 
-/// Checks the arrays of `source` as a case with `settings` (config.json's): every array
-/// the network, the trials and (when `with_loss`) the loss need, their dtypes, shapes
-/// and values, the per-neuron constants against docs/model.md sections 4-5, the labels
-/// and the cross-entropy window. The first fault found is the error, naming its file.
-pub fn check(
-    settings: &Settings,
-    source: &dyn Source,
-    with_loss: bool,
-) -> Result<Layout, CaseError> {
-    let Settings { config, neuron, tau_file, tau_s_file, loss } = settings;
-    let (mut config, neuron) = (*config, *neuron);
-    let mut arrays: Vec<ArrayRef<'_>> = Vec::with_capacity(ARRAYS.len());
-    for name in ARRAYS {
-        arrays.push(required(source, name, "every case has it")?);
-    }
-    let dtype = arrays[0].values.dtype();
+/// The sizes of a case, read from its required arrays.
+struct Sizes {
+    n: usize,
+    n_in: usize,
+    n_out: usize,
+    b: usize,
+    t: usize,
+    /// Whether v0 and s0 are (N,): one state every trial starts from.
+    shared: [bool; 2],
+    /// Where each size comes from, for messages.
+    sources: String,
+}
 
-    // Each dimension is fixed by the first array that carries it, then checked.
+/// Reads the sizes from [`ARRAYS`] (in their order): each dimension is fixed by the first
+/// array that carries it, then checked against the others by [`check`].
+fn sizes(arrays: &[ArrayRef<'_>]) -> Result<Sizes, CaseError> {
     let dim = |index: usize, axis: usize, what: &str| -> Result<usize, CaseError> {
         let (file, shape) = (format!("{}.npy", ARRAYS[index]), arrays[index].shape);
         match shape.get(axis) {
@@ -243,6 +241,27 @@ pub fn check(
     let sources = format!(
         "N = {n} from W, n_in = {n_in} from U, n_out = {n_out} from O, B = {b} from {b_source}, T = {t} from x"
     );
+    Ok(Sizes { n, n_in, n_out, b, t, shared, sources })
+}
+
+/// Checks the arrays of `source` as a case with `settings` (config.json's): every array
+/// the network, the trials and (when `with_loss`) the loss need, their dtypes, shapes
+/// and values, the per-neuron constants against docs/model.md sections 4-5, the labels
+/// and the cross-entropy window. The first fault found is the error, naming its file.
+pub fn check(
+    settings: &Settings,
+    source: &dyn Source,
+    with_loss: bool,
+) -> Result<Layout, CaseError> {
+    let Settings { config, neuron, tau_file, tau_s_file, loss } = settings;
+    let (mut config, neuron) = (*config, *neuron);
+    let mut arrays: Vec<ArrayRef<'_>> = Vec::with_capacity(ARRAYS.len());
+    for name in ARRAYS {
+        arrays.push(required(source, name, "every case has it")?);
+    }
+    let dtype = arrays[0].values.dtype();
+
+    let Sizes { n, n_in, n_out, b, t, shared, sources } = sizes(&arrays)?;
     let state = |shared: bool| {
         if shared {
             (vec![n], "(N,) (one state for every trial) or (B, N)")

@@ -218,19 +218,19 @@ pub fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
     }
 }
 
-/// Parses and checks the text of a `config.json` ([`read_settings`]); errors name
-/// `config.json`.
-pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
-    let parsed: ConfigFile = serde_json::from_str(text)
-        .or_else(|e| fail(CONFIG, format!("invalid: {}", one_line(&e.to_string()))))?;
-    let gate = match parsed.gate.as_str() {
-        "raised_cosine" => Gate::RaisedCosine { delta: parsed.delta },
-        "boxcar" => Gate::Boxcar { delta: parsed.delta },
-        other => {
-            return fail(CONFIG, format!("gate {other:?} is not \"raised_cosine\" or \"boxcar\""))
-        }
-    };
-    let neuron = match parsed.neuron.as_deref() {
+/// The gate config.json names, with its width.
+fn gate_of(name: &str, delta: f64) -> Result<Gate, CaseError> {
+    match name {
+        "raised_cosine" => Ok(Gate::RaisedCosine { delta }),
+        "boxcar" => Ok(Gate::Boxcar { delta }),
+        other => fail(CONFIG, format!("gate {other:?} is not \"raised_cosine\" or \"boxcar\"")),
+    }
+}
+
+/// The neuron model and its step map config.json names (the theta neuron and the Euler
+/// step by default).
+fn neuron_of(neuron: Option<&str>, step: Option<&str>) -> Result<NeuronModel, CaseError> {
+    let neuron = match neuron {
         None | Some("theta") => NeuronModel::Theta,
         Some("hopf_phase") => NeuronModel::HopfPhase,
         Some(other) => {
@@ -240,31 +240,33 @@ pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
             )
         }
     };
-    let neuron = match (neuron, parsed.step.as_deref().map(PhaseStep::from_name)) {
-        (neuron, None) => neuron,
-        (neuron, Some(Some(PhaseStep::Euler))) => neuron,
-        (NeuronModel::Theta, Some(Some(step))) => NeuronModel::theta(step),
-        (neuron, Some(Some(step))) => {
-            return fail(
-                CONFIG,
-                format!(
-                    "step {:?} is the theta neuron's; neuron {:?} steps by \"euler\" only",
-                    step.name(),
-                    neuron.name()
-                ),
-            )
-        }
-        (_, Some(None)) => {
-            let step = parsed.step.as_deref().unwrap_or_default();
-            return fail(
-                CONFIG,
-                format!("step {:?} is not \"euler\" or \"midpoint\"", one_line(step)),
-            );
-        }
-    };
-    // A per-neuron constant is the name of a file beside config.json: a plain file name,
-    // so that a case cannot read outside its folder.
-    let split = |name: &str, value: TimeConstant| match value {
+    match (neuron, step.map(PhaseStep::from_name)) {
+        (neuron, None) => Ok(neuron),
+        (neuron, Some(Some(PhaseStep::Euler))) => Ok(neuron),
+        (NeuronModel::Theta, Some(Some(step))) => Ok(NeuronModel::theta(step)),
+        (neuron, Some(Some(step))) => fail(
+            CONFIG,
+            format!(
+                "step {:?} is the theta neuron's; neuron {:?} steps by \"euler\" only",
+                step.name(),
+                neuron.name()
+            ),
+        ),
+        (_, Some(None)) => fail(
+            CONFIG,
+            format!(
+                "step {:?} is not \"euler\" or \"midpoint\"",
+                one_line(step.unwrap_or_default())
+            ),
+        ),
+    }
+}
+
+/// A time constant as (shared value, NaN when per neuron; its file, when per neuron). A
+/// per-neuron constant is the name of a file beside config.json: a plain file name, so
+/// that a case cannot read outside its folder.
+fn split_constant(name: &str, value: TimeConstant) -> Result<(f64, Option<String>), CaseError> {
+    match value {
         TimeConstant::Shared(x) => Ok((x, None)),
         TimeConstant::PerNeuron(file) => {
             let plain = !file.is_empty()
@@ -285,17 +287,12 @@ pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
                 )
             }
         }
-    };
-    let (tau, tau_file) = split("tau", parsed.tau)?;
-    let (tau_s, tau_s_file) = split("tau_s", parsed.tau_s)?;
-    let config = Config::new(parsed.h, tau, tau_s, gate);
-    // The shared rules now on the shared constants; a per-neuron one stands in with a
-    // valid placeholder until its file is read and checked element by element.
-    let placeholder = |value: f64, other: f64| if value.is_nan() { other } else { value };
-    let check =
-        Config::new(parsed.h, placeholder(tau, f64::MAX), placeholder(tau_s, f64::MAX), gate);
-    neuron.validate(&check).or_else(|e| fail(CONFIG, e.to_string()))?;
-    let loss = parsed.loss.unwrap_or_default();
+    }
+}
+
+/// Checks the loss object of config.json: its kind, and keys only where its kind reads
+/// them.
+fn check_loss(loss: &LossFile) -> Result<(), CaseError> {
     if !matches!(loss.kind.as_str(), "mse" | "cross_entropy" | "linear") {
         return fail(
             CONFIG,
@@ -327,5 +324,26 @@ pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
             format!("loss.rate_penalty = {} must be finite and >= 0", loss.rate_penalty),
         );
     }
+    Ok(())
+}
+
+/// Parses and checks the text of a `config.json` ([`read_settings`]); errors name
+/// `config.json`.
+pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
+    let parsed: ConfigFile = serde_json::from_str(text)
+        .or_else(|e| fail(CONFIG, format!("invalid: {}", one_line(&e.to_string()))))?;
+    let gate = gate_of(&parsed.gate, parsed.delta)?;
+    let neuron = neuron_of(parsed.neuron.as_deref(), parsed.step.as_deref())?;
+    let (tau, tau_file) = split_constant("tau", parsed.tau)?;
+    let (tau_s, tau_s_file) = split_constant("tau_s", parsed.tau_s)?;
+    let config = Config::new(parsed.h, tau, tau_s, gate);
+    // The shared rules now on the shared constants; a per-neuron one stands in with a
+    // valid placeholder until its file is read and checked element by element.
+    let placeholder = |value: f64, other: f64| if value.is_nan() { other } else { value };
+    let check =
+        Config::new(parsed.h, placeholder(tau, f64::MAX), placeholder(tau_s, f64::MAX), gate);
+    neuron.validate(&check).or_else(|e| fail(CONFIG, e.to_string()))?;
+    let loss = parsed.loss.unwrap_or_default();
+    check_loss(&loss)?;
     Ok(Settings { config, neuron, tau_file, tau_s_file, loss })
 }

@@ -23,6 +23,15 @@ pub enum StartError {
         /// What is wrong.
         message: String,
     },
+    /// A saved model that steps its phases otherwise than the run asks.
+    Step {
+        /// The model's folder.
+        dir: PathBuf,
+        /// Its step map.
+        saved: PhaseStep,
+        /// The run's.
+        run: PhaseStep,
+    },
     /// A model folder to start from that does not read.
     InitFolder(FolderError),
     /// The neurons asked for differ from those the task's files fix.
@@ -74,6 +83,15 @@ impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StartError::Init { dir, message } => write!(f, "init {}: {message}", dir.display()),
+            StartError::Step { dir, saved, run } => write!(
+                f,
+                "init {}: it steps by {:?} (its config.json) and this run by {:?}; give the \
+                 step {:?}",
+                dir.display(),
+                saved.name(),
+                run.name(),
+                saved.name()
+            ),
             StartError::InitFolder(e) => write!(f, "init {}", one_line(&e.to_string())),
             StartError::Neurons { n, fixed, file } => {
                 write!(f, "neurons {n}: the task's {file} fixes N = {fixed}")
@@ -139,7 +157,10 @@ pub fn start(
         (init.to_path_buf(), None)
     };
     let saved = model_folder::load(&current).map_err(|e| at(&current, e))?;
-    check_fits(&saved, data, neurons, step)
+    if saved.model.step != step {
+        return Err(StartError::Step { dir: current, saved: saved.model.step, run: step });
+    }
+    check_fits(&saved, data, neurons)
         .map_err(|message| StartError::Init { dir: current.clone(), message })?;
     let from = NeuronsFrom::Init(saved.model.n, init.to_path_buf());
     check_memory(options, data, saved.model.n, train.len()).map_err(|error| StartError::Run {
@@ -185,22 +206,9 @@ fn check_memory(
     size.check().map(drop).map_err(TrainError::TooLarge)
 }
 
-/// Checks that a saved model fits the task: step, constants, channels, N, mask.
-fn check_fits(
-    saved: &SavedModel,
-    data: &TaskData,
-    neurons: Option<usize>,
-    step: PhaseStep,
-) -> Result<(), String> {
+/// Checks that a saved model fits the task: constants, channels, N, mask.
+fn check_fits(saved: &SavedModel, data: &TaskData, neurons: Option<usize>) -> Result<(), String> {
     let m = &saved.model;
-    if m.step != step {
-        return Err(format!(
-            "it steps by {:?} (its config.json) and this run by {:?}; give the step {}",
-            m.step.name(),
-            step.name(),
-            m.step.name()
-        ));
-    }
     let (a, b) = (&m.config, &data.task.config);
     let shared = |per_neuron: bool, x: f64, y: f64| per_neuron || x == y;
     if a.h != b.h
