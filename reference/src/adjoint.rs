@@ -83,8 +83,7 @@ pub fn backward_with(
     dl_ds: Option<&[f64]>,
     neuron: &dyn Neuron,
 ) -> Result<Gradient, Error> {
-    let (n, n_in, n_out, nb, steps) = (net.n, net.n_in, net.n_out, batch.b, batch.t);
-    let h = cfg.h;
+    let (n, n_out, nb, steps) = (net.n, net.n_out, batch.b, batch.t);
     check_array(
         "dL/do",
         dl_do,
@@ -99,54 +98,128 @@ pub fn backward_with(
             Some(steps * nb * n),
         )?;
     }
+    let mut sums = Sums::new(net, batch);
+    let loss = LossDerivatives { dl_do, dl_ds };
+    let mut lam_v = vec![0.0; nb * n];
+    let mut lam_s = sums.injected_error(net, tr, &loss, steps);
+    if let Some(index) = lam_s.iter().position(|x| !x.is_finite()) {
+        return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(steps), index });
+    }
+    for t in (0..steps).rev() {
+        let mut lam_s_prev =
+            if t > 0 { sums.injected_error(net, tr, &loss, t) } else { vec![0.0; nb * n] };
+        let costates = Costates { lam_v: &lam_v, lam_s: &lam_s };
+        let (e, lam_v_prev) =
+            sums.through_neurons(cfg, net, tr, t, costates, &mut lam_s_prev, neuron);
+        sums.through_synapses(net, batch, tr, t, &e, &mut lam_s_prev);
+        for (quantity, costate) in [("lam_v", &lam_v_prev), ("lam_s", &lam_s_prev)] {
+            if let Some(index) = costate.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFiniteGradient { quantity, step: Some(t), index });
+            }
+        }
+        lam_v = lam_v_prev;
+        lam_s = lam_s_prev;
+    }
+    sums.gradient(cfg, net, lam_v, lam_s)
+}
 
-    let mut dw = vec![0.0; n * n];
-    let mut du = vec![0.0; n * n_in];
-    let mut di0 = vec![0.0; n];
-    let mut d_o = vec![0.0; n_out * n];
-    let mut dx = vec![0.0; steps * nb * n_in];
-    let mut de = vec![0.0; steps * nb * n];
-    let mut dtau = vec![0.0; n];
-    let mut dtau_s = vec![0.0; n];
-    let mut ddelta = 0.0;
-    let mut value = 0.0;
+/// dL/do_t and dL/ds_t, (T, B, n_out) and (T, B, N).
+struct LossDerivatives<'a> {
+    dl_do: &'a [f64],
+    dl_ds: Option<&'a [f64]>,
+}
 
-    // d_t for t = 1..T; also accumulates dL/dO, which pairs dL/do_t with s_t (after the
-    // step), and the value of the linear functional.
-    let mut injected_error = |t: usize| -> Vec<f64> {
+/// lam_v_{t+1} and lam_s_{t+1}, (B, N).
+#[derive(Clone, Copy)]
+struct Costates<'a> {
+    lam_v: &'a [f64],
+    lam_s: &'a [f64],
+}
+
+/// The sums over steps of the reverse sweep: the gradients of [`Gradient`] and the value
+/// of the linear functional.
+struct Sums {
+    dw: Vec<f64>,
+    du: Vec<f64>,
+    di0: Vec<f64>,
+    d_o: Vec<f64>,
+    dx: Vec<f64>,
+    de: Vec<f64>,
+    dtau: Vec<f64>,
+    dtau_s: Vec<f64>,
+    ddelta: f64,
+    value: f64,
+}
+
+impl Sums {
+    fn new(net: &Network, batch: &Batch) -> Self {
+        let (n, n_in, n_out, nb, steps) = (net.n, net.n_in, net.n_out, batch.b, batch.t);
+        Sums {
+            dw: vec![0.0; n * n],
+            du: vec![0.0; n * n_in],
+            di0: vec![0.0; n],
+            d_o: vec![0.0; n_out * n],
+            dx: vec![0.0; steps * nb * n_in],
+            de: vec![0.0; steps * nb * n],
+            dtau: vec![0.0; n],
+            dtau_s: vec![0.0; n],
+            ddelta: 0.0,
+            value: 0.0,
+        }
+    }
+
+    /// d_t = O^T dL/do_t + dL/ds_t for t = 1..T; also accumulates dL/dO, which pairs
+    /// dL/do_t with s_t (after the step), and the value of the linear functional.
+    fn injected_error(
+        &mut self,
+        net: &Network,
+        tr: &Trajectory,
+        loss: &LossDerivatives,
+        t: usize,
+    ) -> Vec<f64> {
+        let (n, n_out) = (net.n, net.n_out);
         let s = &tr.s[t];
+        let nb = s.len() / n;
         let mut d = vec![0.0; nb * n];
         for b in 0..nb {
             for k in 0..n_out {
-                let r = dl_do[((t - 1) * nb + b) * n_out + k];
-                value += r * tr.o[t - 1][b * n_out + k];
+                let r = loss.dl_do[((t - 1) * nb + b) * n_out + k];
+                self.value += r * tr.o[t - 1][b * n_out + k];
                 for i in 0..n {
                     d[b * n + i] += net.o[k * n + i] * r;
-                    d_o[k * n + i] += r * s[b * n + i];
+                    self.d_o[k * n + i] += r * s[b * n + i];
                 }
             }
-            if let Some(ds) = dl_ds {
+            if let Some(ds) = loss.dl_ds {
                 for i in 0..n {
                     let direct = ds[((t - 1) * nb + b) * n + i];
-                    value += direct * s[b * n + i];
+                    self.value += direct * s[b * n + i];
                     d[b * n + i] += direct;
                 }
             }
         }
         d
-    };
-
-    let mut lam_v = vec![0.0; nb * n];
-    let mut lam_s = injected_error(steps);
-    if let Some(index) = lam_s.iter().position(|x| !x.is_finite()) {
-        return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(steps), index });
     }
-    for t in (0..steps).rev() {
+
+    /// Step t through each neuron: e_t and lam_v_t (returned), the (1 - h/tau_s) lam_s
+    /// term added to `lam_s_prev`, and the sums of the constants' gradients.
+    #[allow(clippy::too_many_arguments)]
+    fn through_neurons(
+        &mut self,
+        cfg: &Config,
+        net: &Network,
+        tr: &Trajectory,
+        t: usize,
+        next: Costates,
+        lam_s_prev: &mut [f64],
+        neuron: &dyn Neuron,
+    ) -> (Vec<f64>, Vec<f64>) {
         let (v, s, current) = (&tr.v[t], &tr.s[t], &tr.i[t]);
-        let mut e = vec![0.0; nb * n];
-        let mut lam_v_prev = vec![0.0; nb * n];
-        let mut lam_s_prev = if t > 0 { injected_error(t) } else { vec![0.0; nb * n] };
-        for idx in 0..nb * n {
+        let (n, h) = (net.n, cfg.h);
+        let (lam_v, lam_s) = (next.lam_v, next.lam_s);
+        let mut e = vec![0.0; lam_v.len()];
+        let mut lam_v_prev = vec![0.0; lam_v.len()];
+        for idx in 0..lam_v.len() {
             let j = idx % n;
             let (tau, tau_s) = (net.tau_of(cfg, j), net.tau_s_of(cfg, j));
             let g = cfg.gate.g(v[idx]);
@@ -156,10 +229,10 @@ pub fn backward_with(
             // Sections 7 and 9: dv_t = Delta_v(v, I; h/tau) and dr/dtau = -r/tau, so
             // d(dv_t)/dtau = -(r dDelta_v/dr)/tau (-dv_t/tau for Euler); s_{t+1} depends
             // on tau_s through (1 - h/tau_s) s_t + g dv_t / tau_s.
-            dtau[j] += -a * neuron.increment_dlog_r(vi, ii, r) / tau;
-            dtau_s[j] += lam_s[idx] * (h * s[idx] - g * dv) / (tau_s * tau_s);
+            self.dtau[j] += -a * neuron.increment_dlog_r(vi, ii, r) / tau;
+            self.dtau_s[j] += lam_s[idx] * (h * s[idx] - g * dv) / (tau_s * tau_s);
             if let Some(dg_ddelta) = cfg.gate.dg_ddelta(v[idx]) {
-                ddelta += lam_s[idx] * dg_ddelta * dv / tau_s;
+                self.ddelta += lam_s[idx] * dg_ddelta * dv / tau_s;
             }
             e[idx] = neuron.increment_di(vi, ii, r) * a;
             lam_v_prev[idx] = lam_v[idx]
@@ -167,67 +240,85 @@ pub fn backward_with(
                 + cfg.gate.dg_dv(v[idx]) * dv * lam_s[idx] / tau_s;
             lam_s_prev[idx] += (1.0 - h / tau_s) * lam_s[idx];
         }
+        (e, lam_v_prev)
+    }
+
+    /// Step t through the synapses: W_eff^T e_t added to `lam_s_prev`, and the sums of
+    /// dL/dW (e_t with s_t, the state before the step), dL/dU, dL/dI0, dL/dx_t, dL/dI_t.
+    fn through_synapses(
+        &mut self,
+        net: &Network,
+        batch: &Batch,
+        tr: &Trajectory,
+        t: usize,
+        e: &[f64],
+        lam_s_prev: &mut [f64],
+    ) {
+        let (n, n_in, nb, s) = (net.n, net.n_in, batch.b, &tr.s[t]);
         for b in 0..nb {
             let x = &batch.x[(t * nb + b) * n_in..][..n_in];
             for i in 0..n {
                 let ei = e[b * n + i];
-                de[(t * nb + b) * n + i] = ei;
+                self.de[(t * nb + b) * n + i] = ei;
                 for j in 0..n {
-                    // W_eff^T e_t, and dL/dW pairs e_t with s_t (the state before the step).
                     lam_s_prev[b * n + j] += net.w_eff(i, j) * ei;
-                    dw[i * n + j] += ei * s[b * n + j];
+                    self.dw[i * n + j] += ei * s[b * n + j];
                 }
                 for k in 0..n_in {
-                    du[i * n_in + k] += ei * x[k];
-                    dx[(t * nb + b) * n_in + k] += net.u[i * n_in + k] * ei;
+                    self.du[i * n_in + k] += ei * x[k];
+                    self.dx[(t * nb + b) * n_in + k] += net.u[i * n_in + k] * ei;
                 }
-                di0[i] += ei;
+                self.di0[i] += ei;
             }
         }
-        for (quantity, costate) in [("lam_v", &lam_v_prev), ("lam_s", &lam_s_prev)] {
-            if let Some(index) = costate.iter().position(|x| !x.is_finite()) {
-                return Err(Error::NonFiniteGradient { quantity, step: Some(t), index });
+    }
+
+    /// The gradient from the sums and lam_v_0, lam_s_0: dL/dW masked, every value
+    /// checked finite.
+    fn gradient(
+        mut self,
+        cfg: &Config,
+        net: &Network,
+        lam_v: Vec<f64>,
+        lam_s: Vec<f64>,
+    ) -> Result<Gradient, Error> {
+        if let Some(mask) = &net.w_mask {
+            for (g, m) in self.dw.iter_mut().zip(mask) {
+                *g *= m;
             }
         }
-        lam_v = lam_v_prev;
-        lam_s = lam_s_prev;
-    }
-    if let Some(mask) = &net.w_mask {
-        for (g, m) in dw.iter_mut().zip(mask) {
-            *g *= m;
+        let delta = cfg.gate.dg_ddelta(0.0).map(|_| self.ddelta);
+        let delta_values = delta.map(|d| vec![d]).unwrap_or_default();
+        let checked = [
+            ("dW", &self.dw),
+            ("dU", &self.du),
+            ("dI0", &self.di0),
+            ("dO", &self.d_o),
+            ("dx", &self.dx),
+            ("dtau", &self.dtau),
+            ("dtau_s", &self.dtau_s),
+            ("dDelta", &delta_values),
+        ];
+        for (quantity, grad) in checked {
+            if let Some(index) = grad.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFiniteGradient { quantity, step: None, index });
+            }
         }
+        Ok(Gradient {
+            loss: self.value,
+            w: self.dw,
+            u: self.du,
+            i0: self.di0,
+            o: self.d_o,
+            v0: lam_v,
+            s0: lam_s,
+            x: self.dx,
+            current: self.de,
+            tau: self.dtau,
+            tau_s: self.dtau_s,
+            delta,
+        })
     }
-    let delta = cfg.gate.dg_ddelta(0.0).map(|_| ddelta);
-    let delta_values = delta.map(|d| vec![d]).unwrap_or_default();
-    let checked = [
-        ("dW", &dw),
-        ("dU", &du),
-        ("dI0", &di0),
-        ("dO", &d_o),
-        ("dx", &dx),
-        ("dtau", &dtau),
-        ("dtau_s", &dtau_s),
-        ("dDelta", &delta_values),
-    ];
-    for (quantity, grad) in checked {
-        if let Some(index) = grad.iter().position(|x| !x.is_finite()) {
-            return Err(Error::NonFiniteGradient { quantity, step: None, index });
-        }
-    }
-    Ok(Gradient {
-        loss: value,
-        w: dw,
-        u: du,
-        i0: di0,
-        o: d_o,
-        v0: lam_v,
-        s0: lam_s,
-        x: dx,
-        current: de,
-        tau: dtau,
-        tau_s: dtau_s,
-        delta,
-    })
 }
 
 /// The loss L = L_task + lambda R of docs/model.md section 6 and its exact gradient: a

@@ -147,47 +147,9 @@ impl Loss {
                 }
             }
             TaskLoss::CrossEntropy { labels, from_step, to_step } => {
-                let window = (to_step - from_step) as f64;
-                for (trial, &label) in labels.iter().enumerate() {
-                    let mut z = vec![0.0; n_out];
-                    for t in *from_step..*to_step {
-                        for k in 0..n_out {
-                            z[k] += o[t][trial * n_out + k];
-                        }
-                    }
-                    for zk in z.iter_mut() {
-                        *zk /= window;
-                    }
-                    // -log softmax(z)[y] = (max z - z_y) + log(1 + sum of the others'
-                    // exp(z_k - max z)), the log by ln_1p so that a confident loss
-                    // (the others ~ 1e-7) keeps its digits.
-                    let mut best = 0;
-                    for k in 1..n_out {
-                        if z[k] > z[best] {
-                            best = k;
-                        }
-                    }
-                    let top = z[best];
-                    let mut others = 0.0;
-                    for k in 0..n_out {
-                        if k != best {
-                            others += (z[k] - top).exp();
-                        }
-                    }
-                    let total = 1.0 + others;
-                    loss += ((top - z[label]) + others.ln_1p()) / b as f64;
-                    if !loss.is_finite() {
-                        return Err(overflow(to_step - 1, trial, label));
-                    }
-                    for k in 0..n_out {
-                        let softmax = (z[k] - top).exp() / total;
-                        let onehot = if k == label { 1.0 } else { 0.0 };
-                        for t in *from_step..*to_step {
-                            readout[(t * b + trial) * n_out + k] =
-                                (softmax - onehot) / (b as f64 * window);
-                        }
-                    }
-                }
+                let window = (*from_step, *to_step);
+                loss = cross_entropy(labels, window, o, (b, n_out), &mut readout)
+                    .map_err(|trial| overflow(to_step - 1, trial, labels[trial]))?;
             }
             TaskLoss::Linear { g } => {
                 for t in 0..t_steps {
@@ -220,4 +182,59 @@ impl Loss {
         }
         Ok(LossGradient { loss, readout, state })
     }
+}
+
+/// The cross-entropy of docs/model.md section 6 over the B trials with `labels`, each readout
+/// averaged over steps from + 1 ..= to (index t holds step t + 1): the mean over trials
+/// of -log softmax(z)[y], with its dL/do_t written into `readout` (T, B, n_out). An
+/// error names the first trial whose loss is not finite.
+fn cross_entropy(
+    labels: &[usize],
+    (from_step, to_step): (usize, usize),
+    o: &[Vec<f64>],
+    (b, n_out): (usize, usize),
+    readout: &mut [f64],
+) -> Result<f64, usize> {
+    let window = (to_step - from_step) as f64;
+    let mut loss = 0.0;
+    for (trial, &label) in labels.iter().enumerate() {
+        let mut z = vec![0.0; n_out];
+        for t in from_step..to_step {
+            for k in 0..n_out {
+                z[k] += o[t][trial * n_out + k];
+            }
+        }
+        for zk in z.iter_mut() {
+            *zk /= window;
+        }
+        // -log softmax(z)[y] = (max z - z_y) + log(1 + sum of the others'
+        // exp(z_k - max z)), the log by ln_1p so that a confident loss
+        // (the others ~ 1e-7) keeps its digits.
+        let mut best = 0;
+        for k in 1..n_out {
+            if z[k] > z[best] {
+                best = k;
+            }
+        }
+        let top = z[best];
+        let mut others = 0.0;
+        for k in 0..n_out {
+            if k != best {
+                others += (z[k] - top).exp();
+            }
+        }
+        let total = 1.0 + others;
+        loss += ((top - z[label]) + others.ln_1p()) / b as f64;
+        if !loss.is_finite() {
+            return Err(trial);
+        }
+        for k in 0..n_out {
+            let softmax = (z[k] - top).exp() / total;
+            let onehot = if k == label { 1.0 } else { 0.0 };
+            for t in from_step..to_step {
+                readout[(t * b + trial) * n_out + k] = (softmax - onehot) / (b as f64 * window);
+            }
+        }
+    }
+    Ok(loss)
 }
