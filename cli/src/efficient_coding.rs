@@ -48,19 +48,8 @@ fn describe(points: &[CodePoint], bar: f64) -> String {
 /// `spikegrad train efficient-coding`.
 pub fn run(options: &Options) -> Result<String, String> {
     let common = &options.common;
-    let out = common.check("efficient-coding", Writer::TrainEfficientCoding)?;
+    let out = common.output("efficient-coding", Writer::TrainEfficientCoding)?;
     let library = options.task.library(common);
-    if options.penalties.is_empty() {
-        return Err("--penalties: give at least one value".into());
-    }
-    for (k, &lambda) in options.penalties.iter().enumerate() {
-        if !(lambda.is_finite() && lambda >= 0.0) {
-            return Err(format!("--penalties {lambda}: must be a finite number >= 0"));
-        }
-        if options.penalties[..k].contains(&lambda) {
-            return Err(format!("--penalties: {lambda} is given twice"));
-        }
-    }
     // One trainer at a time; every trained network is kept until the folder is written.
     options.task.check(&library, 1, 2 * options.penalties.len())?;
     let line = |c: &PredictCheck| {

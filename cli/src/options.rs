@@ -18,27 +18,3 @@ pub fn check_out(option: &str, out: &Path, writer: Writer) -> Result<(), String>
 pub fn check_fits(options: &str, size: &RunSize) -> Result<(), String> {
     size.check().map(drop).map_err(|e| format!("{options}: {e}"))
 }
-
-/// A positive whole-number option.
-pub fn check_count(option: &str, value: usize) -> Result<(), String> {
-    if value == 0 {
-        return Err(format!("{option} 0: must be at least 1"));
-    }
-    Ok(())
-}
-
-/// A finite, positive number option.
-pub fn check_positive(option: &str, value: f64) -> Result<(), String> {
-    if !(value.is_finite() && value > 0.0) {
-        return Err(format!("{option} {value}: must be a finite number > 0"));
-    }
-    Ok(())
-}
-
-/// A finite number option that may be zero.
-pub fn check_non_negative(option: &str, value: f64) -> Result<(), String> {
-    if !(value.is_finite() && value >= 0.0) {
-        return Err(format!("{option} {value}: must be a finite number >= 0"));
-    }
-    Ok(())
-}

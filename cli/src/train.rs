@@ -1,6 +1,6 @@
 //! `spikegrad train xor` and `spikegrad train predict`: the paper's two tasks.
 
-use crate::options::{check_count, check_fits, check_non_negative, check_out, check_positive};
+use crate::options::{check_fits, check_out};
 use crate::plots::{self, RasterPanel};
 use indicatif::{ProgressBar, ProgressStyle};
 use spikegrad_io::predict_output;
@@ -103,18 +103,9 @@ impl From<GradientPrecision> for Precision {
 }
 
 impl Common {
-    /// Checks every option before any work (`task`: the default output folder's name),
-    /// naming the option at fault; returns the output folder.
-    pub(crate) fn check(&self, task: &str, writer: Writer) -> Result<PathBuf, String> {
-        check_count("--neurons", self.neurons)?;
-        if let Some(batch) = self.batch {
-            check_count("--batch", batch)?;
-        }
-        if let Some(iterations) = self.max_iterations {
-            check_count("--max-iterations", iterations)?;
-        }
-        check_count("--eval-every", self.eval_every)?;
-        check_positive("--learning-rate", self.learning_rate)?;
+    /// The output folder (`task`: the default's name), checked before any work; the
+    /// other options are checked by the training loop's options.
+    pub(crate) fn output(&self, task: &str, writer: Writer) -> Result<PathBuf, String> {
         let out =
             self.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{task}-{}", self.seed)));
         check_out("--out", &out, writer)?;
@@ -295,7 +286,7 @@ pub fn xor(
     options.h = h;
     options.restart_after = restart_after;
     options.start = initial.into();
-    let out = common.check("xor", Writer::TrainXor)?;
+    let out = common.output("xor", Writer::TrainXor)?;
     options.check().map_err(|e| train_error(&e))?;
     let label = format!("--neurons {}, --batch {}, --h {h}", options.neurons, options.batch);
     check_fits(&label, &options.run_size())?;
@@ -417,9 +408,8 @@ pub fn predict(
     options: &PredictOptions,
     rate_penalty: f64,
 ) -> Result<String, String> {
-    let out = common.check("predict", Writer::TrainPredict)?;
+    let out = common.output("predict", Writer::TrainPredict)?;
     let library = options.library(common);
-    check_non_negative("--rate-penalty", rate_penalty)?;
     options.check(&library, 2, 0)?;
     let line =
         |c: &PredictCheck| predict_line(if c.network.recurrent { "recurrent" } else { "W = 0" }, c);

@@ -262,7 +262,7 @@ fn efficient_coding_refuses_bad_penalties_before_training() {
     let out = folder("train-efficient-coding-bad");
     for (penalties, message) in [
         ("0,-1", "--penalties -1: must be a finite number >= 0"),
-        ("5,0,5", "--penalties: 5 is given twice"),
+        ("5,0,5", "--penalties 5: given twice"),
         ("0,nan", "--penalties NaN: must be a finite number >= 0"),
     ] {
         let stderr = fails(&["train", "efficient-coding", "--penalties", penalties], &out);

@@ -10,8 +10,9 @@
 //! model run on new data, streamed over trials ([`model_run`]); task folders made by the
 //! project's generators ([`made_task`]); and
 //! output folders written whole or not at all, replacing only their own writer's earlier
-//! output ([`staging`]). Errors are typed: each says which file (or folder) is at fault and what
-//! is wrong with it.
+//! output ([`staging`]). Errors are typed: each names the file (or folder) at fault and
+//! what is wrong with it ([`case::Fault`]: missing, unreadable JSON, an element that breaks
+//! a rule with its index, or another fault).
 #![deny(missing_docs)]
 
 pub mod case;

@@ -118,7 +118,11 @@ pub fn save(
 
 /// `file` of `dir`, its header and size checked.
 fn read(dir: &Path, file: &str) -> Result<Array, CaseError> {
-    npy::read(&dir.join(file)).or_else(|e| fail(file, e.to_string()))
+    match npy::read(&dir.join(file)) {
+        Ok(array) => Ok(array),
+        Err(npy::NpyError::NotFound) => case::missing(file, None),
+        Err(e) => fail(file, e.to_string()),
+    }
 }
 
 /// The values of `array` (read from `file`), of one of the `shapes` (the first is the
@@ -317,8 +321,10 @@ pub fn load_optimizer(
     let state_file = format!("{OPTIMIZER}/state.json");
     let text = std::fs::read_to_string(folder.join("state.json"))
         .or_else(|e| fail(&state_file, format!("cannot read: {e}")))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .or_else(|e| fail(&state_file, format!("invalid: {}", case::one_line(&e.to_string()))))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| CaseError {
+        file: state_file.clone(),
+        fault: case::Fault::Syntax(case::one_line(&e.to_string())),
+    })?;
     let Some(steps) = value.get("adam_steps").and_then(|s| s.as_u64()) else {
         return fail(&state_file, "no adam_steps (a whole number)");
     };
@@ -336,7 +342,12 @@ pub fn load_optimizer(
             let bad = |x: &f64| !(x.is_finite() && (moment == "m" || *x >= 0.0));
             if let Some(i) = values.iter().position(bad) {
                 let rule = if moment == "m" { "finite" } else { "finite and >= 0" };
-                return fail(&file, format!("element [{i}] is {}: must be {rule}", values[i]));
+                return case::bad_element(
+                    &file,
+                    format!("[{i}]"),
+                    values[i],
+                    format!("must be {rule}"),
+                );
             }
             into.push(values);
         }

@@ -74,13 +74,10 @@ pub fn write_predict(
         "checks": checks_json(&learned.network.checks), "gradient_norms": norms_json(&learned.network.gradient_norms),
     });
     staged(out, Writer::TrainPredict, extra, |dir| {
-        let in_folder = |prefix: &'static str| {
-            move |e: CaseError| fail(&format!("{prefix}{}", e.file), &e.message)
-        };
+        let in_folder = |prefix: &'static str| move |e: CaseError| e.in_subfolder(out, prefix);
         save_model(dir, &trainer.model, &run.task, rate_penalty).map_err(in_folder(""))?;
         std::fs::create_dir(dir.join("w0")).map_err(|e| fail("w0", &e))?;
-        save_model(&dir.join("w0"), &w0.model, &run.task, rate_penalty)
-            .map_err(in_folder("w0/"))?;
+        save_model(&dir.join("w0"), &w0.model, &run.task, rate_penalty).map_err(in_folder("w0"))?;
         write_json(&dir.join("metrics.json"), &metrics).map_err(|e| fail("metrics.json", &e))
     })
 }
@@ -131,7 +128,7 @@ pub fn write_efficient_coding(
                 std::fs::create_dir(&path).map_err(|e| fail(&folder, &e))?;
                 let model = &network.trainer.model;
                 save_model(&path, model, &run.task, network.kind.rate_penalty)
-                    .map_err(|e| fail(&format!("{folder}/{}", e.file), &e.message))?;
+                    .map_err(|e| e.in_subfolder(out, &folder))?;
             }
         }
         write_json(&dir.join("metrics.json"), &metrics).map_err(|e| fail("metrics.json", &e))

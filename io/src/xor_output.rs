@@ -50,8 +50,7 @@ pub fn write(
     let model = &run.trainer.model;
     let task_json = json!({ "name": "xor", "trial_ms": xor::TRIAL_MS, "first_pulse_ms": xor::FIRST_PULSE, "pulse_ms": xor::PULSE_MS,
         "second_pulse_start_ms": xor::SECOND_PULSE_START, "go_cue_ms": xor::GO_CUE, "response_ms": xor::RESPONSE, "neurons": model.n });
-    model_folder::save(dir, model, None, task_json)
-        .map_err(|e: CaseError| fail(&e.file, &e.message))?;
+    model_folder::save(dir, model, None, task_json).map_err(|e: CaseError| e.in_folder(out))?;
     write_json(&dir.join("metrics.json"), &metrics_json(options, run))
         .map_err(|e| fail("metrics.json", &e))?;
     if let Some(extra) = extra {

@@ -2,7 +2,7 @@
 //! config key (`arrays['mask']`, `config`), a missing file is a missing array, and
 //! serde's "missing field `tau_s` at line 1 column 81" is "missing key 'tau_s'".
 
-use spikegrad_io::case::CaseError;
+use spikegrad_io::case::{CaseError, Fault};
 
 /// Where a case error is, in Python's words: `arrays['W']` for `W.npy`, `config` for
 /// config.json.
@@ -17,8 +17,7 @@ pub fn place(file: &str) -> String {
 }
 
 /// serde's text of a fault in config.json, in words about the dict's keys.
-fn config_fault(message: &str) -> String {
-    let text = message.strip_prefix("invalid: ").unwrap_or(message);
+fn syntax_fault(text: &str) -> String {
     // serde appends the place in the JSON text, which the caller never wrote.
     let text = match text.rfind(" at line ") {
         Some(i) => &text[..i],
@@ -36,28 +35,21 @@ fn config_fault(message: &str) -> String {
         let expected = rest.trim_start_matches(", ");
         return format!("unknown key '{key}' ({expected})");
     }
-    match text.strip_prefix("invalid: ") {
-        Some(_) => text.to_string(),
-        None if message.starts_with("invalid: ") => format!("invalid: {text}"),
-        None => text.to_string(),
-    }
+    format!("invalid: {text}")
 }
 
 /// A case error as Python's callers name things.
 pub fn case_error(e: &CaseError) -> String {
     let place = place(&e.file);
-    let message = if e.file == "config.json" {
-        config_fault(&e.message)
-    } else {
-        match e.message.strip_prefix("file not found: ") {
-            Some(why) => format!("missing: {why}"),
-            None if e.message == "file not found" => "missing".to_string(),
-            None => e.message.clone(),
-        }
+    let fault = match &e.fault {
+        Fault::Missing { why: Some(why) } => format!("missing: {why}"),
+        Fault::Missing { why: None } => "missing".to_string(),
+        Fault::Syntax(text) => syntax_fault(text),
+        fault => fault.to_string(),
     };
     if place.is_empty() {
-        message
+        fault
     } else {
-        format!("{place}: {message}")
+        format!("{place}: {fault}")
     }
 }

@@ -392,7 +392,7 @@ pub fn train_efficient_coding(
     for (k, &lambda) in penalties.iter().enumerate() {
         check_penalty("penalties", lambda)?;
         if penalties[..k].contains(&lambda) {
-            return Err(TrainError::option("penalties", lambda, "is given twice"));
+            return Err(TrainError::option("penalties", lambda, "given twice"));
         }
     }
     // One trainer at a time; every trained network is kept until the end.

@@ -5,7 +5,7 @@
 //! kernels read computes on them without a copy; every message names the array by its
 //! case-folder file (`W.npy`, ...), so both front ends say the same thing.
 
-use super::error::{fail, multi_index, CaseError};
+use super::error::{bad_element, fail, missing, multi_index, CaseError};
 use super::settings::{NeuronModel, Settings, CONFIG};
 use crate::npy::Dtype;
 use spikegrad::Config;
@@ -156,7 +156,7 @@ pub struct Layout {
 fn required<'s>(source: &'s dyn Source, name: &str, why: &str) -> Result<ArrayRef<'s>, CaseError> {
     match source.floats(name)? {
         Some(array) => Ok(array),
-        None => fail(&format!("{name}.npy"), format!("file not found: {why}")),
+        None => missing(&format!("{name}.npy"), Some(why)),
     }
 }
 
@@ -189,13 +189,8 @@ fn check_values(
         return fail(file, format!("holds {} values for shape {shape:?}", array.values.len()));
     }
     if let Some((i, value)) = array.values.first_non_finite() {
-        return fail(
-            file,
-            format!(
-                "element {} is {value}: every value must be finite",
-                multi_index(i, array.shape)
-            ),
-        );
+        let index = multi_index(i, array.shape);
+        return bad_element(file, index, value, "every value must be finite");
     }
     Ok(())
 }
@@ -298,7 +293,7 @@ pub fn check(
         let stem = file.strip_suffix(".npy").unwrap_or(file);
         let array = match source.floats(stem)? {
             Some(array) => array,
-            None => return fail(file, format!("file not found: config.json names it for {name}")),
+            None => return missing(file, Some(&format!("config.json names it for {name}"))),
         };
         check_values(file, &array, dtype, &[n], "(N,)", &sources)?;
         Ok(Some((stem.to_string(), array)))
@@ -350,7 +345,7 @@ fn check_time_constants(
             // config's; of a per-neuron one, its file's.
             let file = if array == "tau" { files[0] } else { files[1] };
             return match file {
-                Some(file) => fail(file, format!("element [{j}] is {value}: {rule}")),
+                Some(file) => bad_element(file, format!("[{j}]"), value, rule),
                 None => fail(CONFIG, format!("{array} = {value}: {rule} (for neuron {j})")),
             };
         }
@@ -392,14 +387,8 @@ fn check_loss(
             let outside =
                 (0..mask.values.len()).find(|&i| !(0.0..=1.0).contains(&mask.values.get(i)));
             if let Some(i) = outside {
-                return fail(
-                    "mask.npy",
-                    format!(
-                        "element {} is {}: the mask must lie in [0, 1]",
-                        multi_index(i, &readout_shape),
-                        mask.values.get(i)
-                    ),
-                );
+                let (index, value) = (multi_index(i, &readout_shape), mask.values.get(i));
+                return bad_element("mask.npy", index, value, "the mask must lie in [0, 1]");
             }
             Ok(LossData::Mse)
         }
@@ -411,7 +400,7 @@ fn check_loss(
             let file = "labels.npy";
             used.push(file.into());
             let Some((shape, raw)) = source.integers("labels")? else {
-                return fail(file, "file not found: the cross_entropy loss needs it");
+                return missing(file, Some("the cross_entropy loss needs it"));
             };
             if shape != [b] {
                 return fail(file, format!("shape {shape:?}, expected (B,) = [{b}] ({sources})"));
@@ -433,13 +422,11 @@ fn check_loss(
                 match usize::try_from(label) {
                     Ok(label) if label < n_out => labels.push(label),
                     _ => {
-                        return fail(
-                            file,
-                            format!(
-                                "element [{i}] is {label}: a label must be a readout channel in \
-                                 0..{n_out} (n_out = {n_out} from O)"
-                            ),
-                        )
+                        let rule = format!(
+                            "a label must be a readout channel in 0..{n_out} (n_out = {n_out} \
+                             from O)"
+                        );
+                        return bad_element(file, format!("[{i}]"), label, rule);
                     }
                 }
             }

@@ -11,7 +11,7 @@ mod settings;
 pub mod sweep;
 
 pub use arrays::{ArrayRef, Dims, Floats, Integers, Layout, LossData, Source, ARRAYS};
-pub use error::{fail, multi_index, one_line, CaseError, FolderError};
+pub use error::{bad_element, fail, missing, multi_index, one_line, CaseError, Fault, FolderError};
 pub use gradients::Gradients;
 pub use settings::{parse_settings, read_settings, LossFile, NeuronModel, Settings, CONFIG};
 

@@ -3,7 +3,7 @@
 //! step map, and the loss's settings, every key checked against docs/model.md sections
 //! 4-6.
 
-use super::error::{fail, one_line, CaseError};
+use super::error::{fail, missing, one_line, CaseError, Fault};
 use serde::{Deserialize, Serialize};
 use spikegrad::{Config, Gate};
 use spikegrad_train::phase_step::PhaseStep;
@@ -193,7 +193,7 @@ impl NeuronModel {
 /// `config.json`, parsed and checked: the configuration, the neuron, the files of
 /// per-neuron time constants and the loss settings.
 pub struct Settings {
-    /// With a per-neuron constant's field still NaN: filled in by [`load`].
+    /// With a per-neuron constant's field still NaN: filled in by [`super::load`].
     pub config: Config,
     /// The neuron model.
     pub neuron: NeuronModel,
@@ -213,7 +213,7 @@ pub const CONFIG: &str = "config.json";
 pub fn read_settings(dir: &Path) -> Result<Settings, CaseError> {
     match std::fs::read_to_string(dir.join(CONFIG)) {
         Ok(text) => parse_settings(&text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => fail(CONFIG, "file not found"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing(CONFIG, None),
         Err(e) => fail(CONFIG, format!("cannot read: {e}")),
     }
 }
@@ -330,8 +330,10 @@ fn check_loss(loss: &LossFile) -> Result<(), CaseError> {
 /// Parses and checks the text of a `config.json` ([`read_settings`]); errors name
 /// `config.json`.
 pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
-    let parsed: ConfigFile = serde_json::from_str(text)
-        .or_else(|e| fail(CONFIG, format!("invalid: {}", one_line(&e.to_string()))))?;
+    let parsed: ConfigFile = serde_json::from_str(text).map_err(|e| CaseError {
+        file: CONFIG.to_string(),
+        fault: Fault::Syntax(one_line(&e.to_string())),
+    })?;
     let gate = gate_of(&parsed.gate, parsed.delta)?;
     let neuron = neuron_of(parsed.neuron.as_deref(), parsed.step.as_deref())?;
     let (tau, tau_file) = split_constant("tau", parsed.tau)?;

@@ -85,13 +85,12 @@ impl RunFolder<'_> {
         let dir = staging.path();
         let (trainer, best, progress) = (state.trainer, state.best, state.progress);
         let loss = Some(&self.data.loss);
-        let in_staging = |e: crate::case::CaseError| fail(&e.file, &e.message);
+        let in_staging = |e: crate::case::CaseError| e.in_folder(self.out);
         model_folder::save(dir, best, loss, self.task_json(best.n)).map_err(in_staging)?;
         let checkpoint = dir.join("checkpoint");
         std::fs::create_dir(&checkpoint).map_err(|e| fail("checkpoint", &e))?;
         let current = &trainer.model;
-        let in_checkpoint =
-            |e: crate::case::CaseError| fail(&format!("checkpoint/{}", e.file), &e.message);
+        let in_checkpoint = |e: crate::case::CaseError| e.in_subfolder(self.out, "checkpoint");
         model_folder::save(&checkpoint, current, loss, self.task_json(current.n))
             .map_err(in_checkpoint)?;
         let state_json = progress_json(progress, state.seconds);

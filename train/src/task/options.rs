@@ -32,7 +32,7 @@ pub struct TaskOptions {
     pub eval_every: usize,
     /// Stop after this many checks without a better held-out score (0: never).
     pub patience: usize,
-    /// Minutes between checkpoints ([`super::Observer::checkpoint`]).
+    /// Minutes between checkpoints ([`super::TaskObserver::checkpoint`]).
     pub checkpoint_minutes: f64,
     /// Stop training after this many seconds of the run (0: no limit); the run then
     /// ends as after its last iteration, and can be resumed.
