@@ -305,7 +305,9 @@ pub fn run(
         let v: Vec<&[f32]> = (0..=t).map(|s| trajectory.v(s).expect("recorded")).collect();
         outputs.write(readout, &v, (k0, b, k), (n, n_out))?;
         if let Some((from, to)) = window {
-            let classes = predictions(readout, b, n_out, from, to);
+            // The window was checked against T when the data was opened.
+            let classes = predictions(readout, b, n_out, from, to)
+                .map_err(|e| at(model_dir, "config.json", e))?;
             predicted.extend(classes.into_iter().map(|c| c as i64));
         }
         first.get_or_insert_with(|| shown(readout, &v, &x, b, &model));

@@ -1,14 +1,18 @@
 //! The training pieces: Adam, the tasks' definitions, determinism, and that a few steps
 //! of training reduce the loss.
 
+use spikegrad::{Config, Gate};
 use spikegrad_train::adam::{Adam, Clip};
 use spikegrad_train::latch::LatchStart;
 use spikegrad_train::model::{rest_phase, Model, Objective, Trials};
+use spikegrad_train::observer::{Control, Observer, Quiet};
+use spikegrad_train::phase_step::PhaseStep;
 use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::shards::{Combined, Shards};
+use spikegrad_train::task;
 use spikegrad_train::xor::{self, Xor, XorTrial, PATTERNS};
-use spikegrad_train::{Settings, TimeConstantRange, Trainer};
+use spikegrad_train::{Settings, StepReport, TimeConstantRange, TrainError, Trainer};
 
 #[test]
 fn adam_minimises_a_quadratic_and_clips() {
@@ -507,4 +511,97 @@ fn a_restored_optimiser_takes_the_same_steps() {
     let error = resumed.restore_optimizer(foreign).unwrap_err();
     assert!(error.contains("expected 64"), "{error}");
     assert_eq!(resumed.updates(), 6);
+}
+
+/// A small classification task: the class is the sign of a constant input.
+fn sign_task(t: usize, k: usize) -> task::Task {
+    let labels: Vec<usize> = (0..k).map(|i| i % 2).collect();
+    let x = (0..t).flat_map(|_| labels.iter().map(|&l| if l == 1 { 1.0 } else { -1.0 })).collect();
+    task::Task {
+        config: Config::new(1.0, 10.0, 5.0, Gate::RaisedCosine { delta: 1.0 }),
+        step: PhaseStep::Midpoint,
+        t,
+        k,
+        n_in: 1,
+        n_out: 2,
+        x,
+        target: vec![],
+        mask: vec![],
+        labels,
+        i_ext: vec![],
+        w_mask: None,
+        objective: Objective::CrossEntropy { from_step: t / 2, to_step: t },
+        rate_penalty: 0.0,
+    }
+}
+
+#[test]
+fn the_task_loop_refuses_bad_tasks_splits_and_windows_with_errors() {
+    let good = sign_task(20, 10);
+    let model = task::initial_model(&good, &[0, 1, 2], 8, 1, PhaseStep::Midpoint).unwrap();
+    let mut bad = good.clone();
+    bad.objective = Objective::CrossEntropy { from_step: 5, to_step: 21 };
+    let error = task::train(
+        &bad,
+        &task::Split::within(&good).unwrap(),
+        task::Start::fresh(model.clone()),
+        &task::TaskOptions::default(),
+        &mut Quiet,
+    );
+    assert!(error.err().unwrap().to_string().contains("to_step <= T = 20"));
+    let mut split = task::Split::within(&good).unwrap();
+    split.held_out.push(10);
+    let error = task::train(
+        &good,
+        &split,
+        task::Start::fresh(model.clone()),
+        &Default::default(),
+        &mut Quiet,
+    );
+    assert!(error
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("split.held_out 10: a trial index must be below K = 10"));
+    let mut bad = good.clone();
+    bad.labels[3] = 2;
+    assert!(task::initial_model(&bad, &[0], 8, 1, PhaseStep::Midpoint).is_err());
+    assert!(task::initial_model(&good, &[], 8, 1, PhaseStep::Midpoint).is_err());
+    assert!(task::initial_model(&good, &[0], 0, 1, PhaseStep::Midpoint).is_err());
+    assert!(task::predictions(&[0.0; 8], 2, 2, 1, 3).is_err());
+    assert_eq!(task::predictions(&[0.0, 1.0, 1.0, 0.0], 2, 2, 0, 1).unwrap(), vec![1, 0]);
+    let mut trainer = Trainer::new(model, Settings::new(1e-3)).unwrap();
+    assert!(task::score(&mut trainer, &good, &[11]).is_err());
+    assert!(task::score(&mut trainer, &good, &[0, 1]).unwrap().accuracy.is_some());
+}
+
+#[test]
+fn a_stop_from_the_observer_saves_a_checkpoint_and_cancels() {
+    struct StopAtThree(Vec<usize>);
+    impl Observer<task::Check> for StopAtThree {
+        fn step(&mut self, iteration: usize, _: &StepReport, _: &Trainer) -> Control {
+            if iteration == 3 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        }
+    }
+    impl task::TaskObserver for StopAtThree {
+        fn checkpoint(
+            &mut self,
+            state: task::RunState<'_>,
+        ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            self.0.push(state.progress.iteration);
+            Ok(())
+        }
+    }
+    let good = sign_task(20, 10);
+    let split = task::Split::within(&good).unwrap();
+    let model = task::initial_model(&good, &split.train, 8, 1, PhaseStep::Midpoint).unwrap();
+    let mut observer = StopAtThree(Vec::new());
+    let result =
+        task::train(&good, &split, task::Start::fresh(model), &Default::default(), &mut observer);
+    assert!(matches!(result, Err(TrainError::Cancelled { iteration: 3 })));
+    assert_eq!(observer.0, vec![3]);
 }

@@ -71,10 +71,16 @@ impl Task {
         trials.rate_penalty = self.rate_penalty;
     }
 
-    /// Checks that every array's length fits the task's sizes and its loss, and that
-    /// every label names a class; an error names the array.
+    /// Checks that every size is at least 1, every array's length fits the sizes and the
+    /// loss, the cross-entropy window lies in the trial, and every label names a class;
+    /// an error names the array or size.
     pub fn check(&self) -> Result<(), TrainError> {
         let (t, k) = (self.t, self.k);
+        for (name, value) in [("t", t), ("k", k), ("n_in", self.n_in), ("n_out", self.n_out)] {
+            if value == 0 {
+                return Err(TrainError::option(name, value, "must be at least 1"));
+            }
+        }
         let per_output = t * k * self.n_out;
         let (target, mask, labels) = match self.objective {
             Objective::Mse => (per_output, per_output, 0),
@@ -88,13 +94,23 @@ impl Task {
             ("labels", self.labels.len(), labels),
         ];
         for (array, len, expected) in lengths {
-            if len != expected || t * k == 0 {
+            if len != expected {
                 return Err(TrainError::Shape { array, len, expected });
             }
         }
-        if !self.i_ext.is_empty() && self.i_ext.len() % (t * k) != 0 {
+        if self.i_ext.len() % (t * k) != 0 {
             let expected = (self.i_ext.len() / (t * k)).max(1) * t * k;
             return Err(TrainError::Shape { array: "i_ext", len: self.i_ext.len(), expected });
+        }
+        if let Objective::CrossEntropy { from_step, to_step } = self.objective {
+            if !(from_step < to_step && to_step <= t) {
+                let rule = format!("the window must satisfy from_step < to_step <= T = {t}");
+                return Err(TrainError::option(
+                    "objective",
+                    format!("({from_step}, {to_step}]"),
+                    rule,
+                ));
+            }
         }
         if let Some(k) = self.labels.iter().position(|&l| l >= self.n_out) {
             return Err(TrainError::Label { trial: k, label: self.labels[k], classes: self.n_out });

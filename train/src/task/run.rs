@@ -3,8 +3,9 @@
 
 use super::observer::{RunState, TaskObserver};
 use super::progress::{Best, Check, Progress};
+use super::score::checked_score;
 use super::start::{draw_batch, step_scales, SHOWN_TRIALS};
-use super::{score, Score, Task, TaskOptions};
+use super::{Score, Task, TaskOptions};
 use crate::adam::{cosine_decay, AdamState, Clip};
 use crate::model::{Model, Trials};
 use crate::observer::Control;
@@ -24,6 +25,28 @@ pub struct Split<'a> {
 }
 
 impl<'a> Split<'a> {
+    /// Checks that there are training and held-out trials and that every index names a
+    /// trial of its task (of `task`, the trained one, for [`Split::train`]).
+    pub fn check(&self, task: &Task) -> Result<(), TrainError> {
+        let sets = [
+            ("split.train", &self.train, task.k),
+            ("split.held_out", &self.held_out, self.held_out_task.k),
+        ];
+        for (name, indices, k) in sets {
+            if indices.is_empty() {
+                return Err(TrainError::option(name, "[]", "needs at least one trial"));
+            }
+            if let Some(&i) = indices.iter().find(|&&i| i >= k) {
+                return Err(TrainError::option(
+                    name,
+                    i,
+                    format!("a trial index must be below K = {k}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// A fixed part of `task`'s own trials held out ([`super::split`]).
     pub fn within(task: &'a Task) -> Result<Self, TrainError> {
         let (train, held_out) = super::split(task.k)?;
@@ -173,7 +196,7 @@ impl Run<'_> {
         iteration: usize,
         observer: &mut dyn TaskObserver,
     ) -> Control {
-        let s = score(&mut self.trainer, split.held_out_task, &split.held_out);
+        let s = checked_score(&mut self.trainer, split.held_out_task, &split.held_out);
         let seconds = self.seconds();
         let p = &mut self.progress;
         let norms = Some(p.norms.check());
@@ -248,6 +271,7 @@ pub fn train(
     options.check()?;
     task.check()?;
     split.held_out_task.check()?;
+    split.check(task)?;
     let Start { model, resume, started } = start;
     let (progress, optimizer, best) = match resume {
         Some(Resume { optimizer, mut progress, best }) => {
@@ -305,7 +329,7 @@ fn train_loop(
 fn finish(run: Run, split: &Split, stopped: Stopped) -> Result<TaskRun, TrainError> {
     let Run { mut trainer, best, progress, started, .. } = run;
     let current = std::mem::replace(&mut trainer.model, best.clone());
-    let score = score(&mut trainer, split.held_out_task, &split.held_out);
+    let score = checked_score(&mut trainer, split.held_out_task, &split.held_out);
     let shown: Vec<usize> = split.held_out.iter().copied().take(SHOWN_TRIALS).collect();
     let mut shown_trials = Trials::default();
     split.held_out_task.gather(&shown, &trainer.model, &mut shown_trials);

@@ -3,7 +3,7 @@
 
 use super::Task;
 use crate::model::{Objective, Trials};
-use crate::Trainer;
+use crate::{TrainError, Trainer};
 
 /// Trials per forward run when scoring (bounds the memory of a check).
 pub const SCORE_CHUNK: usize = 256;
@@ -43,8 +43,25 @@ impl std::fmt::Display for Score {
 
 /// The class of every trial of a readout (T, B, n_out): the channel of the largest mean
 /// readout over steps from + 1 ..= to (readout index t holds step t + 1), the
-/// prediction of the cross-entropy of docs/model.md section 6.
-pub fn predictions(readout: &[f32], b: usize, n_out: usize, from: usize, to: usize) -> Vec<usize> {
+/// prediction of the cross-entropy of docs/model.md section 6. An error if the window
+/// is empty or reaches past the readout.
+pub fn predictions(
+    readout: &[f32],
+    b: usize,
+    n_out: usize,
+    from: usize,
+    to: usize,
+) -> Result<Vec<usize>, TrainError> {
+    if from >= to || to * b * n_out > readout.len() || n_out == 0 {
+        let steps = readout.len() / (b * n_out).max(1);
+        let rule = format!("the window must satisfy from < to <= T = {steps}, with n_out >= 1");
+        return Err(TrainError::option("window", format!("({from}, {to}]"), rule));
+    }
+    Ok(window_classes(readout, b, n_out, from, to))
+}
+
+/// [`predictions`] on a checked window.
+fn window_classes(readout: &[f32], b: usize, n_out: usize, from: usize, to: usize) -> Vec<usize> {
     (0..b)
         .map(|k| {
             let mean = |c: usize| -> f64 {
@@ -65,8 +82,22 @@ pub fn predictions(readout: &[f32], b: usize, n_out: usize, from: usize, to: usi
 /// The score of the trainer's model on trials `indices` of `task`, run in chunks of
 /// [`SCORE_CHUNK`]; a run that is not finite scores an infinite loss (and no correct
 /// trial). The loss is the mean per trial (for the linear loss, a sum over trials, the
-/// sum over the count; a rate penalty there counts once per chunk).
-pub fn score(trainer: &mut Trainer, task: &Task, indices: &[usize]) -> Score {
+/// sum over the count; a rate penalty there counts once per chunk). An error for an
+/// invalid task or indices that are none or not its trials.
+pub fn score(trainer: &mut Trainer, task: &Task, indices: &[usize]) -> Result<Score, TrainError> {
+    task.check()?;
+    if indices.is_empty() {
+        return Err(TrainError::option("indices", "[]", "needs at least one trial"));
+    }
+    if let Some(&i) = indices.iter().find(|&&i| i >= task.k) {
+        let rule = format!("a trial index must be below K = {}", task.k);
+        return Err(TrainError::option("indices", i, rule));
+    }
+    Ok(checked_score(trainer, task, indices))
+}
+
+/// [`score`] on a checked task and indices.
+pub(crate) fn checked_score(trainer: &mut Trainer, task: &Task, indices: &[usize]) -> Score {
     let (mut loss, mut correct, mut error, mut power) = (0.0, 0usize, 0.0, 0.0);
     let mut trials = Trials::default();
     for chunk in indices.chunks(SCORE_CHUNK) {
@@ -76,7 +107,7 @@ pub fn score(trainer: &mut Trainer, task: &Task, indices: &[usize]) -> Score {
                 Objective::CrossEntropy { from_step, to_step } => {
                     loss += chunk_loss * chunk.len() as f64;
                     let predicted =
-                        predictions(readout, chunk.len(), task.n_out, from_step, to_step);
+                        window_classes(readout, chunk.len(), task.n_out, from_step, to_step);
                     correct += predicted.iter().zip(&trials.labels).filter(|(p, l)| p == l).count();
                 }
                 Objective::Mse => {

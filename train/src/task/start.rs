@@ -121,7 +121,8 @@ fn target_scale(task: &Task) -> f64 {
 /// channel's RMS so that U x has standard deviation 2; then the synaptic currents s of
 /// this network without recurrence are measured on the first `train` trials, and W and O
 /// drawn so that W s has standard deviation 0.5 and the readout O s that of the target
-/// (1 for classes and the linear loss).
+/// (1 for classes and the linear loss). An error for an invalid task, no neurons, or
+/// training trials that are none or not the task's.
 pub fn initial_model(
     task: &Task,
     train: &[usize],
@@ -129,6 +130,17 @@ pub fn initial_model(
     seed: u64,
     step: PhaseStep,
 ) -> Result<Model, TrainError> {
+    task.check()?;
+    if n == 0 {
+        return Err(TrainError::option("neurons", n, "must be at least 1"));
+    }
+    if train.is_empty() {
+        return Err(TrainError::option("train", "[]", "needs at least one trial"));
+    }
+    if let Some(&i) = train.iter().find(|&&i| i >= task.k) {
+        let rule = format!("a trial index must be below K = {}", task.k);
+        return Err(TrainError::option("train", i, rule));
+    }
     let scales = InitScales {
         bias_mean: -0.1,
         bias_sd: 0.5,
