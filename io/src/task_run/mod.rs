@@ -46,7 +46,7 @@ impl RunFolder<'_> {
     /// Writes a checkpoint of a run still under way.
     pub fn checkpoint(&self, state: RunState<'_>) -> Result<(), FolderError> {
         let summary = json!({ "best": best_json(state.progress.best) });
-        self.write(state, summary, None)
+        self.write(state, summary, false, None)
     }
 
     /// Writes the folder of a finished run, with `extra` files (figures).
@@ -69,15 +69,16 @@ impl RunFolder<'_> {
             progress: &run.progress,
             seconds: run.seconds,
         };
-        self.write(state, summary, Some(extra.unwrap_or(&|_: &Path| Ok(()))))
+        self.write(state, summary, true, extra)
     }
 
-    /// Writes the whole folder (best model, metrics, checkpoint; `extra` files of a
-    /// finished run) into a staging folder renamed over the old one.
+    /// Writes the whole folder (best model, metrics, checkpoint, `extra` files) into a
+    /// staging folder renamed over the old one; `finished`: the run has ended.
     fn write(
         &self,
         state: RunState<'_>,
         summary: Value,
+        finished: bool,
         extra: Option<&Extra>,
     ) -> Result<(), FolderError> {
         let fail = |file: &str, e: &dyn std::fmt::Display| FolderError::new(self.out, file, e);
@@ -98,7 +99,7 @@ impl RunFolder<'_> {
             .map_err(in_checkpoint)?;
         let o = self.options;
         let metrics = json!({
-            "task": self.data.dir.display().to_string(), "finished": extra.is_some(), "seed": o.seed,
+            "task": self.data.dir.display().to_string(), "finished": finished, "seed": o.seed,
             "iterations": progress.iteration, "kept_iteration": progress.best.map(|b| b.iteration),
             "held_out": summary, "neurons": best.n, "batch": o.batch, "learning_rate": o.learning_rate,
             "readout_learning_rate": o.readout_learning_rate, "gradient_precision": o.precision.name(),
