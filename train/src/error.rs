@@ -85,6 +85,22 @@ impl TrainError {
     }
 }
 
+/// The first of `counts` (option name, value) that is 0: an error.
+pub(crate) fn check_counts(counts: &[(&'static str, usize)]) -> Result<(), TrainError> {
+    match counts.iter().find(|(_, value)| *value == 0) {
+        Some(&(name, value)) => Err(TrainError::option(name, value, "must be at least 1")),
+        None => Ok(()),
+    }
+}
+
+/// The first of `values` (option name, value) that is not finite and > 0: an error.
+pub(crate) fn check_positive(values: &[(&'static str, f64)]) -> Result<(), TrainError> {
+    match values.iter().find(|(_, value)| !(value.is_finite() && *value > 0.0)) {
+        Some(&(name, value)) => Err(TrainError::option(name, value, "must be a finite number > 0")),
+        None => Ok(()),
+    }
+}
+
 impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -5,13 +5,14 @@
 //! scored on the same test trials ([`PredictTest`]).
 
 use crate::adam::{cosine_decay, Clip};
+use crate::error::{check_counts, check_positive};
 use crate::gradient_norms::{GradientLog, NormSummary};
 use crate::memory::RunSize;
 use crate::model::{InitScales, Model, Trials};
 use crate::observer::{Control, Observer};
 use crate::phase_step::PhaseStep;
 use crate::predict::{self, Predict};
-use crate::rng::Rng;
+use crate::rng::{Rng, CHECK_STREAM, INIT_STREAM, TEST_STREAM};
 use crate::MAX_SKIPPED_IN_A_ROW;
 use crate::{Precision, Recording, Settings, TimeConstantRange, TrainError, Trained, Trainer};
 use spikegrad::Config;
@@ -23,11 +24,6 @@ pub const CHECK_TRIALS: usize = 200;
 pub const TEST_TRIALS: usize = 1000;
 /// Test trials recorded for the firing rate (and figures).
 pub const RECORDED_TRIALS: usize = 100;
-
-// Seeds of the separate streams, derived from the run's seed.
-const INIT_STREAM: u64 = 0x1111_0000_0000_0000;
-const CHECK_STREAM: u64 = 0x2222_0000_0000_0000;
-const TEST_STREAM: u64 = 0x3333_0000_0000_0000;
 
 /// The options of predictive coding; [`PredictOptions::default`] holds every default.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,11 +88,7 @@ impl PredictOptions {
             ("max_iterations", self.max_iterations),
             ("eval_every", self.eval_every),
         ];
-        for (name, value) in counts {
-            if value == 0 {
-                return Err(TrainError::option(name, value, "must be at least 1"));
-            }
-        }
+        check_counts(&counts)?;
         let (h, tau, tau_s, trial_ms) = (self.h, self.tau, self.tau_s, self.trial_ms);
         let positive = [
             ("learning_rate", self.learning_rate),
@@ -105,11 +97,7 @@ impl PredictOptions {
             ("tau_s", tau_s),
             ("trial_ms", trial_ms),
         ];
-        for (name, value) in positive {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(TrainError::option(name, value, "must be a finite number > 0"));
-            }
-        }
+        check_positive(&positive)?;
         let task = Predict { h, duration_ms: trial_ms, time_scale_ms: predict::TIME_SCALE_MS };
         let config = task.config(tau, tau_s);
         config.validate().map_err(|error| TrainError::Constants { h, tau, tau_s, error })?;

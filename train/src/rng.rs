@@ -4,6 +4,19 @@
 use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+// The separate streams of a run, each seed xor-ed with its own constant, so that initial
+// weights, held-out checks, tests, the hold-out split and batches never share draws.
+/// Initial weights.
+pub(crate) const INIT_STREAM: u64 = 0x1111_0000_0000_0000;
+/// Held-out checks.
+pub(crate) const CHECK_STREAM: u64 = 0x2222_0000_0000_0000;
+/// Test trials.
+pub(crate) const TEST_STREAM: u64 = 0x3333_0000_0000_0000;
+/// The hold-out split of a task's trials.
+pub(crate) const HOLD_OUT_STREAM: u64 = 0x4444_0000_0000_0000;
+/// A task's training batches.
+pub(crate) const BATCH_STREAM: u64 = 0x5555_0000_0000_0000;
+
 /// A seeded generator of uniform and normal draws.
 #[derive(Debug, Clone)]
 pub struct Rng(Xoshiro256PlusPlus);

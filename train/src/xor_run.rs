@@ -3,13 +3,14 @@
 //! independent test set scored at the end.
 
 use crate::adam::Clip;
+use crate::error::{check_counts, check_positive};
 use crate::gradient_norms::{GradientLog, NormSummary};
 use crate::latch::LatchStart;
 use crate::memory::RunSize;
 use crate::model::{Model, Trials};
 use crate::observer::{Control, Observer};
 use crate::phase_step::PhaseStep;
-use crate::rng::Rng;
+use crate::rng::{Rng, CHECK_STREAM, INIT_STREAM, TEST_STREAM};
 use crate::xor::{self, Xor, XorScore, XorTrial};
 use crate::{
     Precision, Recording, Settings, TimeConstantRange, TrainError, Trainer, MAX_SKIPPED_IN_A_ROW,
@@ -22,11 +23,6 @@ pub const CHECK_TRIALS: usize = 1000;
 pub const TEST_TRIALS: usize = 1000;
 /// Trials recorded for the firing rate (one of each pattern kept for figures).
 pub const RECORDED_TRIALS: usize = 200;
-
-// Seeds of the separate streams, derived from the run's seed.
-const INIT_STREAM: u64 = 0x1111_0000_0000_0000;
-const CHECK_STREAM: u64 = 0x2222_0000_0000_0000;
-const TEST_STREAM: u64 = 0x3333_0000_0000_0000;
 
 /// Passing held-out checks in a row that end a run, the second after training at
 /// [`xor::SETTLING_RATE`] times the rate: margins are thin and accuracy moves between
@@ -155,16 +151,8 @@ impl XorOptions {
             ("max_iterations", self.max_iterations),
             ("eval_every", self.eval_every),
         ];
-        for (name, value) in counts {
-            if value == 0 {
-                return Err(TrainError::option(name, value, "must be at least 1"));
-            }
-        }
-        for (name, value) in [("learning_rate", self.learning_rate), ("h", self.h)] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(TrainError::option(name, value, "must be a finite number > 0"));
-            }
-        }
+        check_counts(&counts)?;
+        check_positive(&[("learning_rate", self.learning_rate), ("h", self.h)])?;
         let config = Xor { h: self.h }.config();
         config.validate().map_err(|e| TrainError::option("h", self.h, e.to_string()))
     }

@@ -1,6 +1,7 @@
 //! How [`crate::task::train`] trains: every option of a run on the user's own task, with
 //! its default in one place.
 
+use crate::error::{check_counts, check_positive};
 use crate::Precision;
 use crate::TrainError;
 
@@ -73,21 +74,13 @@ impl TaskOptions {
             ("batch", self.batch),
             ("eval_every", self.eval_every),
         ];
-        for (name, value) in counts {
-            if value == 0 {
-                return Err(TrainError::option(name, value, "must be at least 1"));
-            }
-        }
+        check_counts(&counts)?;
         let positive = [
             ("learning_rate", self.learning_rate),
             ("readout_learning_rate", self.readout_learning_rate),
             ("checkpoint_minutes", self.checkpoint_minutes),
         ];
-        for (name, value) in positive {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(TrainError::option(name, value, "must be a finite number > 0"));
-            }
-        }
+        check_positive(&positive)?;
         if !(self.time_limit.is_finite() && self.time_limit >= 0.0) {
             let rule = "must be a finite number of seconds >= 0";
             return Err(TrainError::option("time_limit", self.time_limit, rule));

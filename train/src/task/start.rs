@@ -5,7 +5,7 @@ use super::{Task, TaskOptions, SCORE_CHUNK};
 use crate::memory::RunSize;
 use crate::model::{InitScales, Model, Objective, Trials};
 use crate::phase_step::{ModelStep, PhaseStep};
-use crate::rng::Rng;
+use crate::rng::{Rng, BATCH_STREAM, HOLD_OUT_STREAM, INIT_STREAM};
 use crate::TrainError;
 
 /// Held-out trials of a task given without held-out trials: a fifth, at most this many.
@@ -14,11 +14,6 @@ pub const MAX_HELD_OUT: usize = 2000;
 pub const SHOWN_TRIALS: usize = 4;
 /// Trials the synaptic currents of a fresh model are measured on.
 const MEASURED_TRIALS: usize = 64;
-/// The split does not depend on the seed, so runs of different seeds are checked on the
-/// same trials.
-const HOLD_OUT_STREAM: u64 = 0x4444_0000_0000_0000;
-const INIT_STREAM: u64 = 0x1111_0000_0000_0000;
-const BATCH_STREAM: u64 = 0x5555_0000_0000_0000;
 
 /// Standard deviation of the total input current U x at the start (units of
 /// docs/model.md: a theta neuron fires tonically for I > 0, and about once per pi tau at
@@ -36,6 +31,8 @@ pub fn split(k: usize) -> Result<(Vec<usize>, Vec<usize>), TrainError> {
         return Err(TrainError::TooFewTrials);
     }
     let mut order: Vec<usize> = (0..k).collect();
+    // The split does not depend on the seed: runs of different seeds are checked on the
+    // same trials.
     let mut rng = Rng::new(HOLD_OUT_STREAM);
     for i in (1..k).rev() {
         let j = (rng.uniform() * (i + 1) as f64) as usize;
