@@ -32,6 +32,20 @@ pub(crate) struct ReversePlan {
     pub block_steps: usize,
 }
 
+/// One block of reverse steps (for the sums over t), whose states v_t, s_t, I_t are in
+/// slot t - `offset` of the workspace's buffers.
+struct Block {
+    steps: core::ops::Range<usize>,
+    offset: usize,
+}
+
+impl Block {
+    /// Where step t's N B values start in the state buffers.
+    fn slot(&self, t: usize, nb: usize) -> usize {
+        (t - self.offset) * nb
+    }
+}
+
 /// The reverse sweep's inputs besides the recorded states.
 #[derive(Clone, Copy)]
 pub(crate) struct ReverseInputs<'n, 'a, T> {
@@ -259,113 +273,167 @@ impl<T: Real> Workspace<T> {
         range: core::ops::Range<usize>,
         offset: usize,
     ) -> Result<(), Error> {
-        let ReverseInputs { net, batch, readout_gradient, direct } = *inputs;
-        let Dims { n, n_in, n_out, b, .. } = dims;
-        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
-        let (options, backend, sparse) = (self.options, step.backend(), plan.sparse);
-        let o_t = col_major(net.o, n, n_out);
-        let recurrent =
-            recurrent_product(net, &self.w_effective, &self.w_transposed, b, threads, true);
-        let readout_gradient = col_major(readout_gradient, n_out, dims.t * b);
+        let threads = sweep_threads(self.threads, dims.n, dims.b);
         let mut end = range.end;
         while end > range.start {
             let start = ((end - 1) / plan.block_steps * plan.block_steps).max(range.start);
-            let columns = (end - start) * b;
-            // d_t = O^T dL/do_t + dL/ds_t for the block's steps; d_0 = 0.
-            let first = start.max(1);
-            if start == 0 {
-                self.d_block[..nb].fill(T::from_f64(0.0));
+            let block = Block { steps: start..end, offset };
+            self.injected_error(inputs, dims, threads, &block);
+            if plan.sparse {
+                self.sparse_block(step, dims, &block)?;
+            } else {
+                self.dense_block(step, inputs.net, dims, threads, &block)?;
             }
-            if first < end {
-                let r = readout_gradient.subcols((first - 1) * b, (end - first) * b);
-                let d = &mut self.d_block[(first - start) * nb..columns * n];
-                product(threads, col_major_mut(d, n, (end - first) * b), Accum::Replace, o_t, r);
-                direct.add_to(d, first, end, nb);
-            }
-            let slot = |t: usize| (t - offset) * nb;
-            if sparse {
-                // The block's steps on the activity-sparse path (docs/model.md section 8).
-                let (v, s) = (&self.v[slot(start)..], &self.s[slot(start)..]);
-                let recorded = (v, s, &self.current[slot(start)..], &self.d_block[..]);
-                let costates = (
-                    &mut self.e_block[..],
-                    &mut self.lam_s_next[..],
-                    &mut self.lam_v[..],
-                    &mut self.lam_s[..],
-                );
-                let per_neuron = per_neuron(&self.rates, nb);
-                let rows = &self.w_transposed;
-                let block = start..end;
-                if let Err(t) =
-                    self.activity.reverse_block(step, per_neuron, rows, recorded, costates, block)
-                {
-                    return Err(self.diagnose_reverse(t, (t - start) * nb));
-                }
-            }
-            for t in (start..end).rev().filter(|_| !sparse) {
-                let j = t - start;
-                let per_neuron = per_neuron(&self.rates, nb);
-                if options.constants {
-                    let (tau, rest) = self.constant_sums.split_at_mut(nb);
-                    let (tau_s, delta) = rest.split_at_mut(nb);
-                    step.constants_unchecked(
-                        per_neuron,
-                        &self.v[slot(t)..][..nb],
-                        &self.s[slot(t)..][..nb],
-                        &self.current[slot(t)..][..nb],
-                        &self.lam_v,
-                        &self.lam_s_next,
-                        [tau, tau_s, delta],
-                    );
-                }
-                let e = &mut self.e_block[j * nb..][..nb];
-                let all_finite = step.reverse_unchecked(
-                    per_neuron,
-                    &self.v[slot(t)..][..nb],
-                    &self.current[slot(t)..][..nb],
-                    &self.lam_s_next,
-                    &self.d_block[j * nb..][..nb],
-                    &mut self.lam_v,
-                    e,
-                    &mut self.lam_s,
-                );
-                recurrent.add(backend, e, &mut self.lam_s);
-                if !all_finite {
-                    return Err(self.diagnose_reverse(t, j * nb));
-                }
-                core::mem::swap(&mut self.lam_s, &mut self.lam_s_next);
-            }
-            // The block's share of the sums over t, each one product over its columns.
-            let e = col_major(&self.e_block[..columns * n], n, columns);
-            let g = &mut self.gradient;
-            if !sparse {
-                let states = col_major(&self.s[slot(start)..slot(end)], n, columns);
-                product(threads, col_major_mut(&mut g.w, n, n), Accum::Add, states, e.transpose());
-            }
-            // dO^T += (s_{t+1}) (dL/do_t)^T over the block's steps.
-            let after = col_major(&self.s[slot(start + 1)..slot(end + 1)], n, columns);
-            let r = readout_gradient.subcols(start * b, columns);
-            product(threads, col_major_mut(&mut g.o, n, n_out), Accum::Add, after, r.transpose());
-            let inputs = col_major(&batch.x[start * b * n_in..end * b * n_in], n_in, columns);
-            product(threads, col_major_mut(&mut g.u, n_in, n), Accum::Add, inputs, e.transpose());
-            product(
-                threads,
-                col_major_mut(&mut g.i0, n, 1),
-                Accum::Add,
-                e,
-                col_major(&self.ones[..columns], columns, 1),
-            );
-            if options.input {
-                // A column-major view of row-major U is U^T.
-                let dx = col_major_mut(&mut g.x[start * b * n_in..end * b * n_in], n_in, columns);
-                product(threads, dx, Accum::Replace, col_major(net.u, n_in, n), e);
-            }
-            if options.current {
-                g.current[start * nb..end * nb].copy_from_slice(&self.e_block[..columns * n]);
-            }
+            self.block_sums(inputs, dims, threads, plan.sparse, &block);
             end = start;
         }
         Ok(())
+    }
+
+    /// d_t = O^T dL/do_t + dL/ds_t (docs/model.md section 6) for the block's steps, into
+    /// the block's columns of `d_block`; d_0 = 0.
+    fn injected_error(
+        &mut self,
+        inputs: &ReverseInputs<'_, '_, T>,
+        dims: Dims,
+        threads: usize,
+        block: &Block,
+    ) {
+        let Dims { n, n_out, b, .. } = dims;
+        let nb = dims.nb();
+        let (start, end) = (block.steps.start, block.steps.end);
+        let first = start.max(1);
+        if start == 0 {
+            self.d_block[..nb].fill(T::from_f64(0.0));
+        }
+        if first < end {
+            // A column-major view of row-major O is O^T.
+            let o_t = col_major(inputs.net.o, n, n_out);
+            let readout_gradient = col_major(inputs.readout_gradient, n_out, dims.t * b);
+            let r = readout_gradient.subcols((first - 1) * b, (end - first) * b);
+            let d = &mut self.d_block[(first - start) * nb..(end - start) * nb];
+            product(threads, col_major_mut(d, n, (end - first) * b), Accum::Replace, o_t, r);
+            inputs.direct.add_to(d, first, end, nb);
+        }
+    }
+
+    /// The block's steps on the activity-sparse path (docs/model.md section 8).
+    fn sparse_block<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        dims: Dims,
+        block: &Block,
+    ) -> Result<(), Error> {
+        let nb = dims.nb();
+        let first = block.slot(block.steps.start, nb);
+        let (v, s) = (&self.v[first..], &self.s[first..]);
+        let recorded = (v, s, &self.current[first..], &self.d_block[..]);
+        let costates = (
+            &mut self.e_block[..],
+            &mut self.lam_s_next[..],
+            &mut self.lam_v[..],
+            &mut self.lam_s[..],
+        );
+        let per_neuron = per_neuron(&self.rates, nb);
+        let rows = &self.w_transposed;
+        let steps = block.steps.clone();
+        match self.activity.reverse_block(step, per_neuron, rows, recorded, costates, steps) {
+            Ok(()) => Ok(()),
+            Err(t) => Err(self.diagnose_reverse(t, (t - block.steps.start) * nb)),
+        }
+    }
+
+    /// The block's steps on the dense path, last to first (docs/model.md section 3): the
+    /// constants' sums (when asked for, before lam_v_{t+1} is overwritten), the
+    /// elementwise reverse step, then lam_s_t += (W * M)^T e_t.
+    fn dense_block<N: Neuron>(
+        &mut self,
+        step: &Step<T, N>,
+        net: &Network<'_, T>,
+        dims: Dims,
+        threads: usize,
+        block: &Block,
+    ) -> Result<(), Error> {
+        let (nb, backend, options) = (dims.nb(), step.backend(), self.options);
+        let recurrent =
+            recurrent_product(net, &self.w_effective, &self.w_transposed, dims.b, threads, true);
+        for t in block.steps.clone().rev() {
+            let j = t - block.steps.start;
+            let slot = block.slot(t, nb);
+            let per_neuron = per_neuron(&self.rates, nb);
+            if options.constants {
+                let (tau, rest) = self.constant_sums.split_at_mut(nb);
+                let (tau_s, delta) = rest.split_at_mut(nb);
+                step.constants_unchecked(
+                    per_neuron,
+                    &self.v[slot..][..nb],
+                    &self.s[slot..][..nb],
+                    &self.current[slot..][..nb],
+                    &self.lam_v,
+                    &self.lam_s_next,
+                    [tau, tau_s, delta],
+                );
+            }
+            let e = &mut self.e_block[j * nb..][..nb];
+            let all_finite = step.reverse_unchecked(
+                per_neuron,
+                &self.v[slot..][..nb],
+                &self.current[slot..][..nb],
+                &self.lam_s_next,
+                &self.d_block[j * nb..][..nb],
+                &mut self.lam_v,
+                e,
+                &mut self.lam_s,
+            );
+            recurrent.add(backend, e, &mut self.lam_s);
+            if !all_finite {
+                return Err(self.diagnose_reverse(t, j * nb));
+            }
+            core::mem::swap(&mut self.lam_s, &mut self.lam_s_next);
+        }
+        Ok(())
+    }
+
+    /// The block's share of the sums over t (docs/model.md section 3), each one product
+    /// over its columns: dW += s_t e_t^T (dense path; the sparse path added its pairs),
+    /// dO^T += s_{t+1} (dL/do_t)^T, dU^T += x_t e_t^T, dI0 += sum of e_t; and, when asked
+    /// for, dL/dx_t = U^T e_t and dL/dI_ext,t = e_t.
+    fn block_sums(
+        &mut self,
+        inputs: &ReverseInputs<'_, '_, T>,
+        dims: Dims,
+        threads: usize,
+        sparse: bool,
+        block: &Block,
+    ) {
+        let ReverseInputs { net, batch, readout_gradient, .. } = *inputs;
+        let Dims { n, n_in, n_out, b, .. } = dims;
+        let nb = dims.nb();
+        let (start, end) = (block.steps.start, block.steps.end);
+        let columns = (end - start) * b;
+        let slot = |t: usize| block.slot(t, nb);
+        let e = col_major(&self.e_block[..columns * n], n, columns);
+        let g = &mut self.gradient;
+        if !sparse {
+            let states = col_major(&self.s[slot(start)..slot(end)], n, columns);
+            product(threads, col_major_mut(&mut g.w, n, n), Accum::Add, states, e.transpose());
+        }
+        let readout_gradient = col_major(readout_gradient, n_out, dims.t * b);
+        let after = col_major(&self.s[slot(start + 1)..slot(end + 1)], n, columns);
+        let r = readout_gradient.subcols(start * b, columns);
+        product(threads, col_major_mut(&mut g.o, n, n_out), Accum::Add, after, r.transpose());
+        let inputs = col_major(&batch.x[start * b * n_in..end * b * n_in], n_in, columns);
+        product(threads, col_major_mut(&mut g.u, n_in, n), Accum::Add, inputs, e.transpose());
+        let ones = col_major(&self.ones[..columns], columns, 1);
+        product(threads, col_major_mut(&mut g.i0, n, 1), Accum::Add, e, ones);
+        if self.options.input {
+            // A column-major view of row-major U is U^T.
+            let dx = col_major_mut(&mut g.x[start * b * n_in..end * b * n_in], n_in, columns);
+            product(threads, dx, Accum::Replace, col_major(net.u, n_in, n), e);
+        }
+        if self.options.current {
+            g.current[start * nb..end * nb].copy_from_slice(&self.e_block[..columns * n]);
+        }
     }
 
     /// The end of the reverse sweep, after the range that ends at step 0 (whose s_0 is

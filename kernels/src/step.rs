@@ -7,8 +7,9 @@ use crate::gate::{BoxcarKernel, Gate, RaisedCosineKernel};
 use crate::neuron::{Neuron, Theta};
 use crate::real::{first_non_finite, Real};
 use crate::simd::backend::Backend;
+use crate::simd::walk::Elementwise;
 use crate::simd::{
-    ConstantsKernel, ForwardKernel, PerNeuronConstants, ReverseKernel, SinCosPiKernel,
+    Atan2Rule, ConstantsRule, ForwardRule, PerNeuronConstants, ReverseRule, SinCosPiRule,
     StepConstants,
 };
 
@@ -164,15 +165,10 @@ impl<T: Real, N: Neuron> Step<T, N> {
         s_next: &mut [T],
     ) -> bool {
         let neuron = self.neuron;
-        with_kernel!(self, per_neuron, |gate, c| self.backend.dispatch(ForwardKernel {
-            neuron,
-            gate,
-            c,
-            v,
-            s,
-            current,
-            v_next,
-            s_next
+        with_kernel!(self, per_neuron, |gate, c| self.backend.dispatch(Elementwise {
+            rule: ForwardRule { neuron, gate, c },
+            inputs: [v, s, current],
+            outputs: [v_next, s_next],
         }))
     }
 
@@ -192,24 +188,17 @@ impl<T: Real, N: Neuron> Step<T, N> {
         lam_s: &mut [T],
     ) -> bool {
         let neuron = self.neuron;
-        with_kernel!(self, per_neuron, |gate, c| self.backend.dispatch(ReverseKernel {
-            neuron,
-            gate,
-            c,
-            v,
-            current,
-            lam_s_next,
-            d,
-            lam_v,
-            e,
-            lam_s
+        with_kernel!(self, per_neuron, |gate, c| self.backend.dispatch(Elementwise {
+            rule: ReverseRule { neuron, gate, c },
+            inputs: [v, current, lam_s_next, d],
+            outputs: [lam_v, e, lam_s],
         }))
     }
 }
 
 impl<T: Real, N: Neuron> Step<T, N> {
     /// Adds one reverse step's share of the gradients of the constants into the three
-    /// sums (see [`ConstantsKernel`]), without length checks. Called before the reverse
+    /// sums (see [`ConstantsRule`]), without length checks. Called before the reverse
     /// kernel, which overwrites `lam_v_next`.
     #[inline]
     #[allow(clippy::too_many_arguments)]
@@ -224,21 +213,11 @@ impl<T: Real, N: Neuron> Step<T, N> {
         sums: [&mut [T]; 3],
     ) {
         let (neuron, h) = (self.neuron, T::from_f64(self.config.h));
-        let [sum_tau, sum_tau_s, sum_delta] = sums;
-        with_kernel!(self, per_neuron, |gate, c| self.backend.dispatch(ConstantsKernel {
-            neuron,
-            gate,
-            c,
-            h,
-            v,
-            s,
-            current,
-            lam_v_next,
-            lam_s_next,
-            sum_tau,
-            sum_tau_s,
-            sum_delta
-        }))
+        with_kernel!(self, per_neuron, |gate, c| self.backend.dispatch(Elementwise {
+            rule: ConstantsRule { neuron, gate, c, h },
+            inputs: [v, s, current, lam_v_next, lam_s_next],
+            outputs: sums,
+        }));
     }
 }
 
@@ -367,7 +346,7 @@ pub fn reverse_step<T: Real, N: Neuron>(
 pub fn atan2<T: Real>(backend: Backend, y: &[T], x: &[T], angle: &mut [T]) -> Result<(), Error> {
     check_len("x", x.len(), y.len(), "y")?;
     check_len("angle", angle.len(), y.len(), "y")?;
-    backend.dispatch(crate::simd::Atan2Kernel { y, x, angle });
+    backend.dispatch(Elementwise { rule: Atan2Rule, inputs: [y, x], outputs: [angle] });
     Ok(())
 }
 
@@ -381,6 +360,6 @@ pub fn sin_cos_pi<T: Real>(
 ) -> Result<(), Error> {
     check_len("sin", sin.len(), x.len(), "x")?;
     check_len("cos", cos.len(), x.len(), "x")?;
-    backend.dispatch(SinCosPiKernel { x, sin, cos });
+    backend.dispatch(Elementwise { rule: SinCosPiRule, inputs: [x], outputs: [sin, cos] });
     Ok(())
 }
