@@ -2,7 +2,6 @@
 //! from any dL/do_t and dL/ds_t, and the gradients it gives.
 
 use crate::error::Error;
-use crate::forward::recurrent_product;
 use crate::gate::Gate;
 use crate::gemm::{block_steps, col_major, col_major_mut, product, sweep_threads};
 use crate::network::{check_array, product as size, validate, Batch, Dims, Network};
@@ -40,9 +39,9 @@ struct Block {
 }
 
 impl Block {
-    /// Where step t's N B values start in the state buffers.
-    fn slot(&self, t: usize, nb: usize) -> usize {
-        (t - self.offset) * nb
+    /// The slots of the state buffers holding `steps`.
+    fn slots(&self, steps: core::ops::Range<usize>) -> core::ops::Range<usize> {
+        steps.start - self.offset..steps.end - self.offset
     }
 }
 
@@ -109,9 +108,9 @@ impl<T: Real> Workspace<T> {
         state_gradient: Option<&[T]>,
     ) -> Result<&Gradient<T>, Error> {
         let dims = validate(net, batch)?;
-        match self.dims {
-            Some(recorded) if self.recorded && recorded == dims => {}
-            Some(recorded) if self.recorded => {
+        match self.last_dims() {
+            Some(recorded) if self.was_recorded() && recorded == dims => {}
+            Some(recorded) if self.was_recorded() => {
                 return Err(Error::NotRecorded {
                     reason: format!(
                         "the recorded run had (N, n_in, n_out, B, T) = ({}, {}, {}, {}, {}), \
@@ -158,13 +157,12 @@ impl<T: Real> Workspace<T> {
         // are the caller's promise, the buffers must fit them). The reverse sweep's
         // products read W * M itself, not the forward's transpose (the activity-sparse
         // path transposes this W * M again).
-        self.mask_weights(net)?;
+        self.weights.mask(net)?;
         self.reverse(step, net, batch, dims, readout_gradient, direct, false)?;
-        let nb = dims.nb();
         let dot = |a: &[T], b: &[T]| a.iter().zip(b).map(|(x, y)| x.to_f64() * y.to_f64()).sum();
-        let mut value: f64 = dot(readout_gradient, &self.readout[..t * b * n_out]);
+        let mut value: f64 = dot(readout_gradient, self.states.readout(0..t * b * n_out));
         if let Some(ds) = state_gradient {
-            value += dot(ds, &self.s[nb..(t + 1) * nb]);
+            value += dot(ds, self.states.s(1..t + 1));
         }
         self.gradient.loss = value;
         Ok(&self.gradient)
@@ -222,20 +220,14 @@ impl<T: Real> Workspace<T> {
         transposed: bool,
     ) -> Result<ReversePlan, Error> {
         let Dims { n, n_in, n_out, b, t: steps } = dims;
-        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads(), n, b));
         let block_steps = block_steps(b, steps);
-        fit(&mut self.e_block, block_steps * nb)?;
-        fit(&mut self.d_block, block_steps * nb)?;
-        fit(&mut self.ones, block_steps * b)?;
-        self.ones.fill(T::from_f64(1.0));
-        zeroed(&mut self.lam_v, nb)?;
-        fit(&mut self.lam_s, nb)?;
-        fit(&mut self.lam_s_next, nb)?;
-        let options = self.options;
+        self.costates.start(nb, b, block_steps)?;
+        let options = self.gradient_options();
         self.prepare_activity(step, dims)?;
         let sparse = self.activity.reverse_runs_sparse(options.constants);
         if sparse && !transposed {
-            self.transpose_weights(net)?;
+            self.weights.transpose(net)?;
         }
         let g = &mut self.gradient;
         zeroed(&mut g.w, n * n)?;
@@ -248,13 +240,14 @@ impl<T: Real> Workspace<T> {
         // lam_s_T = d_T = O^T dL/do_T + dL/ds_T (a column-major view of row-major O is O^T).
         let o_t = col_major(net.o, n, n_out);
         let last = col_major(&readout_gradient[(steps - 1) * b * n_out..], n_out, b);
-        product(threads, col_major_mut(&mut self.lam_s_next, n, b), Accum::Replace, o_t, last);
-        direct.add_to(&mut self.lam_s_next, steps, steps + 1, nb);
-        if let Some(index) = first_non_finite(&self.lam_s_next) {
+        let lam_s_last = self.costates.lam_s_next_mut();
+        product(threads, col_major_mut(lam_s_last, n, b), Accum::Replace, o_t, last);
+        direct.add_to(lam_s_last, steps, steps + 1, nb);
+        if let Some(index) = first_non_finite(self.costates.lam_s_next()) {
             return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(steps), index });
         }
         if sparse {
-            self.activity.start_reverse(&self.lam_s_next)?;
+            self.activity.start_reverse(self.costates.lam_s_next())?;
         }
         Ok(ReversePlan { sparse, block_steps })
     }
@@ -273,7 +266,7 @@ impl<T: Real> Workspace<T> {
         range: core::ops::Range<usize>,
         offset: usize,
     ) -> Result<(), Error> {
-        let threads = sweep_threads(self.threads, dims.n, dims.b);
+        let threads = sweep_threads(self.threads(), dims.n, dims.b);
         let mut end = range.end;
         while end > range.start {
             let start = ((end - 1) / plan.block_steps * plan.block_steps).max(range.start);
@@ -304,14 +297,14 @@ impl<T: Real> Workspace<T> {
         let (start, end) = (block.steps.start, block.steps.end);
         let first = start.max(1);
         if start == 0 {
-            self.d_block[..nb].fill(T::from_f64(0.0));
+            self.costates.d_mut()[..nb].fill(T::from_f64(0.0));
         }
         if first < end {
             // A column-major view of row-major O is O^T.
             let o_t = col_major(inputs.net.o, n, n_out);
             let readout_gradient = col_major(inputs.readout_gradient, n_out, dims.t * b);
             let r = readout_gradient.subcols((first - 1) * b, (end - first) * b);
-            let d = &mut self.d_block[(first - start) * nb..(end - start) * nb];
+            let d = &mut self.costates.d_mut()[(first - start) * nb..(end - start) * nb];
             product(threads, col_major_mut(d, n, (end - first) * b), Accum::Replace, o_t, r);
             inputs.direct.add_to(d, first, end, nb);
         }
@@ -325,21 +318,15 @@ impl<T: Real> Workspace<T> {
         block: &Block,
     ) -> Result<(), Error> {
         let nb = dims.nb();
-        let first = block.slot(block.steps.start, nb);
-        let (v, s) = (&self.v[first..], &self.s[first..]);
-        let recorded = (v, s, &self.current[first..], &self.d_block[..]);
-        let costates = (
-            &mut self.e_block[..],
-            &mut self.lam_s_next[..],
-            &mut self.lam_v[..],
-            &mut self.lam_s[..],
-        );
+        let held = self.states.held_from(block.steps.start - block.offset);
+        let (d, costates) = self.costates.sparse();
+        let recorded = (held.v, held.s, held.current, d);
         let per_neuron = per_neuron(&self.rates, nb);
-        let rows = &self.w_transposed;
+        let rows = self.weights.rows();
         let steps = block.steps.clone();
         match self.activity.reverse_block(step, per_neuron, rows, recorded, costates, steps) {
             Ok(()) => Ok(()),
-            Err(t) => Err(self.diagnose_reverse(t, (t - block.steps.start) * nb)),
+            Err(t) => Err(self.costates.diagnose(t, (t - block.steps.start) * nb)),
         }
     }
 
@@ -354,42 +341,41 @@ impl<T: Real> Workspace<T> {
         threads: usize,
         block: &Block,
     ) -> Result<(), Error> {
-        let (nb, backend, options) = (dims.nb(), step.backend(), self.options);
-        let recurrent =
-            recurrent_product(net, &self.w_effective, &self.w_transposed, dims.b, threads, true);
+        let (nb, backend, options) = (dims.nb(), step.backend(), self.gradient_options());
+        let recurrent = self.weights.product(net, dims.b, threads, true);
         for t in block.steps.clone().rev() {
             let j = t - block.steps.start;
-            let slot = block.slot(t, nb);
+            let held = self.states.slot(t - block.offset);
             let per_neuron = per_neuron(&self.rates, nb);
+            let c = self.costates.step(j, nb);
             if options.constants {
                 let (tau, rest) = self.constant_sums.split_at_mut(nb);
                 let (tau_s, delta) = rest.split_at_mut(nb);
                 step.constants_unchecked(
                     per_neuron,
-                    &self.v[slot..][..nb],
-                    &self.s[slot..][..nb],
-                    &self.current[slot..][..nb],
-                    &self.lam_v,
-                    &self.lam_s_next,
+                    held.v,
+                    held.s,
+                    held.current,
+                    c.lam_v,
+                    c.lam_s_next,
                     [tau, tau_s, delta],
                 );
             }
-            let e = &mut self.e_block[j * nb..][..nb];
             let all_finite = step.reverse_unchecked(
                 per_neuron,
-                &self.v[slot..][..nb],
-                &self.current[slot..][..nb],
-                &self.lam_s_next,
-                &self.d_block[j * nb..][..nb],
-                &mut self.lam_v,
-                e,
-                &mut self.lam_s,
+                held.v,
+                held.current,
+                c.lam_s_next,
+                c.d,
+                c.lam_v,
+                c.e,
+                c.lam_s,
             );
-            recurrent.add(backend, e, &mut self.lam_s);
+            recurrent.add(backend, c.e, c.lam_s);
             if !all_finite {
-                return Err(self.diagnose_reverse(t, j * nb));
+                return Err(self.costates.diagnose(t, j * nb));
             }
-            core::mem::swap(&mut self.lam_s, &mut self.lam_s_next);
+            self.costates.advance();
         }
         Ok(())
     }
@@ -411,28 +397,28 @@ impl<T: Real> Workspace<T> {
         let nb = dims.nb();
         let (start, end) = (block.steps.start, block.steps.end);
         let columns = (end - start) * b;
-        let slot = |t: usize| block.slot(t, nb);
-        let e = col_major(&self.e_block[..columns * n], n, columns);
+        let options = self.gradient_options();
+        let e = col_major(self.costates.e(columns * n), n, columns);
         let g = &mut self.gradient;
         if !sparse {
-            let states = col_major(&self.s[slot(start)..slot(end)], n, columns);
+            let states = col_major(self.states.s(block.slots(start..end)), n, columns);
             product(threads, col_major_mut(&mut g.w, n, n), Accum::Add, states, e.transpose());
         }
         let readout_gradient = col_major(readout_gradient, n_out, dims.t * b);
-        let after = col_major(&self.s[slot(start + 1)..slot(end + 1)], n, columns);
+        let after = col_major(self.states.s(block.slots(start + 1..end + 1)), n, columns);
         let r = readout_gradient.subcols(start * b, columns);
         product(threads, col_major_mut(&mut g.o, n, n_out), Accum::Add, after, r.transpose());
         let inputs = col_major(&batch.x[start * b * n_in..end * b * n_in], n_in, columns);
         product(threads, col_major_mut(&mut g.u, n_in, n), Accum::Add, inputs, e.transpose());
-        let ones = col_major(&self.ones[..columns], columns, 1);
+        let ones = col_major(self.costates.ones(columns), columns, 1);
         product(threads, col_major_mut(&mut g.i0, n, 1), Accum::Add, e, ones);
-        if self.options.input {
+        if options.input {
             // A column-major view of row-major U is U^T.
             let dx = col_major_mut(&mut g.x[start * b * n_in..end * b * n_in], n_in, columns);
             product(threads, dx, Accum::Replace, col_major(net.u, n_in, n), e);
         }
-        if self.options.current {
-            g.current[start * nb..end * nb].copy_from_slice(&self.e_block[..columns * n]);
+        if options.current {
+            g.current[start * nb..end * nb].copy_from_slice(self.costates.e(columns * n));
         }
     }
 
@@ -449,14 +435,14 @@ impl<T: Real> Workspace<T> {
         let nb = dims.nb();
         if plan.sparse {
             // lam_s_0 = W^T E_0 + D_0 in full, dL/dW = E_0 s_0^T + sum_t E_{t+1} q_t^T.
-            let threads = sweep_threads(self.threads, dims.n, dims.b);
-            let (w_effective, rows) = (&self.w_effective, &self.w_transposed);
-            let recurrent = recurrent_product(net, w_effective, rows, dims.b, threads, true);
-            let (s0, dw) = (&self.s[..nb], &mut self.gradient.w);
-            let (backend, lam_s0) = (step.backend(), &mut self.lam_s_next);
+            let threads = sweep_threads(self.threads(), dims.n, dims.b);
+            let recurrent = self.weights.product(net, dims.b, threads, true);
+            let rows = self.weights.rows();
+            let (s0, dw) = (self.states.s(0..1), &mut self.gradient.w);
+            let (backend, lam_s0) = (step.backend(), self.costates.lam_s_next_mut());
             self.activity.finish_reverse(backend, &recurrent, threads, rows, s0, lam_s0, dw)?;
         }
-        if let Some(index) = first_non_finite(&self.lam_s_next) {
+        if let Some(index) = first_non_finite(self.costates.lam_s_next()) {
             return Err(Error::NonFiniteGradient { quantity: "lam_s", step: Some(0), index });
         }
         let g = &mut self.gradient;
@@ -464,9 +450,9 @@ impl<T: Real> Workspace<T> {
             g.w.iter_mut().zip(mask).for_each(|(dw, &m)| *dw *= m);
         }
         fit(&mut g.v0, nb)?;
-        g.v0.copy_from_slice(&self.lam_v);
+        g.v0.copy_from_slice(self.costates.lam_v());
         fit(&mut g.s0, nb)?;
-        g.s0.copy_from_slice(&self.lam_s_next);
+        g.s0.copy_from_slice(self.costates.lam_s_next());
         self.reduce_constant_sums(step, net, dims)?;
         let g = &self.gradient;
         let checked = [
@@ -501,9 +487,10 @@ impl<T: Real> Workspace<T> {
         net: &Network<'_, T>,
         dims: Dims,
     ) -> Result<(), Error> {
+        let constants = self.gradient_options().constants;
         let g = &mut self.gradient;
         let (n, nb) = (dims.n, dims.nb());
-        if !self.options.constants {
+        if !constants {
             g.tau.clear();
             g.tau_s.clear();
             g.delta = None;
@@ -527,23 +514,5 @@ impl<T: Real> Workspace<T> {
             _ => None,
         };
         Ok(())
-    }
-
-    /// Names the first non-finite quantity after the reverse kernel of step `t` flagged
-    /// one (its e_t at `e_offset` in the block): lam_s_{t+1} (the previous product's
-    /// result), then lam_v_t, then lam_s_t, in the reference's order.
-    fn diagnose_reverse(&self, t: usize, e_offset: usize) -> Error {
-        let nb = self.lam_v.len();
-        if let Some(index) = first_non_finite(&self.lam_s_next) {
-            return Error::NonFiniteGradient { quantity: "lam_s", step: Some(t + 1), index };
-        }
-        if let Some(index) = first_non_finite(&self.lam_v) {
-            return Error::NonFiniteGradient { quantity: "lam_v", step: Some(t), index };
-        }
-        if let Some(index) = first_non_finite(&self.lam_s) {
-            return Error::NonFiniteGradient { quantity: "lam_s", step: Some(t), index };
-        }
-        let index = first_non_finite(&self.e_block[e_offset..][..nb]).unwrap_or(0);
-        Error::NonFiniteGradient { quantity: "e", step: Some(t), index }
     }
 }

@@ -9,7 +9,7 @@
 //! forward's path choice from its checkpoint, the readouts and input currents of a
 //! segment are products over whole steps, and the charge is summed step by step.
 
-use crate::activity::SEGMENT_STEPS;
+use crate::activity::{SweepPath, SEGMENT_STEPS};
 use crate::backward::{ReverseInputs, StateGradient};
 use crate::error::Error;
 use crate::gemm::block_steps;
@@ -47,6 +47,53 @@ fn lcm(a: usize, b: usize) -> usize {
     a / gcd(a, b) * b
 }
 
+/// The checkpoints of a checkpointed gradient: per segment, v and s at its start (N B
+/// each), the sparse forward's y (or nothing: a fixed length per checkpoint), and
+/// whether its first step ran sparse.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Checkpoints<T> {
+    /// Values per checkpoint.
+    len: usize,
+    /// N B.
+    nb: usize,
+    values: Vec<T>,
+    sparse: Vec<bool>,
+}
+
+impl<T: Real> Checkpoints<T> {
+    /// Room for `segments` checkpoints of v and s (`nb` values each) and `y_len` more.
+    fn start(&mut self, segments: usize, nb: usize, y_len: usize) -> Result<(), Error> {
+        (self.len, self.nb) = (2 * nb + y_len, nb);
+        fit(&mut self.values, segments * self.len)?;
+        self.sparse.clear();
+        if self.sparse.try_reserve(segments).is_err() {
+            return Err(Error::TooLarge { what: format!("{segments} checkpoint flags") });
+        }
+        Ok(())
+    }
+
+    /// Writes checkpoint `k` (the next one: checkpoints are saved in order).
+    fn save(&mut self, k: usize, v: &[T], s: &[T], (y, sparse): (&[T], bool)) {
+        let nb = self.nb;
+        let checkpoint = &mut self.values[k * self.len..][..self.len];
+        checkpoint[..nb].copy_from_slice(v);
+        checkpoint[nb..2 * nb].copy_from_slice(s);
+        checkpoint[2 * nb..][..y.len()].copy_from_slice(y);
+        debug_assert_eq!(self.sparse.len(), k);
+        self.sparse.push(sparse);
+    }
+
+    /// Checkpoint `k`: v, s, the sparse forward's y (empty where its first step ran
+    /// dense) and whether it ran sparse.
+    fn load(&self, k: usize) -> (&[T], &[T], &[T], bool) {
+        let nb = self.nb;
+        let checkpoint = &self.values[k * self.len..][..self.len];
+        let sparse = self.sparse[k];
+        let y = if sparse { &checkpoint[2 * nb..] } else { &[][..] };
+        (&checkpoint[..nb], &checkpoint[nb..2 * nb], y, sparse)
+    }
+}
+
 impl<T: Real> Workspace<T> {
     /// The forward run of a checkpointed gradient (see the module's text), validated by
     /// the caller: a checkpoint at each segment's start, the readouts of every step, the
@@ -59,42 +106,31 @@ impl<T: Real> Workspace<T> {
         dims: Dims,
         segment: usize,
     ) -> Result<(), Error> {
-        self.dims = None;
-        self.recorded = false;
+        self.forget_run();
         self.check_memory(dims, Sweep::Checkpointed { segment }, net)?;
         self.compile_constants(step, net, dims)?;
-        self.prepare_weights(net, dims)?;
-        self.start(batch, dims, segment + 1, segment)?;
+        let sparse = self.activity.path != SweepPath::Dense;
+        self.weights.prepare(net, dims.b, sparse)?;
+        self.states.start(batch, dims, segment + 1, segment)?;
         self.start_forward(step, net, batch, dims)?;
         let (nb, steps) = (dims.nb(), dims.t);
         let segments = steps.div_ceil(segment);
-        let per_checkpoint = 2 * nb + self.activity.forward_state_len();
-        fit(&mut self.checkpoints, segments * per_checkpoint)?;
-        self.checkpoint_sparse.clear();
-        if self.checkpoint_sparse.try_reserve(segments).is_err() {
-            return Err(Error::TooLarge { what: format!("{segments} checkpoint flags") });
-        }
+        self.checkpoints.start(segments, nb, self.activity.forward_state_len())?;
         self.streamed_charge = 0.0;
         for k in 0..segments {
             let range = k * segment..((k + 1) * segment).min(steps);
             if k > 0 {
                 // The last step of the previous segment is this one's first.
-                let last = segment * nb;
-                self.v.copy_within(last..last + nb, 0);
-                self.s.copy_within(last..last + nb, 0);
+                self.states.carry(segment);
             }
-            let checkpoint = &mut self.checkpoints[k * per_checkpoint..][..per_checkpoint];
-            let (y, sparse) = self.activity.forward_state();
-            checkpoint[..nb].copy_from_slice(&self.v[..nb]);
-            checkpoint[nb..2 * nb].copy_from_slice(&self.s[..nb]);
-            checkpoint[2 * nb..][..y.len()].copy_from_slice(y);
-            self.checkpoint_sparse.push(sparse);
+            let first = self.states.slot(0);
+            self.checkpoints.save(k, first.v, first.s, self.activity.forward_state());
             self.forward_range(step, net, batch, dims, range.clone(), true)?;
-            let held = self.s[nb..(range.len() + 1) * nb].chunks_exact(nb);
+            let held = self.states.s(1..range.len() + 1).chunks_exact(nb);
             self.streamed_charge =
                 held.fold(self.streamed_charge, |total, s| total + step_charge(s));
         }
-        self.dims = Some(dims);
+        self.keep_run(dims, false);
         Ok(())
     }
 
@@ -111,20 +147,16 @@ impl<T: Real> Workspace<T> {
         readout_gradient: &[T],
         direct: StateGradient<'_, T>,
     ) -> Result<(), Error> {
-        let (nb, steps) = (dims.nb(), dims.t);
+        let steps = dims.t;
         let segments = steps.div_ceil(segment);
-        let per_checkpoint = 2 * nb + self.activity.forward_state_len();
         let plan = self.reverse_start(step, net, dims, readout_gradient, direct, true)?;
         let inputs = ReverseInputs { net, batch, readout_gradient, direct };
         for k in (0..segments).rev() {
             let range = k * segment..((k + 1) * segment).min(steps);
             if k + 1 < segments {
-                let checkpoint = &self.checkpoints[k * per_checkpoint..][..per_checkpoint];
-                self.v[..nb].copy_from_slice(&checkpoint[..nb]);
-                self.s[..nb].copy_from_slice(&checkpoint[nb..2 * nb]);
-                let sparse = self.checkpoint_sparse[k];
-                let y_len = if sparse { per_checkpoint - 2 * nb } else { 0 };
-                self.activity.resume_forward(&checkpoint[2 * nb..][..y_len], sparse)?;
+                let (v, s, y, sparse) = self.checkpoints.load(k);
+                self.states.restore(v, s);
+                self.activity.resume_forward(y, sparse)?;
                 self.forward_range(step, net, batch, dims, range.clone(), false)?;
             }
             self.reverse_range(step, &inputs, dims, plan, range.clone(), range.start)?;

@@ -4,31 +4,15 @@
 use crate::activity::{Activity, Slots, SweepPath, SEGMENT_STEPS};
 use crate::error::Error;
 use crate::gemm::StepProduct;
-use crate::gemm::{col_major, col_major_mut, product, row_major, sweep_threads, use_rows_kernel};
+use crate::gemm::{col_major, col_major_mut, product, row_major, sweep_threads};
 use crate::network::{validate, Batch, Dims, Network};
 use crate::neuron::Neuron;
 use crate::real::{first_non_finite, Real};
 use crate::simd::PerNeuronConstants;
+use crate::states::StepSlots;
 use crate::step::Step;
-use crate::workspace::{fit, per_neuron, step_charge, Sweep, Workspace};
+use crate::workspace::{per_neuron, step_charge, Sweep, Workspace};
 use faer::Accum;
-
-/// Slot `now` for reading and slot `next` for writing of a buffer of `len`-long slots.
-pub(crate) fn two_slots<T>(
-    buffer: &mut [T],
-    now: usize,
-    next: usize,
-    len: usize,
-) -> (&[T], &mut [T]) {
-    debug_assert_ne!(now, next);
-    if now < next {
-        let (head, tail) = buffer.split_at_mut(next * len);
-        (&head[now * len..][..len], &mut tail[..len])
-    } else {
-        let (head, tail) = buffer.split_at_mut(now * len);
-        (&tail[..len], &mut head[next * len..][..len])
-    }
-}
 
 /// The error for a step whose kernel reported a non-finite output: the first bad v,
 /// then the first bad s, as (trial, neuron).
@@ -77,26 +61,21 @@ pub(crate) struct Recurrent<'a, T: Real> {
 /// One dense forward step given I0 + U x_t (+ I_ext,t) in `current`: I_t = current +
 /// W s_t, then the fused Euler kernel into `v_next`, `s_next`, then the automatic path's
 /// probe of the activity. `t` names the step in errors.
-#[allow(clippy::too_many_arguments)]
 fn advance<T: Real, N: Neuron>(
     step: &Step<T, N>,
     per_neuron: Option<PerNeuronConstants<'_, T>>,
     recurrent: &Recurrent<'_, T>,
     activity: &mut Activity<T>,
-    n: usize,
-    t: usize,
-    v_now: &[T],
-    s_now: &[T],
-    current: &mut [T],
-    v_next: &mut [T],
-    s_next: &mut [T],
+    (n, t): (usize, usize),
+    slots: StepSlots<'_, T>,
 ) -> Result<(), Error> {
+    let StepSlots { v, s, current, v_next, s_next } = slots;
     let backend = step.backend();
-    recurrent.product.add(backend, s_now, current);
-    if !step.forward_unchecked(per_neuron, v_now, s_now, current, v_next, s_next) {
+    recurrent.product.add(backend, s, current);
+    if !step.forward_unchecked(per_neuron, v, s, current, v_next, s_next) {
         return Err(non_finite_state(t + 1, n, v_next, s_next));
     }
-    activity.after_dense_step(t, backend, &recurrent.product, v_now, s_next)
+    activity.after_dense_step(t, backend, &recurrent.product, v, s_next)
 }
 
 /// Sparse forward steps `steps` (docs/model.md section 8) of `nb` = N B values each,
@@ -119,29 +98,6 @@ fn advance_sparse<T: Real, N: Neuron>(
         let slot = slots.state(t + 1) * nb;
         non_finite_state(t + 1, n, &v[slot..][..nb], &s[slot..][..nb])
     })
-}
-
-/// The per-step product with the recurrent matrix A = W * M (or W without a mask) of
-/// the forward sweep (`transposed` false: y += A s_t) or with its transpose, of the
-/// reverse sweep (`transposed` true: y += A^T e_t). `w_effective` holds W * M and
-/// `w_transposed` A^T (row-major) as [`Workspace::forward`] prepared them.
-pub(crate) fn recurrent_product<'a, T: Real>(
-    net: &Network<'a, T>,
-    w_effective: &'a [T],
-    w_transposed: &'a [T],
-    b: usize,
-    threads: usize,
-    transposed: bool,
-) -> StepProduct<'a, T> {
-    let n = net.n;
-    let w = if net.w_mask.is_some() { &w_effective[..n * n] } else { net.w };
-    match (use_rows_kernel(n, b), transposed) {
-        // The row kernel adds rows of its matrix: rows of A^T for A s, of A for A^T e.
-        (true, false) => StepProduct::Rows(&w_transposed[..n * n], n),
-        (true, true) => StepProduct::Rows(w, n),
-        (false, false) => StepProduct::Gemm(row_major(w, n, n), threads),
-        (false, true) => StepProduct::Gemm(col_major(w, n, n), threads),
-    }
 }
 
 impl<T: Real> Workspace<T> {
@@ -204,80 +160,20 @@ impl<T: Real> Workspace<T> {
         sweep: Sweep,
         count_charge: bool,
     ) -> Result<Dims, Error> {
-        self.dims = None;
-        self.recorded = false;
+        self.forget_run();
         let dims = validate(net, batch)?;
         self.check_memory(dims, sweep, net)?;
         self.compile_constants(step, net, dims)?;
-        self.prepare_weights(net, dims)?;
+        let sparse = self.activity.path != SweepPath::Dense;
+        self.weights.prepare(net, dims.b, sparse)?;
         let record = sweep != Sweep::Streaming;
         if record {
             self.forward_recorded(step, net, batch, dims)?;
         } else {
             self.forward_streaming(step, net, batch, dims, count_charge)?;
         }
-        self.dims = Some(dims);
-        self.recorded = record;
+        self.keep_run(dims, record);
         Ok(dims)
-    }
-
-    /// W * M into `w_effective` when the network has a mask, and the transpose of the
-    /// recurrent matrix into `w_transposed` when the row kernel will run the products
-    /// or the activity-sparse path may run (it reads columns of W as its rows).
-    pub(crate) fn prepare_weights(
-        &mut self,
-        net: &Network<'_, T>,
-        dims: Dims,
-    ) -> Result<(), Error> {
-        self.mask_weights(net)?;
-        if use_rows_kernel(dims.n, dims.b) || self.activity.path != SweepPath::Dense {
-            self.transpose_weights(net)?;
-        }
-        Ok(())
-    }
-
-    /// (W * M)^T (or W^T), row-major, into `w_transposed`; after [`Self::mask_weights`].
-    pub(crate) fn transpose_weights(&mut self, net: &Network<'_, T>) -> Result<(), Error> {
-        let n = net.n;
-        let w = if net.w_mask.is_some() { &self.w_effective[..n * n] } else { net.w };
-        fit(&mut self.w_transposed, n * n)?;
-        crate::transpose::transpose(w, &mut self.w_transposed, n);
-        Ok(())
-    }
-
-    /// W * M into `w_effective` when the network has a mask (both sweeps use it).
-    pub(crate) fn mask_weights(&mut self, net: &Network<'_, T>) -> Result<(), Error> {
-        if let Some(mask) = net.w_mask {
-            fit(&mut self.w_effective, net.n * net.n)?;
-            for ((we, &w), &m) in self.w_effective.iter_mut().zip(net.w).zip(mask) {
-                *we = w * m;
-            }
-        }
-        Ok(())
-    }
-
-    /// Buffers for `slots` steps of state and `currents` steps of input current (and the
-    /// readout of every step), with (v_0, s_0) in slot 0.
-    pub(crate) fn start(
-        &mut self,
-        batch: &Batch<'_, T>,
-        dims: Dims,
-        slots: usize,
-        currents: usize,
-    ) -> Result<(), Error> {
-        let nb = dims.nb();
-        fit(&mut self.v, slots * nb)?;
-        fit(&mut self.s, slots * nb)?;
-        fit(&mut self.current, currents * nb)?;
-        fit(&mut self.readout, dims.t * dims.b * dims.n_out)?;
-        // v_0 is a phase on the circle, taken modulo 2 into [-1, 1) like every later
-        // phase (docs/model.md section 2): the step kernels' sin/cos(pi v) assume that
-        // range. A phase already in range is kept bit for bit.
-        for (slot, &v) in self.v[..nb].iter_mut().zip(batch.v0) {
-            *slot = wrap_phase(v);
-        }
-        self.s[..nb].copy_from_slice(batch.s0);
-        Ok(())
     }
 
     /// Every step kept: the input currents of all steps as one product, then T steps,
@@ -289,7 +185,7 @@ impl<T: Real> Workspace<T> {
         batch: &Batch<'_, T>,
         dims: Dims,
     ) -> Result<(), Error> {
-        self.start(batch, dims, dims.t + 1, dims.t)?;
+        self.states.start(batch, dims, dims.t + 1, dims.t)?;
         self.start_forward(step, net, batch, dims)?;
         self.forward_range(step, net, batch, dims, 0..dims.t, true)
     }
@@ -304,9 +200,8 @@ impl<T: Real> Workspace<T> {
         dims: Dims,
     ) -> Result<(), Error> {
         self.prepare_activity(step, dims)?;
-        let threads = sweep_threads(self.threads, dims.n, dims.b);
-        let (w_effective, w_transposed) = (&self.w_effective[..], &self.w_transposed[..]);
-        let product = recurrent_product(net, w_effective, w_transposed, dims.b, threads, false);
+        let threads = sweep_threads(self.threads(), dims.n, dims.b);
+        let product = self.weights.product(net, dims.b, threads, false);
         self.activity.start_forward(step.backend(), &product, batch.s0)
     }
 
@@ -325,47 +220,37 @@ impl<T: Real> Workspace<T> {
         readout: bool,
     ) -> Result<(), Error> {
         let Dims { n, n_in, n_out, b, .. } = dims;
-        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads(), n, b));
         let (first, len) = (range.start, range.len());
         let x = &batch.x[first * b * n_in..range.end * b * n_in];
         let i_ext = batch.i_ext.map(|i_ext| &i_ext[first * nb..range.end * nb]);
-        input_current(threads, net, x, i_ext, len * b, &mut self.current[..len * nb]);
+        input_current(threads, net, x, i_ext, len * b, self.states.currents_mut(len));
         let activity = &mut self.activity;
-        let (w_effective, w_transposed) = (&self.w_effective[..], &self.w_transposed[..]);
-        let step_product = recurrent_product(net, w_effective, w_transposed, b, threads, false);
-        let rows = if activity.path == SweepPath::Dense { &[][..] } else { w_transposed };
+        let step_product = self.weights.product(net, b, threads, false);
+        let rows = if activity.path == SweepPath::Dense { &[][..] } else { self.weights.rows() };
         let recurrent = Recurrent { product: step_product, rows };
         let mut t = first;
         while t < range.end {
             let per_neuron = per_neuron(&self.rates, nb);
             if activity.forward_sparse {
                 let end = ((t / SEGMENT_STEPS + 1) * SEGMENT_STEPS).min(range.end);
-                let buffers = (&mut self.v[..], &mut self.s[..], &mut self.current[..]);
+                let buffers = self.states.all_mut();
                 let (r, a, slots) = (&recurrent, &mut *activity, Slots::Recorded(first));
                 advance_sparse(step, per_neuron, r, a, (n, nb), buffers, slots, t..end)?;
                 t = end;
                 continue;
             }
             let slot = t - first;
-            let (v_now, v_next) = two_slots(&mut self.v, slot, slot + 1, nb);
-            let (s_now, s_next) = two_slots(&mut self.s, slot, slot + 1, nb);
-            let current = &mut self.current[slot * nb..][..nb];
-            let (v, s) = (v_now, s_now);
-            advance(step, per_neuron, &recurrent, activity, n, t, v, s, current, v_next, s_next)?;
+            let slots = self.states.step(slot, slot + 1, slot);
+            advance(step, per_neuron, &recurrent, activity, (n, t), slots)?;
             t += 1;
         }
         if readout {
-            product(
-                threads,
-                col_major_mut(
-                    &mut self.readout[first * b * n_out..][..len * b * n_out],
-                    n_out,
-                    len * b,
-                ),
-                Accum::Replace,
-                row_major(net.o, n_out, n),
-                col_major(&self.s[nb..(len + 1) * nb], n, len * b),
-            );
+            let values = first * b * n_out..(first + len) * b * n_out;
+            let (readout, after) = self.states.readout_and_s(values, 1..len + 1);
+            let (readout, after) =
+                (col_major_mut(readout, n_out, len * b), col_major(after, n, len * b));
+            product(threads, readout, Accum::Replace, row_major(net.o, n_out, n), after);
         }
         Ok(())
     }
@@ -381,26 +266,24 @@ impl<T: Real> Workspace<T> {
         count_charge: bool,
     ) -> Result<(), Error> {
         let Dims { n, n_in, n_out, b, t: steps } = dims;
-        let (nb, threads) = (dims.nb(), sweep_threads(self.threads, n, b));
-        self.start(batch, dims, 2, 1)?;
+        let (nb, threads) = (dims.nb(), sweep_threads(self.threads(), n, b));
+        self.states.start(batch, dims, 2, 1)?;
         self.streamed_charge = 0.0;
         self.start_forward(step, net, batch, dims)?;
         let activity = &mut self.activity;
-        let (w_effective, w_transposed) = (&self.w_effective[..], &self.w_transposed[..]);
-        let step_product = recurrent_product(net, w_effective, w_transposed, b, threads, false);
-        let rows = if activity.path == SweepPath::Dense { &[][..] } else { w_transposed };
+        let step_product = self.weights.product(net, b, threads, false);
+        let rows = if activity.path == SweepPath::Dense { &[][..] } else { self.weights.rows() };
         let recurrent = Recurrent { product: step_product, rows };
         let o = row_major(net.o, n_out, n);
         for t in 0..steps {
             let (now, next) = (t % 2, (t + 1) % 2);
-            let current = &mut self.current[..nb];
             let x = &batch.x[t * b * n_in..][..b * n_in];
             let i_ext = batch.i_ext.map(|i_ext| &i_ext[t * nb..][..nb]);
-            input_current(threads, net, x, i_ext, b, current);
+            input_current(threads, net, x, i_ext, b, self.states.currents_mut(1));
             let per_neuron = per_neuron(&self.rates, nb);
             if activity.forward_sparse {
                 // One step a segment: the input current and readout are per step here.
-                let buffers = (&mut self.v[..], &mut self.s[..], &mut *current);
+                let buffers = self.states.all_mut();
                 let (r, a) = (&recurrent, &mut *activity);
                 advance_sparse(
                     step,
@@ -413,16 +296,18 @@ impl<T: Real> Workspace<T> {
                     t..t + 1,
                 )?;
             } else {
-                let (v_now, v_next) = two_slots(&mut self.v, now, next, nb);
-                let (s_now, s_next) = two_slots(&mut self.s, now, next, nb);
-                let (v, s) = (v_now, s_now);
-                advance(
-                    step, per_neuron, &recurrent, activity, n, t, v, s, current, v_next, s_next,
-                )?;
+                let slots = self.states.step(now, next, 0);
+                advance(step, per_neuron, &recurrent, activity, (n, t), slots)?;
             }
-            let s_next = &self.s[next * nb..][..nb];
-            let readout = col_major_mut(&mut self.readout[t * b * n_out..][..b * n_out], n_out, b);
-            product(threads, readout, Accum::Replace, o, col_major(s_next, n, b));
+            let values = t * b * n_out..(t + 1) * b * n_out;
+            let (readout, s_next) = self.states.readout_and_s(values, next..next + 1);
+            product(
+                threads,
+                col_major_mut(readout, n_out, b),
+                Accum::Replace,
+                o,
+                col_major(s_next, n, b),
+            );
             if count_charge {
                 self.streamed_charge += step_charge(s_next);
             }

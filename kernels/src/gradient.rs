@@ -59,7 +59,7 @@ impl<T: Real> Workspace<T> {
     ) -> Result<&Gradient<T>, Error> {
         let dims = validate(net, batch)?;
         loss.validate(dims)?;
-        let segment = segment_steps(dims, core::mem::size_of::<T>(), self.recording_limit);
+        let segment = segment_steps(dims, core::mem::size_of::<T>(), self.recording_limit());
         match segment {
             Some(segment) => self.forward_checkpointed(step, net, batch, dims, segment)?,
             None => {
@@ -91,14 +91,14 @@ impl<T: Real> Workspace<T> {
         step: &Step<T, N>,
         loss: &Loss<'_, T>,
     ) -> Result<f64, Error> {
-        let dims = self.dims.expect("called after a successful forward run");
+        let dims = self.last_dims().expect("called after a successful forward run");
         let len = dims.t * dims.b * dims.n_out;
         fit(&mut self.readout_gradient, len)?;
         let charge = if loss.rate_penalty > 0.0 { self.charge() } else { 0.0 };
         loss.evaluate(
             step.config().h,
             dims,
-            &self.readout[..len],
+            self.states.readout(0..len),
             charge,
             &mut self.readout_gradient[..len],
         )

@@ -2,12 +2,16 @@
 //! a run needs (checked, and allocated fallibly, before any work).
 
 use crate::activity::{Activity, SweepPath};
+use crate::checkpoint::Checkpoints;
+use crate::costates::Costates;
 use crate::error::Error;
 use crate::network::{Dims, Network};
 use crate::neuron::Neuron;
 use crate::real::Real;
 use crate::simd::PerNeuronConstants;
+use crate::states::States;
 use crate::step::Step;
+use crate::weights::Weights;
 
 /// dL/d(everything) of docs/model.md sections 3, 5 and 6, in the layouts of
 /// [`Network`](crate::Network) and [`Batch`](crate::Batch).
@@ -172,55 +176,43 @@ impl<'a, T> Trajectory<'a, T> {
 /// # Ok::<(), spikegrad::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+// The settings and the record of the last run are private (methods below); each sweep's
+// buffers are a type of their own file with its interface (states.rs, weights.rs,
+// costates.rs, checkpoint.rs, activity/), which the sweeps' `impl Workspace` blocks
+// (forward.rs, backward.rs, checkpoint.rs, gradient.rs) borrow side by side.
 pub struct Workspace<T> {
-    pub(crate) threads: usize,
-    pub(crate) options: GradientOptions,
+    threads: usize,
+    options: GradientOptions,
     /// The most bytes the buffers of one run may take.
-    pub(crate) memory_limit: Option<usize>,
+    memory_limit: Option<usize>,
     /// The most bytes a gradient's recorded trajectory may take before it is
     /// checkpointed instead.
-    pub(crate) recording_limit: Option<usize>,
-    /// Checkpoints of a checkpointed gradient: per segment, v, s (N B each) and the
-    /// sparse path's y (or nothing), and whether its first step ran sparse.
-    pub(crate) checkpoints: Vec<T>,
-    pub(crate) checkpoint_sparse: Vec<bool>,
+    recording_limit: Option<usize>,
     /// The dimensions of the last successful forward run.
-    pub(crate) dims: Option<Dims>,
+    dims: Option<Dims>,
     /// Whether the buffers hold that run's whole trajectory (T + 1 slots) or two slots.
-    pub(crate) recorded: bool,
+    recorded: bool,
     /// sum over t = 1..T, trials and neurons of s_t, for a run that was not recorded
     /// and was asked to count it (`Workspace::loss` with a rate penalty).
     pub(crate) streamed_charge: f64,
-    /// v_t for every held t, N B each.
-    pub(crate) v: Vec<T>,
-    /// s_t for every held t.
-    pub(crate) s: Vec<T>,
-    /// I_t for every held t.
-    pub(crate) current: Vec<T>,
-    /// o_{t+1}, n_out x (T B) column-major = (T, B, n_out).
-    pub(crate) readout: Vec<T>,
-    /// dL/do_{t+1} of a built-in loss, same layout.
-    pub(crate) readout_gradient: Vec<T>,
-    /// W * M, row-major, when the network has a connectivity mask.
-    pub(crate) w_effective: Vec<T>,
-    /// (W * M)^T, row-major, for the row-accumulating product kernel.
-    pub(crate) w_transposed: Vec<T>,
-    pub(crate) lam_v: Vec<T>,
-    pub(crate) lam_s: Vec<T>,
-    pub(crate) lam_s_next: Vec<T>,
-    /// e_t for a block of steps, N x (K B).
-    pub(crate) e_block: Vec<T>,
-    /// d_t for a block of steps, N x (K B).
-    pub(crate) d_block: Vec<T>,
-    /// K B ones, to sum e over a block with one product.
-    pub(crate) ones: Vec<T>,
+    /// The forward sweep's states and readouts.
+    pub(crate) states: States<T>,
+    /// The recurrent matrix as the sweeps read it.
+    pub(crate) weights: Weights<T>,
     /// h/tau_j, 1 - h/tau_s,j and 1/tau_s,j tiled over the trials (3 N B), when the
     /// network has per-neuron time constants; empty otherwise.
     pub(crate) rates: Vec<T>,
-    /// The running sums of the constants' gradients (3 N B), when asked for.
-    pub(crate) constant_sums: Vec<T>,
     /// The activity-sparse path's choice, state and buffers.
     pub(crate) activity: Activity<T>,
+    /// The checkpoints of a checkpointed gradient.
+    pub(crate) checkpoints: Checkpoints<T>,
+    /// dL/do_{t+1} of a built-in loss, (T, B, n_out) like the readout.
+    pub(crate) readout_gradient: Vec<T>,
+    /// The reverse sweep's buffers.
+    pub(crate) costates: Costates<T>,
+    /// The running sums of the constants' gradients (3 N B), when asked for.
+    pub(crate) constant_sums: Vec<T>,
+    /// The gradient the last reverse sweep wrote.
     pub(crate) gradient: Gradient<T>,
 }
 
@@ -287,24 +279,14 @@ impl<T: Real> Workspace<T> {
             options: GradientOptions::default(),
             memory_limit: crate::system_memory::total(),
             recording_limit: Some(DEFAULT_RECORDING_LIMIT),
-            checkpoints: Vec::new(),
-            checkpoint_sparse: Vec::new(),
+            checkpoints: Checkpoints::default(),
             dims: None,
             recorded: false,
             streamed_charge: 0.0,
-            v: Vec::new(),
-            s: Vec::new(),
-            current: Vec::new(),
-            readout: Vec::new(),
+            states: States::default(),
             readout_gradient: Vec::new(),
-            w_effective: Vec::new(),
-            w_transposed: Vec::new(),
-            lam_v: Vec::new(),
-            lam_s: Vec::new(),
-            lam_s_next: Vec::new(),
-            e_block: Vec::new(),
-            d_block: Vec::new(),
-            ones: Vec::new(),
+            weights: Weights::default(),
+            costates: Costates::default(),
             rates: Vec::new(),
             constant_sums: Vec::new(),
             activity: Activity::default(),
@@ -327,25 +309,49 @@ impl<T: Real> Workspace<T> {
         self.options
     }
 
+    /// Forgets the last run (before a new one starts: a failed run leaves none).
+    pub(crate) fn forget_run(&mut self) {
+        self.dims = None;
+        self.recorded = false;
+    }
+
+    /// Keeps the dimensions of a successful run and whether it was recorded.
+    pub(crate) fn keep_run(&mut self, dims: Dims, recorded: bool) {
+        self.dims = Some(dims);
+        self.recorded = recorded;
+    }
+
+    /// The dimensions of the last successful forward run.
+    pub(crate) fn last_dims(&self) -> Option<Dims> {
+        self.dims
+    }
+
+    /// Whether the last successful forward run was recorded (its buffers hold every
+    /// step).
+    pub(crate) fn was_recorded(&self) -> bool {
+        self.recorded
+    }
+
     /// The readout o_{t+1} = O s_{t+1} of the last successful forward run, recorded or
     /// not, laid out (T, B, n_out).
     pub fn readout(&self) -> Option<&[T]> {
         let dims = self.dims?;
-        Some(&self.readout[..dims.t * dims.b * dims.n_out])
+        Some(self.states.readout(0..dims.t * dims.b * dims.n_out))
     }
 
     /// The states of the last forward run, if it was recorded (and succeeded).
     pub fn trajectory(&self) -> Option<Trajectory<'_, T>> {
         let dims = self.dims?;
-        self.recorded.then(|| Trajectory {
+        let [v, s, current, readout] = self.states.buffers();
+        self.recorded.then_some(Trajectory {
             n: dims.n,
             n_out: dims.n_out,
             b: dims.b,
             t: dims.t,
-            v: &self.v,
-            s: &self.s,
-            current: &self.current,
-            readout: &self.readout,
+            v,
+            s,
+            current,
+            readout,
         })
     }
 
@@ -356,7 +362,7 @@ impl<T: Real> Workspace<T> {
         match self.dims {
             Some(dims) if self.recorded => {
                 let nb = dims.nb();
-                let steps = self.s[nb..(dims.t + 1) * nb].chunks_exact(nb);
+                let steps = self.states.s(1..dims.t + 1).chunks_exact(nb);
                 steps.fold(0.0, |total, s| total + step_charge(s))
             }
             _ => self.streamed_charge,
