@@ -66,7 +66,10 @@ def test_bad_keywords_are_named(task, tmp_path):
 def test_ctrl_c_raises_keyboard_interrupt_and_leaves_a_checkpoint(task, tmp_path):
     out = tmp_path / "run"
     script = textwrap.dedent(f"""
-        import sys, spikegrad
+        import signal, sys, spikegrad
+        # A process started in the background of a shell inherits SIGINT ignored: Python
+        # then installs no handler of its own. Install it, as an interactive session has.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         def said(row):
             print("check", row["iteration"], flush=True)
         try:
