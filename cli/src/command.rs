@@ -2,7 +2,7 @@
 //! `spikegrad` parses its arguments with it, and the Python module runs the same
 //! commands in-process from a list of arguments.
 
-use crate::{efficient_coding, grad, run, train, train_task, yin_yang};
+use crate::{efficient_coding, grad, made_task, run, train, train_task};
 use clap::{Parser, Subcommand, ValueEnum};
 use spikegrad_io::npy;
 use std::path::PathBuf;
@@ -56,24 +56,17 @@ enum Command {
         #[arg(long)]
         trials_per_chunk: Option<usize>,
     },
-    /// Write a standard toy task as a task folder (for `train task`).
+    /// Write one of the project's generated tasks as a task folder (for `train task`).
     MakeTask {
-        #[command(subcommand)]
-        which: MadeTask,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum MadeTask {
-    /// The Yin-Yang dataset: 3 classes of points in the plane (its paper reports about 64%
-    /// for a linear classifier of the inputs).
-    YinYang {
+        /// The task.
+        #[arg(value_parser = made_task::kinds())]
+        kind: String,
         /// The task folder to write (replaced whole).
         dir: PathBuf,
         /// Trials K.
         #[arg(long, default_value_t = 5000)]
         trials: usize,
-        /// Seed of the points.
+        /// Seed of the trials.
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -148,8 +141,8 @@ pub fn execute(cli: Cli) -> Result<String, String> {
         Command::Run { model, dir, out, trials_per_chunk } => {
             run::run(&model, &dir, out.as_deref(), trials_per_chunk)
         }
-        Command::MakeTask { which: MadeTask::YinYang { dir, trials, seed } } => {
-            yin_yang::write(&dir, trials, seed)
+        Command::MakeTask { kind, dir, trials, seed } => {
+            made_task::write(&kind, &dir, trials, seed)
         }
         Command::Train { task: Training::Xor { common, h, restart_after, start } } => {
             train::xor(&common, h, restart_after, start)

@@ -6,6 +6,7 @@
 pub mod command;
 pub mod efficient_coding;
 pub mod grad;
+pub mod made_task;
 pub mod options;
 pub mod plots;
 #[cfg(feature = "reference-engine")]
@@ -13,4 +14,3 @@ pub mod reference_engine;
 pub mod run;
 pub mod train;
 pub mod train_task;
-pub mod yin_yang;

@@ -1,15 +1,26 @@
-//! `spikegrad make-task yin-yang DIR`: the Yin-Yang classification task as a task folder
-//! ([`spikegrad_io::made_task::yin_yang`]).
+//! `spikegrad make-task KIND DIR`: one of the project's generated tasks as a task folder
+//! ([`spikegrad_io::made_task::write`]).
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use spikegrad_io::made_task::{self, MakeTaskError};
-use spikegrad_train::dataset::yin_yang::STEPS;
+use spikegrad_train::dataset::TaskKind;
 use std::path::Path;
 
-/// `spikegrad make-task yin-yang`.
-pub fn write(dir: &Path, trials: usize, seed: u64) -> Result<String, String> {
-    made_task::yin_yang(dir, &dir.display().to_string(), trials, seed).map_err(|e| match e {
+/// The kinds by name, each with its summary, for the command line.
+pub fn kinds() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        TaskKind::ALL.map(|kind| PossibleValue::new(kind.name()).help(kind.summary())),
+    )
+}
+
+/// `spikegrad make-task KIND DIR`.
+pub fn write(kind: &str, dir: &Path, trials: usize, seed: u64) -> Result<String, String> {
+    let kind = TaskKind::from_name(kind).ok_or_else(|| format!("no task named {kind:?}"))?;
+    let label = dir.display().to_string();
+    made_task::write(dir, &label, kind, trials, seed).map_err(|e| match e {
         MakeTaskError::NoTrials | MakeTaskError::TooLarge { .. } => format!("--{e}"),
         e => e.to_string(),
     })?;
-    Ok(format!("yin-yang: {trials} trials of {STEPS} steps (seed {seed}) -> {}", dir.display()))
+    let steps = kind.steps();
+    Ok(format!("{}: {trials} trials of {steps} steps (seed {seed}) -> {label}", kind.name()))
 }

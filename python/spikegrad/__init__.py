@@ -42,6 +42,7 @@ __all__ = [
     "train_predict",
     "train_efficient_coding",
     "run",
+    "make_task",
     "make_task_yin_yang",
     "backend",
     "DTYPES",
@@ -292,9 +293,17 @@ def run(model_dir, data_dir, **options):
     return _native.run(_os.fspath(model_dir), _os.fspath(data_dir), **_paths(options))
 
 
+def make_task(kind, directory, **options):
+    """Writes the task folder ``directory`` of the generated task ``kind`` (the names of
+    ``spikegrad make-task``: ``"yin-yang"``, ``"yin-yang-gap"``, ``"yin-yang-long-gap"``,
+    ``"yin-yang-latency"``, ``"patterns"``, ``"smooth"``, ``"xor"``); keywords
+    ``trials=5000``, ``seed=1``."""
+    _native.make_task(kind, _os.fspath(directory), **options)
+
+
 def make_task_yin_yang(directory, **options):
     """Writes the Yin-Yang task folder ``directory`` (``trials=5000``, ``seed=1``)."""
-    _native.make_task_yin_yang(_os.fspath(directory), **options)
+    make_task("yin-yang", directory, **options)
 
 
 def backend():

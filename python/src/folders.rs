@@ -1,5 +1,5 @@
-//! `spikegrad.run` and `spikegrad.make_task_yin_yang`: a saved model on new data, and a
-//! task folder of the project's generator, through spikegrad-io.
+//! `spikegrad.run` and `spikegrad.make_task`: a saved model on new data, and a task
+//! folder of the project's generators, through spikegrad-io.
 
 use crate::keywords::value_error;
 use pyo3::prelude::*;
@@ -7,6 +7,7 @@ use pyo3::types::PyDict;
 use spikegrad_io::made_task::{self, MakeTaskError};
 use spikegrad_io::model_run::{self, RunError};
 use spikegrad_io::staging::{self, Writer};
+use spikegrad_train::dataset::TaskKind;
 use std::path::PathBuf;
 
 /// Runs the model folder `model_dir` on the data folder `data_dir` (x.npy, optional
@@ -45,18 +46,24 @@ pub fn run<'py>(
     Ok(result)
 }
 
-/// Writes the Yin-Yang task folder `directory` (config.json, x.npy, labels.npy) of
-/// `trials` points drawn with `seed`; replaces only a folder this function made.
+/// Writes the task folder `directory` of `trials` trials of the generated task `kind`
+/// (a name of `spikegrad make-task`: "yin-yang", "yin-yang-gap", ...) drawn with `seed`;
+/// replaces only a folder this function made.
 #[pyfunction]
-#[pyo3(signature = (directory, *, trials=5000, seed=1))]
-pub fn make_task_yin_yang(
+#[pyo3(signature = (kind, directory, *, trials=5000, seed=1))]
+pub fn make_task(
     py: Python<'_>,
+    kind: &str,
     directory: PathBuf,
     trials: usize,
     seed: u64,
 ) -> PyResult<()> {
+    let Some(kind) = TaskKind::from_name(kind) else {
+        let names: Vec<&str> = TaskKind::ALL.iter().map(|k| k.name()).collect();
+        return Err(value_error(format!("kind={kind:?}: not a task; one of {}", names.join(", "))));
+    };
     let label = directory.display().to_string();
-    py.detach(|| made_task::yin_yang(&directory, &label, trials, seed)).map_err(|e| match e {
+    py.detach(|| made_task::write(&directory, &label, kind, trials, seed)).map_err(|e| match e {
         MakeTaskError::NoTrials => value_error("trials=0: must be at least 1"),
         e => value_error(e),
     })

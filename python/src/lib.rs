@@ -437,7 +437,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(save_model, module)?)?;
     module.add_function(wrap_pyfunction!(train_task::train_task, module)?)?;
     module.add_function(wrap_pyfunction!(folders::run, module)?)?;
-    module.add_function(wrap_pyfunction!(folders::make_task_yin_yang, module)?)?;
+    module.add_function(wrap_pyfunction!(folders::make_task, module)?)?;
     module.add_function(wrap_pyfunction!(training::train_xor, module)?)?;
     module.add_function(wrap_pyfunction!(training::train_predict, module)?)?;
     module.add_function(wrap_pyfunction!(training::train_efficient_coding, module)?)?;
