@@ -17,6 +17,7 @@ mod kernels_non_finite;
 mod kernels_vs_finite_differences;
 mod kernels_vs_reference;
 mod kernels_vs_reference_wide;
+mod model_properties;
 mod neuron_and_gate;
 mod neuron_models;
 mod reference_vs_finite_differences;

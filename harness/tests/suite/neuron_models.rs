@@ -5,12 +5,8 @@
 
 use proptest::prelude::*;
 use spikegrad::neuron::{sin_cos_pi, Real, Simd};
-use spikegrad::{check_neuron, Backend, HopfPhase, Neuron, NeuronCheck, Theta};
-use spikegrad_harness::engines::{
-    differences, kernel_outputs, kernel_tolerance, reference_outputs, rounding_sensitivity,
-    FD_CHECKABLE_SENSITIVITY,
-};
-use spikegrad_harness::{check_case, general_case, Case, GateShape, LossKind, Model, Shapes};
+use spikegrad::{check_neuron, HopfPhase, Neuron, NeuronCheck, Theta};
+use spikegrad_harness::{general_case, Case, GateShape, LossKind, Model, Shapes};
 use spikegrad_reference::{forward_with, Batch, Config, Gate, Network};
 
 #[test]
@@ -166,30 +162,11 @@ proptest! {
 
     #[test]
     fn hopf_kernels_equal_the_reference(case in hopf(GateShape::RaisedCosine), pick: usize, f32: bool) {
-        let all = Backend::all_available();
-        let backend = all[pick % all.len()];
-        let tolerance = if f32 { kernel_tolerance::<f32>(&case) } else { kernel_tolerance::<f64>(&case) };
-        let Some(tolerance) = tolerance else {
-            return Err(TestCaseError::reject("too ill-conditioned to compare"));
-        };
-        let want = reference_outputs(&case).unwrap();
-        let got = if f32 { kernel_outputs::<f32>(&case, backend, 1) } else { kernel_outputs::<f64>(&case, backend, 1) };
-        let got = got.map_err(|e| TestCaseError::fail(e.to_string()))?;
-        for (output, difference) in differences(&got, &want) {
-            prop_assert!(difference <= tolerance, "{} f32={f32}: {output} differs by {difference:e} > {tolerance:e}", backend.name());
-        }
+        crate::model_properties::kernels_equal_the_reference(&case, pick, f32)?;
     }
 
     #[test]
     fn hopf_gradients_equal_finite_differences(case in hopf(GateShape::RaisedCosine), picks in proptest::array::uniform2(any::<u64>()), kernels: bool) {
-        prop_assume!(rounding_sensitivity(&case) <= FD_CHECKABLE_SENSITIVITY, "not differentiable at a checkable scale");
-        let grad = if kernels {
-            kernel_outputs::<f64>(&case, Backend::detect(), 1).unwrap().gradient
-        } else {
-            reference_outputs(&case).unwrap().gradient
-        };
-        for report in check_case(&case, &grad, &picks) {
-            prop_assert!(report.passed, "kernels={kernels}: {report:?}");
-        }
+        crate::model_properties::gradients_equal_finite_differences(&case, &picks, kernels)?;
     }
 }
