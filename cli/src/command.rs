@@ -75,7 +75,7 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum Training {
     /// Your own data: a task folder (config.json, x.npy and the loss's files; README).
-    Task(train_task::TaskOptions),
+    Task(Box<train_task::TaskOptions>),
     /// The delayed-memory XOR (README describes the task exactly).
     Xor {
         #[command(flatten)]

@@ -11,9 +11,10 @@ use spikegrad_io::case::one_line;
 use spikegrad_io::staging::Writer;
 use spikegrad_io::task_folder::{self, TaskData};
 use spikegrad_io::task_run::{self, NeuronsFrom, RunFolder, StartError};
+use spikegrad_train::adam::Clip;
 use spikegrad_train::observer::{Control, Observer};
 use spikegrad_train::phase_step::PhaseStep;
-use spikegrad_train::task::{self, Check, RunState, Split, TaskObserver, TaskRun};
+use spikegrad_train::task::{self, Check, Plan, Probe, RunState, Split, TaskObserver, TaskRun};
 use spikegrad_train::TrainError;
 use spikegrad_train::{StepReport, Trainer};
 use std::path::{Path, PathBuf};
@@ -33,20 +34,58 @@ pub struct TaskOptions {
     /// Neurons N [default: 128, or the N that I_ext.npy / W_mask.npy / --init fix].
     #[arg(long)]
     pub neurons: Option<usize>,
-    /// Training iterations (the total, counting those of a resumed run).
-    #[arg(long, default_value_t = 3000)]
-    pub iterations: usize,
-    /// Trials per training batch (all training trials when fewer).
-    #[arg(long, default_value_t = 32)]
-    pub batch: usize,
+    /// Training iterations (the total, counting those of a resumed run) [default: as many
+    /// as fit in --time-limit at the speed the probes measured, at most 30000; 3000
+    /// without a time limit].
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Trials per training batch (all training trials when fewer) [default: 32].
+    #[arg(long)]
+    pub batch: Option<usize>,
     /// Adam's step on W, U and I0 (and ln tau, ln tau_s when trained) as a fraction of
-    /// each array's RMS at the start; cosine decay to a tenth at the last iteration.
-    #[arg(long, default_value_t = 1e-3)]
-    pub learning_rate: f64,
+    /// each array's RMS at the start; cosine decay to --final-rate of it at the last
+    /// iteration [default: chosen by the probes among --probe-learning-rates].
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
     /// Adam's step on the readout O as a fraction of its RMS at the start (the loss is
-    /// convex in O, and O must grow well beyond its start), decayed alike.
-    #[arg(long, default_value_t = 0.1)]
-    pub readout_learning_rate: f64,
+    /// convex in O, and O must grow well beyond its start), decayed alike [default: 0.1].
+    #[arg(long)]
+    pub readout_learning_rate: Option<f64>,
+    /// The learning rates at the last iteration, as a fraction of their starts [default:
+    /// 0.1].
+    #[arg(long)]
+    pub final_rate: Option<f64>,
+    /// How each step's gradient is clipped to --clip-norm before Adam: all parameters'
+    /// together, or each one's separately [default: global].
+    #[arg(long, value_enum)]
+    pub clip: Option<ClipChoice>,
+    /// The norm gradients are clipped to [default: 1].
+    #[arg(long)]
+    pub clip_norm: Option<f64>,
+    /// Standard deviation of a fresh model's input current U x, in the units of
+    /// docs/model.md [default: 2].
+    #[arg(long)]
+    pub input_current: Option<f64>,
+    /// Standard deviation of a fresh model's recurrent current W s, with s measured on
+    /// the network without recurrence [default: 0.15, or chosen by the probes among
+    /// --probe-recurrent-currents].
+    #[arg(long)]
+    pub recurrent_current: Option<f64>,
+    /// Standard deviation of a fresh model's readout O s, as a multiple of the target's
+    /// RMS (MSE) or of 1 [default: 1].
+    #[arg(long)]
+    pub readout_scale: Option<f64>,
+    /// The learning rates the probes try, comma-separated [default: 0.001,0.003,0.01,0.03].
+    #[arg(long, value_delimiter = ',')]
+    pub probe_learning_rates: Option<Vec<f64>>,
+    /// The recurrent scales the probes try, comma-separated [default: none; the probes
+    /// then keep --recurrent-current's default].
+    #[arg(long, value_delimiter = ',')]
+    pub probe_recurrent_currents: Option<Vec<f64>>,
+    /// Iterations of each probe [default: as many as fit in a fifth of --time-limit,
+    /// 50-300].
+    #[arg(long)]
+    pub probe_iterations: Option<usize>,
     /// Seed of the initial weights and of the batches.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -61,15 +100,17 @@ pub struct TaskOptions {
     #[arg(long)]
     pub train_time_constants: bool,
     /// How the phases are stepped (docs/model.md section 9) [default: the task's
-    /// config.json "step", else euler]; the saved model records it.
+    /// config.json "step", else the --init model's, else midpoint]; the saved model
+    /// records it.
     #[arg(long, value_enum)]
     pub step: Option<StepChoice>,
-    /// Iterations between held-out checks.
-    #[arg(long, default_value_t = 50)]
-    pub eval_every: usize,
-    /// Stop after this many checks without a better held-out score (0: never).
-    #[arg(long, default_value_t = 20)]
-    pub patience: usize,
+    /// Iterations between held-out checks [default: a hundredth of the run].
+    #[arg(long)]
+    pub eval_every: Option<usize>,
+    /// Stop after this many checks without a better held-out score (0: never) [default:
+    /// 0].
+    #[arg(long)]
+    pub patience: Option<usize>,
     /// Minutes between checkpoints.
     #[arg(long, default_value_t = 2.0)]
     pub checkpoint_minutes: f64,
@@ -85,23 +126,62 @@ pub struct TaskOptions {
 }
 
 impl TaskOptions {
-    /// The library's options: these, over its defaults.
+    /// The library's options: these, over its defaults. A learning rate or a recurrent
+    /// scale given leaves the probes nothing to choose there.
     fn library(&self) -> task::TaskOptions {
         let mut o = task::TaskOptions::default();
         o.neurons = self.neurons.unwrap_or(o.neurons);
         o.iterations = self.iterations;
-        o.batch = self.batch;
-        o.learning_rate = self.learning_rate;
-        o.readout_learning_rate = self.readout_learning_rate;
+        o.batch = self.batch.unwrap_or(o.batch);
+        if let Some(rates) = &self.probe_learning_rates {
+            o.probes.learning_rates = rates.clone();
+        }
+        if let Some(rate) = self.learning_rate {
+            o.set_learning_rate(rate);
+        }
+        if let Some(scales) = &self.probe_recurrent_currents {
+            o.probes.recurrent_currents = scales.clone();
+        }
+        if let Some(scale) = self.recurrent_current {
+            o.set_recurrent_current(scale);
+        }
+        o.probes.iterations = self.probe_iterations;
+        o.readout_learning_rate = self.readout_learning_rate.unwrap_or(o.readout_learning_rate);
+        o.final_rate = self.final_rate.unwrap_or(o.final_rate);
+        let clip = self.clip.map(|c| Clip::from(c).name());
+        o.set_clip(clip, self.clip_norm).expect("a name of Clip::NAMES");
+        o.start.input_current = self.input_current.unwrap_or(o.start.input_current);
+        o.start.readout_scale = self.readout_scale.unwrap_or(o.start.readout_scale);
         o.seed = self.seed;
         o.precision = self.precision.into();
         o.train_time_constants = self.train_time_constants;
         o.eval_every = self.eval_every;
-        o.patience = self.patience;
+        o.patience = self.patience.unwrap_or(o.patience);
         o.checkpoint_minutes = self.checkpoint_minutes;
         o.time_limit = self.time_limit;
         o.pause_at = self.pause_at;
         o
+    }
+}
+
+/// `--clip`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClipChoice {
+    /// All gradients together to one joint norm.
+    Global,
+    /// Each parameter array's gradient to the norm separately.
+    PerParameter,
+    /// No clipping.
+    None,
+}
+
+impl From<ClipChoice> for Clip {
+    fn from(choice: ClipChoice) -> Clip {
+        match choice {
+            ClipChoice::Global => Clip::GlobalNorm(1.0),
+            ClipChoice::PerParameter => Clip::PerParameter(1.0),
+            ClipChoice::None => Clip::None,
+        }
     }
 }
 
@@ -194,6 +274,17 @@ impl TaskObserver for Terminal<'_> {
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Ok(self.folder.checkpoint(state)?)
     }
+
+    fn probed(&mut self, probe: &Probe, (k, count): (usize, usize)) {
+        note(&self.bar, format!("probe {k}/{count}: {probe}"));
+    }
+
+    fn planned(&mut self, plan: &Plan) {
+        self.bar.set_length(plan.iterations as u64);
+        self.bar.set_position(0);
+        self.bar.reset_eta();
+        note(&self.bar, format!("plan: {plan}"));
+    }
 }
 
 /// The figures of a finished run: the loss, the held-out score, and a raster of the
@@ -267,7 +358,7 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
         }
         None => Split::within(&data.task).map_err(|e| train_error(&e))?,
     };
-    let step = options.step.map_or(data.task.step, PhaseStep::from);
+    let step = options.step.map(PhaseStep::from);
     let started_run = task_run::start(
         &data,
         &split.train,
@@ -280,7 +371,9 @@ pub fn run(options: &TaskOptions) -> Result<String, String> {
     let mut start = started_run.start;
     start.started = started;
     let folder = RunFolder { out: &out, data: &data, val: val.as_ref(), options: &library };
-    let mut terminal = Terminal { bar: progress(options.iterations), folder };
+    let probe_length = library.probes.iterations.unwrap_or(task::MAX_PROBE_ITERATIONS);
+    let mut terminal =
+        Terminal { bar: progress(options.iterations.unwrap_or(probe_length)), folder };
     if let Some(said) = &started_run.said {
         note(&terminal.bar, said.clone());
     }

@@ -88,9 +88,19 @@ fn a_paused_run_resumes_bit_for_bit_and_run_streams_its_outputs() {
     for figure in ["loss.svg", "held_out.svg", "raster.svg"] {
         assert!(whole.join(figure).exists(), "{figure}");
     }
-    let accuracy =
-        json(&whole.join("metrics.json"))["held_out"]["score"]["accuracy"].as_f64().unwrap();
+    let metrics = json(&whole.join("metrics.json"));
+    let accuracy = metrics["held_out"]["score"]["accuracy"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&accuracy));
+    // The plan: the probes chose the learning rate, the iterations were given.
+    let plan = &metrics["plan"];
+    assert_eq!(plan["chosen_by"]["learning_rate"], "probes", "{plan}");
+    assert_eq!(plan["chosen_by"]["iterations"], "option", "{plan}");
+    assert_eq!((plan["iterations"].as_u64(), plan["eval_every"].as_u64()), (Some(90), Some(30)));
+    let probes = plan["probes"].as_array().unwrap();
+    assert_eq!(probes.len(), 4);
+    let rates: Vec<f64> = probes.iter().map(|p| p["learning_rate"].as_f64().unwrap()).collect();
+    assert!(rates.contains(&plan["learning_rate"].as_f64().unwrap()), "{plan}");
+    assert!(probes.iter().all(|p| p["score"]["accuracy"].as_f64().is_some()), "{plan}");
     // Starting from the weights only: a model folder without an optimiser.
     let (source, weights) = (folder("task-weights-source"), folder("task-weights"));
     std::fs::create_dir_all(&source).unwrap();
@@ -246,6 +256,15 @@ fn bad_input_and_bad_options_exit_2_with_one_line_and_no_output() {
         (vec!["train", "task", t, "--out", s(&file)], "exists and is not a folder"),
         (vec!["train", "task", t, "--out", o, "--batch", "0"], "--batch 0"),
         (vec!["train", "task", t, "--out", o, "--iterations", "0"], "--iterations 0"),
+        (
+            vec!["train", "task", t, "--out", o, "--probe-learning-rates", "0.01,-1"],
+            "--probe-learning-rates -1: each must be finite and > 0",
+        ),
+        (vec!["train", "task", t, "--out", o, "--clip-norm", "0"], "--clip-norm 0: must be"),
+        (
+            vec!["train", "task", t, "--out", o, "--readout-scale", "inf"],
+            "--readout-scale inf: must be a finite number >= 0",
+        ),
         (vec!["train", "task", t, "--out", o, "--init", t], "W.npy: file not found"),
         (vec!["train", "task", o, "--out", o], "not a folder"),
         (vec!["run", t, t, "--out", o], "W.npy: file not found"),
@@ -300,7 +319,7 @@ fn a_stalled_run_ends_with_its_best_model_instead_of_losing_it() {
     write(&task.join("x.npy"), &[t, k, 2], &x);
     write(&task.join("target.npy"), &[t, k, 2], &x);
     let out = folder("task-stalled-out");
-    let args = ["--iterations", "100", "--eval-every", "10", "--neurons", "64"];
+    let args = ["--iterations", "100", "--eval-every", "10", "--neurons", "64", "--step", "euler"];
     let said = run(&[&["train", "task", s(&task), "--out", s(&out)][..], &args[..]].concat());
     assert!(said.contains("training stalled at iteration 50"), "{said}");
     let metrics = json(&out.join("metrics.json"));

@@ -23,6 +23,10 @@ pub struct TaskData {
     pub loss: LossFile,
     /// N when the data fix it (`I_ext.npy` or `W_mask.npy`), with the file that does.
     pub n_fixed: Option<(usize, &'static str)>,
+    /// Whether `config.json` names the step map; [`Task::step`] is then the one named,
+    /// else the case folder's default (the Euler step), and a fresh training run chooses
+    /// its own ([`TaskData::training_step`]).
+    pub step_named: bool,
     /// The trials.
     pub task: Task,
 }
@@ -135,7 +139,7 @@ pub fn load(dir: &Path) -> Result<TaskData, FolderError> {
         objective: data.objective,
         rate_penalty: loss.rate_penalty,
     };
-    Ok(TaskData { dir: dir.to_path_buf(), loss, n_fixed, task })
+    Ok(TaskData { dir: dir.to_path_buf(), loss, n_fixed, step_named: settings.step_named, task })
 }
 
 /// `config.json` of a task folder: a case's, with a theta neuron and shared constants.

@@ -234,18 +234,26 @@ def train_task(task_dir, **options):
     the output folder: the model of the best held-out check, ``metrics.json`` and
     ``checkpoint/``. Keywords, all optional: ``out`` (default ``runs/<name>-<seed>``),
     ``val`` (a task folder of held-out trials), ``init`` (a model folder, or an output
-    folder to resume), ``neurons``, ``iterations``, ``batch``, ``learning_rate``,
-    ``readout_learning_rate``, ``seed``, ``precision`` ("f32"/"f64"),
-    ``train_time_constants``, ``step`` ("euler"/"midpoint"), ``eval_every``, ``patience``,
-    ``checkpoint_minutes``, ``time_limit`` (seconds), ``pause_at``, and ``on_check``: a
-    callable given a dict at each held-out check (iteration, seconds, loss, accuracy,
-    nmse, gradient norms); without it each check prints a line to ``sys.stderr``. An
-    unknown keyword raises ``TypeError``. Ctrl-C raises ``KeyboardInterrupt`` within a
-    training step, after saving a checkpoint that ``init=out`` resumes.
+    folder to resume), ``neurons``, ``iterations`` (default: as many as fit in
+    ``time_limit``), ``batch``, ``learning_rate`` (default: chosen by short probe runs
+    among ``probe_learning_rates``), ``readout_learning_rate``, ``final_rate``, ``clip``
+    ("global"/"per_parameter"/"none"), ``clip_norm``, ``input_current``,
+    ``recurrent_current`` (or chosen among ``probe_recurrent_currents``),
+    ``readout_scale``, ``probe_learning_rates``, ``probe_recurrent_currents``,
+    ``probe_iterations``, ``seed``, ``precision`` ("f32"/"f64"), ``train_time_constants``,
+    ``step`` ("euler"/"midpoint"), ``eval_every``, ``patience``, ``checkpoint_minutes``,
+    ``time_limit`` (seconds, probes included), ``pause_at``, and ``on_check``: a callable
+    given a dict at each held-out check (iteration, seconds, loss, accuracy, nmse,
+    gradient norms); without it each check prints a line to ``sys.stderr``, as do the
+    probes and the plan. The defaults are the command line's (``spikegrad train task
+    --help``). An unknown keyword raises ``TypeError``. Ctrl-C raises
+    ``KeyboardInterrupt`` within a training step, after saving a checkpoint that
+    ``init=out`` resumes.
 
     Returns a dict: ``out``, ``iterations``, ``kept_iteration``, ``stopped``,
     ``held_out_trials``, ``loss``, ``accuracy`` (classification) or ``nmse`` (MSE),
-    ``firing_rate_hz``, ``skipped_steps``, ``seconds``. The figures are the command
+    ``firing_rate_hz``, ``skipped_steps``, ``seconds``, and ``plan``: what the run
+    followed and what chose it (``metrics.json``'s "plan"). The figures are the command
     line's (``spikegrad train task``)."""
     return _native.train_task(_os.fspath(task_dir), **_paths(options, ("out", "val", "init")))
 

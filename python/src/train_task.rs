@@ -8,9 +8,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use spikegrad_io::staging::{self, Writer};
 use spikegrad_io::task_folder;
-use spikegrad_io::task_run::{self, score_json, NeuronsFrom, RunFolder, StartError};
+use spikegrad_io::task_run::{self, plan_json, score_json, NeuronsFrom, RunFolder, StartError};
 use spikegrad_train::observer::{Control, Observer};
-use spikegrad_train::task::{self, Check, RunState, Split, TaskObserver, TaskOptions};
+use spikegrad_train::phase_step::PhaseStep;
+use spikegrad_train::task::{self, Check, Plan, Probe, RunState, Split, TaskObserver, TaskOptions};
 use spikegrad_train::{StepReport, Trainer};
 use std::path::{Path, PathBuf};
 
@@ -94,40 +95,78 @@ impl TaskObserver for TaskProgress<'_> {
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Ok(self.folder.checkpoint(state)?)
     }
+
+    fn probed(&mut self, probe: &Probe, (k, count): (usize, usize)) {
+        Observer::<Check>::note(&mut self.progress, &format!("probe {k}/{count}: {probe}"));
+    }
+
+    fn planned(&mut self, plan: &Plan) {
+        Observer::<Check>::note(&mut self.progress, &format!("plan: {plan}"));
+    }
 }
 
-/// The options the keywords give, over the library's defaults; `neurons` stays apart,
-/// since a task's files may fix N.
-#[allow(clippy::too_many_arguments)]
-fn options(
+/// The keywords of [`train_task`] that set [`TaskOptions`] (`neurons` stays apart, since
+/// a task's files may fix N).
+struct Keywords<'a> {
     iterations: Option<usize>,
     batch: Option<usize>,
     learning_rate: Option<f64>,
     readout_learning_rate: Option<f64>,
+    final_rate: Option<f64>,
+    clip: Option<&'a str>,
+    clip_norm: Option<f64>,
+    input_current: Option<f64>,
+    recurrent_current: Option<f64>,
+    readout_scale: Option<f64>,
+    probe_learning_rates: Option<Vec<f64>>,
+    probe_recurrent_currents: Option<Vec<f64>>,
+    probe_iterations: Option<usize>,
     seed: Option<u64>,
-    precision: Option<&str>,
+    precision: Option<&'a str>,
     train_time_constants: bool,
     eval_every: Option<usize>,
     patience: Option<usize>,
     checkpoint_minutes: Option<f64>,
     time_limit: Option<f64>,
     pause_at: Option<usize>,
-) -> PyResult<TaskOptions> {
-    let mut o = TaskOptions::default();
-    o.iterations = iterations.unwrap_or(o.iterations);
-    o.batch = batch.unwrap_or(o.batch);
-    o.learning_rate = learning_rate.unwrap_or(o.learning_rate);
-    o.readout_learning_rate = readout_learning_rate.unwrap_or(o.readout_learning_rate);
-    o.seed = seed.unwrap_or(o.seed);
-    o.precision = keywords::precision(precision, o.precision)?;
-    o.train_time_constants = train_time_constants;
-    o.eval_every = eval_every.unwrap_or(o.eval_every);
-    o.patience = patience.unwrap_or(o.patience);
-    o.checkpoint_minutes = checkpoint_minutes.unwrap_or(o.checkpoint_minutes);
-    o.time_limit = time_limit.unwrap_or(o.time_limit);
-    o.pause_at = pause_at;
-    o.check().map_err(|e| train_error(&e, ""))?;
-    Ok(o)
+}
+
+impl Keywords<'_> {
+    /// The options the keywords give, over the library's defaults; a learning rate or a
+    /// recurrent scale given leaves the probes nothing to choose there.
+    fn options(self) -> PyResult<TaskOptions> {
+        let mut o = TaskOptions::default();
+        o.iterations = self.iterations;
+        o.batch = self.batch.unwrap_or(o.batch);
+        if let Some(rates) = self.probe_learning_rates {
+            o.probes.learning_rates = rates;
+        }
+        if let Some(rate) = self.learning_rate {
+            o.set_learning_rate(rate);
+        }
+        if let Some(scales) = self.probe_recurrent_currents {
+            o.probes.recurrent_currents = scales;
+        }
+        if let Some(scale) = self.recurrent_current {
+            o.set_recurrent_current(scale);
+        }
+        o.probes.iterations = self.probe_iterations;
+        o.readout_learning_rate = self.readout_learning_rate.unwrap_or(o.readout_learning_rate);
+        o.final_rate = self.final_rate.unwrap_or(o.final_rate);
+        o.set_clip(self.clip, self.clip_norm).map_err(|e| train_error(&e, ""))?;
+        o.start.input_current = self.input_current.unwrap_or(o.start.input_current);
+        o.start.readout_scale = self.readout_scale.unwrap_or(o.start.readout_scale);
+        o.seed = self.seed.unwrap_or(o.seed);
+        o.precision = keywords::precision(self.precision, o.precision)?;
+        o.train_time_constants = self.train_time_constants;
+        o.eval_every = self.eval_every;
+        o.patience = self.patience.unwrap_or(o.patience);
+        o.checkpoint_minutes = self.checkpoint_minutes.unwrap_or(o.checkpoint_minutes);
+        o.time_limit = self.time_limit.unwrap_or(o.time_limit);
+        o.pause_at = self.pause_at;
+        o.check().map_err(|e| train_error(&e, ""))?;
+        Ok(o)
+    }
 }
 
 /// The folder a path keyword names, checked to be one.
@@ -146,8 +185,10 @@ fn folder(keyword: &str, dir: &Path) -> PyResult<()> {
 /// training step, after a checkpoint of where it stopped (resume it with `init=out`).
 #[pyfunction]
 #[pyo3(signature = (task_dir, *, out=None, val=None, init=None, neurons=None, iterations=None,
-    batch=None, learning_rate=None, readout_learning_rate=None, seed=None, precision=None,
-    train_time_constants=false, step=None, eval_every=None, patience=None,
+    batch=None, learning_rate=None, readout_learning_rate=None, final_rate=None, clip=None,
+    clip_norm=None, input_current=None, recurrent_current=None, readout_scale=None,
+    probe_learning_rates=None, probe_recurrent_currents=None, probe_iterations=None, seed=None,
+    precision=None, train_time_constants=false, step=None, eval_every=None, patience=None,
     checkpoint_minutes=None, time_limit=None, pause_at=None, on_check=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn train_task<'py>(
@@ -161,6 +202,15 @@ pub fn train_task<'py>(
     batch: Option<usize>,
     learning_rate: Option<f64>,
     readout_learning_rate: Option<f64>,
+    final_rate: Option<f64>,
+    clip: Option<&str>,
+    clip_norm: Option<f64>,
+    input_current: Option<f64>,
+    recurrent_current: Option<f64>,
+    readout_scale: Option<f64>,
+    probe_learning_rates: Option<Vec<f64>>,
+    probe_recurrent_currents: Option<Vec<f64>>,
+    probe_iterations: Option<usize>,
     seed: Option<u64>,
     precision: Option<&str>,
     train_time_constants: bool,
@@ -173,11 +223,20 @@ pub fn train_task<'py>(
     on_check: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let started = std::time::Instant::now();
-    let options = options(
+    let options = Keywords {
         iterations,
         batch,
         learning_rate,
         readout_learning_rate,
+        final_rate,
+        clip,
+        clip_norm,
+        input_current,
+        recurrent_current,
+        readout_scale,
+        probe_learning_rates,
+        probe_recurrent_currents,
+        probe_iterations,
         seed,
         precision,
         train_time_constants,
@@ -186,7 +245,8 @@ pub fn train_task<'py>(
         checkpoint_minutes,
         time_limit,
         pause_at,
-    )?;
+    }
+    .options()?;
     if let Some(n) = neurons.filter(|&n| n == 0) {
         return Err(value_error(format!("neurons={n}: must be at least 1")));
     }
@@ -215,7 +275,7 @@ pub fn train_task<'py>(
         None => Split::within(&data.task)
             .map_err(|e| value_error(format!("{}: {e}", data.dir.join("x.npy").display())))?,
     };
-    let step = keywords::step(step, data.task.step)?;
+    let step = step.map(|name| keywords::step(Some(name), PhaseStep::TRAINING)).transpose()?;
     let start = py
         .detach(|| task_run::start(&data, &split.train, init.as_deref(), neurons, step, &options))
         .map_err(|e| start_error(&e))?;
@@ -243,5 +303,8 @@ pub fn train_task<'py>(
     result.set_item("firing_rate_hz", run.firing_rate)?;
     result.set_item("skipped_steps", run.trainer.skipped())?;
     result.set_item("seconds", run.seconds)?;
+    let plan = run.progress.plan.as_ref().map(|p| plan_json(p).to_string());
+    let json = py.import("json")?;
+    result.set_item("plan", plan.map(|p| json.call_method1("loads", (p,))).transpose()?)?;
     Ok(result)
 }

@@ -33,6 +33,24 @@ def test_checks_reach_the_callback(task, tmp_path):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["finished"] and metrics["iterations"] == 30
     assert metrics["held_out"]["score"]["accuracy"] == result["accuracy"]
+    # The probes chose the learning rate; the plan says so, as metrics.json does.
+    plan = result["plan"]
+    assert plan == metrics["plan"]
+    assert plan["chosen_by"] == {"learning_rate": "probes", "recurrent_current": "option",
+                                 "iterations": "option"}
+    assert len(plan["probes"]) == 4
+    assert plan["learning_rate"] in [p["learning_rate"] for p in plan["probes"]]
+
+
+def test_given_settings_leave_the_probes_nothing_to_choose(task, tmp_path):
+    result = spikegrad.train_task(task, out=tmp_path / "run", neurons=16, iterations=10,
+                                  learning_rate=0.003, recurrent_current=0.2, clip="per_parameter",
+                                  clip_norm=2.0, on_check=lambda row: None)
+    plan = result["plan"]
+    assert plan["probes"] == [] and plan["learning_rate"] == 0.003
+    assert plan["recurrent_current"] == 0.2 and plan["chosen_by"]["learning_rate"] == "option"
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["clip"] == {"kind": "per_parameter", "norm": 2.0}
 
 
 def test_a_callback_error_stops_the_run(task, tmp_path):
@@ -52,6 +70,10 @@ def test_bad_keywords_are_named(task, tmp_path):
         spikegrad.train_task(task, learning_rat=0.1)
     with pytest.raises(ValueError, match="learning_rate=-1: must be a finite number > 0"):
         spikegrad.train_task(task, learning_rate=-1)
+    with pytest.raises(ValueError, match="probe_learning_rates=0: each must be finite and > 0"):
+        spikegrad.train_task(task, probe_learning_rates=[0.01, 0])
+    with pytest.raises(ValueError, match="clip=sideways: must be one of"):
+        spikegrad.train_task(task, clip="sideways")
     with pytest.raises(ValueError, match='precision="f16"'):
         spikegrad.train_task(task, precision="f16")
     with pytest.raises(ValueError, match='step="rk4"'):

@@ -14,6 +14,38 @@ pub enum Clip {
     PerParameter(f64),
 }
 
+impl Clip {
+    /// The names [`Clip::from_name`] reads: "none", "global", "per_parameter".
+    pub const NAMES: [&'static str; 3] = ["none", "global", "per_parameter"];
+
+    /// "none", "global" or "per_parameter".
+    pub fn name(self) -> &'static str {
+        match self {
+            Clip::None => "none",
+            Clip::GlobalNorm(_) => "global",
+            Clip::PerParameter(_) => "per_parameter",
+        }
+    }
+
+    /// The norm clipped to (`None` without clipping).
+    pub fn norm(self) -> Option<f64> {
+        match self {
+            Clip::None => None,
+            Clip::GlobalNorm(c) | Clip::PerParameter(c) => Some(c),
+        }
+    }
+
+    /// The clipping named `name` (one of [`Clip::NAMES`], `-` and `_` alike) to `norm`.
+    pub fn from_name(name: &str, norm: f64) -> Option<Clip> {
+        match name.replace('-', "_").as_str() {
+            "none" => Some(Clip::None),
+            "global" => Some(Clip::GlobalNorm(norm)),
+            "per_parameter" => Some(Clip::PerParameter(norm)),
+            _ => None,
+        }
+    }
+}
+
 /// Adam's state for a fixed list of parameter arrays.
 #[derive(Debug, Clone)]
 pub struct Adam {

@@ -538,7 +538,14 @@ fn sign_task(t: usize, k: usize) -> task::Task {
 #[test]
 fn the_task_loop_refuses_bad_tasks_splits_and_windows_with_errors() {
     let good = sign_task(20, 10);
-    let model = task::initial_model(&good, &[0, 1, 2], 8, 1, PhaseStep::Midpoint).unwrap();
+    let model = task::initial_model(
+        &good,
+        &[0, 1, 2],
+        8,
+        PhaseStep::Midpoint,
+        &task::TaskOptions::default(),
+    )
+    .unwrap();
     let mut bad = good.clone();
     bad.objective = Objective::CrossEntropy { from_step: 5, to_step: 21 };
     let error = task::train(
@@ -565,9 +572,18 @@ fn the_task_loop_refuses_bad_tasks_splits_and_windows_with_errors() {
         .contains("split.held_out 10: a trial index must be below K = 10"));
     let mut bad = good.clone();
     bad.labels[3] = 2;
-    assert!(task::initial_model(&bad, &[0], 8, 1, PhaseStep::Midpoint).is_err());
-    assert!(task::initial_model(&good, &[], 8, 1, PhaseStep::Midpoint).is_err());
-    assert!(task::initial_model(&good, &[0], 0, 1, PhaseStep::Midpoint).is_err());
+    assert!(task::initial_model(&bad, &[0], 8, PhaseStep::Midpoint, &task::TaskOptions::default())
+        .is_err());
+    assert!(task::initial_model(&good, &[], 8, PhaseStep::Midpoint, &task::TaskOptions::default())
+        .is_err());
+    assert!(task::initial_model(
+        &good,
+        &[0],
+        0,
+        PhaseStep::Midpoint,
+        &task::TaskOptions::default()
+    )
+    .is_err());
     assert!(task::predictions(&[0.0; 8], 2, 2, 1, 3).is_err());
     assert_eq!(task::predictions(&[0.0, 1.0, 1.0, 0.0], 2, 2, 0, 1).unwrap(), vec![1, 0]);
     let mut trainer = Trainer::new(model, Settings::new(1e-3)).unwrap();
@@ -598,10 +614,170 @@ fn a_stop_from_the_observer_saves_a_checkpoint_and_cancels() {
     }
     let good = sign_task(20, 10);
     let split = task::Split::within(&good).unwrap();
-    let model = task::initial_model(&good, &split.train, 8, 1, PhaseStep::Midpoint).unwrap();
+    let model = task::initial_model(
+        &good,
+        &split.train,
+        8,
+        PhaseStep::Midpoint,
+        &task::TaskOptions::default(),
+    )
+    .unwrap();
     let mut observer = StopAtThree(Vec::new());
     let result =
         task::train(&good, &split, task::Start::fresh(model), &Default::default(), &mut observer);
     assert!(matches!(result, Err(TrainError::Cancelled { iteration: 3 })));
     assert_eq!(observer.0, vec![3]);
+}
+
+/// An observer that keeps the probes and the plan a run reports.
+#[derive(Default)]
+struct PlanRecorder {
+    probes: Vec<(task::Probe, usize, usize)>,
+    plans: Vec<task::Plan>,
+}
+
+impl Observer<task::Check> for PlanRecorder {}
+
+impl task::TaskObserver for PlanRecorder {
+    fn probed(&mut self, probe: &task::Probe, (k, count): (usize, usize)) {
+        self.probes.push((probe.clone(), k, count));
+    }
+
+    fn planned(&mut self, plan: &task::Plan) {
+        self.plans.push(plan.clone());
+    }
+}
+
+#[test]
+fn a_drawn_start_probes_each_rate_and_trains_with_the_best() {
+    let good = sign_task(20, 40);
+    let split = task::Split::within(&good).unwrap();
+    let mut options = task::TaskOptions::default();
+    (options.neurons, options.iterations, options.time_limit) = (8, Some(12), 0.0);
+    options.probes.learning_rates = vec![1e-4, 3e-2];
+    options.probes.recurrent_currents = vec![0.1, 0.3, 1.0];
+    options.probes.iterations = Some(6);
+    let mut observer = PlanRecorder::default();
+    let start = task::Start::drawn(8, PhaseStep::Midpoint);
+    let run = task::train(&good, &split, start, &options, &mut observer).unwrap();
+    // Two rates at the middle scale 0.3, then the other two scales at the better rate.
+    let tried: Vec<(f64, f64, usize)> = observer
+        .probes
+        .iter()
+        .map(|(p, k, _)| (p.learning_rate, p.recurrent_current, *k))
+        .collect();
+    let rate = tried[2].0;
+    assert_eq!(tried[..2], [(1e-4, 0.3, 1), (3e-2, 0.3, 2)]);
+    assert_eq!(tried[2..], [(rate, 0.1, 3), (rate, 1.0, 4)]);
+    assert!(observer.probes.iter().all(|(p, _, count)| *count == 4 && p.iterations == 6));
+    // The plan takes the setting of the best probe, by the held-out score.
+    let plan = &observer.plans[0];
+    let best = observer
+        .probes
+        .iter()
+        .map(|(p, _, _)| p)
+        .reduce(|best, p| if p.score.beats(&best.score) { p } else { best })
+        .unwrap();
+    assert_eq!(
+        (plan.learning_rate, plan.recurrent_current),
+        (best.learning_rate, best.recurrent_current)
+    );
+    let by = plan.chosen_by;
+    assert_eq!(
+        [by.learning_rate, by.recurrent_current, by.iterations],
+        [task::ChosenBy::Probes, task::ChosenBy::Probes, task::ChosenBy::Option]
+    );
+    assert_eq!((plan.iterations, plan.eval_every, plan.probes.len()), (12, 1, 4));
+    assert_eq!(run.progress.plan.as_ref(), Some(plan));
+    assert_eq!(run.progress.iteration, 12);
+    // Given settings leave nothing to probe.
+    options.set_learning_rate(1e-3);
+    options.set_recurrent_current(0.2);
+    let mut observer = PlanRecorder::default();
+    let start = task::Start::drawn(8, PhaseStep::Midpoint);
+    task::train(&good, &split, start, &options, &mut observer).unwrap();
+    assert!(observer.probes.is_empty());
+    let plan = &observer.plans[0];
+    assert_eq!((plan.learning_rate, plan.recurrent_current), (1e-3, 0.2));
+    let by = plan.chosen_by;
+    assert_eq!(
+        [by.learning_rate, by.recurrent_current, by.iterations],
+        [task::ChosenBy::Option; 3]
+    );
+}
+
+#[test]
+fn a_resumed_run_keeps_its_plan_and_probes_no_more() {
+    let good = sign_task(20, 40);
+    let split = task::Split::within(&good).unwrap();
+    let mut options = task::TaskOptions::default();
+    (options.neurons, options.iterations, options.time_limit) = (8, Some(20), 0.0);
+    options.probes.learning_rates = vec![1e-3, 1e-2];
+    options.probes.iterations = Some(4);
+    let whole = task::train(
+        &good,
+        &split,
+        task::Start::drawn(8, PhaseStep::Midpoint),
+        &options,
+        &mut Quiet,
+    )
+    .unwrap();
+    options.pause_at = Some(7);
+    let paused = task::train(
+        &good,
+        &split,
+        task::Start::drawn(8, PhaseStep::Midpoint),
+        &options,
+        &mut Quiet,
+    )
+    .unwrap();
+    assert_eq!(paused.stopped, task::Stopped::Pause);
+    let resume = task::Resume {
+        optimizer: paused.trainer.optimizer_state(),
+        progress: paused.progress.clone(),
+        best: Some(paused.best.clone()),
+    };
+    options.pause_at = None;
+    // Other candidates now: the saved plan's rate stands.
+    options.probes.learning_rates = vec![5e-2, 7e-2];
+    let mut observer = PlanRecorder::default();
+    let from = task::StartFrom::Resumed(paused.trainer.model.clone(), Box::new(resume));
+    let start = task::Start { from, started: std::time::Instant::now() };
+    let resumed = task::train(&good, &split, start, &options, &mut observer).unwrap();
+    assert!(observer.probes.is_empty());
+    assert_eq!(Some(&observer.plans[0]), paused.progress.plan.as_ref());
+    let (plan, whole_plan) = (&observer.plans[0], whole.progress.plan.as_ref().unwrap());
+    assert_eq!((plan.learning_rate, plan.iterations), (whole_plan.learning_rate, 20));
+    assert_eq!(resumed.trainer.model, whole.trainer.model, "the same steps as the whole run");
+    assert_eq!(resumed.best, whole.best);
+}
+
+#[test]
+fn plans_and_probes_refuse_bad_options_and_fit_the_time_left() {
+    let mut options = task::TaskOptions::default();
+    options.probes.learning_rates = vec![1e-3, 0.0];
+    let error = options.check().unwrap_err().to_string();
+    assert!(error.contains("probe_learning_rates 0: each must be finite and > 0"), "{error}");
+    let mut options = task::TaskOptions::default();
+    options.probes.recurrent_currents = vec![f64::NAN];
+    assert!(options.check().unwrap_err().to_string().contains("probe_recurrent_currents NaN"));
+    let mut options = task::TaskOptions::default();
+    let error = options.set_clip(Some("sideways"), None).unwrap_err().to_string();
+    assert!(error.contains("clip sideways: must be one of"), "{error}");
+    options.set_clip(Some("per-parameter"), Some(2.0)).unwrap();
+    assert_eq!(options.clip, Clip::PerParameter(2.0));
+    options.set_clip(None, Some(3.0)).unwrap();
+    assert_eq!(options.clip, Clip::PerParameter(3.0));
+    options.iterations = Some(0);
+    assert!(options.check().unwrap_err().to_string().contains("iterations 0"));
+    // 85% of 100 s at 10 ms per iteration; never beyond the cap, never below the floor.
+    assert_eq!(task::plan::iterations_in(100.0, 0.01, 50), 8500);
+    assert_eq!(task::plan::iterations_in(1e9, 0.01, 50), task::plan::MAX_ITERATIONS);
+    assert_eq!(task::plan::iterations_in(-5.0, 0.01, 50), 50);
+    let plan = task::Plan::new(1e-2, 0.15, 12_000, None);
+    assert_eq!(plan.eval_every, 120);
+    assert_eq!(
+        plan.to_string(),
+        "learning rate 0.01 (option), recurrent scale 0.15 (option), 12000 iterations (option), checks every 120"
+    );
 }

@@ -248,7 +248,7 @@ pub fn check(
     source: &dyn Source,
     with_loss: bool,
 ) -> Result<Layout, CaseError> {
-    let Settings { config, neuron, tau_file, tau_s_file, loss } = settings;
+    let Settings { config, neuron, tau_file, tau_s_file, loss, .. } = settings;
     let (mut config, neuron) = (*config, *neuron);
     let mut arrays: Vec<ArrayRef<'_>> = Vec::with_capacity(ARRAYS.len());
     for name in ARRAYS {

@@ -197,6 +197,9 @@ pub struct Settings {
     pub config: Config,
     /// The neuron model.
     pub neuron: NeuronModel,
+    /// Whether `config.json` names the step map (`"step"`), rather than leaving the
+    /// default.
+    pub step_named: bool,
     /// The file of per-neuron tau_j, if `config.json` names one.
     pub tau_file: Option<String>,
     /// The file of per-neuron tau_s,j, if `config.json` names one.
@@ -347,5 +350,6 @@ pub fn parse_settings(text: &str) -> Result<Settings, CaseError> {
     neuron.validate(&check).or_else(|e| fail(CONFIG, e.to_string()))?;
     let loss = parsed.loss.unwrap_or_default();
     check_loss(&loss)?;
-    Ok(Settings { config, neuron, tau_file, tau_s_file, loss })
+    let step_named = parsed.step.is_some();
+    Ok(Settings { config, neuron, step_named, tau_file, tau_s_file, loss })
 }

@@ -8,8 +8,8 @@ mod record;
 mod start;
 
 pub use record::{
-    best_json, check_json, finite_or_null, norms_json, progress_from_json, progress_json,
-    score_json,
+    best_json, check_json, clip_json, finite_or_null, norms_json, plan_json, progress_from_json,
+    progress_json, score_json,
 };
 pub use start::{start, NeuronsFrom, StartError, Started};
 
@@ -101,8 +101,11 @@ impl RunFolder<'_> {
         let metrics = json!({
             "task": self.data.dir.display().to_string(), "finished": finished, "seed": o.seed,
             "iterations": progress.iteration, "kept_iteration": progress.best.map(|b| b.iteration),
-            "held_out": summary, "neurons": best.n, "batch": o.batch, "learning_rate": o.learning_rate,
-            "readout_learning_rate": o.readout_learning_rate, "gradient_precision": o.precision.name(),
+            "held_out": summary, "neurons": best.n, "batch": o.batch,
+            "learning_rate": progress.plan.as_ref().map_or(o.learning_rate, |p| p.learning_rate),
+            "readout_learning_rate": o.readout_learning_rate, "final_rate": o.final_rate,
+            "clip": clip_json(o.clip), "plan": progress.plan.as_ref().map(plan_json),
+            "gradient_precision": o.precision.name(),
             "skipped_steps": trainer.skipped(), "wall_seconds": state.seconds,
             "checks": progress.checks.iter().map(check_json).collect::<Vec<_>>(),
             "gradient_norms": norms_json(&progress.norms.run()),

@@ -2,8 +2,9 @@
 //! `metrics.json`, and the progress a checkpoint's `optimizer/state.json` keeps.
 
 use serde_json::{json, Value};
+use spikegrad_train::adam::Clip;
 use spikegrad_train::gradient_norms::NormSummary;
-use spikegrad_train::task::{Best, Check, Progress, Score};
+use spikegrad_train::task::{Best, Check, Choices, ChosenBy, Plan, Probe, Progress, Score};
 
 /// A number, or null where JSON has none (NaN, infinities).
 pub fn finite_or_null(x: f64) -> Value {
@@ -63,6 +64,75 @@ fn check_from_json(value: &Value) -> Option<Check> {
     })
 }
 
+/// A run's [`Plan`]: `{"learning_rate", "recurrent_current", "iterations", "eval_every",
+/// "chosen_by": {"learning_rate", "recurrent_current", "iterations"}, "probes": [{
+/// "learning_rate", "recurrent_current", "iterations", "score", "seconds"}]}` (a
+/// recurrent scale of a model given as null).
+pub fn plan_json(plan: &Plan) -> Value {
+    let probes: Vec<Value> = plan
+        .probes
+        .iter()
+        .map(|p| {
+            json!({ "learning_rate": p.learning_rate, "recurrent_current": p.recurrent_current,
+                "iterations": p.iterations, "score": score_json(&p.score), "seconds": p.seconds })
+        })
+        .collect();
+    let by = plan.chosen_by;
+    json!({
+        "learning_rate": plan.learning_rate,
+        "recurrent_current": finite_or_null(plan.recurrent_current),
+        "iterations": plan.iterations, "eval_every": plan.eval_every,
+        "chosen_by": { "learning_rate": by.learning_rate.name(),
+            "recurrent_current": by.recurrent_current.name(), "iterations": by.iterations.name() },
+        "probes": probes,
+    })
+}
+
+/// A [`Clip`]: `{"kind": "none" | "global" | "per_parameter", "norm"}`.
+pub fn clip_json(clip: Clip) -> Value {
+    match clip {
+        Clip::GlobalNorm(norm) => json!({ "kind": "global", "norm": norm }),
+        Clip::PerParameter(norm) => json!({ "kind": "per_parameter", "norm": norm }),
+        _ => json!({ "kind": "none" }),
+    }
+}
+
+/// What chose a setting, by its name ([`ChosenBy::name`]); the option's value when the
+/// record names none it knows.
+fn chosen_by(value: &Value) -> ChosenBy {
+    value.as_str().and_then(ChosenBy::from_name).unwrap_or(ChosenBy::Option)
+}
+
+fn plan_from_json(value: &Value) -> Option<Plan> {
+    let count = |key: &str| value.get(key)?.as_u64().map(|x| x as usize).filter(|&x| x > 0);
+    let rate = value.get("learning_rate")?.as_f64().filter(|r| r.is_finite() && *r > 0.0)?;
+    let recurrent = value.get("recurrent_current").and_then(|r| r.as_f64()).unwrap_or(f64::NAN);
+    let mut plan = Plan::new(rate, recurrent, count("iterations")?, Some(count("eval_every")?));
+    let by = &value["chosen_by"];
+    plan.chosen_by = Choices {
+        learning_rate: chosen_by(&by["learning_rate"]),
+        recurrent_current: chosen_by(&by["recurrent_current"]),
+        iterations: chosen_by(&by["iterations"]),
+    };
+    plan.probes = value["probes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some(Probe {
+                        learning_rate: p.get("learning_rate")?.as_f64()?,
+                        recurrent_current: p.get("recurrent_current")?.as_f64()?,
+                        iterations: p.get("iterations")?.as_u64()? as usize,
+                        score: score_from_json(p.get("score")?)?,
+                        seconds: p.get("seconds")?.as_f64()?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(plan)
+}
+
 /// The best check: `{"iteration", "score"}`, or null.
 pub fn best_json(best: Option<Best>) -> Value {
     json!(best.map(|b| json!({ "iteration": b.iteration, "score": score_json(&b.score) })))
@@ -76,6 +146,7 @@ pub fn progress_json(p: &Progress, seconds: f64) -> Value {
         "seed": p.seed, "step_scales": p.step_scales, "iteration": p.iteration,
         "since_improved": p.since_improved, "best": best_json(p.best), "losses": losses,
         "checks": p.checks.iter().map(check_json).collect::<Vec<_>>(), "seconds": seconds,
+        "plan": p.plan.as_ref().map(plan_json),
     })
 }
 
@@ -98,6 +169,7 @@ pub fn progress_from_json(value: &Value, seed: u64, step_scales: [f64; 4]) -> Pr
     });
     let checks = value["checks"].as_array().map(|a| a.iter().filter_map(check_from_json).collect());
     Progress {
+        plan: plan_from_json(&value["plan"]),
         iteration: value["iteration"].as_u64().unwrap_or(0) as usize,
         best,
         since_improved: value["since_improved"].as_u64().unwrap_or(0) as usize,

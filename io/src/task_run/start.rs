@@ -7,7 +7,7 @@ use crate::model_folder::{self, SavedModel};
 use crate::staging::recover;
 use crate::task_folder::{describe, TaskData};
 use spikegrad_train::phase_step::PhaseStep;
-use spikegrad_train::task::{self, Resume, Start, TaskOptions};
+use spikegrad_train::task::{self, Resume, Start, StartFrom, TaskOptions};
 use spikegrad_train::TrainError;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -117,19 +117,22 @@ pub struct Started {
 /// Where a run of `options` on `data` starts, with `train` its training trials: a fresh
 /// model of `neurons` (else the task's fixed N, else [`TaskOptions::neurons`]), or the
 /// model folder `init`: an output folder of a run resumes from its `checkpoint/`, a
-/// checkpoint from itself, any other model gives its weights. `step` is the run's step
-/// map; a saved model must step the same way. The memory a run needs is checked before
-/// any work.
+/// checkpoint from itself, any other model gives its weights. The run steps its phases
+/// by `step` when asked, else by the step map the task's `config.json` names, else by a
+/// saved model's own, else by [`PhaseStep::TRAINING`]; a saved model must step as the
+/// run was asked or the task names. The memory a run needs is checked before any work.
 pub fn start(
     data: &TaskData,
     train: &[usize],
     init: Option<&Path>,
     neurons: Option<usize>,
-    step: PhaseStep,
+    step: Option<PhaseStep>,
     options: &TaskOptions,
 ) -> Result<Started, StartError> {
     let started = Instant::now();
+    let step = step.or(data.step_named.then_some(data.task.step));
     let Some(init) = init else {
+        let step = step.unwrap_or(PhaseStep::TRAINING);
         let n = neurons.or(data.n_fixed.map(|f| f.0)).unwrap_or(options.neurons);
         if let Some((fixed, file)) = data.n_fixed.filter(|&(f, _)| f != n) {
             return Err(StartError::Neurons { n, fixed, file });
@@ -143,9 +146,8 @@ pub fn start(
         let in_run =
             |error| StartError::Run { neurons: from.clone(), batch, error: Box::new(error) };
         check_memory(options, data, n, train.len()).map_err(in_run)?;
-        let model =
-            task::initial_model(&data.task, train, n, options.seed, step).map_err(in_run)?;
-        return Ok(Started { start: Start { model, resume: None, started }, said: None });
+        let from = StartFrom::Drawn { neurons: n, step };
+        return Ok(Started { start: Start { from, started }, said: None });
     };
     let at = |dir: &Path, e: CaseError| StartError::InitFolder(e.in_folder(dir));
     // A checkpoint whose replacement a kill interrupted is put back first.
@@ -157,7 +159,7 @@ pub fn start(
         (init.to_path_buf(), None)
     };
     let saved = model_folder::load(&current).map_err(|e| at(&current, e))?;
-    if saved.model.step != step {
+    if let Some(step) = step.filter(|&step| step != saved.model.step) {
         return Err(StartError::Step { dir: current, saved: saved.model.step, run: step });
     }
     check_fits(&saved, data, neurons)
@@ -180,7 +182,7 @@ pub fn start(
                 current.display(),
                 progress.iteration
             );
-            (Some(Resume { optimizer: state, progress, best }), said)
+            (Some(Box::new(Resume { optimizer: state, progress, best })), said)
         }
         None => (
             None,
@@ -191,7 +193,11 @@ pub fn start(
             ),
         ),
     };
-    let start = Start { model: saved.model, resume, started };
+    let from = match resume {
+        Some(resume) => StartFrom::Resumed(saved.model, resume),
+        None => StartFrom::Model(saved.model),
+    };
+    let start = Start { from, started };
     Ok(Started { start, said: Some(said) })
 }
 

@@ -1,7 +1,9 @@
 //! Training on the user's own task: K trials in memory ([`Task`]), a fixed held-out
 //! split ([`Split`]), a fresh start with scales read from the data ([`initial_model`]) or
-//! a saved run resumed ([`Resume`]), and the loop ([`train`]) with held-out checks,
-//! patience, a time limit and checkpoints, reporting to a [`TaskObserver`] that can stop it.
+//! a saved run resumed ([`Resume`]), short probe runs that choose what the options leave
+//! open ([`Probes`]) and fix the run's [`Plan`], and the loop ([`train`]) with held-out
+//! checks, patience, a time limit and checkpoints, reporting to a [`TaskObserver`] that
+//! can stop it.
 //!
 //! Reading and writing task and model folders is the formats crate's part; this module
 //! holds the arrays and the run.
@@ -11,7 +13,7 @@
 //! use spikegrad_train::model::Objective;
 //! use spikegrad_train::phase_step::PhaseStep;
 //! use spikegrad_train::observer::Quiet;
-//! use spikegrad_train::task::{self, Split, Start, Task, TaskOptions};
+//! use spikegrad_train::task::{self, ChosenBy, Split, Start, Task, TaskOptions};
 //!
 //! // 40 trials of 20 steps: the class is the sign of a constant input.
 //! let (t, k) = (20, 40);
@@ -28,9 +30,12 @@
 //! };
 //! let split = Split::within(&task)?;
 //! let mut options = TaskOptions::default();
-//! (options.neurons, options.iterations, options.eval_every) = (16, 20, 10);
-//! let model = task::initial_model(&task, &split.train, options.neurons, options.seed, task.step)?;
-//! let run = task::train(&task, &split, Start::fresh(model), &options, &mut Quiet)?;
+//! (options.neurons, options.iterations, options.eval_every) = (16, Some(20), Some(10));
+//! // The probes choose the learning rate: each a complete run of 2 iterations.
+//! options.probes.iterations = Some(2);
+//! let run = task::train(&task, &split, Start::drawn(16, task.step), &options, &mut Quiet)?;
+//! let plan = run.progress.plan.as_ref().expect("a run records its plan");
+//! assert_eq!((plan.probes.len(), plan.chosen_by.learning_rate), (4, ChosenBy::Probes));
 //! assert_eq!(run.progress.iteration, 20);
 //! assert!(run.score.accuracy.is_some());
 //! # Ok::<(), spikegrad_train::TrainError>(())
@@ -39,6 +44,8 @@
 mod data;
 mod observer;
 mod options;
+pub mod plan;
+mod probe;
 mod progress;
 mod run;
 mod score;
@@ -47,7 +54,11 @@ mod start;
 pub use data::Task;
 pub use observer::{RunState, TaskObserver};
 pub use options::TaskOptions;
+pub use plan::{Choices, ChosenBy, Plan, Probe};
+pub use probe::{Probes, MAX_PROBE_ITERATIONS, MIN_PROBE_ITERATIONS, PROBE_SHARE};
 pub use progress::{Best, Check, Progress};
-pub use run::{train, Resume, Split, Start, Stopped, TaskRun};
+pub use run::{train, Resume, Split, Start, StartFrom, Stopped, TaskRun};
 pub use score::{predictions, score, Score, SCORE_CHUNK};
-pub use start::{initial_model, run_size, split, step_scales, MAX_HELD_OUT, SHOWN_TRIALS};
+pub use start::{
+    initial_model, run_size, split, step_scales, StartScales, MAX_HELD_OUT, SHOWN_TRIALS,
+};

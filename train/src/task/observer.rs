@@ -1,5 +1,6 @@
 //! What a run on a task asks of its caller besides [`Observer`]'s: checkpoints to save.
 
+use super::plan::{Plan, Probe};
 use super::progress::{Check, Progress};
 use crate::model::Model;
 use crate::observer::{Observer, Quiet};
@@ -29,6 +30,17 @@ pub trait TaskObserver: Observer<Check> {
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let _ = state;
         Ok(())
+    }
+
+    /// A probe has ended: the `k`th of `count` ([`super::Probes`]). Its training steps
+    /// went to [`Observer::step`], numbered from 1 within the probe.
+    fn probed(&mut self, probe: &Probe, (k, count): (usize, usize)) {
+        let _ = (probe, k, count);
+    }
+
+    /// The run's plan is fixed (after the probes, before its first iteration).
+    fn planned(&mut self, plan: &Plan) {
+        let _ = plan;
     }
 }
 

@@ -1,7 +1,7 @@
 //! The record of a run on a task: what a checkpoint saves besides the models, so that a
 //! resumed run goes on as the uninterrupted one would have.
 
-use super::Score;
+use super::{Plan, Score};
 use crate::gradient_norms::{GradientLog, NormSummary};
 
 /// One held-out check.
@@ -35,6 +35,9 @@ pub struct Progress {
     /// Adam's step scales of W, U, I0 and O ([`super::step_scales`] of the start; a
     /// resumed run keeps them).
     pub step_scales: [f64; 4],
+    /// The run's plan (`None` in records that did not keep it; a resumed run then plans
+    /// afresh from its options).
+    pub plan: Option<Plan>,
     /// The last iteration trained (0 before any).
     pub iteration: usize,
     /// The best held-out check.
@@ -58,6 +61,7 @@ impl Progress {
         Progress {
             seed,
             step_scales,
+            plan: None,
             iteration: 0,
             best: None,
             since_improved: 0,

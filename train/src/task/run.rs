@@ -2,13 +2,16 @@
 //! best model, patience, a time limit, checkpoints, and the observer's answers.
 
 use super::observer::{RunState, TaskObserver};
+use super::plan::{ChosenBy, Plan};
+use super::probe::{plan_fresh, plan_given, Fresh};
 use super::progress::{Best, Check, Progress};
 use super::score::checked_score;
 use super::start::{draw_batch, step_scales, SHOWN_TRIALS};
 use super::{Score, Task, TaskOptions};
-use crate::adam::{cosine_decay, AdamState, Clip};
+use crate::adam::{cosine_decay, AdamState};
 use crate::model::{Model, Trials};
 use crate::observer::Control;
+use crate::phase_step::PhaseStep;
 use crate::TrainError;
 use crate::{Recording, Settings, TimeConstantRange, Trainer, MAX_SKIPPED_IN_A_ROW};
 use std::time::Instant;
@@ -74,13 +77,29 @@ pub struct Resume {
     pub best: Option<Model>,
 }
 
+/// What a run starts from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum StartFrom {
+    /// A fresh model of `neurons` stepped by `step`, drawn by [`super::initial_model`]
+    /// after the probes have chosen its recurrent scale and the learning rate.
+    Drawn {
+        /// Neurons N.
+        neurons: usize,
+        /// The step map.
+        step: PhaseStep,
+    },
+    /// This model, with a fresh optimiser.
+    Model(Model),
+    /// This model, going on with a saved run.
+    Resumed(Model, Box<Resume>),
+}
+
 /// Where a run starts.
 #[derive(Debug, Clone)]
 pub struct Start {
     /// The model trained from.
-    pub model: Model,
-    /// A saved run it continues.
-    pub resume: Option<Resume>,
+    pub from: StartFrom,
     /// When the run started: the time limit counts from here (e.g. before the task was
     /// read).
     pub started: Instant,
@@ -89,7 +108,12 @@ pub struct Start {
 impl Start {
     /// A start from `model`, with a fresh optimiser, now.
     pub fn fresh(model: Model) -> Self {
-        Start { model, resume: None, started: Instant::now() }
+        Start { from: StartFrom::Model(model), started: Instant::now() }
+    }
+
+    /// A start from a model of `neurons` drawn for the task, now.
+    pub fn drawn(neurons: usize, step: PhaseStep) -> Self {
+        Start { from: StartFrom::Drawn { neurons, step }, started: Instant::now() }
     }
 }
 
@@ -149,31 +173,67 @@ pub struct TaskRun {
     pub seconds: f64,
 }
 
-/// The trainer of a run: Adam on every parameter, each step scaled by the parameter's
-/// size and the readout's by its own rate, per-parameter clipping.
-fn trainer(model: Model, scales: [f64; 4], options: &TaskOptions) -> Result<Trainer, TrainError> {
+/// The trainer of a run at `learning_rate`: Adam on every parameter, each step scaled by
+/// the parameter's size and the readout's by its own rate, clipped as the options say.
+pub(crate) fn trainer(
+    model: Model,
+    scales: [f64; 4],
+    options: &TaskOptions,
+    learning_rate: f64,
+) -> Result<Trainer, TrainError> {
     // The readout's rate, as a factor on the scale of O (Adam has one rate).
-    let readout_factor = options.readout_learning_rate / options.learning_rate;
+    let readout_factor = options.readout_learning_rate / learning_rate;
     let settings = Settings {
         step_scales: [scales[0], scales[1], scales[2], scales[3] * readout_factor],
         precision: options.precision,
         time_constants: options.train_time_constants.then_some(TimeConstantRange::VALID),
-        clip: Clip::PerParameter(1.0),
-        ..Settings::new(options.learning_rate)
+        clip: options.clip,
+        ..Settings::new(learning_rate)
     };
     Ok(Trainer::new(model, settings)?)
 }
 
-/// The loop's state: the trainer, the best model so far and the record.
+/// The loop's state: the trainer, the best model so far, the record and its plan.
 struct Run<'a> {
     trainer: Trainer,
     best: Model,
     progress: Progress,
+    plan: Plan,
     options: &'a TaskOptions,
     started: Instant,
+    /// When this process's iterations began, and the iteration they began after: the
+    /// pace the run keeps.
+    pace: (Instant, usize),
 }
 
+/// The share of the time limit a plan fitted to it is kept within when the run is
+/// slower than planned.
+const PACE_SHARE: f64 = 0.97;
+
 impl Run<'_> {
+    /// Shortens a plan whose iterations the time limit chose when the run has fallen
+    /// behind the pace it was planned at (the machine got busier, the probes ran
+    /// faster): the schedule then still decays to its end within the limit, where the
+    /// limit would cut it at a large learning rate. Tells the observer the new plan.
+    fn keep_pace(&mut self, iteration: usize, observer: &mut dyn TaskObserver) {
+        let o = self.options;
+        let timed =
+            matches!(self.plan.chosen_by.iterations, ChosenBy::TimeLimit | ChosenBy::TimeLeft);
+        let (since, from) = self.pace;
+        if o.iterations.is_some() || o.time_limit <= 0.0 || !timed || iteration <= from {
+            return;
+        }
+        let per_iteration = since.elapsed().as_secs_f64() / (iteration - from) as f64;
+        let left = PACE_SHARE * o.time_limit - self.started.elapsed().as_secs_f64();
+        let fits = iteration + (left.max(0.0) / per_iteration) as usize;
+        if fits < self.plan.iterations {
+            self.plan.iterations = fits.max(iteration + 1);
+            self.plan.chosen_by.iterations = ChosenBy::TimeLeft;
+            self.progress.plan = Some(self.plan.clone());
+            observer.planned(&self.plan);
+        }
+    }
+
     fn seconds(&self) -> f64 {
         self.progress.seconds_before + self.started.elapsed().as_secs_f64()
     }
@@ -222,10 +282,10 @@ impl Run<'_> {
         buffers: &mut (Vec<usize>, Trials),
         observer: &mut dyn TaskObserver,
     ) -> Result<Result<Control, Stopped>, TrainError> {
-        let o = self.options;
+        let (o, plan) = (self.options, &self.plan);
         let iteration = self.progress.iteration + 1;
-        let fraction = (iteration - 1) as f64 / o.iterations as f64;
-        self.trainer.set_learning_rate(cosine_decay(o.learning_rate, 0.1, fraction));
+        let fraction = (iteration - 1) as f64 / plan.iterations as f64;
+        self.trainer.set_learning_rate(cosine_decay(plan.learning_rate, o.final_rate, fraction));
         let (batch, trials) = buffers;
         draw_batch(&split.train, o.batch, self.progress.seed, iteration, batch);
         task.gather(batch, &self.trainer.model, trials);
@@ -244,11 +304,12 @@ impl Run<'_> {
         p.losses.push((iteration, report.loss));
         p.norms.record(&report);
         let mut answer = observer.step(iteration, &report, &self.trainer);
-        if iteration % o.eval_every == 0 || iteration == o.iterations {
+        if iteration % self.plan.eval_every == 0 || iteration == self.plan.iterations {
             if self.check(split, iteration, observer) == Control::Stop {
                 answer = Control::Stop;
             }
-            if o.patience > 0 && self.progress.since_improved >= o.patience {
+            self.keep_pace(iteration, observer);
+            if self.options.patience > 0 && self.progress.since_improved >= self.options.patience {
                 return Ok(Err(Stopped::Patience));
             }
         }
@@ -257,10 +318,12 @@ impl Run<'_> {
 }
 
 /// Trains on `task` from `start` with `options`, checking on `split`'s held-out trials,
-/// and tells `observer` how it goes; the run keeps the model of its best check. Stops
-/// after [`TaskOptions::iterations`] (counting a resumed run's), or earlier by patience,
-/// time limit, pause or stall ([`Stopped`]); when the observer says stop, saves a
-/// checkpoint and returns [`TrainError::Cancelled`].
+/// and tells `observer` how it goes; the run keeps the model of its best check. A drawn
+/// start first runs the probes its options leave open ([`super::Probes`]); the run's
+/// [`Plan`] (learning rate, iterations, checks) is then fixed, told to the observer and
+/// kept in the record. Stops after the plan's iterations (counting a resumed run's), or
+/// earlier by patience, time limit, pause or stall ([`Stopped`]); when the observer says
+/// stop, saves a checkpoint and returns [`TrainError::Cancelled`].
 pub fn train(
     task: &Task,
     split: &Split,
@@ -272,8 +335,26 @@ pub fn train(
     task.check()?;
     split.held_out_task.check()?;
     split.check(task)?;
-    let Start { model, resume, started } = start;
-    let (progress, optimizer, best) = match resume {
+    let Start { from, started } = start;
+    let (model, resume, plan) = match from {
+        StartFrom::Drawn { neurons, step } => {
+            let fresh = Fresh { neurons, step };
+            let (plan, model) = plan_fresh(task, split, fresh, options, started, observer)?;
+            (model, None, plan)
+        }
+        StartFrom::Model(model) => {
+            let plan = plan_given(task, split, &model, options, started)?;
+            (model, None, plan)
+        }
+        StartFrom::Resumed(model, resume) => {
+            let plan = match resume.progress.plan.clone() {
+                Some(plan) => resumed_plan(plan, options),
+                None => plan_given(task, split, &model, options, started)?,
+            };
+            (model, Some(*resume), plan)
+        }
+    };
+    let (mut progress, optimizer, best) = match resume {
         Some(Resume { optimizer, mut progress, best }) => {
             if best.is_none() {
                 progress.best = None;
@@ -282,14 +363,33 @@ pub fn train(
         }
         None => (Progress::new(options.seed, step_scales(&model)), None, None),
     };
+    progress.plan = Some(plan.clone());
+    observer.planned(&plan);
     let best = best.unwrap_or_else(|| model.clone());
-    let mut trainer = trainer(model, progress.step_scales, options)?;
+    let mut trainer = trainer(model, progress.step_scales, options, plan.learning_rate)?;
     if let Some(state) = optimizer {
         trainer.restore_optimizer(state).map_err(TrainError::Resume)?;
     }
-    let mut run = Run { trainer, best, progress, options, started };
+    let pace = (Instant::now(), progress.iteration);
+    let mut run = Run { trainer, best, progress, plan, options, started, pace };
     let stopped = train_loop(&mut run, task, split, observer)?;
     finish(run, split, stopped)
+}
+
+/// The plan of a resumed run: its saved one, with what `options` give in its place (the
+/// iterations, the checks, a learning rate given without probes).
+fn resumed_plan(mut plan: Plan, options: &TaskOptions) -> Plan {
+    if let Some(iterations) = options.iterations {
+        (plan.iterations, plan.chosen_by.iterations) = (iterations, ChosenBy::Option);
+    }
+    if let Some(eval_every) = options.eval_every {
+        plan.eval_every = eval_every;
+    }
+    if options.probes.learning_rates.is_empty() {
+        (plan.learning_rate, plan.chosen_by.learning_rate) =
+            (options.learning_rate, ChosenBy::Option);
+    }
+    plan
 }
 
 /// The iterations of [`train`], until one of [`Stopped`] (or a cancellation).
@@ -302,7 +402,7 @@ fn train_loop(
     let o = run.options;
     let mut last_checkpoint = Instant::now();
     let mut buffers = (Vec::new(), Trials::default());
-    while run.progress.iteration < o.iterations {
+    while run.progress.iteration < run.plan.iterations {
         if o.time_limit > 0.0 && run.started.elapsed().as_secs_f64() >= o.time_limit {
             return Ok(Stopped::TimeLimit);
         }

@@ -15,14 +15,44 @@ pub const SHOWN_TRIALS: usize = 4;
 /// Trials the synaptic currents of a fresh model are measured on.
 const MEASURED_TRIALS: usize = 64;
 
-/// Standard deviation of the total input current U x at the start (units of
-/// docs/model.md: a theta neuron fires tonically for I > 0, and about once per pi tau at
-/// I = 1).
-const INPUT_CURRENT: f64 = 2.0;
-/// Recurrent weights W ~ N(0, (RECURRENT / (s_rms sqrt N))^2), with s_rms the RMS of the
-/// synaptic currents of the network without recurrence on the training data: W s starts
-/// with standard deviation about RECURRENT.
-const RECURRENT: f64 = 0.5;
+/// The sizes of a fresh model's currents, in the units of docs/model.md (a theta neuron
+/// fires tonically for I > 0, and about once per pi tau at I = 1): what
+/// [`initial_model`] draws W, U and O to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct StartScales {
+    /// Standard deviation of the total input current U x.
+    pub input_current: f64,
+    /// Standard deviation of the recurrent current W s, with s the synaptic currents of
+    /// the network without recurrence on the training data.
+    pub recurrent_current: f64,
+    /// Standard deviation of the readout O s, as a multiple of the target's RMS (MSE) or
+    /// of 1 (classes, the linear loss).
+    pub readout_scale: f64,
+}
+
+impl Default for StartScales {
+    fn default() -> Self {
+        StartScales { input_current: 2.0, recurrent_current: 0.15, readout_scale: 1.0 }
+    }
+}
+
+impl StartScales {
+    /// Checks that every scale is finite and >= 0 ([`TrainError::Option`]).
+    pub fn check(&self) -> Result<(), TrainError> {
+        let scales = [
+            ("input_current", self.input_current),
+            ("recurrent_current", self.recurrent_current),
+            ("readout_scale", self.readout_scale),
+        ];
+        for (name, value) in scales {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(TrainError::option(name, value, "must be a finite number >= 0"));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The fixed split of a task's K trials into (training, held-out) indices: a fifth held
 /// out (at least 1, at most [`MAX_HELD_OUT`]); an error for K < 2.
@@ -113,21 +143,25 @@ fn target_scale(task: &Task) -> f64 {
     Some(per.iter().sum::<f64>() / per.len() as f64).filter(|&m| m > 0.0).unwrap_or(1.0)
 }
 
-/// A fresh model of `n` neurons for `task`, with scales read from the data: I0 ~
+/// A fresh model of `n` neurons for `task` stepped by `step`, drawn from
+/// `options.seed` with the sizes of `options.start` read against the data: I0 ~
 /// N(-0.1, 0.5^2), a quiet, excitable start; each input channel's weights scaled by the
-/// channel's RMS so that U x has standard deviation 2; then the synaptic currents s of
-/// this network without recurrence are measured on the first `train` trials, and W and O
-/// drawn so that W s has standard deviation 0.5 and the readout O s that of the target
-/// (1 for classes and the linear loss). An error for an invalid task, no neurons, or
+/// channel's RMS so that U x has standard deviation [`StartScales::input_current`]; then
+/// the synaptic currents s of this network without recurrence are measured on the first
+/// `train` trials, and W and O drawn so that W s has standard deviation
+/// [`StartScales::recurrent_current`] and the readout O s that of the target times
+/// [`StartScales::readout`]. An error for an invalid task or scales, no neurons, or
 /// training trials that are none or not the task's.
 pub fn initial_model(
     task: &Task,
     train: &[usize],
     n: usize,
-    seed: u64,
     step: PhaseStep,
+    options: &TaskOptions,
 ) -> Result<Model, TrainError> {
     task.check()?;
+    let start = options.start;
+    start.check()?;
     if n == 0 {
         return Err(TrainError::option("neurons", n, "must be at least 1"));
     }
@@ -145,7 +179,7 @@ pub fn initial_model(
         recurrent_gain: 0.0,
         readout_gain: 0.0,
     };
-    let mut rng = Rng::new(seed ^ INIT_STREAM);
+    let mut rng = Rng::new(options.seed ^ INIT_STREAM);
     let mut model = Model::quiet_start(task.config, n, task.n_in, task.n_out, scales, &mut rng);
     model.step = step;
     let channel_rms: Vec<f64> =
@@ -153,7 +187,8 @@ pub fn initial_model(
     let active = channel_rms.iter().filter(|&&r| r > 0.0).count().max(1) as f64;
     for row in model.u.chunks_exact_mut(task.n_in) {
         for (u, &r) in row.iter_mut().zip(&channel_rms) {
-            let sd = if r > 0.0 { INPUT_CURRENT / (r * active.sqrt()) } else { INPUT_CURRENT };
+            let input = start.input_current;
+            let sd = if r > 0.0 { input / (r * active.sqrt()) } else { input };
             *u = (*u as f64 * sd) as f32;
         }
     }
@@ -174,8 +209,9 @@ pub fn initial_model(
         .filter(|&r| r > 0.0)
         .unwrap_or(1.0 / (std::f64::consts::PI * task.config.tau));
     let root = (n as f64).sqrt();
-    model.w = rng.normals(n * n, 0.0, RECURRENT / (s_rms * root));
-    model.o = rng.normals(task.n_out * n, 0.0, target_scale(task) / (s_rms * root));
+    model.w = rng.normals(n * n, 0.0, start.recurrent_current / (s_rms * root));
+    model.o =
+        rng.normals(task.n_out * n, 0.0, start.readout_scale * target_scale(task) / (s_rms * root));
     if let Some(mask) = &task.w_mask {
         for (w, &m) in model.w.iter_mut().zip(mask) {
             *w *= m;

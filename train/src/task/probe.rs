@@ -1,0 +1,304 @@
+//! Probes: short runs that choose a run's learning rate and the recurrent scale of its
+//! fresh model on the user's own data, scored on the held-out trials.
+//!
+//! Each probe is a complete short run, with the cosine decay of the full run compressed
+//! into its iterations: a probe at a constant rate would favour small rates, whose
+//! early progress is steadier, although a larger rate decayed at the end often ends
+//! better. The search is by coordinates: every learning rate at the middle recurrent
+//! scale, then the other recurrent scales at the best rate.
+
+use super::observer::{RunState, TaskObserver};
+use super::plan::{iterations_in, Choices, ChosenBy, Plan, Probe, UNTIMED_ITERATIONS};
+use super::start::{draw_batch, step_scales};
+use super::{Check, Split, Start, Task, TaskOptions};
+use crate::model::{Model, Trials};
+use crate::observer::{Control, Observer};
+use crate::{StepReport, TrainError, Trainer};
+use std::time::Instant;
+
+/// The share of a run's time limit its probes may take together.
+pub const PROBE_SHARE: f64 = 0.2;
+/// The fewest iterations of a probe whose length is left open.
+pub const MIN_PROBE_ITERATIONS: usize = 50;
+/// The most iterations of a probe whose length is left open (also its length without a
+/// time limit).
+pub const MAX_PROBE_ITERATIONS: usize = 300;
+/// Training steps timed to size the probes.
+const TIMED_STEPS: usize = 3;
+
+/// The candidates the probes choose among. An empty list leaves the setting to its
+/// option ([`TaskOptions::learning_rate`], [`super::StartScales::recurrent_current`]);
+/// no probe runs when both lists are empty.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Probes {
+    /// Learning rates tried.
+    pub learning_rates: Vec<f64>,
+    /// Recurrent scales of the fresh model tried (a model given keeps its own).
+    pub recurrent_currents: Vec<f64>,
+    /// Iterations of each probe. `None`: as many as fit in [`PROBE_SHARE`] of the time
+    /// limit, within [`MIN_PROBE_ITERATIONS`, `MAX_PROBE_ITERATIONS`].
+    pub iterations: Option<usize>,
+}
+
+impl Default for Probes {
+    fn default() -> Self {
+        Probes {
+            learning_rates: vec![1e-3, 3e-3, 1e-2, 3e-2],
+            recurrent_currents: Vec::new(),
+            iterations: None,
+        }
+    }
+}
+
+impl Probes {
+    /// No probes: every setting from its option.
+    pub fn none() -> Self {
+        Probes { learning_rates: Vec::new(), recurrent_currents: Vec::new(), iterations: None }
+    }
+
+    /// Checks the candidates ([`TrainError::Option`]).
+    pub fn check(&self) -> Result<(), TrainError> {
+        let lists = [
+            ("probe_learning_rates", &self.learning_rates, 0.0),
+            ("probe_recurrent_currents", &self.recurrent_currents, -1.0),
+        ];
+        for (name, list, above) in lists {
+            if let Some(&bad) = list.iter().find(|&&x| !(x.is_finite() && x > above)) {
+                let rule = if above == 0.0 {
+                    "each must be finite and > 0"
+                } else {
+                    "each must be finite and >= 0"
+                };
+                return Err(TrainError::option(name, bad, rule));
+            }
+        }
+        if self.iterations == Some(0) {
+            return Err(TrainError::option("probe_iterations", 0, "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// The observer of a probe: the caller's, told every training step (so it can stop the
+/// probe) and the notes, but not the probe's checks or checkpoints.
+struct Probing<'a> {
+    caller: &'a mut dyn TaskObserver,
+}
+
+impl Observer<Check> for Probing<'_> {
+    fn step(&mut self, iteration: usize, report: &StepReport, trainer: &Trainer) -> Control {
+        self.caller.step(iteration, report, trainer)
+    }
+
+    fn check(&mut self, _check: &Check) -> Control {
+        Control::Continue
+    }
+
+    fn note(&mut self, line: &str) {
+        self.caller.note(line);
+    }
+}
+
+impl TaskObserver for Probing<'_> {
+    fn checkpoint(
+        &mut self,
+        _state: RunState<'_>,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(())
+    }
+}
+
+/// Seconds per training step of `model` on `task`, from a few steps on its first
+/// training trials.
+fn seconds_per_step(
+    task: &Task,
+    split: &Split,
+    model: Model,
+    options: &TaskOptions,
+) -> Result<f64, TrainError> {
+    let scales = step_scales(&model);
+    let mut trainer = super::run::trainer(model, scales, options, options.learning_rate)?;
+    let (mut batch, mut trials) = (Vec::new(), Trials::default());
+    draw_batch(&split.train, options.batch, options.seed, 1, &mut batch);
+    task.gather(&batch, &trainer.model, &mut trials);
+    trainer.train_step(&trials)?;
+    let timer = Instant::now();
+    for _ in 0..TIMED_STEPS {
+        trainer.train_step(&trials)?;
+    }
+    Ok(timer.elapsed().as_secs_f64() / TIMED_STEPS as f64)
+}
+
+/// The iterations of each of `count` probes that take [`PROBE_SHARE`] of a run's
+/// `total` (at least 1).
+fn probe_share(total: usize, count: usize) -> usize {
+    ((PROBE_SHARE * total as f64 / count as f64) as usize).max(1)
+}
+
+/// One probe: a complete run of `iterations` at `learning_rate` from a fresh model of
+/// `neurons` at `recurrent_current`.
+fn probe(
+    task: &Task,
+    split: &Split,
+    fresh: Fresh,
+    options: &TaskOptions,
+    (learning_rate, recurrent_current): (f64, f64),
+    iterations: usize,
+    observer: &mut dyn TaskObserver,
+) -> Result<Probe, TrainError> {
+    let mut o = options.clone();
+    o.probes = Probes::none();
+    o.learning_rate = learning_rate;
+    o.start.recurrent_current = recurrent_current;
+    (o.iterations, o.eval_every, o.patience) = (Some(iterations), Some(iterations), 0);
+    (o.time_limit, o.pause_at) = (0.0, None);
+    let model = fresh.model(task, split, &o)?;
+    let started = Instant::now();
+    let mut probing = Probing { caller: observer };
+    let run = match super::train(task, split, Start::fresh(model), &o, &mut probing) {
+        // Stopped before the run's first iteration.
+        Err(TrainError::Cancelled { .. }) => return Err(TrainError::Cancelled { iteration: 0 }),
+        run => run?,
+    };
+    Ok(Probe {
+        learning_rate,
+        recurrent_current,
+        iterations,
+        score: run.score,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A fresh model's size and step map.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fresh {
+    /// Neurons N.
+    pub neurons: usize,
+    /// The step map.
+    pub step: crate::phase_step::PhaseStep,
+}
+
+impl Fresh {
+    fn model(self, task: &Task, split: &Split, options: &TaskOptions) -> Result<Model, TrainError> {
+        super::initial_model(task, &split.train, self.neurons, self.step, options)
+    }
+}
+
+/// The iterations of a run of `options`: given, else fitted to what remains of the time
+/// limit since `started` at `per_iteration` seconds (asked only then), else
+/// [`UNTIMED_ITERATIONS`]; with what chose them.
+fn iterations(
+    options: &TaskOptions,
+    started: Instant,
+    per_iteration: impl FnOnce() -> Result<f64, TrainError>,
+) -> Result<(usize, ChosenBy), TrainError> {
+    Ok(match options.iterations {
+        Some(i) => (i, ChosenBy::Option),
+        None if options.time_limit > 0.0 => {
+            let per_iteration = per_iteration()?;
+            let remaining = options.time_limit - started.elapsed().as_secs_f64();
+            (iterations_in(remaining, per_iteration, MIN_PROBE_ITERATIONS), ChosenBy::TimeLimit)
+        }
+        None => (UNTIMED_ITERATIONS, ChosenBy::Untimed),
+    })
+}
+
+/// A check of the held-out trials costs about this many training steps' time, per
+/// hundred steps of a run with a hundred checks (for a run timed without probes).
+const CHECK_OVERHEAD: f64 = 1.2;
+
+/// The plan of a run from `model`, given: its learning rate from the options, its
+/// iterations fitted to the time limit since `started` when left open.
+pub(crate) fn plan_given(
+    task: &Task,
+    split: &Split,
+    model: &Model,
+    options: &TaskOptions,
+    started: Instant,
+) -> Result<Plan, TrainError> {
+    let timed = || Ok(CHECK_OVERHEAD * seconds_per_step(task, split, model.clone(), options)?);
+    let (n, by) = iterations(options, started, timed)?;
+    let mut plan = Plan::new(options.learning_rate, f64::NAN, n, options.eval_every);
+    plan.chosen_by.iterations = by;
+    Ok(plan)
+}
+
+/// The iterations of each of `count` probes: [`Probes::iterations`], else as many as fit
+/// in [`PROBE_SHARE`] of the time limit at the speed of `options`' first candidate (or
+/// [`MAX_PROBE_ITERATIONS`] without a limit), and no more than their share of the
+/// iterations when those are given.
+fn probe_length(
+    task: &Task,
+    split: &Split,
+    fresh: Fresh,
+    options: &TaskOptions,
+    count: usize,
+) -> Result<usize, TrainError> {
+    if let Some(length) = options.probes.iterations {
+        return Ok(length);
+    }
+    let length = if options.time_limit > 0.0 {
+        let step = seconds_per_step(task, split, fresh.model(task, split, options)?, options)?;
+        let fit = PROBE_SHARE * options.time_limit / (count as f64 * step);
+        (fit as usize).clamp(MIN_PROBE_ITERATIONS, MAX_PROBE_ITERATIONS)
+    } else {
+        MAX_PROBE_ITERATIONS
+    };
+    Ok(options.iterations.map_or(length, |total| length.min(probe_share(total, count))))
+}
+
+/// The plan of a fresh run and its model. When `options` leave a choice open, the
+/// probes run: every learning rate at the middle recurrent scale, then the other
+/// recurrent scales at the best rate; the best held-out score (accuracy, then loss)
+/// wins. The iterations are then fitted to what remains of the time limit since
+/// `started` at the probes' pace.
+pub(crate) fn plan_fresh(
+    task: &Task,
+    split: &Split,
+    fresh: Fresh,
+    options: &TaskOptions,
+    started: Instant,
+    observer: &mut dyn TaskObserver,
+) -> Result<(Plan, Model), TrainError> {
+    let p = &options.probes;
+    let or = |list: &[f64], option: f64| if list.is_empty() { vec![option] } else { list.to_vec() };
+    let rates = or(&p.learning_rates, options.learning_rate);
+    let scales = or(&p.recurrent_currents, options.start.recurrent_current);
+    let middle = scales[(scales.len() - 1) / 2];
+    let count = rates.len() + scales.len() - 1;
+    // `o` holds the best setting so far.
+    let mut o = options.clone();
+    (o.learning_rate, o.start.recurrent_current) = (rates[0], middle);
+    let mut probes: Vec<Probe> = Vec::new();
+    if count > 1 {
+        let length = probe_length(task, split, fresh, &o, count)?;
+        let sweep = rates.iter().map(|&r| (Some(r), middle));
+        let others = scales.iter().filter(|&&s| s != middle).map(|&s| (None, s));
+        for (k, (rate, scale)) in sweep.chain(others).enumerate() {
+            // The other recurrent scales run at the best rate of the sweep.
+            let rate = rate.unwrap_or(o.learning_rate);
+            let result = probe(task, split, fresh, options, (rate, scale), length, observer)?;
+            observer.probed(&result, (k + 1, count));
+            if probes.iter().all(|b| result.score.beats(&b.score)) {
+                (o.learning_rate, o.start.recurrent_current) = (rate, scale);
+            }
+            probes.push(result);
+        }
+    }
+    let per_iteration = || match probes.iter().map(|p| p.iterations).sum::<usize>() {
+        0 => Ok(CHECK_OVERHEAD * seconds_per_step(task, split, fresh.model(task, split, &o)?, &o)?),
+        done => Ok(probes.iter().map(|p| p.seconds).sum::<f64>() / done as f64),
+    };
+    let (n, by) = iterations(options, started, per_iteration)?;
+    let model = fresh.model(task, split, &o)?;
+    let mut plan = Plan::new(o.learning_rate, o.start.recurrent_current, n, options.eval_every);
+    let by_probes = |open: usize| if open > 1 { ChosenBy::Probes } else { ChosenBy::Option };
+    plan.chosen_by = Choices {
+        learning_rate: by_probes(rates.len()),
+        recurrent_current: by_probes(scales.len()),
+        iterations: by,
+    };
+    plan.probes = probes;
+    Ok((plan, model))
+}
