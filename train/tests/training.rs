@@ -714,23 +714,13 @@ fn a_resumed_run_keeps_its_plan_and_probes_no_more() {
     (options.neurons, options.iterations, options.time_limit) = (8, Some(20), 0.0);
     options.probes.learning_rates = vec![1e-3, 1e-2];
     options.probes.iterations = Some(4);
-    let whole = task::train(
-        &good,
-        &split,
-        task::Start::drawn(8, PhaseStep::Midpoint),
-        &options,
-        &mut Quiet,
-    )
-    .unwrap();
+    let drawn = |options: &task::TaskOptions| {
+        let start = task::Start::drawn(8, PhaseStep::Midpoint);
+        task::train(&good, &split, start, options, &mut Quiet).unwrap()
+    };
+    let whole = drawn(&options);
     options.pause_at = Some(7);
-    let paused = task::train(
-        &good,
-        &split,
-        task::Start::drawn(8, PhaseStep::Midpoint),
-        &options,
-        &mut Quiet,
-    )
-    .unwrap();
+    let paused = drawn(&options);
     assert_eq!(paused.stopped, task::Stopped::Pause);
     let resume = task::Resume {
         optimizer: paused.trainer.optimizer_state(),
