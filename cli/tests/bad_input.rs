@@ -311,16 +311,20 @@ fn a_model_trained_with_the_midpoint_step_records_it_and_runs_with_it() {
         serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["step"], "midpoint");
     run(&["run", s(&model), s(&task), "--out", s(&folder("midpoint-ran"))]);
-    // Resumed with another step map: refused, naming both.
+    // Resumed with another step map: refused, naming both; without --step, by its own.
     let resumed = folder("midpoint-resumed");
     let args = ["train", "task", s(&task), "--init", s(&model), "--out", s(&resumed)];
-    let err = fails(&[&args[..], &TINY[..]].concat());
+    let err = fails(&[&args[..], &TINY[..], &["--step", "euler"]].concat());
     assert!(
         err.contains(r#"it steps by "midpoint" (its config.json) and this run by "euler""#),
         "{err}"
     );
+    let said = run(&[&args[..], &TINY[..]].concat());
+    assert!(said.contains("resuming"), "{said}");
     // An Euler model's config.json has no "step" key: the default, as before.
-    let (_, euler) = task_and_model("midpoint-euler");
+    let euler = folder("midpoint-euler");
+    let args = ["train", "task", s(&task), "--out", s(&euler), "--step", "euler"];
+    run(&[&args[..], &TINY[..]].concat());
     let text = std::fs::read_to_string(euler.join("config.json")).unwrap();
     assert!(!text.contains("\"step\""), "{text}");
     // Every train command takes --step.
