@@ -26,9 +26,10 @@ pub const MAX_PROBE_ITERATIONS: usize = 300;
 /// Training steps timed to size the probes.
 const TIMED_STEPS: usize = 3;
 
-/// The candidates the probes choose among. An empty list leaves the setting to its
-/// option ([`TaskOptions::learning_rate`], [`super::StartScales::recurrent_current`]);
-/// no probe runs when both lists are empty.
+/// The candidates the probes of a drawn start choose among. An empty list leaves the
+/// setting to its option ([`TaskOptions::learning_rate`],
+/// [`super::StartScales::recurrent_current`]); no probe runs when the lists leave a
+/// single setting, nor for a start from a model given or resumed.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Probes {
@@ -37,7 +38,8 @@ pub struct Probes {
     /// Recurrent scales of the fresh model tried (a model given keeps its own).
     pub recurrent_currents: Vec<f64>,
     /// Iterations of each probe. `None`: as many as fit in [`PROBE_SHARE`] of the time
-    /// limit, within [`MIN_PROBE_ITERATIONS`, `MAX_PROBE_ITERATIONS`].
+    /// limit, within [`MIN_PROBE_ITERATIONS`, `MAX_PROBE_ITERATIONS`], and no more than
+    /// their [`PROBE_SHARE`] of [`TaskOptions::iterations`] when those are given.
     pub iterations: Option<usize>,
 }
 
