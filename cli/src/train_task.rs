@@ -133,18 +133,10 @@ impl TaskOptions {
         o.neurons = self.neurons.unwrap_or(o.neurons);
         o.iterations = self.iterations;
         o.batch = self.batch.unwrap_or(o.batch);
-        if let Some(rates) = &self.probe_learning_rates {
-            o.probes.learning_rates = rates.clone();
-        }
-        if let Some(rate) = self.learning_rate {
-            o.set_learning_rate(rate);
-        }
-        if let Some(scales) = &self.probe_recurrent_currents {
-            o.probes.recurrent_currents = scales.clone();
-        }
-        if let Some(scale) = self.recurrent_current {
-            o.set_recurrent_current(scale);
-        }
+        o.set_probed(
+            (self.learning_rate, self.probe_learning_rates.clone()),
+            (self.recurrent_current, self.probe_recurrent_currents.clone()),
+        );
         o.probes.iterations = self.probe_iterations;
         o.readout_learning_rate = self.readout_learning_rate.unwrap_or(o.readout_learning_rate);
         o.final_rate = self.final_rate.unwrap_or(o.final_rate);

@@ -138,18 +138,10 @@ impl Keywords<'_> {
         let mut o = TaskOptions::default();
         o.iterations = self.iterations;
         o.batch = self.batch.unwrap_or(o.batch);
-        if let Some(rates) = self.probe_learning_rates {
-            o.probes.learning_rates = rates;
-        }
-        if let Some(rate) = self.learning_rate {
-            o.set_learning_rate(rate);
-        }
-        if let Some(scales) = self.probe_recurrent_currents {
-            o.probes.recurrent_currents = scales;
-        }
-        if let Some(scale) = self.recurrent_current {
-            o.set_recurrent_current(scale);
-        }
+        o.set_probed(
+            (self.learning_rate, self.probe_learning_rates),
+            (self.recurrent_current, self.probe_recurrent_currents),
+        );
         o.probes.iterations = self.probe_iterations;
         o.readout_learning_rate = self.readout_learning_rate.unwrap_or(o.readout_learning_rate);
         o.final_rate = self.final_rate.unwrap_or(o.final_rate);

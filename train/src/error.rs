@@ -93,6 +93,16 @@ pub(crate) fn check_counts(counts: &[(&'static str, usize)]) -> Result<(), Train
     }
 }
 
+/// The first of `values` (option name, value) that is not finite and >= 0: an error.
+pub(crate) fn check_non_negative(values: &[(&'static str, f64)]) -> Result<(), TrainError> {
+    match values.iter().find(|(_, value)| !(value.is_finite() && *value >= 0.0)) {
+        Some(&(name, value)) => {
+            Err(TrainError::option(name, value, "must be a finite number >= 0"))
+        }
+        None => Ok(()),
+    }
+}
+
 /// The first of `values` (option name, value) that is not finite and > 0: an error.
 pub(crate) fn check_positive(values: &[(&'static str, f64)]) -> Result<(), TrainError> {
     match values.iter().find(|(_, value)| !(value.is_finite() && *value > 0.0)) {

@@ -97,6 +97,28 @@ impl TaskOptions {
         (self.start.recurrent_current, self.probes.recurrent_currents) = (scale, Vec::new());
     }
 
+    /// Sets what the user gave of the probed settings, each over the default: the
+    /// candidates of the learning rate and of the recurrent scale, and each setting
+    /// itself, which leaves its candidates aside.
+    pub fn set_probed(
+        &mut self,
+        (rate, rates): (Option<f64>, Option<Vec<f64>>),
+        (scale, scales): (Option<f64>, Option<Vec<f64>>),
+    ) {
+        if let Some(rates) = rates {
+            self.probes.learning_rates = rates;
+        }
+        if let Some(rate) = rate {
+            self.set_learning_rate(rate);
+        }
+        if let Some(scales) = scales {
+            self.probes.recurrent_currents = scales;
+        }
+        if let Some(scale) = scale {
+            self.set_recurrent_current(scale);
+        }
+    }
+
     /// Sets what the user gave of the clipping: its kind by name ([`Clip::NAMES`]; an
     /// error for another) and its norm, each over the default.
     pub fn set_clip(&mut self, name: Option<&str>, norm: Option<f64>) -> Result<(), TrainError> {

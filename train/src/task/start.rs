@@ -2,6 +2,7 @@
 //! batches, and a fresh model with scales read from the data.
 
 use super::{Task, TaskOptions, SCORE_CHUNK};
+use crate::error::check_non_negative;
 use crate::memory::RunSize;
 use crate::model::{InitScales, Model, Objective, Trials};
 use crate::phase_step::{ModelStep, PhaseStep};
@@ -40,17 +41,11 @@ impl Default for StartScales {
 impl StartScales {
     /// Checks that every scale is finite and >= 0 ([`TrainError::Option`]).
     pub fn check(&self) -> Result<(), TrainError> {
-        let scales = [
+        check_non_negative(&[
             ("input_current", self.input_current),
             ("recurrent_current", self.recurrent_current),
             ("readout_scale", self.readout_scale),
-        ];
-        for (name, value) in scales {
-            if !(value.is_finite() && value >= 0.0) {
-                return Err(TrainError::option(name, value, "must be a finite number >= 0"));
-            }
-        }
-        Ok(())
+        ])
     }
 }
 
