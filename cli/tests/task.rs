@@ -327,3 +327,31 @@ fn a_stalled_run_ends_with_its_best_model_instead_of_losing_it() {
     assert!(metrics["kept_iteration"].as_u64().is_some_and(|i| i < 50), "{metrics}");
     assert!(out.join("W.npy").exists() && out.join("checkpoint/optimizer/state.json").exists());
 }
+
+#[test]
+fn a_run_that_backs_off_resumes_bit_for_bit_across_its_fallen_checks() {
+    let task = folder("task-smooth-back-off");
+    run(&["make-task", "smooth", s(&task), "--trials", "40"]);
+    let (whole, paused) = (folder("task-back-off-whole"), folder("task-back-off-paused"));
+    // Rates far too large: the held-out NMSE rises from its best again and again.
+    let mut args = vec!["train", "task", s(&task), "--out", s(&whole), "--neurons", "8"];
+    args.extend(["--iterations", "30", "--eval-every", "1", "--batch", "8"]);
+    args.extend(["--learning-rate", "3", "--readout-learning-rate", "30"]);
+    let said = run(&args);
+    let metrics = json(&whole.join("metrics.json"));
+    let back_offs: Vec<u64> =
+        metrics["back_offs"].as_array().unwrap().iter().map(|i| i.as_u64().unwrap()).collect();
+    assert!(!back_offs.is_empty(), "{said}");
+    assert_eq!(said.matches("fell below the best").count(), back_offs.len(), "{said}");
+    // Paused one check before the first back-off, with fallen checks in its record.
+    let pause = (back_offs[0] - 1).to_string();
+    args[4] = s(&paused);
+    run(&[&args[..], &["--pause-at", &pause]].concat());
+    run(&[&args[..], &["--init", s(&paused)]].concat());
+    assert_eq!(json(&paused.join("metrics.json"))["back_offs"], metrics["back_offs"]);
+    for file in ["W.npy", "O.npy", "checkpoint/W.npy", "checkpoint/optimizer/v_W.npy"] {
+        let (a, b) =
+            (std::fs::read(whole.join(file)).unwrap(), std::fs::read(paused.join(file)).unwrap());
+        assert!(a == b, "{file} differs between the whole run and the resumed one");
+    }
+}

@@ -771,3 +771,59 @@ fn plans_and_probes_refuse_bad_options_and_fit_the_time_left() {
         "learning rate 0.01 (option), recurrent scale 0.15 (option), 12000 iterations (option), checks every 120"
     );
 }
+
+/// An observer that keeps the notes a run prints.
+#[derive(Default)]
+struct Notes(Vec<String>);
+
+impl Observer<task::Check> for Notes {
+    fn note(&mut self, line: &str) {
+        self.0.push(line.to_string());
+    }
+}
+
+impl task::TaskObserver for Notes {}
+
+#[test]
+fn a_run_whose_checks_fall_backs_off_to_its_best_model_at_half_the_rate() {
+    // A regression: the readout copies the input's sign over the second half.
+    let mut good = sign_task(20, 40);
+    let (t, k) = (good.t, good.k);
+    good.target = good.x.clone();
+    good.mask = (0..t * k).map(|i| if i / k >= t / 2 { 1.0 } else { 0.0 }).collect();
+    (good.n_out, good.labels, good.objective) = (1, vec![], Objective::Mse);
+    let split = task::Split::within(&good).unwrap();
+    let mut options = task::TaskOptions::default();
+    (options.neurons, options.iterations, options.time_limit) = (8, Some(60), 0.0);
+    options.eval_every = Some(1);
+    // Rates far too large: the checks fall from their best again and again.
+    options.set_learning_rate(3.0);
+    options.readout_learning_rate = 30.0;
+    let mut notes = Notes::default();
+    let start = task::Start::drawn(8, PhaseStep::Midpoint);
+    let run = task::train(&good, &split, start, &options, &mut notes).unwrap();
+    let p = &run.progress;
+    assert!(!p.back_offs.is_empty(), "{:?}", p.checks);
+    assert_eq!(notes.0.len(), p.back_offs.len(), "{:?}", notes.0);
+    assert!(notes.0.iter().all(|n| n.contains("fell below the best")), "{:?}", notes.0);
+    assert_eq!(p.rate_factor(), task::BACK_OFF_RATE.powi(p.back_offs.len() as i32));
+    // The rule, replayed over the checks: a back-off follows exactly the checks that
+    // make FALLEN_CHECKS in a row below the best so far.
+    let (mut best, mut fallen, mut expected) = (None::<task::Score>, 0, Vec::new());
+    for check in &p.checks {
+        match best {
+            Some(b) if !check.score.beats(&b) => {
+                fallen =
+                    if task::fell(&check.score, &b, split.held_out.len()) { fallen + 1 } else { 0 };
+            }
+            _ => (best, fallen) = (Some(check.score), 0),
+        }
+        if fallen == task::FALLEN_CHECKS {
+            expected.push(check.iteration);
+            fallen = 0;
+        }
+    }
+    assert_eq!(p.back_offs, expected);
+    // The kept model is the best check's.
+    assert_eq!(run.score, p.best.unwrap().score);
+}

@@ -105,6 +105,7 @@ impl RunFolder<'_> {
             "learning_rate": progress.plan.as_ref().map_or(o.learning_rate, |p| p.learning_rate),
             "readout_learning_rate": o.readout_learning_rate, "final_rate": o.final_rate,
             "clip": clip_json(o.clip), "plan": progress.plan.as_ref().map(plan_json),
+            "back_offs": progress.back_offs,
             "gradient_precision": o.precision.name(),
             "skipped_steps": trainer.skipped(), "wall_seconds": state.seconds,
             "checks": progress.checks.iter().map(check_json).collect::<Vec<_>>(),

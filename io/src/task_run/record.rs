@@ -146,7 +146,7 @@ pub fn progress_json(p: &Progress, seconds: f64) -> Value {
         "seed": p.seed, "step_scales": p.step_scales, "iteration": p.iteration,
         "since_improved": p.since_improved, "best": best_json(p.best), "losses": losses,
         "checks": p.checks.iter().map(check_json).collect::<Vec<_>>(), "seconds": seconds,
-        "plan": p.plan.as_ref().map(plan_json),
+        "plan": p.plan.as_ref().map(plan_json), "fallen": p.fallen, "back_offs": p.back_offs,
     })
 }
 
@@ -173,6 +173,11 @@ pub fn progress_from_json(value: &Value, seed: u64, step_scales: [f64; 4]) -> Pr
         iteration: value["iteration"].as_u64().unwrap_or(0) as usize,
         best,
         since_improved: value["since_improved"].as_u64().unwrap_or(0) as usize,
+        fallen: value["fallen"].as_u64().unwrap_or(0) as usize,
+        back_offs: value["back_offs"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|i| Some(i.as_u64()? as usize)).collect())
+            .unwrap_or_default(),
         losses: losses.unwrap_or_default(),
         checks: checks.unwrap_or_default(),
         seconds_before: value["seconds"].as_f64().unwrap_or(0.0),

@@ -2,8 +2,8 @@
 //! split ([`Split`]), a fresh start with scales read from the data ([`initial_model`]) or
 //! a saved run resumed ([`Resume`]), short probe runs that choose what the options leave
 //! open ([`Probes`]) and fix the run's [`Plan`], and the loop ([`train`]) with held-out
-//! checks, patience, a time limit and checkpoints, reporting to a [`TaskObserver`] that
-//! can stop it.
+//! checks, back-offs to the best model when the checks fall ([`fell`]), patience, a time
+//! limit and checkpoints, reporting to a [`TaskObserver`] that can stop it.
 //!
 //! Reading and writing task and model folders is the formats crate's part; this module
 //! holds the arrays and the run.
@@ -41,6 +41,7 @@
 //! # Ok::<(), spikegrad_train::TrainError>(())
 //! ```
 
+mod back_off;
 mod data;
 mod observer;
 mod options;
@@ -51,6 +52,7 @@ mod run;
 mod score;
 mod start;
 
+pub use back_off::{fell, ACCURACY_FALL, BACK_OFF_RATE, FALLEN_CHECKS, LOSS_RISE};
 pub use data::Task;
 pub use observer::{RunState, TaskObserver};
 pub use options::TaskOptions;

@@ -44,6 +44,11 @@ pub struct Progress {
     pub best: Option<Best>,
     /// Checks since the best one.
     pub since_improved: usize,
+    /// Checks in a row that fell clearly below the best ([`super::back_off::fell`]).
+    pub fallen: usize,
+    /// The iterations after which the run backed off to its best model, each halving the
+    /// learning rate ([`super::BACK_OFF_RATE`]).
+    pub back_offs: Vec<usize>,
     /// (iteration, batch loss) of every iteration.
     pub losses: Vec<(usize, f64)>,
     /// Every held-out check.
@@ -65,10 +70,18 @@ impl Progress {
             iteration: 0,
             best: None,
             since_improved: 0,
+            fallen: 0,
+            back_offs: Vec::new(),
             losses: Vec::new(),
             checks: Vec::new(),
             seconds_before: 0.0,
             norms: GradientLog::new(),
         }
+    }
+
+    /// The factor on the plan's learning rate after the run's back-offs:
+    /// [`super::BACK_OFF_RATE`] to the power of their count.
+    pub fn rate_factor(&self) -> f64 {
+        super::BACK_OFF_RATE.powi(self.back_offs.len() as i32)
     }
 }

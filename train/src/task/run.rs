@@ -1,6 +1,8 @@
 //! The training loop on a task: Adam with a cosine decay, held-out checks that keep the
-//! best model, patience, a time limit, checkpoints, and the observer's answers.
+//! best model and back off to it when they fall, patience, a time limit, checkpoints,
+//! and the observer's answers.
 
+use super::back_off::{fell, BACK_OFF_RATE, FALLEN_CHECKS};
 use super::observer::{RunState, TaskObserver};
 use super::plan::{ChosenBy, Plan};
 use super::probe::{plan_fresh, plan_given, Fresh};
@@ -263,14 +265,45 @@ impl Run<'_> {
         let check = Check { iteration, score: s, seconds, gradient_norms: norms };
         p.checks.push(check.clone());
         let answer = observer.check(&check);
-        if p.best.is_none_or(|b| s.beats(&b.score)) {
-            p.best = Some(Best { score: s, iteration });
-            p.since_improved = 0;
-            self.best = self.trainer.model.clone();
-        } else {
-            p.since_improved += 1;
+        match p.best {
+            Some(best) if !s.beats(&best.score) => {
+                p.since_improved += 1;
+                let fallen = fell(&s, &best.score, split.held_out.len());
+                p.fallen = if fallen { p.fallen + 1 } else { 0 };
+            }
+            _ => {
+                p.best = Some(Best { score: s, iteration });
+                (p.since_improved, p.fallen) = (0, 0);
+                self.best = self.trainer.model.clone();
+            }
         }
         answer
+    }
+
+    /// Goes back to the best check's model with fresh optimiser moments at
+    /// [`BACK_OFF_RATE`] times the learning rate (docs of [`super::fell`]), and says so.
+    fn back_off(
+        &mut self,
+        iteration: usize,
+        observer: &mut dyn TaskObserver,
+    ) -> Result<(), TrainError> {
+        let p = &mut self.progress;
+        p.back_offs.push(iteration);
+        p.fallen = 0;
+        let rate = self.plan.learning_rate * p.rate_factor();
+        let skipped = self.trainer.skipped;
+        self.trainer = trainer(self.best.clone(), p.step_scales, self.options, rate)?;
+        // The run's count of skipped steps goes on across the new trainer.
+        self.trainer.skipped = skipped;
+        if let Some(best) = p.best {
+            observer.note(&format!(
+                "iteration {iteration}: {FALLEN_CHECKS} held-out checks in a row fell below \
+                 the best ({}, iteration {}); going on from that model at {BACK_OFF_RATE} \
+                 times the learning rate ({rate:.3e} before the decay)",
+                best.score, best.iteration
+            ));
+        }
+        Ok(())
     }
 
     /// One iteration: a step of Adam on a fresh batch. `Err(Stopped::Stall)` when the
@@ -285,7 +318,8 @@ impl Run<'_> {
         let (o, plan) = (self.options, &self.plan);
         let iteration = self.progress.iteration + 1;
         let fraction = (iteration - 1) as f64 / plan.iterations as f64;
-        self.trainer.set_learning_rate(cosine_decay(plan.learning_rate, o.final_rate, fraction));
+        let rate = plan.learning_rate * self.progress.rate_factor();
+        self.trainer.set_learning_rate(cosine_decay(rate, o.final_rate, fraction));
         let (batch, trials) = buffers;
         draw_batch(&split.train, o.batch, self.progress.seed, iteration, batch);
         task.gather(batch, &self.trainer.model, trials);
@@ -309,6 +343,9 @@ impl Run<'_> {
                 answer = Control::Stop;
             }
             self.keep_pace(iteration, observer);
+            if self.progress.fallen >= FALLEN_CHECKS {
+                self.back_off(iteration, observer)?;
+            }
             if self.options.patience > 0 && self.progress.since_improved >= self.options.patience {
                 return Ok(Err(Stopped::Patience));
             }
@@ -318,7 +355,8 @@ impl Run<'_> {
 }
 
 /// Trains on `task` from `start` with `options`, checking on `split`'s held-out trials,
-/// and tells `observer` how it goes; the run keeps the model of its best check. A drawn
+/// and tells `observer` how it goes; the run keeps the model of its best check, and backs
+/// off to it at half the rate when the checks fall clearly below it ([`super::fell`]). A drawn
 /// start first runs the probes its options leave open ([`super::Probes`]); the run's
 /// [`Plan`] (learning rate, iterations, checks) is then fixed, told to the observer and
 /// kept in the record. Stops after the plan's iterations (counting a resumed run's), or
