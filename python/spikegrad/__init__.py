@@ -252,9 +252,11 @@ def train_task(task_dir, **options):
 
     Returns a dict: ``out``, ``iterations``, ``kept_iteration``, ``stopped``,
     ``held_out_trials``, ``loss``, ``accuracy`` (classification) or ``nmse`` (MSE),
-    ``firing_rate_hz``, ``skipped_steps``, ``seconds``, and ``plan``: what the run
-    followed and what chose it (``metrics.json``'s "plan"). The figures are the command
-    line's (``spikegrad train task``)."""
+    ``firing_rate_hz``, ``skipped_steps``, ``seconds``, ``back_offs`` (the iterations
+    after which the run went back to its best model at half the rate, ``metrics.json``'s
+    "back_offs"), and ``plan``: what the run followed and what chose it
+    (``metrics.json``'s "plan"). The figures are the command line's (``spikegrad train
+    task``)."""
     return _native.train_task(_os.fspath(task_dir), **_paths(options, ("out", "val", "init")))
 
 

@@ -295,6 +295,7 @@ pub fn train_task<'py>(
     result.set_item("firing_rate_hz", run.firing_rate)?;
     result.set_item("skipped_steps", run.trainer.skipped())?;
     result.set_item("seconds", run.seconds)?;
+    result.set_item("back_offs", run.progress.back_offs.clone())?;
     let plan = run.progress.plan.as_ref().map(|p| plan_json(p).to_string());
     let json = py.import("json")?;
     result.set_item("plan", plan.map(|p| json.call_method1("loads", (p,))).transpose()?)?;

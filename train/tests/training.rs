@@ -827,3 +827,39 @@ fn a_run_whose_checks_fall_backs_off_to_its_best_model_at_half_the_rate() {
     // The kept model is the best check's.
     assert_eq!(run.score, p.best.unwrap().score);
 }
+
+#[test]
+fn a_probe_has_learned_only_beyond_the_untrained_model_and_a_readout_of_zero() {
+    let accuracy = |a: f64| task::Score { loss: 1.0 - a, accuracy: Some(a), nmse: None };
+    let nmse = |e: f64| task::Score { loss: e, accuracy: None, nmse: Some(e) };
+    assert!(task::learned(&accuracy(0.9), &accuracy(0.33), 1000));
+    assert!(!task::learned(&accuracy(0.35), &accuracy(0.33), 1000));
+    // A readout of zero scores NMSE 1: a probe near it has learned nothing, however
+    // poor the untrained readout was.
+    assert!(!task::learned(&nmse(0.97), &nmse(1.3), 1000));
+    assert!(task::learned(&nmse(0.3), &nmse(1.3), 1000));
+    assert!(task::learned(&nmse(0.03), &nmse(0.9), 1000));
+}
+
+#[test]
+fn probes_that_learn_nothing_leave_the_rate_to_its_option() {
+    // Labels that do not depend on the input (its sign alternates trial by trial, the
+    // labels pair by pair): nothing generalises to the held-out trials.
+    let mut noise = sign_task(20, 40);
+    noise.labels = (0..40).map(|i| (i / 2) % 2).collect();
+    let split = task::Split::within(&noise).unwrap();
+    let mut options = task::TaskOptions::default();
+    (options.neurons, options.iterations, options.time_limit) = (8, Some(12), 0.0);
+    options.probes.iterations = Some(6);
+    let mut observer = PlanRecorder::default();
+    let start = task::Start::drawn(8, PhaseStep::Midpoint);
+    let run = task::train(&noise, &split, start, &options, &mut observer).unwrap();
+    let plan = run.progress.plan.as_ref().unwrap();
+    assert_eq!(observer.probes.len(), 4);
+    let untrained = plan.untrained.expect("probes score the untrained model");
+    assert!(plan.probes.iter().all(|p| !task::learned(&p.score, &untrained, split.held_out.len())));
+    assert_eq!(plan.chosen_by.learning_rate, task::ChosenBy::NoProbeLearned);
+    assert_eq!(plan.learning_rate, options.learning_rate);
+    assert!(plan.to_string().contains("(no probe learned)"), "{plan}");
+    assert!(plan.to_string().contains("; untrained: held-out accuracy"), "{plan}");
+}

@@ -66,8 +66,9 @@ fn check_from_json(value: &Value) -> Option<Check> {
 
 /// A run's [`Plan`]: `{"learning_rate", "recurrent_current", "iterations", "eval_every",
 /// "chosen_by": {"learning_rate", "recurrent_current", "iterations"}, "probes": [{
-/// "learning_rate", "recurrent_current", "iterations", "score", "seconds"}]}` (a
-/// recurrent scale of a model given as null).
+/// "learning_rate", "recurrent_current", "iterations", "score", "seconds"}],
+/// "untrained": score}` (a recurrent scale of a model given as null; the untrained
+/// model's score null without probes).
 pub fn plan_json(plan: &Plan) -> Value {
     let probes: Vec<Value> = plan
         .probes
@@ -84,7 +85,7 @@ pub fn plan_json(plan: &Plan) -> Value {
         "iterations": plan.iterations, "eval_every": plan.eval_every,
         "chosen_by": { "learning_rate": by.learning_rate.name(),
             "recurrent_current": by.recurrent_current.name(), "iterations": by.iterations.name() },
-        "probes": probes,
+        "probes": probes, "untrained": plan.untrained.as_ref().map(score_json),
     })
 }
 
@@ -114,6 +115,7 @@ fn plan_from_json(value: &Value) -> Option<Plan> {
         recurrent_current: chosen_by(&by["recurrent_current"]),
         iterations: chosen_by(&by["iterations"]),
     };
+    plan.untrained = score_from_json(&value["untrained"]);
     plan.probes = value["probes"]
         .as_array()
         .map(|a| {

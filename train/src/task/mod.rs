@@ -57,7 +57,7 @@ pub use data::Task;
 pub use observer::{RunState, TaskObserver};
 pub use options::TaskOptions;
 pub use plan::{Choices, ChosenBy, Plan, Probe};
-pub use probe::{Probes, MAX_PROBE_ITERATIONS, MIN_PROBE_ITERATIONS, PROBE_SHARE};
+pub use probe::{learned, Probes, MAX_PROBE_ITERATIONS, MIN_PROBE_ITERATIONS, PROBE_SHARE};
 pub use progress::{Best, Check, Progress};
 pub use run::{train, Resume, Split, Start, StartFrom, Stopped, TaskRun};
 pub use score::{predictions, score, Score, SCORE_CHUNK};

@@ -26,8 +26,8 @@ pub struct TaskOptions {
     /// Adam's step on W, U and I0 (and ln tau, ln tau_s when trained) as a fraction of
     /// each array's RMS at the start ([`super::step_scales`]); a cosine decay to
     /// [`TaskOptions::final_rate`] of it at the last iteration. Used when
-    /// [`Probes::learning_rates`] is empty and for a start from a model given; else the
-    /// probes choose.
+    /// [`Probes::learning_rates`] is empty, when no probe has learned ([`super::learned`]),
+    /// and for a start from a model given; else the probes choose.
     pub learning_rate: f64,
     /// Adam's step on the readout O as a fraction of its RMS at the start (the loss is
     /// convex in O, and O must grow well beyond its start), decayed alike.
@@ -68,7 +68,7 @@ impl Default for TaskOptions {
             neurons: 128,
             iterations: None,
             batch: 32,
-            learning_rate: 1e-2,
+            learning_rate: 3e-3,
             readout_learning_rate: 0.1,
             final_rate: 0.1,
             clip: Clip::GlobalNorm(1.0),

@@ -56,19 +56,23 @@ pub enum ChosenBy {
     TimeLeft,
     /// [`UNTIMED_ITERATIONS`], for a run without a time limit.
     Untimed,
+    /// The option's value, because no probe learned beyond the untrained model
+    /// ([`super::learned`]): the probes could not rank the candidates.
+    NoProbeLearned,
 }
 
 impl ChosenBy {
     /// Every chooser, in the order of [`ChosenBy::name`]'s names.
-    pub const ALL: [ChosenBy; 5] = [
+    pub const ALL: [ChosenBy; 6] = [
         ChosenBy::Option,
         ChosenBy::Probes,
         ChosenBy::TimeLimit,
         ChosenBy::TimeLeft,
         ChosenBy::Untimed,
+        ChosenBy::NoProbeLearned,
     ];
 
-    /// "option", "probes", "time limit", "time left" or "untimed".
+    /// "option", "probes", "time limit", "time left", "untimed" or "no probe learned".
     pub fn name(self) -> &'static str {
         match self {
             ChosenBy::Option => "option",
@@ -76,6 +80,7 @@ impl ChosenBy {
             ChosenBy::TimeLimit => "time limit",
             ChosenBy::TimeLeft => "time left",
             ChosenBy::Untimed => "untimed",
+            ChosenBy::NoProbeLearned => "no probe learned",
         }
     }
 
@@ -112,6 +117,9 @@ pub struct Plan {
     /// The probes that chose the learning rate and the recurrent scale, in the order
     /// they ran (none when both were given).
     pub probes: Vec<Probe>,
+    /// The held-out score of the untrained model the probes start from, what a probe
+    /// must clearly beat to count ([`super::learned`]); `None` without probes.
+    pub untrained: Option<Score>,
     /// What chose each setting.
     pub chosen_by: Choices,
 }
@@ -131,6 +139,7 @@ impl Plan {
             iterations,
             eval_every: eval_every.unwrap_or(iterations.div_ceil(CHECKS)).max(1),
             probes: Vec::new(),
+            untrained: None,
             chosen_by: Choices {
                 learning_rate: ChosenBy::Option,
                 recurrent_current: ChosenBy::Option,
@@ -142,7 +151,8 @@ impl Plan {
 
 impl std::fmt::Display for Plan {
     /// "learning rate 0.01 (probes), recurrent scale 0.15 (option), 12000 iterations
-    /// (time limit), checks every 120".
+    /// (time limit), checks every 120; untrained: held-out accuracy 33.10%, loss 1.0986"
+    /// (the last part only after probes).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let by = self.chosen_by;
         write!(f, "learning rate {} ({}), ", self.learning_rate, by.learning_rate.name())?;
@@ -151,7 +161,11 @@ impl std::fmt::Display for Plan {
             write!(f, "recurrent scale {} ({name}), ", self.recurrent_current)?;
         }
         let (n, every) = (self.iterations, self.eval_every);
-        write!(f, "{n} iterations ({}), checks every {every}", by.iterations.name())
+        write!(f, "{n} iterations ({}), checks every {every}", by.iterations.name())?;
+        match &self.untrained {
+            Some(score) => write!(f, "; untrained: held-out {score}"),
+            None => Ok(()),
+        }
     }
 }
 
