@@ -830,15 +830,23 @@ fn a_run_whose_checks_fall_backs_off_to_its_best_model_at_half_the_rate() {
 
 #[test]
 fn a_probe_has_learned_only_beyond_the_untrained_model_and_a_readout_of_zero() {
-    let accuracy = |a: f64| task::Score { loss: 1.0 - a, accuracy: Some(a), nmse: None };
+    let classes = sign_task(20, 40);
+    let mut regression = sign_task(20, 40);
+    regression.objective = Objective::Mse;
+    let accuracy = |a: f64, loss: f64| task::Score { loss, accuracy: Some(a), nmse: None };
     let nmse = |e: f64| task::Score { loss: e, accuracy: None, nmse: Some(e) };
-    assert!(task::learned(&accuracy(0.9), &accuracy(0.33), 1000));
-    assert!(!task::learned(&accuracy(0.35), &accuracy(0.33), 1000));
+    let learned = |score, untrained, task| task::learned(&score, &untrained, task, 1000);
+    assert!(learned(accuracy(0.9, 0.3), accuracy(0.33, 1.1), &classes));
+    assert!(!learned(accuracy(0.35, 0.6), accuracy(0.33, 0.7), &classes));
+    // Already classified at the start: a loss fallen twentyfold is learning ...
+    assert!(learned(accuracy(1.0, 0.012), accuracy(1.0, 0.235), &classes));
+    // ... but equal readouts (ln 2) after an overconfident start are not.
+    assert!(!learned(accuracy(0.5, 0.69), accuracy(0.5, 3.0), &classes));
     // A readout of zero scores NMSE 1: a probe near it has learned nothing, however
     // poor the untrained readout was.
-    assert!(!task::learned(&nmse(0.97), &nmse(1.3), 1000));
-    assert!(task::learned(&nmse(0.3), &nmse(1.3), 1000));
-    assert!(task::learned(&nmse(0.03), &nmse(0.9), 1000));
+    assert!(!learned(nmse(0.97), nmse(1.3), &regression));
+    assert!(learned(nmse(0.3), nmse(1.3), &regression));
+    assert!(learned(nmse(0.03), nmse(0.9), &regression));
 }
 
 #[test]
@@ -857,7 +865,8 @@ fn probes_that_learn_nothing_leave_the_rate_to_its_option() {
     let plan = run.progress.plan.as_ref().unwrap();
     assert_eq!(observer.probes.len(), 4);
     let untrained = plan.untrained.expect("probes score the untrained model");
-    assert!(plan.probes.iter().all(|p| !task::learned(&p.score, &untrained, split.held_out.len())));
+    let held_out = split.held_out.len();
+    assert!(plan.probes.iter().all(|p| !task::learned(&p.score, &untrained, &noise, held_out)));
     assert_eq!(plan.chosen_by.learning_rate, task::ChosenBy::NoProbeLearned);
     assert_eq!(plan.learning_rate, options.learning_rate);
     assert!(plan.to_string().contains("(no probe learned)"), "{plan}");

@@ -15,8 +15,8 @@
 //! use spikegrad_train::observer::Quiet;
 //! use spikegrad_train::task::{self, ChosenBy, Split, Start, Task, TaskOptions};
 //!
-//! // 40 trials of 20 steps: the class is the sign of a constant input.
-//! let (t, k) = (20, 40);
+//! // 200 trials of 20 steps: the class is the sign of a constant input.
+//! let (t, k) = (20, 200);
 //! let labels: Vec<usize> = (0..k).map(|i| i % 2).collect();
 //! let x: Vec<f32> =
 //!     (0..t).flat_map(|_| labels.iter().map(|&l| if l == 1 { 1.0 } else { -1.0 })).collect();
@@ -31,8 +31,9 @@
 //! let split = Split::within(&task)?;
 //! let mut options = TaskOptions::default();
 //! (options.neurons, options.iterations, options.eval_every) = (16, Some(20), Some(10));
-//! // The probes choose the learning rate: each a complete run of 2 iterations.
-//! options.probes.iterations = Some(2);
+//! // The probes choose the learning rate: each a complete run of 10 iterations (a probe
+//! // must learn beyond the untrained model to count).
+//! options.probes.iterations = Some(10);
 //! let run = task::train(&task, &split, Start::drawn(16, task.step), &options, &mut Quiet)?;
 //! let plan = run.progress.plan.as_ref().expect("a run records its plan");
 //! assert_eq!((plan.probes.len(), plan.chosen_by.learning_rate), (4, ChosenBy::Probes));

@@ -10,13 +10,13 @@
 //! learn (the XOR task of the suite: each probe's held-out NMSE 0.97-1.03, no better
 //! than a readout of zero), the ranking is noise, and the option's value stands.
 
-use super::back_off::fell;
+use super::back_off::{fell, LOSS_RISE};
 use super::observer::{RunState, TaskObserver};
 use super::plan::{iterations_in, Choices, ChosenBy, Plan, Probe, UNTIMED_ITERATIONS};
 use super::score::checked_score;
 use super::start::{draw_batch, step_scales};
 use super::{Check, Score, Split, Start, Task, TaskOptions};
-use crate::model::{Model, Trials};
+use crate::model::{Model, Objective, Trials};
 use crate::observer::{Control, Observer};
 use crate::{StepReport, TrainError, Trainer};
 use std::time::Instant;
@@ -137,12 +137,23 @@ fn seconds_per_step(
     Ok(timer.elapsed().as_secs_f64() / TIMED_STEPS as f64)
 }
 
-/// Whether a probe's held-out `score` has clearly learned beyond `untrained`, the
-/// score of the model it started from, and beyond a readout of zero (NMSE 1): that
-/// baseline has fallen clearly below it ([`super::fell`], on `trials` held-out trials).
-pub fn learned(score: &Score, untrained: &Score, trials: usize) -> bool {
-    let baseline = Score { nmse: untrained.nmse.map(|e| e.min(1.0)), ..*untrained };
-    fell(&baseline, score, trials)
+/// Whether a probe's held-out `score` on `task` has clearly learned beyond `untrained`,
+/// the score of the model it started from, and beyond a readout that knows nothing (an
+/// NMSE of 1 for a readout of zero; a cross-entropy of ln n_out for equal readouts):
+/// that baseline has fallen clearly below it ([`super::fell`], on `trials` held-out
+/// trials), or, at an accuracy no lower, its loss is above the probe's by more than
+/// [`super::LOSS_RISE`] of it (a task the untrained model already classifies).
+pub fn learned(score: &Score, untrained: &Score, task: &Task, trials: usize) -> bool {
+    let mut baseline = *untrained;
+    baseline.nmse = untrained.nmse.map(|e| e.min(1.0));
+    if let Objective::CrossEntropy { .. } = task.objective {
+        baseline.loss = baseline.loss.min((task.n_out.max(1) as f64).ln());
+    }
+    let surer = match (score.accuracy, baseline.accuracy) {
+        (Some(a), Some(b)) => a >= b && baseline.loss - score.loss > LOSS_RISE * score.loss.abs(),
+        _ => false,
+    };
+    fell(&baseline, score, trials) || surer
 }
 
 /// The held-out score of `model` before any training.
@@ -304,7 +315,8 @@ pub(crate) fn plan_fresh(
         let length = probe_length(task, split, fresh, &o, count)?;
         let start = untrained_score(split, fresh.model(task, split, &o)?, &o)?;
         untrained = Some(start);
-        let learns = |p: &Probe| learned(&p.score, &start, split.held_out.len());
+        let held_out = (split.held_out_task, split.held_out.len());
+        let learns = |p: &Probe| learned(&p.score, &start, held_out.0, held_out.1);
         let sweep = rates.iter().map(|&r| (Some(r), middle));
         let others = scales.iter().filter(|&&s| s != middle).map(|&s| (None, s));
         for (k, (rate, scale)) in sweep.chain(others).enumerate() {
