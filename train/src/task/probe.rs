@@ -7,8 +7,9 @@
 //! better. The search is by coordinates: every learning rate at the middle recurrent
 //! scale, then the other recurrent scales at the best rate. Only a probe that has
 //! clearly learned ([`learned`]) can win: on a task that no probe's few iterations can
-//! learn (the XOR task of the suite: each probe's held-out NMSE 0.97-1.03, no better
-//! than a readout of zero), the ranking is noise, and the option's value stands.
+//! learn (a memory beyond the time constants, such as the suite's XOR), every probe
+//! scores about what a readout of zero does, the ranking is noise, and the option's
+//! value stands.
 
 use super::back_off::{fell, LOSS_RISE};
 use super::observer::{RunState, TaskObserver};
