@@ -117,6 +117,12 @@ impl TaskObserver for Probing<'_> {
     }
 }
 
+/// A trainer of `model` at the options' learning rate, its step scales from the model.
+fn trainer_at_start(model: Model, options: &TaskOptions) -> Result<Trainer, TrainError> {
+    let scales = step_scales(&model);
+    super::run::trainer(model, scales, options, options.learning_rate)
+}
+
 /// Seconds per training step of `model` on `task`, from a few steps on its first
 /// training trials.
 fn seconds_per_step(
@@ -125,8 +131,7 @@ fn seconds_per_step(
     model: Model,
     options: &TaskOptions,
 ) -> Result<f64, TrainError> {
-    let scales = step_scales(&model);
-    let mut trainer = super::run::trainer(model, scales, options, options.learning_rate)?;
+    let mut trainer = trainer_at_start(model, options)?;
     let (mut batch, mut trials) = (Vec::new(), Trials::default());
     draw_batch(&split.train, options.batch, options.seed, 1, &mut batch);
     task.gather(&batch, &trainer.model, &mut trials);
@@ -163,8 +168,7 @@ fn untrained_score(
     model: Model,
     options: &TaskOptions,
 ) -> Result<Score, TrainError> {
-    let scales = step_scales(&model);
-    let mut trainer = super::run::trainer(model, scales, options, options.learning_rate)?;
+    let mut trainer = trainer_at_start(model, options)?;
     Ok(checked_score(&mut trainer, split.held_out_task, &split.held_out))
 }
 
