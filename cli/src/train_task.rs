@@ -31,7 +31,8 @@ pub struct TaskOptions {
     /// a fixed fifth of DIR's trials, at most 2000, held out].
     #[arg(long)]
     pub val: Option<PathBuf>,
-    /// Neurons N [default: 128, or the N that I_ext.npy / W_mask.npy / --init fix].
+    /// Neurons N [default: 128, 64 when no probe learned; or the N that I_ext.npy /
+    /// W_mask.npy / --init fix].
     #[arg(long)]
     pub neurons: Option<usize>,
     /// Training iterations (the total, counting those of a resumed run) [default: as many
@@ -104,7 +105,8 @@ pub struct TaskOptions {
     /// records it.
     #[arg(long, value_enum)]
     pub step: Option<StepChoice>,
-    /// Iterations between held-out checks [default: a hundredth of the run].
+    /// Iterations between held-out checks [default: 100 in the run, fewer (at least 20)
+    /// when they would take more than a tenth of its time].
     #[arg(long)]
     pub eval_every: Option<usize>,
     /// Stop after this many checks without a better held-out score (0: never) [default:
@@ -130,7 +132,9 @@ impl TaskOptions {
     /// scale given leaves the probes nothing to choose there.
     fn library(&self) -> task::TaskOptions {
         let mut o = task::TaskOptions::default();
-        o.neurons = self.neurons.unwrap_or(o.neurons);
+        if let Some(n) = self.neurons {
+            o.set_neurons(n);
+        }
         o.iterations = self.iterations;
         o.batch = self.batch.unwrap_or(o.batch);
         o.set_probed(

@@ -234,9 +234,10 @@ def train_task(task_dir, **options):
     the output folder: the model of the best held-out check, ``metrics.json`` and
     ``checkpoint/``. Keywords, all optional: ``out`` (default ``runs/<name>-<seed>``),
     ``val`` (a task folder of held-out trials), ``init`` (a model folder, or an output
-    folder to resume), ``neurons``, ``iterations`` (default: as many as fit in
-    ``time_limit``), ``batch``, ``learning_rate`` (default: chosen by short probe runs
-    among ``probe_learning_rates``), ``readout_learning_rate``, ``final_rate``, ``clip``
+    folder to resume), ``neurons`` (default 128, 64 when no probe learned), ``iterations``
+    (default: as many as fit in ``time_limit``), ``batch``, ``learning_rate`` (default:
+    chosen by short probe runs among ``probe_learning_rates``), ``readout_learning_rate``,
+    ``final_rate``, ``clip``
     ("global"/"per_parameter"/"none"), ``clip_norm``, ``input_current``,
     ``recurrent_current`` (or chosen among ``probe_recurrent_currents``),
     ``readout_scale``, ``probe_learning_rates``, ``probe_recurrent_currents``,

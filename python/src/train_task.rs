@@ -215,7 +215,7 @@ pub fn train_task<'py>(
     on_check: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let started = std::time::Instant::now();
-    let options = Keywords {
+    let mut options = Keywords {
         iterations,
         batch,
         learning_rate,
@@ -241,6 +241,9 @@ pub fn train_task<'py>(
     .options()?;
     if let Some(n) = neurons.filter(|&n| n == 0) {
         return Err(value_error(format!("neurons={n}: must be at least 1")));
+    }
+    if let Some(n) = neurons {
+        options.set_neurons(n);
     }
     if let Some(init) = &init {
         staging::recover(init).map_err(|e| value_error(format!("init={}: {e}", init.display())))?;

@@ -38,8 +38,9 @@ def test_checks_reach_the_callback(task, tmp_path):
     plan = result["plan"]
     assert plan == metrics["plan"]
     assert result["back_offs"] == metrics["back_offs"]
-    assert plan["chosen_by"] == {"learning_rate": "no probe learned",
+    assert plan["chosen_by"] == {"neurons": "option", "learning_rate": "no probe learned",
                                  "recurrent_current": "option", "iterations": "option"}
+    assert plan["neurons"] == 16
     assert len(plan["probes"]) == 4 and plan["learning_rate"] == 0.003
     assert 0 <= plan["untrained"]["accuracy"] <= 1
 

@@ -11,6 +11,7 @@ use spikegrad_train::predict::{self, Predict};
 use spikegrad_train::rng::Rng;
 use spikegrad_train::shards::{Combined, Shards};
 use spikegrad_train::task;
+use spikegrad_train::task::pace::Pace;
 use spikegrad_train::xor::{self, Xor, XorTrial, PATTERNS};
 use spikegrad_train::{Settings, StepReport, TimeConstantRange, TrainError, Trainer};
 
@@ -760,15 +761,24 @@ fn plans_and_probes_refuse_bad_options_and_fit_the_time_left() {
     assert_eq!(options.clip, Clip::PerParameter(3.0));
     options.iterations = Some(0);
     assert!(options.check().unwrap_err().to_string().contains("iterations 0"));
-    // 85% of 100 s at 10 ms per iteration; never beyond the cap, never below the floor.
-    assert_eq!(task::plan::iterations_in(100.0, 0.01, 50), 8500);
-    assert_eq!(task::plan::iterations_in(1e9, 0.01, 50), task::plan::MAX_ITERATIONS);
-    assert_eq!(task::plan::iterations_in(-5.0, 0.01, 50), 50);
-    let plan = task::Plan::new(1e-2, 0.15, 12_000, None);
+    // 200 s: 92% less the final scoring planned (183.5 s), checks as many as fit in a
+    // tenth of that (36 of 0.5 s), the steps in the rest (165.5 s at 10 ms).
+    let pace = Pace { step: 0.01, check: 0.5 };
+    let (n, checks) = pace.fit(200.0, 50);
+    assert_eq!(checks, 36);
+    assert!((16_540..=16_550).contains(&n), "{n}");
+    // Cheap checks: a hundred; dear ones: twenty all the same, and the fewest iterations.
+    assert_eq!(Pace { step: 0.01, check: 1e-4 }.fit(200.0, 50).1, task::pace::CHECKS);
+    assert_eq!(Pace { step: 0.01, check: 10.0 }.fit(100.0, 50), (50, task::pace::MIN_CHECKS));
+    // Never beyond the cap, never below the floor.
+    let fast = Pace { step: 1e-6, check: 1e-3 };
+    assert_eq!(fast.fit(1e9, 50).0, task::pace::MAX_ITERATIONS);
+    assert_eq!(fast.fit(-5.0, 50).0, 50);
+    let plan = task::Plan::new(128, 1e-2, 0.15, 12_000, None);
     assert_eq!(plan.eval_every, 120);
     assert_eq!(
         plan.to_string(),
-        "learning rate 0.01 (option), recurrent scale 0.15 (option), 12000 iterations (option), checks every 120"
+        "128 neurons (option), learning rate 0.01 (option), recurrent scale 0.15 (option), 12000 iterations (option), checks every 120"
     );
 }
 
@@ -871,4 +881,25 @@ fn probes_that_learn_nothing_leave_the_rate_to_its_option() {
     assert_eq!(plan.learning_rate, options.learning_rate);
     assert!(plan.to_string().contains("(no probe learned)"), "{plan}");
     assert!(plan.to_string().contains("; untrained: held-out accuracy"), "{plan}");
+    // The default fallback (64) is not below N = 8: N stands.
+    assert_eq!((plan.neurons, plan.chosen_by.neurons), (8, task::ChosenBy::Option));
+    // A smaller fallback trains a smaller network ...
+    options.probes.fallback_neurons = Some(4);
+    let start = task::Start::drawn(8, PhaseStep::Midpoint);
+    let run = task::train(&noise, &split, start, &options, &mut Quiet).unwrap();
+    let plan = run.progress.plan.as_ref().unwrap();
+    assert_eq!((plan.neurons, plan.chosen_by.neurons), (4, task::ChosenBy::NoProbeLearned));
+    assert_eq!((run.best.n, run.trainer.model.n), (4, 4));
+    assert!(plan.to_string().starts_with("4 neurons (no probe learned), "), "{plan}");
+    // ... unless the user gave N, or the task fixes it.
+    options.set_neurons(8);
+    let start = task::Start::drawn(8, PhaseStep::Midpoint);
+    let run = task::train(&noise, &split, start, &options, &mut Quiet).unwrap();
+    assert_eq!(run.best.n, 8);
+    options.probes.fallback_neurons = Some(4);
+    let masked = task::Task { w_mask: Some(vec![1.0; 64]), ..noise.clone() };
+    let split = task::Split::within(&masked).unwrap();
+    let start = task::Start::drawn(8, PhaseStep::Midpoint);
+    let run = task::train(&masked, &split, start, &options, &mut Quiet).unwrap();
+    assert_eq!(run.best.n, 8);
 }

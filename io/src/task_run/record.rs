@@ -64,8 +64,9 @@ fn check_from_json(value: &Value) -> Option<Check> {
     })
 }
 
-/// A run's [`Plan`]: `{"learning_rate", "recurrent_current", "iterations", "eval_every",
-/// "chosen_by": {"learning_rate", "recurrent_current", "iterations"}, "probes": [{
+/// A run's [`Plan`]: `{"neurons", "learning_rate", "recurrent_current", "iterations",
+/// "eval_every", "chosen_by": {"neurons", "learning_rate", "recurrent_current",
+/// "iterations"}, "probes": [{
 /// "learning_rate", "recurrent_current", "iterations", "score", "seconds"}],
 /// "untrained": score}` (a recurrent scale of a model given as null; the untrained
 /// model's score null without probes).
@@ -80,10 +81,10 @@ pub fn plan_json(plan: &Plan) -> Value {
         .collect();
     let by = plan.chosen_by;
     json!({
-        "learning_rate": plan.learning_rate,
+        "neurons": plan.neurons, "learning_rate": plan.learning_rate,
         "recurrent_current": finite_or_null(plan.recurrent_current),
         "iterations": plan.iterations, "eval_every": plan.eval_every,
-        "chosen_by": { "learning_rate": by.learning_rate.name(),
+        "chosen_by": { "neurons": by.neurons.name(), "learning_rate": by.learning_rate.name(),
             "recurrent_current": by.recurrent_current.name(), "iterations": by.iterations.name() },
         "probes": probes, "untrained": plan.untrained.as_ref().map(score_json),
     })
@@ -108,9 +109,11 @@ fn plan_from_json(value: &Value) -> Option<Plan> {
     let count = |key: &str| value.get(key)?.as_u64().map(|x| x as usize).filter(|&x| x > 0);
     let rate = value.get("learning_rate")?.as_f64().filter(|r| r.is_finite() && *r > 0.0)?;
     let recurrent = value.get("recurrent_current").and_then(|r| r.as_f64()).unwrap_or(f64::NAN);
-    let mut plan = Plan::new(rate, recurrent, count("iterations")?, Some(count("eval_every")?));
+    let (iterations, every) = (count("iterations")?, Some(count("eval_every")?));
+    let mut plan = Plan::new(count("neurons")?, rate, recurrent, iterations, every);
     let by = &value["chosen_by"];
     plan.chosen_by = Choices {
+        neurons: chosen_by(&by["neurons"]),
         learning_rate: chosen_by(&by["learning_rate"]),
         recurrent_current: chosen_by(&by["recurrent_current"]),
         iterations: chosen_by(&by["iterations"]),

@@ -46,6 +46,7 @@ mod back_off;
 mod data;
 mod observer;
 mod options;
+pub mod pace;
 pub mod plan;
 mod probe;
 mod progress;
@@ -60,7 +61,7 @@ pub use options::TaskOptions;
 pub use plan::{Choices, ChosenBy, Plan, Probe};
 pub use probe::{learned, Probes, MAX_PROBE_ITERATIONS, MIN_PROBE_ITERATIONS, PROBE_SHARE};
 pub use progress::{Best, Check, Progress};
-pub use run::{train, Resume, Split, Start, StartFrom, Stopped, TaskRun};
+pub use run::{adam_settings, train, Resume, Split, Start, StartFrom, Stopped, TaskRun};
 pub use score::{predictions, score, Score, SCORE_CHUNK};
 pub use start::{
     initial_model, run_size, split, step_scales, StartScales, MAX_HELD_OUT, SHOWN_TRIALS,

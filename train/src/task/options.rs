@@ -14,11 +14,12 @@ use crate::TrainError;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TaskOptions {
-    /// Neurons N of a fresh start (a resumed or loaded model keeps its own).
+    /// Neurons N of a fresh start (a resumed or loaded model keeps its own), unless no
+    /// probe learned ([`Probes::fallback_neurons`]).
     pub neurons: usize,
     /// Training iterations, the total counting those of a resumed run. `None`: as many
     /// as fit in [`TaskOptions::time_limit`] at the speed the probes measured (at most
-    /// [`super::plan::MAX_ITERATIONS`]; [`super::plan::UNTIMED_ITERATIONS`] without a
+    /// [`super::pace::MAX_ITERATIONS`]; [`super::pace::UNTIMED_ITERATIONS`] without a
     /// time limit).
     pub iterations: Option<usize>,
     /// Trials per training batch (all training trials when there are fewer).
@@ -87,6 +88,11 @@ impl Default for TaskOptions {
 }
 
 impl TaskOptions {
+    /// Gives the neurons of a fresh start: they stand whatever the probes learn.
+    pub fn set_neurons(&mut self, n: usize) {
+        (self.neurons, self.probes.fallback_neurons) = (n, None);
+    }
+
     /// Gives the learning rate: the probes no longer choose it.
     pub fn set_learning_rate(&mut self, rate: f64) {
         (self.learning_rate, self.probes.learning_rates) = (rate, Vec::new());

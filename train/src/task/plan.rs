@@ -2,18 +2,8 @@
 //! it follows, fixed at its start by the options, the probes ([`super::Probes`]) and the
 //! time limit, reported to the user and kept by a resumed run.
 
+use super::pace::CHECKS;
 use super::Score;
-
-/// Iterations of a run left open without a time limit.
-pub const UNTIMED_ITERATIONS: usize = 3000;
-/// The most iterations a run left open plans for its time limit.
-pub const MAX_ITERATIONS: usize = 30_000;
-/// The share of the time that remains after the probes a run left open plans to train
-/// for: the rest covers its held-out checks, the final scoring and the error of the
-/// speed measured.
-const TIME_SHARE: f64 = 0.85;
-/// Held-out checks in a run whose check interval is left open.
-const CHECKS: usize = 100;
 
 /// One probe: a short run of a candidate setting and its held-out score.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +44,7 @@ pub enum ChosenBy {
     TimeLimit,
     /// Shortened to fit the time limit when the run fell behind its planned pace.
     TimeLeft,
-    /// [`UNTIMED_ITERATIONS`], for a run without a time limit.
+    /// [`super::pace::UNTIMED_ITERATIONS`], for a run without a time limit.
     Untimed,
     /// The option's value, because no probe learned beyond the untrained model
     /// ([`super::learned`]): the probes could not rank the candidates.
@@ -93,6 +83,8 @@ impl ChosenBy {
 /// What chose each setting of a [`Plan`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Choices {
+    /// Of the fresh model's neurons.
+    pub neurons: ChosenBy,
     /// Of the learning rate.
     pub learning_rate: ChosenBy,
     /// Of the recurrent scale.
@@ -105,6 +97,8 @@ pub struct Choices {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Plan {
+    /// Neurons N of the model trained.
+    pub neurons: usize,
     /// The learning rate ([`super::TaskOptions::learning_rate`]).
     pub learning_rate: f64,
     /// The recurrent scale of the fresh model ([`super::StartScales::recurrent_current`];
@@ -125,15 +119,17 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// A plan of `iterations`, with checks every `eval_every` or, when that is open, a
-    /// hundredth of the run.
+    /// A plan of `iterations` for a model of `neurons`, with checks every `eval_every` or,
+    /// when that is open, [`CHECKS`] in the run; every setting chosen by its option.
     pub fn new(
+        neurons: usize,
         learning_rate: f64,
         recurrent_current: f64,
         iterations: usize,
         eval_every: Option<usize>,
     ) -> Self {
         Plan {
+            neurons,
             learning_rate,
             recurrent_current,
             iterations,
@@ -141,6 +137,7 @@ impl Plan {
             probes: Vec::new(),
             untrained: None,
             chosen_by: Choices {
+                neurons: ChosenBy::Option,
                 learning_rate: ChosenBy::Option,
                 recurrent_current: ChosenBy::Option,
                 iterations: ChosenBy::Option,
@@ -150,11 +147,12 @@ impl Plan {
 }
 
 impl std::fmt::Display for Plan {
-    /// "learning rate 0.01 (probes), recurrent scale 0.15 (option), 12000 iterations
-    /// (time limit), checks every 120; untrained: held-out accuracy 33.10%, loss 1.0986"
-    /// (the last part only after probes).
+    /// "128 neurons (option), learning rate 0.01 (probes), recurrent scale 0.15 (option),
+    /// 12000 iterations (time limit), checks every 120; untrained: held-out accuracy
+    /// 33.10%, loss 1.0986" (the last part only after probes).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let by = self.chosen_by;
+        write!(f, "{} neurons ({}), ", self.neurons, by.neurons.name())?;
         write!(f, "learning rate {} ({}), ", self.learning_rate, by.learning_rate.name())?;
         if self.recurrent_current.is_finite() {
             let name = by.recurrent_current.name();
@@ -167,11 +165,4 @@ impl std::fmt::Display for Plan {
             None => Ok(()),
         }
     }
-}
-
-/// The iterations that fit in `seconds` at `per_iteration` seconds each, with a margin
-/// for checks and scoring, within [`minimum`, [`MAX_ITERATIONS`]].
-pub fn iterations_in(seconds: f64, per_iteration: f64, minimum: usize) -> usize {
-    let fit = TIME_SHARE * seconds.max(0.0) / per_iteration.max(1e-9);
-    (fit.min(MAX_ITERATIONS as f64) as usize).max(minimum.min(MAX_ITERATIONS))
 }

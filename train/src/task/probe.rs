@@ -13,11 +13,11 @@
 
 use super::back_off::{fell, LOSS_RISE};
 use super::observer::{RunState, TaskObserver};
-use super::plan::{iterations_in, Choices, ChosenBy, Plan, Probe, UNTIMED_ITERATIONS};
-use super::score::checked_score;
-use super::start::{draw_batch, step_scales};
+use super::pace::{Pace, CHECKS, UNTIMED_ITERATIONS};
+use super::plan::{Choices, ChosenBy, Plan, Probe};
+use super::start::step_scales;
 use super::{Check, Score, Split, Start, Task, TaskOptions};
-use crate::model::{Model, Objective, Trials};
+use crate::model::{Model, Objective};
 use crate::observer::{Control, Observer};
 use crate::{StepReport, TrainError, Trainer};
 use std::time::Instant;
@@ -29,8 +29,6 @@ pub const MIN_PROBE_ITERATIONS: usize = 50;
 /// The most iterations of a probe whose length is left open (also its length without a
 /// time limit).
 pub const MAX_PROBE_ITERATIONS: usize = 300;
-/// Training steps timed to size the probes.
-const TIMED_STEPS: usize = 3;
 
 /// The candidates the probes of a drawn start choose among. An empty list leaves the
 /// setting to its option ([`TaskOptions::learning_rate`],
@@ -47,6 +45,12 @@ pub struct Probes {
     /// limit, within [`MIN_PROBE_ITERATIONS`, `MAX_PROBE_ITERATIONS`], and no more than
     /// their [`PROBE_SHARE`] of [`TaskOptions::iterations`] when those are given.
     pub iterations: Option<usize>,
+    /// Neurons of the fresh model when no probe has learned ([`learned`]), if fewer than
+    /// [`TaskOptions::neurons`] and the task fixes no N (`W_mask`, `I_ext`): a task that
+    /// the probes' iterations cannot start to learn (a memory to find) needs iterations
+    /// above all, and a smaller network runs more of them in the time limit. `None`: N
+    /// stands ([`TaskOptions::set_neurons`]).
+    pub fallback_neurons: Option<usize>,
 }
 
 impl Default for Probes {
@@ -55,6 +59,7 @@ impl Default for Probes {
             learning_rates: vec![1e-3, 3e-3, 1e-2, 3e-2],
             recurrent_currents: Vec::new(),
             iterations: None,
+            fallback_neurons: Some(64),
         }
     }
 }
@@ -62,7 +67,12 @@ impl Default for Probes {
 impl Probes {
     /// No probes: every setting from its option.
     pub fn none() -> Self {
-        Probes { learning_rates: Vec::new(), recurrent_currents: Vec::new(), iterations: None }
+        Probes {
+            learning_rates: Vec::new(),
+            recurrent_currents: Vec::new(),
+            iterations: None,
+            fallback_neurons: None,
+        }
     }
 
     /// Checks the candidates ([`TrainError::Option`]).
@@ -83,6 +93,9 @@ impl Probes {
         }
         if self.iterations == Some(0) {
             return Err(TrainError::option("probe_iterations", 0, "must be at least 1"));
+        }
+        if self.fallback_neurons == Some(0) {
+            return Err(TrainError::option("fallback_neurons", 0, "must be at least 1"));
         }
         Ok(())
     }
@@ -118,29 +131,9 @@ impl TaskObserver for Probing<'_> {
 }
 
 /// A trainer of `model` at the options' learning rate, its step scales from the model.
-fn trainer_at_start(model: Model, options: &TaskOptions) -> Result<Trainer, TrainError> {
+pub(crate) fn trainer_at_start(model: Model, options: &TaskOptions) -> Result<Trainer, TrainError> {
     let scales = step_scales(&model);
     super::run::trainer(model, scales, options, options.learning_rate)
-}
-
-/// Seconds per training step of `model` on `task`, from a few steps on its first
-/// training trials.
-fn seconds_per_step(
-    task: &Task,
-    split: &Split,
-    model: Model,
-    options: &TaskOptions,
-) -> Result<f64, TrainError> {
-    let mut trainer = trainer_at_start(model, options)?;
-    let (mut batch, mut trials) = (Vec::new(), Trials::default());
-    draw_batch(&split.train, options.batch, options.seed, 1, &mut batch);
-    task.gather(&batch, &trainer.model, &mut trials);
-    trainer.train_step(&trials)?;
-    let timer = Instant::now();
-    for _ in 0..TIMED_STEPS {
-        trainer.train_step(&trials)?;
-    }
-    Ok(timer.elapsed().as_secs_f64() / TIMED_STEPS as f64)
 }
 
 /// Whether a probe's held-out `score` on `task` has clearly learned beyond `untrained`,
@@ -160,16 +153,6 @@ pub fn learned(score: &Score, untrained: &Score, task: &Task, trials: usize) -> 
         _ => false,
     };
     fell(&baseline, score, trials) || surer
-}
-
-/// The held-out score of `model` before any training.
-fn untrained_score(
-    split: &Split,
-    model: Model,
-    options: &TaskOptions,
-) -> Result<Score, TrainError> {
-    let mut trainer = trainer_at_start(model, options)?;
-    Ok(checked_score(&mut trainer, split.held_out_task, &split.held_out))
 }
 
 /// The iterations of each of `count` probes that take [`PROBE_SHARE`] of a run's
@@ -227,28 +210,25 @@ impl Fresh {
     }
 }
 
-/// The iterations of a run of `options`: given, else fitted to what remains of the time
-/// limit since `started` at `per_iteration` seconds (asked only then), else
-/// [`UNTIMED_ITERATIONS`]; with what chose them.
+/// The iterations of a run of `options` and the iterations between its checks: given,
+/// else fitted to what remains of the time limit since `started` at `pace` (asked only
+/// then; [`Pace::fit`]), else [`UNTIMED_ITERATIONS`]; with what chose the iterations.
 fn iterations(
     options: &TaskOptions,
     started: Instant,
-    per_iteration: impl FnOnce() -> Result<f64, TrainError>,
-) -> Result<(usize, ChosenBy), TrainError> {
-    Ok(match options.iterations {
-        Some(i) => (i, ChosenBy::Option),
+    pace: impl FnOnce() -> Result<Pace, TrainError>,
+) -> Result<(usize, ChosenBy, usize), TrainError> {
+    let (n, by, checks) = match options.iterations {
+        Some(i) => (i, ChosenBy::Option, CHECKS),
         None if options.time_limit > 0.0 => {
-            let per_iteration = per_iteration()?;
             let remaining = options.time_limit - started.elapsed().as_secs_f64();
-            (iterations_in(remaining, per_iteration, MIN_PROBE_ITERATIONS), ChosenBy::TimeLimit)
+            let (n, checks) = pace()?.fit(remaining, MIN_PROBE_ITERATIONS);
+            (n, ChosenBy::TimeLimit, checks)
         }
-        None => (UNTIMED_ITERATIONS, ChosenBy::Untimed),
-    })
+        None => (UNTIMED_ITERATIONS, ChosenBy::Untimed, CHECKS),
+    };
+    Ok((n, by, options.eval_every.unwrap_or(n.div_ceil(checks)).max(1)))
 }
-
-/// A check of the held-out trials costs about this many training steps' time, per
-/// hundred steps of a run with a hundred checks (for a run timed without probes).
-const CHECK_OVERHEAD: f64 = 1.2;
 
 /// The plan of a run from `model`, given: its learning rate from the options, its
 /// iterations fitted to the time limit since `started` when left open.
@@ -259,43 +239,49 @@ pub(crate) fn plan_given(
     options: &TaskOptions,
     started: Instant,
 ) -> Result<Plan, TrainError> {
-    let timed = || Ok(CHECK_OVERHEAD * seconds_per_step(task, split, model.clone(), options)?);
-    let (n, by) = iterations(options, started, timed)?;
-    let mut plan = Plan::new(options.learning_rate, f64::NAN, n, options.eval_every);
+    let pace = || Ok(Pace::measure(task, split, model.clone(), options)?.0);
+    let (n, by, every) = iterations(options, started, pace)?;
+    let mut plan = Plan::new(model.n, options.learning_rate, f64::NAN, n, Some(every));
     plan.chosen_by.iterations = by;
     Ok(plan)
 }
 
 /// The iterations of each of `count` probes: [`Probes::iterations`], else as many as fit
-/// in [`PROBE_SHARE`] of the time limit at the speed of `options`' first candidate (or
-/// [`MAX_PROBE_ITERATIONS`] without a limit), and no more than their share of the
-/// iterations when those are given.
-fn probe_length(
-    task: &Task,
-    split: &Split,
-    fresh: Fresh,
-    options: &TaskOptions,
-    count: usize,
-) -> Result<usize, TrainError> {
+/// in [`PROBE_SHARE`] of the time limit at `pace` (or [`MAX_PROBE_ITERATIONS`] without a
+/// limit), and no more than their share of the iterations when those are given.
+fn probe_length(pace: Pace, options: &TaskOptions, count: usize) -> usize {
     if let Some(length) = options.probes.iterations {
-        return Ok(length);
+        return length;
     }
     let length = if options.time_limit > 0.0 {
-        let step = seconds_per_step(task, split, fresh.model(task, split, options)?, options)?;
-        let fit = PROBE_SHARE * options.time_limit / (count as f64 * step);
-        (fit as usize).clamp(MIN_PROBE_ITERATIONS, MAX_PROBE_ITERATIONS)
+        // Each probe also checks its end and scores its kept model: two checks.
+        let share = PROBE_SHARE * options.time_limit / count as f64 - 2.0 * pace.check;
+        ((share / pace.step).max(0.0) as usize).clamp(MIN_PROBE_ITERATIONS, MAX_PROBE_ITERATIONS)
     } else {
         MAX_PROBE_ITERATIONS
     };
-    Ok(options.iterations.map_or(length, |total| length.min(probe_share(total, count))))
+    options.iterations.map_or(length, |total| length.min(probe_share(total, count)))
+}
+
+/// The pace of a run after `probes` ran: their training steps' (each probe's time
+/// less its two checks), else `measured`.
+fn pace_after(probes: &[Probe], measured: Pace) -> Pace {
+    match probes.iter().map(|p| p.iterations).sum::<usize>() {
+        0 => measured,
+        done => {
+            let training: f64 = probes.iter().map(|p| p.seconds - 2.0 * measured.check).sum();
+            Pace { step: (training / done as f64).max(0.5 * measured.step), ..measured }
+        }
+    }
 }
 
 /// The plan of a fresh run and its model. When `options` leave a choice open, the
 /// probes run: every learning rate at the middle recurrent scale, then the other
 /// recurrent scales at the best rate; the best held-out score (accuracy, then loss)
 /// among the probes that [`learned`] wins, and the options' values stand when none
-/// did. The iterations are then fitted to what remains of the time limit since
-/// `started` at the probes' pace.
+/// did (and the model has [`Probes::fallback_neurons`], where they apply). The
+/// iterations are then fitted to what remains of the time limit since `started` at the
+/// probes' pace (measured again for a smaller model).
 pub(crate) fn plan_fresh(
     task: &Task,
     split: &Split,
@@ -316,9 +302,9 @@ pub(crate) fn plan_fresh(
     let (mut probes, mut untrained) = (Vec::<Probe>::new(), None);
     // Whether a probe of the rates, and one of the other scales, learned.
     let mut learned_any = [false; 2];
+    let (measured, start) = Pace::measure(task, split, fresh.model(task, split, &o)?, &o)?;
     if count > 1 {
-        let length = probe_length(task, split, fresh, &o, count)?;
-        let start = untrained_score(split, fresh.model(task, split, &o)?, &o)?;
+        let length = probe_length(measured, &o, count);
         untrained = Some(start);
         let held_out = (split.held_out_task, split.held_out.len());
         let learns = |p: &Probe| learned(&p.score, &start, held_out.0, held_out.1);
@@ -340,13 +326,22 @@ pub(crate) fn plan_fresh(
     if !learned_any.contains(&true) {
         o.start.recurrent_current = options.start.recurrent_current;
     }
-    let per_iteration = || match probes.iter().map(|p| p.iterations).sum::<usize>() {
-        0 => Ok(CHECK_OVERHEAD * seconds_per_step(task, split, fresh.model(task, split, &o)?, &o)?),
-        done => Ok(probes.iter().map(|p| p.seconds).sum::<f64>() / done as f64),
+    let none_learned = count > 1 && !learned_any.contains(&true);
+    let smaller = options.probes.fallback_neurons.filter(|&m| {
+        let fixes_n = task.w_mask.is_some() || !task.i_ext.is_empty();
+        none_learned && m < fresh.neurons && fresh.neurons == options.neurons && !fixes_n
+    });
+    let (fresh, measured) = match smaller {
+        Some(neurons) => {
+            let fresh = Fresh { neurons, ..fresh };
+            (fresh, Pace::measure(task, split, fresh.model(task, split, &o)?, &o)?.0)
+        }
+        None => (fresh, pace_after(&probes, measured)),
     };
-    let (n, by) = iterations(options, started, per_iteration)?;
+    let (n, by, every) = iterations(options, started, || Ok(measured))?;
     let model = fresh.model(task, split, &o)?;
-    let mut plan = Plan::new(o.learning_rate, o.start.recurrent_current, n, options.eval_every);
+    let mut plan =
+        Plan::new(fresh.neurons, o.learning_rate, o.start.recurrent_current, n, Some(every));
     let by_probes = |open: usize, learned: bool| match (open > 1, learned) {
         (false, _) => ChosenBy::Option,
         (true, true) => ChosenBy::Probes,
@@ -355,6 +350,7 @@ pub(crate) fn plan_fresh(
     // The scale is the probes' choice when a probe of the rates learned (at the middle
     // scale) or one of the other scales did.
     plan.chosen_by = Choices {
+        neurons: if smaller.is_some() { ChosenBy::NoProbeLearned } else { ChosenBy::Option },
         learning_rate: by_probes(rates.len(), learned_any[0]),
         recurrent_current: by_probes(scales.len(), learned_any[0] || learned_any[1]),
         iterations: by,

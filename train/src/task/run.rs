@@ -175,24 +175,31 @@ pub struct TaskRun {
     pub seconds: f64,
 }
 
-/// The trainer of a run at `learning_rate`: Adam on every parameter, each step scaled by
-/// the parameter's size and the readout's by its own rate, clipped as the options say.
+/// Adam's settings of a run at `learning_rate` from a model of step scales `scales`
+/// ([`super::step_scales`]): every parameter trained, each step scaled by the
+/// parameter's size and the readout's by its own rate
+/// ([`TaskOptions::readout_learning_rate`]), clipped, in the precision and with the
+/// time constants the options say.
+pub fn adam_settings(scales: [f64; 4], options: &TaskOptions, learning_rate: f64) -> Settings {
+    // The readout's rate, as a factor on the scale of O (Adam has one rate).
+    let readout_factor = options.readout_learning_rate / learning_rate;
+    Settings {
+        step_scales: [scales[0], scales[1], scales[2], scales[3] * readout_factor],
+        precision: options.precision,
+        time_constants: options.train_time_constants.then_some(TimeConstantRange::VALID),
+        clip: options.clip,
+        ..Settings::new(learning_rate)
+    }
+}
+
+/// The trainer of a run at `learning_rate` ([`adam_settings`]).
 pub(crate) fn trainer(
     model: Model,
     scales: [f64; 4],
     options: &TaskOptions,
     learning_rate: f64,
 ) -> Result<Trainer, TrainError> {
-    // The readout's rate, as a factor on the scale of O (Adam has one rate).
-    let readout_factor = options.readout_learning_rate / learning_rate;
-    let settings = Settings {
-        step_scales: [scales[0], scales[1], scales[2], scales[3] * readout_factor],
-        precision: options.precision,
-        time_constants: options.train_time_constants.then_some(TimeConstantRange::VALID),
-        clip: options.clip,
-        ..Settings::new(learning_rate)
-    };
-    Ok(Trainer::new(model, settings)?)
+    Ok(Trainer::new(model, adam_settings(scales, options, learning_rate))?)
 }
 
 /// The loop's state: the trainer, the best model so far, the record and its plan.
