@@ -83,13 +83,15 @@ enum Training {
         /// Euler step h (ms).
         #[arg(long, default_value_t = 2.0)]
         h: f64,
-        /// Restart from fresh initial weights when the held-out check has not passed
-        /// after this many iterations (0: never).
-        #[arg(long, default_value_t = spikegrad_train::xor::RESTART_AFTER)]
-        restart_after: usize,
-        /// The initial network: self-exciting clusters that hold a pulse (the memory is
-        /// in the start), or unstructured random weights (gradient descent must find it).
-        #[arg(long, value_enum, default_value_t = train::XorStart::Latch)]
+        /// Restart from fresh initial weights after this many iterations without a
+        /// held-out check above 90% (0: never) [default: 5000 from the latch start, 0 from
+        /// the random one].
+        #[arg(long)]
+        restart_after: Option<usize>,
+        /// The initial network: unstructured random weights (gradient descent must find
+        /// the memory), or self-exciting clusters that hold a pulse (the memory is in the
+        /// start).
+        #[arg(long, value_enum, default_value_t = train::XorStart::Random)]
         start: train::XorStart,
     },
     /// Predictive coding: auto-encode a smooth 2-channel signal; also trains W = 0.

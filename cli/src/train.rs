@@ -36,9 +36,10 @@ pub struct Common {
     /// Largest number of training iterations.
     #[arg(long)]
     pub max_iterations: Option<usize>,
-    /// Adam's learning rate.
-    #[arg(long, default_value_t = 5e-3)]
-    pub learning_rate: f64,
+    /// Adam's learning rate [default: 0.005 for `xor` from the latch start; else 0.003, a
+    /// fraction of each array's size].
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
     /// Iterations between held-out checks.
     #[arg(long, default_value_t = 250)]
     pub eval_every: usize,
@@ -209,8 +210,8 @@ pub enum XorStart {
     /// Self-exciting clusters ([`spikegrad_train::latch::LatchStart::XOR`]): the memory is
     /// in the start; training learns the readout and tunes the rest.
     Latch,
-    /// The quiet, excitable random start ([`xor::INIT`]): gradient descent must find the
-    /// memory.
+    /// Unstructured random weights, `train task`'s fresh start and schedule: gradient
+    /// descent must find the memory.
     Random,
 }
 
@@ -270,22 +271,21 @@ impl<C, F: Fn(&C) -> String> Observer<C> for Bar<F> {
 pub fn xor(
     common: &Common,
     h: f64,
-    restart_after: usize,
+    restart_after: Option<usize>,
     initial: XorStart,
 ) -> Result<String, String> {
-    let mut options = XorOptions::default();
+    let mut options = XorOptions::new(initial.into());
     options.seed = common.seed;
     options.neurons = common.neurons;
     options.batch = common.batch.unwrap_or(options.batch);
     options.max_iterations = common.max_iterations.unwrap_or(options.max_iterations);
-    options.learning_rate = common.learning_rate;
+    options.learning_rate = common.learning_rate.unwrap_or(options.learning_rate);
     options.eval_every = common.eval_every;
     options.precision = common.precision_or(options.precision);
     options.train_time_constants = common.train_time_constants;
     options.step = common.step.into();
     options.h = h;
-    options.restart_after = restart_after;
-    options.start = initial.into();
+    options.restart_after = restart_after.unwrap_or(options.restart_after);
     let out = common.output("xor", Writer::TrainXor)?;
     options.check().map_err(|e| train_error(&e))?;
     let label = format!("--neurons {}, --batch {}, --h {h}", options.neurons, options.batch);
@@ -370,7 +370,7 @@ impl PredictOptions {
         o.neurons = common.neurons;
         o.batch = common.batch.unwrap_or(o.batch);
         o.max_iterations = common.max_iterations.unwrap_or(o.max_iterations);
-        o.learning_rate = common.learning_rate;
+        o.learning_rate = common.learning_rate.unwrap_or(o.learning_rate);
         o.eval_every = common.eval_every;
         o.precision = common.precision_or(o.precision);
         o.train_time_constants = common.train_time_constants;

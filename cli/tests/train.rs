@@ -49,6 +49,8 @@ fn train_xor_writes_model_metrics_and_figures() {
         run(&[
             "train",
             "xor",
+            "--start",
+            "latch",
             "--neurons",
             "16",
             "--batch",
@@ -113,7 +115,8 @@ fn train_xor_writes_model_metrics_and_figures() {
 
 #[test]
 fn the_latch_start_names_the_fault_when_the_network_is_too_small() {
-    let stderr = fails(&["train", "xor", "--neurons", "8"], &folder("train-xor-small"));
+    let args = ["train", "xor", "--start", "latch", "--neurons", "8"];
+    let stderr = fails(&args, &folder("train-xor-small"));
     assert!(stderr.contains("--neurons 8: the latch start needs at least 16 neurons"), "{stderr}");
 }
 

@@ -35,7 +35,7 @@ def window_means(arrays, config, trials, rng):
 def fitted_readout(seed, fit_trials=400, test_trials=200):
     with tempfile.TemporaryDirectory() as root:
         out = pathlib.Path(root) / "start"
-        spikegrad.train_xor(seed=seed, max_iterations=1, eval_every=1, out=out)
+        spikegrad.train_xor(seed=seed, start="latch", max_iterations=1, eval_every=1, out=out)
         arrays, config = spikegrad.load_model(out)
     rng = np.random.default_rng(seed + 100)
     features, target, _, _ = window_means(arrays, config, fit_trials, rng)

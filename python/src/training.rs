@@ -73,8 +73,8 @@ impl PythonCheck for PredictCheck {
 /// `start="latch"` or `"random"`.
 fn xor_start(value: Option<&str>) -> PyResult<XorStart> {
     match value {
-        None | Some("latch") => Ok(XorStart::Latch),
-        Some("random") => Ok(XorStart::Random),
+        Some("latch") => Ok(XorStart::Latch),
+        None | Some("random") => Ok(XorStart::Random),
         Some(other) => {
             Err(value_error(format!("start={other:?}: must be \"latch\" or \"random\"")))
         }
@@ -107,7 +107,7 @@ pub fn train_xor<'py>(
     start: Option<&str>,
     on_check: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut o = XorOptions::default();
+    let mut o = XorOptions::new(xor_start(start)?);
     o.seed = seed.unwrap_or(o.seed);
     o.neurons = neurons.unwrap_or(o.neurons);
     o.batch = batch.unwrap_or(o.batch);
@@ -119,7 +119,6 @@ pub fn train_xor<'py>(
     o.step = keywords::step(step, o.step)?;
     o.h = h.unwrap_or(o.h);
     o.restart_after = restart_after.unwrap_or(o.restart_after);
-    o.start = xor_start(start)?;
     let sizes = format!("neurons={}, batch={}, h={}", o.neurons, o.batch, o.h);
     o.check().map_err(|e| train_error(&e, &sizes))?;
     let out = keywords::output(out, "xor", o.seed, Writer::TrainXor)?;

@@ -175,6 +175,20 @@ pub struct Trials<T = f32> {
 }
 
 impl Trials {
+    /// `b` trials of `t` steps with `n_in` input and `n_out` readout channels, inputs,
+    /// targets and masks zero, without an initial state: what a generator fills
+    /// ([`crate::task::Task::from_trials`]).
+    pub fn zeros(b: usize, t: usize, n_in: usize, n_out: usize) -> Self {
+        Trials {
+            b,
+            t,
+            x: vec![0.0; t * b * n_in],
+            target: vec![0.0; t * b * n_out],
+            mask: vec![0.0; t * b * n_out],
+            ..Trials::default()
+        }
+    }
+
     /// Empty trials of the given size for `model` (inputs, targets and masks zero).
     pub fn new(model: &Model, b: usize, t: usize) -> Self {
         Trials {

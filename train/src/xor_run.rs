@@ -2,7 +2,7 @@
 //! held-out checks that must pass twice in a row, restarts from fresh weights, and an
 //! independent test set scored at the end.
 
-use crate::adam::Clip;
+use crate::adam::{cosine_decay, Clip};
 use crate::error::{check_counts, check_positive};
 use crate::gradient_norms::{GradientLog, NormSummary};
 use crate::latch::LatchStart;
@@ -11,6 +11,7 @@ use crate::model::{Model, Trials};
 use crate::observer::{Control, Observer};
 use crate::phase_step::PhaseStep;
 use crate::rng::{Rng, CHECK_STREAM, INIT_STREAM, TEST_STREAM};
+use crate::task::{self, TaskOptions};
 use crate::xor::{self, Xor, XorScore, XorTrial};
 use crate::{
     Precision, Recording, Settings, TimeConstantRange, TrainError, Trainer, MAX_SKIPPED_IN_A_ROW,
@@ -19,6 +20,8 @@ use std::time::Instant;
 
 /// Held-out trials of each check.
 pub const CHECK_TRIALS: usize = 1000;
+/// Trials the random start's scales are read from (its first training trials).
+const MEASURED_TRIALS: usize = 64;
 /// Test trials, scored once after training.
 pub const TEST_TRIALS: usize = 1000;
 /// Trials recorded for the firing rate (one of each pattern kept for figures).
@@ -33,13 +36,17 @@ const PASSES_IN_A_ROW: usize = 2;
 /// trials, and a check of 1000 trials can be a little luckier than them.
 const CHECK_MEDIAN_SIGNED: f64 = 0.6;
 
-/// Whether a held-out check passes: overall >= 0.995, every pattern >= 0.98, and a median
-/// signed readout of at least [`CHECK_MEDIAN_SIGNED`] (the readout goes most of the way to
-/// its target, not just to the right side of zero).
+/// Whether a held-out check has the accuracy a pass asks for: overall >= 0.995 and every
+/// pattern >= 0.98.
+fn accurate(s: &XorScore) -> bool {
+    s.overall >= 0.995 && s.per_pattern.iter().all(|&p| p >= 0.98)
+}
+
+/// Whether a held-out check passes: [`accurate`], and a median signed readout of at least
+/// [`CHECK_MEDIAN_SIGNED`] (the readout goes most of the way to its target, not just to
+/// the right side of zero).
 fn passes(s: &XorScore) -> bool {
-    s.overall >= 0.995
-        && s.per_pattern.iter().all(|&p| p >= 0.98)
-        && s.median_signed >= CHECK_MEDIAN_SIGNED
+    accurate(s) && s.median_signed >= CHECK_MEDIAN_SIGNED
 }
 
 /// The initial network.
@@ -49,8 +56,9 @@ pub enum XorStart {
     /// Self-exciting clusters ([`LatchStart::XOR`]): the memory is in the start; training
     /// learns the readout and tunes the rest.
     Latch,
-    /// The quiet, excitable random start ([`xor::INIT`]): gradient descent must find the
-    /// memory.
+    /// Unstructured random weights: `train task`'s fresh start ([`task::initial_model`]),
+    /// read from the first training trials, trained with its steps, clipping and cosine
+    /// decay ([`TaskOptions::default`]): gradient descent must find the memory.
     Random,
 }
 
@@ -65,31 +73,45 @@ impl XorStart {
 
     /// How a model from this start is trained: from latches, each parameter's gradient
     /// clipped alone and Adam's steps scaled by [`xor::LATCH_STEP_SCALES`] (the readout
-    /// learns fast, the latches are only tuned); from a random start, one global clip and
-    /// equal steps.
-    fn settings(self, learning_rate: f64) -> Settings {
+    /// learns fast, the latches are only tuned); from the random start as `train task`
+    /// trains: one global clip, each array stepped by the same fraction of its size, the
+    /// readout at its own rate ([`task::step_scales`]).
+    fn settings(self, model: &Model, learning_rate: f64) -> Settings {
         match self {
             XorStart::Latch => Settings {
                 clip: Clip::PerParameter(1.0),
                 step_scales: xor::LATCH_STEP_SCALES,
                 ..Settings::new(learning_rate)
             },
-            XorStart::Random => {
-                Settings { clip: Clip::GlobalNorm(1.0), ..Settings::new(learning_rate) }
-            }
+            XorStart::Random => task::adam_settings(
+                task::step_scales(model),
+                &TaskOptions::default(),
+                learning_rate,
+            ),
         }
     }
 
-    /// An initial model drawn from `rng`.
-    fn model(self, task: &Xor, n: usize, rng: &mut Rng) -> Result<Model, TrainError> {
-        match self {
-            XorStart::Latch => LatchStart::XOR.model(task.config(), n, 1, rng),
-            XorStart::Random => Ok(Model::quiet_start(task.config(), n, 2, 1, xor::INIT, rng)),
-        }
+    /// An initial model of `n` neurons stepped by `step`, drawn from `seed`'s streams.
+    fn model(self, task: &Xor, n: usize, step: PhaseStep, seed: u64) -> Result<Model, TrainError> {
+        let model = match self {
+            XorStart::Latch => {
+                LatchStart::XOR.model(task.config(), n, 1, &mut Rng::new(seed ^ INIT_STREAM))?
+            }
+            XorStart::Random => {
+                // Read from the first training trials (the stream of `seed`), as `train
+                // task` reads its fresh start from its own.
+                let first = task.task(MEASURED_TRIALS, step, &mut Rng::new(seed));
+                let options = TaskOptions { seed, ..TaskOptions::default() };
+                let all: Vec<usize> = (0..first.k).collect();
+                task::initial_model(&first, &all, n, step, &options)?
+            }
+        };
+        Ok(Model { step, ..model })
     }
 }
 
-/// The options of [`train_xor`]; [`XorOptions::default`] holds every default.
+/// The options of [`train_xor`]; [`XorOptions::new`] holds the defaults of each start, and
+/// [`XorOptions::default`] those of the random start.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct XorOptions {
@@ -115,8 +137,8 @@ pub struct XorOptions {
     pub step: PhaseStep,
     /// The step h, in ms.
     pub h: f64,
-    /// Restart from fresh initial weights when the checks have not passed after this many
-    /// iterations (0: never).
+    /// Restart from fresh initial weights after this many iterations without a held-out
+    /// check above [`xor::ESCAPED`] (0: never).
     pub restart_after: usize,
     /// The initial network.
     pub start: XorStart,
@@ -124,7 +146,17 @@ pub struct XorOptions {
 
 impl Default for XorOptions {
     fn default() -> Self {
-        XorOptions {
+        XorOptions::new(XorStart::Random)
+    }
+}
+
+impl XorOptions {
+    /// The defaults of a run from `start`. From the latch start: a constant rate (settling
+    /// once accurate), restarts after [`xor::RESTART_AFTER`]. From the random start:
+    /// `train task`'s learning rate and batch ([`TaskOptions::default`]), a cosine decay
+    /// over [`xor::RANDOM_ITERATIONS`], and no restarts (the decay spans the run).
+    pub fn new(start: XorStart) -> Self {
+        let latch = XorOptions {
             seed: 1,
             neurons: 64,
             batch: 64,
@@ -137,11 +169,23 @@ impl Default for XorOptions {
             h: 2.0,
             restart_after: xor::RESTART_AFTER,
             start: XorStart::Latch,
+        };
+        match start {
+            XorStart::Latch => latch,
+            XorStart::Random => {
+                let defaults = TaskOptions::default();
+                XorOptions {
+                    batch: defaults.batch,
+                    max_iterations: xor::RANDOM_ITERATIONS,
+                    learning_rate: defaults.learning_rate,
+                    restart_after: 0,
+                    start,
+                    ..latch
+                }
+            }
         }
     }
-}
 
-impl XorOptions {
     /// Checks every option (and the constants `h` gives); the error names the first at
     /// fault.
     pub fn check(&self) -> Result<(), TrainError> {
@@ -229,8 +273,10 @@ pub struct XorRun {
 
 /// Trains the delayed-memory XOR with `options`, telling `observer` of each step and
 /// check (it can stop the run: [`TrainError::Cancelled`]). The run ends after two
-/// passing checks in a row or [`XorOptions::max_iterations`]; it restarts from fresh
-/// weights after [`XorOptions::restart_after`] iterations without a pass.
+/// passing checks in a row or [`XorOptions::max_iterations`], keeping the passing model
+/// or else the most accurate check's; the learning rate follows [`XorOptions::new`]'s
+/// schedule of the start; it restarts from fresh weights after
+/// [`XorOptions::restart_after`] iterations without a check above [`xor::ESCAPED`].
 pub fn train_xor(
     options: &XorOptions,
     observer: &mut dyn Observer<XorCheck>,
@@ -241,27 +287,28 @@ pub fn train_xor(
     let task = Xor { h: options.h };
     let (tau_ceiling, tau_s_ceiling) = xor::TIME_CONSTANT_CEILING;
     let time_constants = TimeConstantRange { tau: (0.0, tau_ceiling), tau_s: (0.0, tau_s_ceiling) };
-    let settings = Settings {
-        precision: options.precision,
-        time_constants: options.train_time_constants.then_some(time_constants),
-        ..options.start.settings(options.learning_rate)
+    // Attempt k (from 0) starts from the initial weights drawn from its own streams.
+    let fresh = |attempt: u64| -> Result<(Trainer, Settings), TrainError> {
+        let (n, step) = (options.neurons, options.step);
+        let model = options.start.model(&task, n, step, options.seed ^ attempt)?;
+        let settings = Settings {
+            precision: options.precision,
+            time_constants: options.train_time_constants.then_some(time_constants),
+            ..options.start.settings(&model, options.learning_rate)
+        };
+        Ok((Trainer::new(model, settings)?, settings))
     };
-    // Attempt k (from 0) starts from the initial weights drawn from its own stream.
-    let fresh = |attempt: u64| -> Result<Trainer, TrainError> {
-        let mut init = Rng::new(options.seed ^ INIT_STREAM ^ attempt);
-        let model = options.start.model(&task, options.neurons, &mut init)?;
-        Ok(Trainer::new(Model { step: options.step, ..model }, settings)?)
-    };
-    let trainer = fresh(0)?;
-    let mut run = Loop::new(options, trainer, started);
+    let mut run = Loop::new(options, fresh(0)?, started);
     run.train(&task, &fresh, observer)?;
-    run.finish(&task, settings)
+    run.finish(&task)
 }
 
 /// The state of [`train_xor`]'s loop.
 struct Loop<'a> {
     options: &'a XorOptions,
     trainer: Trainer,
+    /// The settings of the attempt's trainer.
+    settings: Settings,
     started: Instant,
     losses: Vec<(usize, f64)>,
     checks: Vec<XorCheck>,
@@ -274,10 +321,15 @@ struct Loop<'a> {
 }
 
 impl<'a> Loop<'a> {
-    fn new(options: &'a XorOptions, trainer: Trainer, started: Instant) -> Self {
+    fn new(
+        options: &'a XorOptions,
+        (trainer, settings): (Trainer, Settings),
+        started: Instant,
+    ) -> Self {
         Loop {
             options,
             trainer,
+            settings,
             started,
             losses: Vec::new(),
             checks: Vec::new(),
@@ -292,7 +344,7 @@ impl<'a> Loop<'a> {
     fn train(
         &mut self,
         task: &Xor,
-        fresh: &dyn Fn(u64) -> Result<Trainer, TrainError>,
+        fresh: &dyn Fn(u64) -> Result<(Trainer, Settings), TrainError>,
         observer: &mut dyn Observer<XorCheck>,
     ) -> Result<(), TrainError> {
         let o = self.options;
@@ -301,21 +353,22 @@ impl<'a> Loop<'a> {
         let mut trials = Trials::new(&self.trainer.model, o.batch, steps);
         let mut check = Trials::new(&self.trainer.model, CHECK_TRIALS, steps);
         let check_drawn = task.sample(&mut Rng::new(o.seed ^ CHECK_STREAM), &mut check);
-        let (mut attempt_start, mut passes_in_a_row) = (0, 0);
+        // The attempt's start or its last check above the plateaus; whether it trains at
+        // the settling rate.
+        let (mut escaped_at, mut passes_in_a_row, mut settling) = (0, 0, false);
         for iteration in 1..=o.max_iterations {
-            if o.restart_after > 0
-                && iteration - 1 - attempt_start >= o.restart_after
-                && passes_in_a_row == 0
-            {
+            if o.restart_after > 0 && iteration - 1 - escaped_at >= o.restart_after {
                 observer.note(&format!(
-                    "iteration {iteration}: no two passing checks in a row within {} \
+                    "iteration {iteration}: no held-out check above {:.0}% within {} \
                      iterations, restarting from fresh initial weights",
+                    100.0 * xor::ESCAPED,
                     o.restart_after
                 ));
                 self.restarts.push(iteration - 1);
-                attempt_start = iteration - 1;
-                self.trainer = fresh(self.restarts.len() as u64)?;
+                (escaped_at, settling) = (iteration - 1, false);
+                (self.trainer, self.settings) = fresh(self.restarts.len() as u64)?;
             }
+            self.trainer.set_learning_rate(self.rate(iteration, settling));
             task.sample(&mut rng, &mut trials);
             let report = self.trainer.train_step(&trials)?;
             if self.trainer.skipped_in_a_row() >= MAX_SKIPPED_IN_A_ROW {
@@ -335,20 +388,36 @@ impl<'a> Loop<'a> {
                 }
                 self.checks.push(c);
                 self.offer(&score, iteration);
+                if score.overall >= xor::ESCAPED {
+                    escaped_at = iteration;
+                }
                 passes_in_a_row = if passes(&score) { passes_in_a_row + 1 } else { 0 };
                 if passes_in_a_row == PASSES_IN_A_ROW {
                     self.passed_at = Some(iteration);
                     return Ok(());
                 }
-                if passes_in_a_row == 1 {
-                    self.trainer.set_learning_rate(o.learning_rate * xor::SETTLING_RATE);
-                }
+                settling |= accurate(&score);
             }
             if answer == Control::Stop {
                 return Err(TrainError::Cancelled { iteration });
             }
         }
         Ok(())
+    }
+
+    /// The learning rate of `iteration`: from the latch start the option's, at
+    /// [`xor::SETTLING_RATE`] times it once `settling`; from the random start a cosine
+    /// decay from it to `train task`'s final fraction over the run.
+    fn rate(&self, iteration: usize, settling: bool) -> f64 {
+        let o = self.options;
+        match o.start {
+            XorStart::Latch if settling => o.learning_rate * xor::SETTLING_RATE,
+            XorStart::Latch => o.learning_rate,
+            XorStart::Random => {
+                let fraction = (iteration - 1) as f64 / o.max_iterations as f64;
+                cosine_decay(o.learning_rate, TaskOptions::default().final_rate, fraction)
+            }
+        }
     }
 
     /// Keeps the model if its check is the most accurate so far; among equally accurate
@@ -364,7 +433,7 @@ impl<'a> Loop<'a> {
     }
 
     /// The kept model, scored on the independent test trials and recorded.
-    fn finish(mut self, task: &Xor, settings: Settings) -> Result<XorRun, TrainError> {
+    fn finish(mut self, task: &Xor) -> Result<XorRun, TrainError> {
         let (seed, steps) = (self.options.seed, task.steps());
         let iterations = self.losses.len();
         let kept = match (self.passed_at, self.best.take()) {
@@ -403,7 +472,7 @@ impl<'a> Loop<'a> {
         Ok(XorRun {
             gradient_norms: self.norms.run(),
             trainer: self.trainer,
-            settings,
+            settings: self.settings,
             iterations,
             restarts: self.restarts,
             passed_at: self.passed_at,

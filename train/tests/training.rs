@@ -13,6 +13,7 @@ use spikegrad_train::shards::{Combined, Shards};
 use spikegrad_train::task;
 use spikegrad_train::task::pace::Pace;
 use spikegrad_train::xor::{self, Xor, XorTrial, PATTERNS};
+use spikegrad_train::xor_run::{train_xor, XorOptions, XorStart};
 use spikegrad_train::{Settings, StepReport, TimeConstantRange, TrainError, Trainer};
 
 #[test]
@@ -83,6 +84,51 @@ fn xor_trials_follow_the_definition() {
     for p in PATTERNS {
         assert!(drawn.iter().any(|d| (d.a1, d.a2) == p), "every pattern drawn");
     }
+}
+
+#[test]
+fn the_xor_as_a_task_holds_the_trials_its_sampler_draws() {
+    let (task, trials, _) = xor_trials(7);
+    let held = task.task(7, PhaseStep::Midpoint, &mut Rng::new(4));
+    held.check().unwrap();
+    assert_eq!((held.t, held.k, held.n_in, held.n_out), (500, 7, 2, 1));
+    assert_eq!(
+        (held.objective, held.step, held.config),
+        (Objective::Mse, PhaseStep::Midpoint, task.config())
+    );
+    assert_eq!((&held.x, &held.target, &held.mask), (&trials.x, &trials.target, &trials.mask));
+    // Gathered back as a batch for a model, they are the sampler's trials.
+    let model = Model::quiet_start(task.config(), 8, 2, 1, xor::INIT, &mut Rng::new(3));
+    let mut gathered = Trials::default();
+    held.gather(&(0..7).collect::<Vec<_>>(), &model, &mut gathered);
+    assert_eq!(
+        (gathered.x, gathered.target, gathered.mask),
+        (trials.x, trials.target, trials.mask)
+    );
+}
+
+#[test]
+fn the_random_xor_start_is_train_tasks_fresh_start_and_schedule() {
+    let defaults = task::TaskOptions::default();
+    let mut options = XorOptions::new(XorStart::Random);
+    assert_eq!((options.batch, options.learning_rate), (defaults.batch, defaults.learning_rate));
+    assert_eq!((options.max_iterations, options.restart_after), (xor::RANDOM_ITERATIONS, 0));
+    (options.neurons, options.batch, options.max_iterations, options.eval_every) = (8, 4, 3, 3);
+    let run = train_xor(&options, &mut Quiet).unwrap();
+    // The start `train task` draws from the first training trials (the seed's stream).
+    let xor = Xor { h: options.h };
+    let first = xor.task(64, options.step, &mut Rng::new(options.seed));
+    let mut start = task::TaskOptions::default();
+    start.seed = options.seed;
+    let all: Vec<usize> = (0..64).collect();
+    let model = task::initial_model(&first, &all, 8, options.step, &start).unwrap();
+    let settings = task::adam_settings(task::step_scales(&model), &start, options.learning_rate);
+    assert_eq!(
+        (run.settings.step_scales, run.settings.clip),
+        (settings.step_scales, settings.clip)
+    );
+    assert_eq!(run.iterations, 3);
+    assert!(run.losses.iter().all(|(_, l)| l.is_finite()));
 }
 
 #[test]

@@ -151,20 +151,9 @@ fn held_yin_yang(trials: usize, seed: u64) -> GeneratedTask {
 }
 
 /// Empty trials of `n_in` inputs and `n_out` outputs.
-fn empty_trials(trials: usize, steps: usize, n_in: usize, n_out: usize) -> Trials {
-    Trials {
-        b: trials,
-        t: steps,
-        x: vec![0.0; steps * trials * n_in],
-        target: vec![0.0; steps * trials * n_out],
-        mask: vec![0.0; steps * trials * n_out],
-        ..Trials::default()
-    }
-}
-
 fn smooth(trials: usize, seed: u64) -> GeneratedTask {
     let steps = SMOOTH.steps();
-    let mut drawn = empty_trials(trials, steps, 2, 2);
+    let mut drawn = Trials::zeros(trials, steps, 2, 2);
     SMOOTH.sample(&mut Rng::new(seed), &mut drawn);
     drawn.mask[..SMOOTH_SETTLING_STEPS * trials * 2].fill(0.0);
     GeneratedTask {
@@ -179,7 +168,7 @@ fn smooth(trials: usize, seed: u64) -> GeneratedTask {
 
 fn xor(trials: usize, seed: u64) -> GeneratedTask {
     let steps = XOR.steps();
-    let mut drawn = empty_trials(trials, steps, 2, 1);
+    let mut drawn = Trials::zeros(trials, steps, 2, 1);
     XOR.sample(&mut Rng::new(seed), &mut drawn);
     GeneratedTask {
         config: XOR.config(),

@@ -40,6 +40,33 @@ pub struct Task {
 }
 
 impl Task {
+    /// The `trials.b` trials of a generator's batch as a task with the constants `config`
+    /// stepped by `step`: its inputs, the loss's data and the loss (the initial state
+    /// stays the model's).
+    pub fn from_trials(config: Config, step: PhaseStep, trials: Trials) -> Task {
+        let per_trial = |values: &[f32]| values.len() / (trials.t * trials.b).max(1);
+        let n_out = match trials.objective {
+            Objective::CrossEntropy { .. } => trials.labels.iter().max().map_or(0, |&l| l + 1),
+            _ => per_trial(&trials.target),
+        };
+        Task {
+            config,
+            step,
+            t: trials.t,
+            k: trials.b,
+            n_in: per_trial(&trials.x),
+            n_out,
+            x: trials.x,
+            target: trials.target,
+            mask: trials.mask,
+            labels: trials.labels,
+            i_ext: trials.i_ext,
+            w_mask: None,
+            objective: trials.objective,
+            rate_penalty: trials.rate_penalty,
+        }
+    }
+
     /// The trials `indices` of the task as a batch for `model` (its initial state tiled
     /// over the batch). Every index must be below K.
     pub fn gather(&self, indices: &[usize], model: &Model, trials: &mut Trials) {
