@@ -7,7 +7,9 @@
 //! is asked to equal the input x_t that drove step t.
 
 use crate::model::{InitScales, Trials};
+use crate::phase_step::PhaseStep;
 use crate::rng::Rng;
+use crate::task::Task;
 use spikegrad::{Config, Gate};
 
 /// The task's constants.
@@ -44,8 +46,10 @@ pub const LEARNING_RATE_FLOOR: f64 = 0.05;
 /// Input (and readout) channels.
 pub const CHANNELS: usize = 2;
 
-/// The start that trained best in the first measurements: I0 ~ N(-0.3, 0.5^2),
-/// U ~ N(0, 1), W and O ~ N(0, (10/sqrt N)^2).
+/// A quiet start with strong random recurrence: I0 ~ N(-0.3, 0.5^2), U ~ N(0, 1), W and
+/// O ~ N(0, (10/sqrt N)^2); the tests' and examples' network for this task. Training
+/// starts from `train task`'s fresh start ([`crate::predict_run::train_network`]), whose
+/// recurrent currents are far weaker.
 pub const INIT: InitScales = InitScales {
     bias_mean: -0.3,
     bias_sd: 0.5,
@@ -64,6 +68,14 @@ impl Predict {
     /// Steps per trial.
     pub fn steps(&self) -> usize {
         (self.duration_ms / self.h).round() as usize
+    }
+
+    /// `k` fresh signals drawn from `rng` as a task in memory ([`crate::task::Task`]) for
+    /// a model of `config` stepped by `step`: the MSE of the readout against the input.
+    pub fn task(&self, config: Config, k: usize, step: PhaseStep, rng: &mut Rng) -> Task {
+        let mut trials = Trials::zeros(k, self.steps(), CHANNELS, CHANNELS);
+        self.sample(rng, &mut trials);
+        Task::from_trials(config, step, trials)
     }
 
     /// Fills `trials` with fresh signals; target = input, mask 1 everywhere.

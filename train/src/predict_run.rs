@@ -4,22 +4,25 @@
 //! rate penalties of efficient coding ([`train_efficient_coding`]). Every network is
 //! scored on the same test trials ([`PredictTest`]).
 
-use crate::adam::{cosine_decay, Clip};
+use crate::adam::cosine_decay;
 use crate::error::{check_counts, check_positive};
 use crate::gradient_norms::{GradientLog, NormSummary};
 use crate::memory::RunSize;
-use crate::model::{InitScales, Model, Trials};
+use crate::model::{Model, Trials};
 use crate::observer::{Control, Observer};
 use crate::phase_step::PhaseStep;
 use crate::predict::{self, Predict};
-use crate::rng::{Rng, CHECK_STREAM, INIT_STREAM, TEST_STREAM};
+use crate::rng::{Rng, CHECK_STREAM, TEST_STREAM};
+use crate::task::{self, TaskOptions};
 use crate::MAX_SKIPPED_IN_A_ROW;
-use crate::{Precision, Recording, Settings, TimeConstantRange, TrainError, Trained, Trainer};
+use crate::{Precision, Recording, Settings, TrainError, Trained, Trainer};
 use spikegrad::Config;
 use std::time::Instant;
 
 /// Held-out trials of each check.
 pub const CHECK_TRIALS: usize = 200;
+/// Trials a network's start is read from (its first training trials).
+const MEASURED_TRIALS: usize = 64;
 /// Test trials, scored once per trained network.
 pub const TEST_TRIALS: usize = 1000;
 /// Test trials recorded for the firing rate (and figures).
@@ -38,8 +41,9 @@ pub struct PredictOptions {
     pub batch: usize,
     /// Training iterations of each network.
     pub max_iterations: usize,
-    /// Adam's learning rate at the start (cosine decay to
-    /// [`predict::LEARNING_RATE_FLOOR`] of it).
+    /// Adam's learning rate at the start, as a fraction of each array's size
+    /// ([`crate::task::adam_settings`]; cosine decay to [`predict::LEARNING_RATE_FLOOR`] of
+    /// it).
     pub learning_rate: f64,
     /// Iterations between held-out checks.
     pub eval_every: usize,
@@ -66,7 +70,7 @@ impl Default for PredictOptions {
             neurons: 64,
             batch: 32,
             max_iterations: 3000,
-            learning_rate: 5e-3,
+            learning_rate: TaskOptions::default().learning_rate,
             eval_every: 250,
             precision: Precision::F64,
             train_time_constants: false,
@@ -174,7 +178,9 @@ pub struct PredictNetwork {
 }
 
 /// Trains one network of `kind` on `task` with `options`, keeping the model of its best
-/// held-out check (trials separate from the test trials).
+/// held-out check (trials separate from the test trials). It starts from `train task`'s
+/// fresh start ([`crate::task::initial_model`], W = 0 for a network without
+/// recurrence) and trains with its steps and clipping ([`crate::task::adam_settings`]).
 pub fn train_network(
     options: &PredictOptions,
     task: &Predict,
@@ -183,21 +189,23 @@ pub fn train_network(
     observer: &mut dyn Observer<PredictCheck>,
 ) -> Result<PredictNetwork, TrainError> {
     let started = Instant::now();
-    let scales = InitScales {
-        recurrent_gain: if kind.recurrent { predict::INIT.recurrent_gain } else { 0.0 },
-        ..predict::INIT
-    };
-    let (n, channels) = (options.neurons, predict::CHANNELS);
-    let mut rng = Rng::new(options.seed ^ INIT_STREAM);
-    let model = Model::quiet_start(config, n, channels, channels, scales, &mut rng);
+    let (n, step) = (options.neurons, options.step);
+    // `train task`'s fresh start, read from the first training trials (the stream of the
+    // seed), without recurrence for W = 0.
+    let first = task.task(config, MEASURED_TRIALS, step, &mut Rng::new(options.seed));
+    let mut start = TaskOptions::default();
+    (start.seed, start.train_time_constants) = (options.seed, options.train_time_constants);
+    if !kind.recurrent {
+        start.start.recurrent_current = 0.0;
+    }
+    let measured: Vec<usize> = (0..first.k).collect();
+    let model = task::initial_model(&first, &measured, n, step, &start)?;
     let settings = Settings {
-        clip: Clip::PerParameter(1.0),
         trained: Trained { w: kind.recurrent, ..Trained::ALL },
         precision: options.precision,
-        time_constants: options.train_time_constants.then_some(TimeConstantRange::VALID),
-        ..Settings::new(options.learning_rate)
+        ..task::adam_settings(task::step_scales(&model), &start, options.learning_rate)
     };
-    let mut trainer = Trainer::new(Model { step: options.step, ..model }, settings)?;
+    let mut trainer = Trainer::new(model, settings)?;
     let (max_iterations, steps) = (options.max_iterations, task.steps());
     let mut rng = Rng::new(options.seed);
     let mut trials = Trials {
