@@ -99,7 +99,7 @@ def test_keyword_errors(tmp_path):
     with pytest.raises(TypeError, match="no_such_option"):
         spikegrad.train_xor(no_such_option=3)
     # A run too large for memory is refused before any work, the sizes named.
-    with pytest.raises(ValueError, match=r"neurons=100000, batch=64, h=2: the run would need"):
+    with pytest.raises(ValueError, match=r"neurons=100000, batch=32, h=2: the run would need"):
         spikegrad.train_xor(neurons=100000, out=tmp_path / "huge")
     assert not (tmp_path / "huge").exists()
 
