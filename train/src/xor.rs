@@ -123,26 +123,26 @@ pub const INIT: InitScales = InitScales {
 /// check of iteration 4000; at 0.02 and 4 all three passed by 1250 (README, Training).
 pub const LATCH_STEP_SCALES: [f64; 4] = [0.02, 0.02, 0.02, 4.0];
 
-/// Training restarts from fresh initial weights after this many iterations without a
-/// check above [`ESCAPED`]: a run can sit on the chance or 3-of-4-patterns plateau for
-/// the whole budget (at tau_s 1000 ms from I0 ~ N(-0.3, 0.5^2), seed 1 did for 12000
-/// iterations). An attempt that has left the plateau is not restarted: from the random
-/// start, attempts that had reached 92-100% were thrown away by a rule that asked for
-/// a passing check within the interval.
+/// From the latch start, training restarts from fresh initial weights after this many
+/// iterations without a check above [`ESCAPED`]: a run can sit on the chance or
+/// 3-of-4-patterns plateau for the whole budget. An attempt that has left the plateau is
+/// not restarted: its checks still move (92-100%) while its margin grows, and a rule that
+/// asked for a pass within the interval would throw it away. (The random start's decay
+/// spans its run, without restarts.)
 pub const RESTART_AFTER: usize = 5000;
 
 /// A held-out accuracy above every plateau of the task (chance, 50%, and three patterns
 /// of four, 75%): the attempt has found the memory, and what is left is the margin.
 pub const ESCAPED: f64 = 0.9;
 
-/// Once a held-out check has the task's accuracy (every pattern too), training goes on
-/// at this fraction of the learning rate: at the full rate the memory, once found, can be
+/// From the latch start, once a held-out check has the task's accuracy (every pattern
+/// too), training goes on at this fraction of the learning rate: at the full rate the memory, once found, can be
 /// lost again within a few hundred iterations (100% at one check, 51% three checks
 /// later), while the margin still has to grow to the check's median signed readout.
 pub const SETTLING_RATE: f64 = 0.1;
 
-/// Default budget of training iterations, over all restarts: five attempts, about 10.5
-/// ms each on 2 cores, so even a run that never passes ends within 5 minutes here.
+/// The latch start's budget of training iterations, over all restarts: five attempts of
+/// [`RESTART_AFTER`].
 pub const MAX_ITERATIONS: usize = 25000;
 
 impl Xor {
