@@ -27,7 +27,7 @@
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use spikegrad::{
-    forward_step, reverse_step, GradientOptions, Step, SweepPath, ThetaMidpoint, Workspace,
+    forward_step, reverse_step, GradientOptions, Record, Step, SweepPath, ThetaMidpoint, Workspace,
 };
 use spikegrad_benches::{
     active_fraction, std_forward_step, std_reverse_step, GemmLimit, Problem, StdStep,
@@ -51,7 +51,9 @@ fn step_data(nb: usize) -> [Vec<f32>; 4] {
 fn print_activity(name: &str, problem: &Problem) {
     let step = Step::<f32>::new(problem.config()).expect("valid configuration");
     let mut workspace = Workspace::<f32>::new();
-    workspace.forward(&step, &problem.network(), &problem.batch(), true).expect("finite");
+    workspace
+        .forward(&step, &problem.network(), &problem.batch(), Record::Trajectory)
+        .expect("finite");
     let fraction = active_fraction(&workspace, problem.config().gate.delta()).expect("recorded");
     eprintln!("{name}: {:.2}% of (neuron, trial, step) in the active zone", 100.0 * fraction);
 }
@@ -71,7 +73,7 @@ fn sweeps(c: &mut Criterion) {
 
         group.bench_function("forward", |bench| {
             bench.iter(|| {
-                workspace.forward(&step, &net, &batch, true).expect("finite");
+                workspace.forward(&step, &net, &batch, Record::Trajectory).expect("finite");
                 black_box(workspace.readout());
             })
         });
@@ -113,11 +115,11 @@ fn sweeps(c: &mut Criterion) {
             (0..n).map(|j| (c.tau_s * (1.0 + j as f64 / n as f64)) as f32).collect();
         let per_neuron = net.with_tau(&tau).with_tau_s(&tau_s);
         let mut constants_workspace = Workspace::<f32>::new();
-        constants_workspace.set_gradient_options(GradientOptions::default().with_constants(true));
+        let constants = GradientOptions::default().with_constants(true);
         group.bench_function("gradient_constants", |bench| {
             bench.iter(|| {
                 let g = constants_workspace
-                    .gradient(&step, &per_neuron, &batch, &problem.loss())
+                    .gradient_with_options(&step, &per_neuron, &batch, &problem.loss(), constants)
                     .expect("finite");
                 black_box((g.loss, g.delta))
             })

@@ -8,7 +8,7 @@
 //! (default 1000000 checkpointed). Run each mode in its own process: the peak resident
 //! memory printed is the process's (Linux `VmHWM`).
 
-use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
+use spikegrad::{Batch, Config, Gate, Inputs, Loss, Network, Parameters, Step, Workspace};
 use spikegrad_train::rng::Rng;
 
 fn main() {
@@ -54,9 +54,17 @@ fn main() {
     let mask = vec![1.0; steps * channels];
     let config = Config::new(1.0, 20.0, 100.0, Gate::RaisedCosine { delta: 0.3 });
     let step = Step::<f64>::new(&config).expect("valid configuration");
-    let net = Network::new(n, channels, channels, &w, &u, &i0, &o);
+    let net = Network::new(Parameters {
+        n,
+        n_in: channels,
+        n_out: channels,
+        w: &w,
+        u: &u,
+        i0: &i0,
+        o: &o,
+    });
     let s0 = vec![0.0; n];
-    let batch = Batch::new(1, steps, &v0, &s0, &x);
+    let batch = Batch::new(Inputs { b: 1, t: steps, v0: &v0, s0: &s0, x: &x });
     let mut workspace = Workspace::<f64>::new();
     if recorded {
         workspace.set_recording_limit(None);

@@ -3,7 +3,7 @@
 //! file, exit status 2, and no output at all.
 
 use npyz::WriterBuilder;
-use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
+use spikegrad::{Batch, Config, Gate, Inputs, Loss, Network, Parameters, Step, Workspace};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -116,8 +116,9 @@ fn library_gradient<T: spikegrad::Real>() -> spikegrad::Gradient<T> {
         c(&a.target),
         c(&a.mask),
     );
-    let net = Network::new(N, N_IN, N_OUT, &w, &u, &i0, &o);
-    let batch = Batch::new(B, T, &v0, &s0, &x);
+    let net =
+        Network::new(Parameters { n: N, n_in: N_IN, n_out: N_OUT, w: &w, u: &u, i0: &i0, o: &o });
+    let batch = Batch::new(Inputs { b: B, t: T, v0: &v0, s0: &s0, x: &x });
     let config = Config::new(0.5, 10.0, 30.0, Gate::RaisedCosine { delta: 1.0 });
     let step = Step::<T>::new(&config).unwrap();
     Workspace::new().gradient(&step, &net, &batch, &Loss::mse(&target, &mask)).unwrap().clone()

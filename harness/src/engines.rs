@@ -4,8 +4,8 @@
 use crate::strategy::Case;
 use crate::strategy::Model;
 use spikegrad::{
-    Backend, Batch, Config, Gate, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step,
-    SweepPath, Theta, ThetaMidpoint, Workspace,
+    Backend, Batch, Config, Gate, GradientOptions, HopfPhase, Inputs, Loss, Network, Neuron,
+    Parameters, Real, Step, SweepPath, Theta, ThetaMidpoint, Workspace,
 };
 use spikegrad_reference as reference;
 use spikegrad_reference::TaskLoss;
@@ -74,8 +74,15 @@ impl<T: Real> Converted<T> {
     /// The parameter view.
     pub fn network(&self) -> Network<'_, T> {
         let net = &self.case.net;
-        let mut view =
-            Network::new(net.n, net.n_in, net.n_out, &self.w, &self.u, &self.i0, &self.o);
+        let mut view = Network::new(Parameters {
+            n: net.n,
+            n_in: net.n_in,
+            n_out: net.n_out,
+            w: &self.w,
+            u: &self.u,
+            i0: &self.i0,
+            o: &self.o,
+        });
         if let Some(mask) = &self.w_mask {
             view = view.with_mask(mask);
         }
@@ -91,7 +98,8 @@ impl<T: Real> Converted<T> {
     /// The trials view.
     pub fn batch(&self) -> Batch<'_, T> {
         let batch = &self.case.batch;
-        let view = Batch::new(batch.b, batch.t, &self.v0, &self.s0, &self.x);
+        let view =
+            Batch::new(Inputs { b: batch.b, t: batch.t, v0: &self.v0, s0: &self.s0, x: &self.x });
         match &self.i_ext {
             Some(i_ext) => view.with_external_current(i_ext),
             None => view,
@@ -187,8 +195,9 @@ fn outputs<T: Real, N: Neuron>(
     let mut workspace = Workspace::<T>::with_threads(threads);
     workspace.set_sweep_path(path);
     let options = GradientOptions::default().with_input(true).with_current(true);
-    workspace.set_gradient_options(options.with_constants(constants));
-    let g = workspace.gradient(&step, &data.network(), &data.batch(), &data.loss())?.clone();
+    let options = options.with_constants(constants);
+    let (net, batch, loss) = (data.network(), data.batch(), data.loss());
+    let g = workspace.gradient_with_options(&step, &net, &batch, &loss, options)?.clone();
     let tr = workspace.trajectory().expect("gradient records the trajectory");
     let steps = 0..=case.batch.t;
     let state = |at: Option<&[T]>| widen(at.expect("t in 0..=T"));

@@ -4,7 +4,10 @@
 //! constants, dL/dx, dL/dI_ext and the constants' gradients) and `backward` from the caller's dL/do make no heap allocation, counted by
 //! a global allocator. One thread, so the count is not the thread pool's.
 
-use spikegrad::{Batch, Config, Gate, GradientOptions, Loss, Network, Step, Workspace};
+use spikegrad::{
+    Batch, Config, Gate, GradientOptions, Inputs, Loss, Network, Parameters, Record, Step,
+    Workspace,
+};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -61,11 +64,12 @@ fn the_second_iteration_allocates_nothing() {
                 .unwrap();
         let tau: Vec<f64> = (0..n).map(|j| 20.0 + j as f64).collect();
         let tau_s: Vec<f64> = (0..n).map(|j| 50.0 + 2.0 * j as f64).collect();
-        let net = Network::new(n, n_in, n_out, &w, &u, &i0, &o)
+        let net = Network::new(Parameters { n, n_in, n_out, w: &w, u: &u, i0: &i0, o: &o })
             .with_mask(&mask)
             .with_tau(&tau)
             .with_tau_s(&tau_s);
-        let batch = Batch::new(b, t, &v0, &s0, &x).with_external_current(&i_ext);
+        let batch =
+            Batch::new(Inputs { b, t, v0: &v0, s0: &s0, x: &x }).with_external_current(&i_ext);
         let losses = [
             Loss::mse(&target, &weights).with_rate_penalty(0.1),
             Loss::cross_entropy(&labels, 60, 120),
@@ -73,14 +77,14 @@ fn the_second_iteration_allocates_nothing() {
         ];
         let mut workspace = Workspace::with_threads(1);
         let options = GradientOptions::default().with_input(true).with_current(true);
-        workspace.set_gradient_options(options.with_constants(true));
+        let options = options.with_constants(true);
         let iteration = |workspace: &mut Workspace<f64>| {
             for loss in &losses {
                 workspace.loss(&step, &net, &batch, loss).unwrap();
-                workspace.gradient(&step, &net, &batch, loss).unwrap();
+                workspace.gradient_with_options(&step, &net, &batch, loss, options).unwrap();
             }
-            workspace.forward(&step, &net, &batch, true).unwrap();
-            workspace.backward(&step, &net, &batch, &target, Some(&i_ext)).unwrap();
+            workspace.forward(&step, &net, &batch, Record::Trajectory).unwrap();
+            workspace.backward(&step, &net, &batch, &target, Some(&i_ext), options).unwrap();
         };
         iteration(&mut workspace);
         let count = allocations_in(|| iteration(&mut workspace));

@@ -9,7 +9,7 @@ use crate::case::{self, fail, multi_index, CaseError, LossFile, CONFIG};
 use crate::npy::{self, Array};
 use crate::staging::write_json;
 use serde_json::json;
-use spikegrad::{Batch, Workspace};
+use spikegrad::{Batch, Inputs, Record, Workspace};
 use spikegrad_train::adam::AdamState;
 use spikegrad_train::model::Model;
 use spikegrad_train::phase_step::{ModelStep, PhaseStep};
@@ -271,8 +271,9 @@ fn check_runs(
     let step = ModelStep::<f32>::new(&model.config, model.step)
         .or_else(|e| fail(CONFIG, e.to_string()))?;
     let x = vec![0.0; model.n_in];
-    let batch = Batch::new(1, 1, &model.v0, &model.s0, &x);
-    let Err(e) = step.forward(&mut Workspace::new(), &model.network(), &batch, false) else {
+    let batch = Batch::new(Inputs { b: 1, t: 1, v0: &model.v0, s0: &model.s0, x: &x });
+    let Err(e) = step.forward(&mut Workspace::new(), &model.network(), &batch, Record::Readout)
+    else {
         return Ok(());
     };
     let file = match &e {

@@ -16,7 +16,7 @@ use crate::model_folder;
 use crate::npy::{self, RowReader, StreamWriter};
 use crate::staging::{write_json, Staging, Writer};
 use serde_json::json;
-use spikegrad::{Batch, Workspace};
+use spikegrad::{Batch, Inputs, Record, Workspace};
 use spikegrad_train::model::{Model, Trials};
 use spikegrad_train::phase_step::ModelStep;
 use spikegrad_train::task::predictions;
@@ -291,15 +291,12 @@ pub fn run(
             }
         }
         let (v0, s0) = (model.v0.repeat(b), model.s0.repeat(b));
-        let mut batch = Batch::new(b, t, &v0, &s0, &x);
+        let mut batch = Batch::new(Inputs { b, t, v0: &v0, s0: &s0, x: &x });
         if !i_ext.is_empty() {
             batch = batch.with_external_current(&i_ext);
         }
-        step.forward(&mut workspace, &net, &batch, true).map_err(|error| RunError::Forward {
-            from: k0,
-            to: k1,
-            error,
-        })?;
+        step.forward(&mut workspace, &net, &batch, Record::Trajectory)
+            .map_err(|error| RunError::Forward { from: k0, to: k1, error })?;
         let trajectory = workspace.trajectory().expect("recorded");
         let readout = workspace.readout().expect("recorded");
         let v: Vec<&[f32]> = (0..=t).map(|s| trajectory.v(s).expect("recorded")).collect();

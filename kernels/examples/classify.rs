@@ -11,7 +11,9 @@
 //! [10, 50) ms, each with noise; the class must be held in the network for 30 ms after
 //! the pulse ends, then read out.
 
-use spikegrad::{Batch, Config, Error, Gate, Loss, Network, Step, Workspace};
+use spikegrad::{
+    Batch, Config, Error, Gate, Inputs, Loss, Network, Parameters, Record, Step, Workspace,
+};
 
 const N: usize = 32;
 const N_IN: usize = 2;
@@ -112,8 +114,17 @@ fn main() -> Result<(), Error> {
     let (test_x, test_labels) = trials(&mut rng);
     for iteration in 1..=300 {
         let (x, labels) = trials(&mut rng);
-        let net = Network::new(N, N_IN, CLASSES, &w, &u, &i0, &o).with_mask(&mask);
-        let batch = Batch::new(B, T, &v0, &s0, &x);
+        let net = Network::new(Parameters {
+            n: N,
+            n_in: N_IN,
+            n_out: CLASSES,
+            w: &w,
+            u: &u,
+            i0: &i0,
+            o: &o,
+        })
+        .with_mask(&mask);
+        let batch = Batch::new(Inputs { b: B, t: T, v0: &v0, s0: &s0, x: &x });
         let loss = Loss::cross_entropy(&labels, WINDOW.0, WINDOW.1).with_rate_penalty(0.1);
         let g = workspace.gradient(&step, &net, &batch, &loss)?;
         let value = g.loss;
@@ -124,9 +135,18 @@ fn main() -> Result<(), Error> {
             adam.step(p, g, iteration, 1e-2);
         }
         if iteration % 50 == 0 {
-            let net = Network::new(N, N_IN, CLASSES, &w, &u, &i0, &o).with_mask(&mask);
-            let batch = Batch::new(B, T, &v0, &s0, &test_x);
-            workspace.forward(&step, &net, &batch, false)?;
+            let net = Network::new(Parameters {
+                n: N,
+                n_in: N_IN,
+                n_out: CLASSES,
+                w: &w,
+                u: &u,
+                i0: &i0,
+                o: &o,
+            })
+            .with_mask(&mask);
+            let batch = Batch::new(Inputs { b: B, t: T, v0: &v0, s0: &s0, x: &test_x });
+            workspace.forward(&step, &net, &batch, Record::Readout)?;
             let held_out = accuracy(workspace.readout().expect("ran"), &test_labels);
             println!(
                 "iteration {iteration}: loss {value:.4}, held-out accuracy {:.1}%",

@@ -18,7 +18,8 @@
 
 use spikegrad::neuron::{sin_cos_pi, Neuron, Real, Simd};
 use spikegrad::{
-    check_neuron, Batch, Config, Gate, GradientOptions, Loss, Network, NeuronCheck, Step, Workspace,
+    check_neuron, Batch, Config, Gate, GradientOptions, Inputs, Loss, Network, NeuronCheck,
+    Parameters, Step, Workspace,
 };
 
 /// The driven theta neuron; `forget_gain` writes df/dv as the plain theta neuron's.
@@ -70,12 +71,14 @@ fn train<N: Neuron>(neuron: N) -> Result<(f64, f64), spikegrad::Error> {
     let mask = vec![1.0; t * b];
     let mut tau = vec![20.0; n];
     let mut workspace = Workspace::new();
-    workspace.set_gradient_options(GradientOptions::default().with_constants(true));
+    let options = GradientOptions::default().with_constants(true);
     let (mut first, mut last) = (0.0, 0.0);
     for iteration in 0..60 {
-        let net = Network::new(n, n_in, n_out, &w, &u, &i0, &o).with_tau(&tau);
-        let batch = Batch::new(b, t, &v0, &s0, &x);
-        let g = workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask))?;
+        let net = Network::new(Parameters { n, n_in, n_out, w: &w, u: &u, i0: &i0, o: &o })
+            .with_tau(&tau);
+        let batch = Batch::new(Inputs { b, t, v0: &v0, s0: &s0, x: &x });
+        let loss = Loss::mse(&target, &mask);
+        let g = workspace.gradient_with_options(&step, &net, &batch, &loss, options)?;
         if iteration == 0 {
             first = g.loss;
         }

@@ -2,13 +2,14 @@
 //! from any dL/do_t and dL/ds_t, and the gradients it gives.
 
 use crate::error::Error;
+use crate::fingerprint::fingerprint;
 use crate::gate::Gate;
 use crate::gemm::{block_steps, col_major, col_major_mut, product, sweep_threads};
 use crate::network::{check_array, product as size, validate, Batch, Dims, Network};
 use crate::neuron::Neuron;
 use crate::real::{first_non_finite, Real};
 use crate::step::Step;
-use crate::workspace::{fit, per_neuron, zeroed, Gradient, Workspace};
+use crate::workspace::{fit, per_neuron, zeroed, Gradient, GradientOptions, Workspace};
 use faer::Accum;
 
 /// A direct dL/ds_t, t = 1..T, added to the injected error d_t.
@@ -70,33 +71,50 @@ impl<T: Real> StateGradient<'_, T> {
 }
 
 impl<T: Real> Workspace<T> {
-    /// The exact gradient, with respect to W, U, I0, O, v_0, s_0 (and, as
-    /// [`GradientOptions`](crate::GradientOptions) ask, x and I_ext), of any loss whose
-    /// derivatives with respect to the readouts are `readout_gradient` = dL/do_t
-    /// (T, B, n_out; index t holds step t + 1) and, optionally, with respect to the
-    /// states `state_gradient` = dL/ds_t (T, B, N; index t holds step t + 1): the reverse
-    /// costate sweep of docs/model.md section 3 with the injected error of section 6,
-    /// d_t = O^T dL/do_t + dL/ds_t. It goes backward from the last
-    /// [`forward`](Workspace::forward) run, which must have been recorded, on the same
-    /// `net` and `batch` (shapes are checked; values are trusted to be the same).
+    /// The exact gradient, with respect to W, U, I0, O, v_0, s_0 (and, as `options`
+    /// ask, x, I_ext and the constants), of any loss whose derivatives with respect to
+    /// the readouts are `readout_gradient` = dL/do_t (T, B, n_out; index t holds step
+    /// t + 1) and, optionally, with respect to the states `state_gradient` = dL/ds_t
+    /// (T, B, N; index t holds step t + 1): the reverse costate sweep of docs/model.md
+    /// section 3 with the injected error of section 6, d_t = O^T dL/do_t + dL/ds_t. It
+    /// goes backward from the last [`forward`](Workspace::forward) run, which must have
+    /// recorded its trajectory ([`Record::Trajectory`](crate::Record::Trajectory)) with
+    /// this same `step`, `net` and `batch`: the reverse sweep reads the recorded states,
+    /// so other values would give the gradient of no run.
     ///
     /// [`Gradient::loss`] is then the linear functional sum_t (dL/do_t . o_t +
     /// dL/ds_t . s_t), whose exact gradient this is.
     ///
+    /// # Errors
+    ///
+    /// [`Error::NotRecorded`] if the last forward run failed, kept only its readout, or
+    /// ran another step, network or batch (compared by a 64-bit fingerprint of every
+    /// value, computed when the run recorded); [`Error::ShapeMismatch`] or
+    /// [`Error::NonFiniteInput`] for `readout_gradient` or `state_gradient`;
+    /// [`Error::NonFiniteGradient`] for a costate or gradient that overflows.
+    ///
+    /// # Example
+    ///
     /// ```
-    /// use spikegrad::{Batch, Config, Gate, Network, Step, Workspace};
+    /// use spikegrad::{Batch, Config, Gate, GradientOptions, Inputs, Network, Parameters, Record, Step, Workspace};
     ///
     /// let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
     /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [1.5, 0.0], [-0.2, -0.2], [30.0, -30.0]);
-    /// let net = Network::new(2, 1, 1, &w, &u, &i0, &o);
+    /// let net = Network::new(Parameters { n: 2, n_in: 1, n_out: 1, w: &w, u: &u, i0: &i0, o: &o });
     /// let x = vec![1.0; 100];
-    /// let batch = Batch::new(1, 100, &[-0.4, -0.4], &[0.0, 0.0], &x);
+    /// let batch = Batch::new(Inputs { b: 1, t: 100, v0: &[-0.4, -0.4], s0: &[0.0, 0.0], x: &x });
     /// let mut workspace = Workspace::new();
-    /// workspace.forward(&step, &net, &batch, true)?;
+    /// workspace.forward(&step, &net, &batch, Record::Trajectory)?;
     /// // Any loss computed elsewhere: here L = sum_t o_t^2 / 2, so dL/do_t = o_t.
     /// let dl_do = workspace.readout().unwrap().to_vec();
-    /// let gradient = workspace.backward(&step, &net, &batch, &dl_do, None)?;
+    /// let options = GradientOptions::default();
+    /// let gradient = workspace.backward(&step, &net, &batch, &dl_do, None, options)?;
     /// assert!(gradient.w[1] != 0.0);
+    ///
+    /// // Other parameters than the recorded run's are refused.
+    /// let other_i0 = [-0.3, -0.2];
+    /// let other = Network::new(Parameters { i0: &other_i0, ..net.parameters() });
+    /// assert!(workspace.backward(&step, &other, &batch, &dl_do, None, options).is_err());
     /// # Ok::<(), spikegrad::Error>(())
     /// ```
     pub fn backward<N: Neuron>(
@@ -106,36 +124,36 @@ impl<T: Real> Workspace<T> {
         batch: &Batch<'_, T>,
         readout_gradient: &[T],
         state_gradient: Option<&[T]>,
+        options: GradientOptions,
     ) -> Result<&Gradient<T>, Error> {
         let dims = validate(net, batch)?;
-        match self.last_dims() {
-            Some(recorded) if self.was_recorded() && recorded == dims => {}
-            Some(recorded) if self.was_recorded() => {
-                return Err(Error::NotRecorded {
-                    reason: format!(
-                        "the recorded run had (N, n_in, n_out, B, T) = ({}, {}, {}, {}, {}), \
-                         this network and batch ({}, {}, {}, {}, {})",
-                        recorded.n,
-                        recorded.n_in,
-                        recorded.n_out,
-                        recorded.b,
-                        recorded.t,
-                        dims.n,
-                        dims.n_in,
-                        dims.n_out,
-                        dims.b,
-                        dims.t
-                    ),
-                })
-            }
-            _ => {
-                return Err(Error::NotRecorded {
-                    reason: "call forward with record = true first (the last forward run was \
-                             not recorded, or failed)"
+        let not_recorded = |reason: String| Err(Error::NotRecorded { reason });
+        match self.last_dims().zip(self.recorded_fingerprint()) {
+            None => {
+                return not_recorded(
+                    "call forward with Record::Trajectory first (the last forward run kept \
+                     only its readout, or failed)"
                         .into(),
-                })
+                )
             }
+            Some((recorded, _)) if recorded != dims => {
+                let Dims { n, n_in, n_out, b, t } = recorded;
+                return not_recorded(format!(
+                    "the recorded run had (N, n_in, n_out, B, T) = ({n}, {n_in}, {n_out}, {b}, \
+                     {t}), this network and batch ({}, {}, {}, {}, {})",
+                    dims.n, dims.n_in, dims.n_out, dims.b, dims.t
+                ));
+            }
+            Some((_, recorded)) if recorded != fingerprint(step, net, batch) => {
+                return not_recorded(
+                    "the step, network or batch differ from the recorded run's (their \
+                     values, not their shapes): run forward again with these"
+                        .into(),
+                )
+            }
+            Some(_) => {}
         }
+        self.set_options(options);
         let Dims { n, n_out, b, t, .. } = dims;
         let readout_shape = || format!("(T, B, n_out) = ({t}, {b}, {n_out})");
         check_array("dL/do", readout_gradient, readout_shape, size(&[t, b, n_out]))?;

@@ -130,7 +130,7 @@ impl<T: Real> Workspace<T> {
             self.streamed_charge =
                 held.fold(self.streamed_charge, |total, s| total + step_charge(s));
         }
-        self.keep_run(dims, false);
+        self.keep_run(dims, None);
         Ok(())
     }
 

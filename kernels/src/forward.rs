@@ -100,6 +100,18 @@ fn advance_sparse<T: Real, N: Neuron>(
     })
 }
 
+/// What a [`Workspace::forward`] run keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Record {
+    /// Every v_t, s_t and I_t, for [`Workspace::trajectory`] and [`Workspace::backward`]:
+    /// memory O(T N B).
+    Trajectory,
+    /// Two steps of state and the readout, for [`Workspace::readout`] (inference):
+    /// memory O(N B + T B n_out).
+    Readout,
+}
+
 impl<T: Real> Workspace<T> {
     /// Runs the forward sweep of docs/model.md sections 2 and 5 over the batch:
     ///
@@ -111,26 +123,34 @@ impl<T: Real> Workspace<T> {
     /// o_{t+1} = O s_{t+1}
     /// ```
     ///
-    /// No loss is needed: the readout is in [`Workspace::readout`]. With `record`,
-    /// keeps every v_t, s_t, I_t for [`Workspace::trajectory`] and for
-    /// [`Workspace::backward`]; without, keeps two steps of state (memory O(N B + T B
-    /// n_out), not O(T N B)). Validates the shapes and values first and refuses a run
-    /// whose buffers would not fit in memory ([`Error::TooLarge`]); a non-finite state
-    /// is an error naming the step, trial and neuron.
+    /// No loss is needed: the readout is in [`Workspace::readout`]. With
+    /// [`Record::Trajectory`], keeps every v_t, s_t, I_t for [`Workspace::trajectory`] and
+    /// for [`Workspace::backward`]; with [`Record::Readout`], keeps two steps of state
+    /// (memory O(N B + T B n_out), not O(T N B)).
+    ///
+    /// # Errors
+    ///
+    /// Validates the shapes and values first ([`Error::ShapeMismatch`],
+    /// [`Error::NonFiniteInput`], [`Error::EmptyDimension`], ...) and refuses a run whose
+    /// buffers would not fit in memory ([`Error::TooLarge`]); a non-finite state is
+    /// [`Error::NonFiniteState`], naming the step, trial and neuron. A failed run leaves
+    /// no run to read or go backward from.
+    ///
+    /// # Example
     ///
     /// ```
-    /// use spikegrad::{Batch, Config, Gate, Network, Step, Workspace};
+    /// use spikegrad::{Batch, Config, Gate, Inputs, Network, Parameters, Record, Step, Workspace};
     ///
     /// let step = Step::<f32>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
     /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [0.0, 0.0], [-0.2, -0.2], [30.0, -30.0]);
-    /// let net = Network::new(2, 1, 1, &w, &u, &i0, &o);
+    /// let net = Network::new(Parameters { n: 2, n_in: 1, n_out: 1, w: &w, u: &u, i0: &i0, o: &o });
     /// let t = 100;
     /// let x = vec![0.0; t];
     /// // Another layer drives the first neuron through an external current (T, B, N).
     /// let i_ext: Vec<f32> = (0..t).flat_map(|_| [1.0, 0.0]).collect();
-    /// let batch = Batch::new(1, t, &[-0.4, -0.4], &[0.0, 0.0], &x).with_external_current(&i_ext);
+    /// let batch = Batch::new(Inputs { b: 1, t, v0: &[-0.4, -0.4], s0: &[0.0, 0.0], x: &x }).with_external_current(&i_ext);
     /// let mut workspace = Workspace::new();
-    /// workspace.forward(&step, &net, &batch, true)?;
+    /// workspace.forward(&step, &net, &batch, Record::Trajectory)?;
     /// let trajectory = workspace.trajectory().unwrap();
     /// assert!(trajectory.s(t).unwrap()[0] > 0.0); // the driven neuron spiked
     /// assert!(trajectory.v(t + 1).is_none()); // out of range: None, not a panic
@@ -142,9 +162,12 @@ impl<T: Real> Workspace<T> {
         step: &Step<T, N>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
-        record: bool,
+        record: Record,
     ) -> Result<(), Error> {
-        let sweep = if record { Sweep::Recorded } else { Sweep::Streaming };
+        let sweep = match record {
+            Record::Trajectory => Sweep::Recorded,
+            Record::Readout => Sweep::Streaming,
+        };
         self.forward_checked(step, net, batch, sweep, false).map(|_| ())
     }
 
@@ -172,7 +195,8 @@ impl<T: Real> Workspace<T> {
         } else {
             self.forward_streaming(step, net, batch, dims, count_charge)?;
         }
-        self.keep_run(dims, record);
+        let fingerprint = record.then(|| crate::fingerprint::fingerprint(step, net, batch));
+        self.keep_run(dims, fingerprint);
         Ok(dims)
     }
 

@@ -31,16 +31,16 @@
 //! memory.
 //!
 //! ```
-//! use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
+//! use spikegrad::{Batch, Config, Gate, Inputs, Loss, Network, Parameters, Step, Workspace};
 //!
 //! let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
 //! let (n, n_in, n_out, b, t) = (3, 1, 2, 2, 150);
 //! let w = [0.0, 15.0, -10.0, 8.0, 0.0, 12.0, -9.0, 11.0, 0.0];
 //! let (u, i0, o) = ([1.2, 0.8, -0.5], [-0.1, -0.2, 0.1], [40.0, -20.0, 10.0, -30.0, 25.0, 5.0]);
 //! let mask = [0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0]; // no self-connections
-//! let net = Network::new(n, n_in, n_out, &w, &u, &i0, &o).with_mask(&mask);
+//! let net = Network::new(Parameters { n, n_in, n_out, w: &w, u: &u, i0: &i0, o: &o }).with_mask(&mask);
 //! let (v0, s0, x) = (vec![-0.3; b * n], vec![0.0; b * n], vec![0.5; t * b * n_in]);
-//! let batch = Batch::new(b, t, &v0, &s0, &x);
+//! let batch = Batch::new(Inputs { b, t, v0: &v0, s0: &s0, x: &x });
 //! let labels = [0, 1];
 //! let loss = Loss::cross_entropy(&labels, 100, 150).with_rate_penalty(0.01);
 //! let mut workspace = Workspace::new();
@@ -60,6 +60,7 @@ mod checkpoint;
 mod config;
 mod costates;
 mod error;
+mod fingerprint;
 mod forward;
 mod gate;
 mod gemm;
@@ -82,9 +83,10 @@ mod workspace;
 pub use activity::{SweepPath, MAX_GROUPS, PROBE_STEPS};
 pub use config::Config;
 pub use error::Error;
+pub use forward::Record;
 pub use gate::Gate;
 pub use loss::{Loss, TaskLoss};
-pub use network::{Batch, Network};
+pub use network::{Batch, Inputs, Network, Parameters};
 pub use neuron::{HopfPhase, Increment, Neuron, Theta, ThetaMidpoint};
 pub use neuron_check::{check_neuron, Discrepancy, NeuronCheck, NeuronReport};
 pub use real::Real;

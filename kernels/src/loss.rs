@@ -57,23 +57,67 @@ pub struct Loss<'a, T> {
 }
 
 impl<'a, T> Loss<'a, T> {
-    /// Masked mean squared error against `target` with `mask` (both (T, B, n_out)).
+    /// Masked mean squared error against `target` with `mask` (both (T, B, n_out)):
+    /// L_task = sum_t,b,k m (o - y)^2 / (2 sum m) of docs/model.md section 6. Checked
+    /// when a sweep runs ([`Loss::check`] checks before).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::Loss;
+    /// let (t, b, n_out) = (100, 2, 1);
+    /// let target = vec![0.5f32; t * b * n_out];
+    /// // Only the last 20 steps are scored.
+    /// let mask: Vec<f32> = (0..t * b * n_out).map(|i| if i >= 80 * b { 1.0 } else { 0.0 }).collect();
+    /// let loss = Loss::mse(&target, &mask);
+    /// assert_eq!(loss.rate_penalty, 0.0);
+    /// ```
     pub fn mse(target: &'a [T], mask: &'a [T]) -> Self {
         Loss { task: TaskLoss::Mse { target, mask }, rate_penalty: 0.0 }
     }
 
     /// Cross-entropy of the readout averaged over steps from_step + 1 ..= to_step,
-    /// against one class label per trial.
+    /// against one class label per trial (docs/model.md section 6). Checked when a sweep
+    /// runs: labels below n_out, a window inside 1..=T.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::Loss;
+    /// // Two trials, labelled 2 and 0, scored on steps 101..=150.
+    /// let loss = Loss::<f64>::cross_entropy(&[2, 0], 100, 150);
+    /// # let _ = loss;
+    /// ```
     pub fn cross_entropy(labels: &'a [usize], from_step: usize, to_step: usize) -> Self {
         Loss { task: TaskLoss::CrossEntropy { labels, from_step, to_step }, rate_penalty: 0.0 }
     }
 
-    /// The linear loss sum_t G_t . o_t, whose readout gradient is `g` itself.
+    /// The linear loss sum_t G_t . o_t, whose readout gradient is `g` itself (T, B,
+    /// n_out): a loss computed elsewhere enters through its dL/do (as
+    /// [`Workspace::backward`](crate::Workspace::backward) does, without a recorded run).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::Loss;
+    /// let dl_do = vec![0.01f32; 100];
+    /// let loss = Loss::linear(&dl_do);
+    /// # let _ = loss;
+    /// ```
     pub fn linear(g: &'a [T]) -> Self {
         Loss { task: TaskLoss::Linear { g }, rate_penalty: 0.0 }
     }
 
-    /// The same loss plus `lambda` times the mean firing rate R.
+    /// The same loss plus `lambda` times the mean firing rate R (docs/model.md section
+    /// 6); `lambda` must be finite and >= 0 (checked when a sweep runs).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::Loss;
+    /// let loss = Loss::<f64>::cross_entropy(&[1], 50, 100).with_rate_penalty(0.01);
+    /// assert_eq!(loss.rate_penalty, 0.01);
+    /// ```
     pub fn with_rate_penalty(self, lambda: f64) -> Self {
         Loss { rate_penalty: lambda, ..self }
     }
@@ -84,6 +128,23 @@ impl<T: Real> Loss<'_, T> {
     /// (docs/model.md sections 4 and 6: shapes, finite values, a mask in [0, 1], labels
     /// among the readout channels, a window inside 1..=T, a rate penalty >= 0), with the
     /// errors the sweeps would return.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ShapeMismatch`], [`Error::NonFiniteInput`], [`Error::MaskOutOfRange`],
+    /// [`Error::LabelOutOfRange`], [`Error::InvalidLoss`], naming the array and index.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::{Batch, Error, Inputs, Loss, Network, Parameters};
+    /// let (w, u, i0, o) = ([0.0f64; 4], [1.0, 1.0], [0.0, 0.0], [1.0, 1.0, 1.0, 1.0]);
+    /// let net = Network::new(Parameters { n: 2, n_in: 1, n_out: 2, w: &w, u: &u, i0: &i0, o: &o });
+    /// let x = vec![0.0; 10];
+    /// let batch = Batch::new(Inputs { b: 1, t: 10, v0: &[0.0; 2], s0: &[0.0; 2], x: &x });
+    /// let error = Loss::cross_entropy(&[2], 0, 10).check(&net, &batch).unwrap_err();
+    /// assert!(matches!(error, Error::LabelOutOfRange { label: 2, .. }));
+    /// ```
     pub fn check(&self, net: &Network<'_, T>, batch: &Batch<'_, T>) -> Result<(), Error> {
         self.validate(validate(net, batch)?)
     }

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::gate::Gate;
 use crate::loss::Loss;
-use crate::network::{Batch, Network};
+use crate::network::{Batch, Inputs, Network, Parameters};
 use crate::neuron::Neuron;
 use crate::real::Real;
 use crate::step::Step;
@@ -481,15 +481,17 @@ impl Problem {
         let [n, n_in, n_out, b, t] = self.dims;
         let [w, u, i0, o, v0, s0, tau, tau_s] = &self.arrays;
         let step = Step::<f64, N>::with_neuron(&self.config, neuron)?;
-        let net = Network::new(n, n_in, n_out, w, u, i0, o).with_tau(tau).with_tau_s(tau_s);
-        let batch = Batch::new(b, t, v0, s0, x);
+        let net = Network::new(Parameters { n, n_in, n_out, w, u, i0, o })
+            .with_tau(tau)
+            .with_tau_s(tau_s);
+        let batch = Batch::new(Inputs { b, t, v0, s0, x });
         let loss = Loss::mse(&self.target, &self.mask);
         let mut workspace = Workspace::with_threads(1);
         if !gradient {
             return Ok((workspace.loss(&step, &net, &batch, &loss)?, Vec::new()));
         }
-        workspace.set_gradient_options(GradientOptions::default().with_constants(true));
-        let g = workspace.gradient(&step, &net, &batch, &loss)?;
+        let options = GradientOptions::default().with_constants(true);
+        let g = workspace.gradient_with_options(&step, &net, &batch, &loss, options)?;
         let delta = vec![g.delta.unwrap_or(f64::NAN)];
         let all = [&g.w, &g.u, &g.i0, &g.o, &g.v0, &g.s0, &g.tau, &g.tau_s, &delta];
         Ok((g.loss, all.iter().map(|a| a.to_vec()).collect()))

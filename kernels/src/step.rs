@@ -68,6 +68,23 @@ macro_rules! with_kernel {
 impl<T: Real> Step<T, Theta> {
     /// Validates `config` for the theta neuron (docs/model.md section 4) and compiles it
     /// for the fastest backend of this CPU.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] naming the field and the rule it breaks: h, tau, tau_s
+    /// finite and positive, h < tau_s, a gate width in (0, 1], and the jump rule
+    /// (h/tau) max f <= Delta/2, so that no phase steps over the gate.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::{Config, Error, Gate, Step};
+    /// let step = Step::<f32>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+    /// assert_eq!(step.config().tau, 20.0);
+    /// let too_coarse = Config::new(10.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 });
+    /// assert!(matches!(Step::<f32>::new(&too_coarse), Err(Error::InvalidConfig { .. })));
+    /// # Ok::<(), spikegrad::Error>(())
+    /// ```
     pub fn new(config: &Config) -> Result<Self, Error> {
         Self::with_backend(config, Backend::detect())
     }

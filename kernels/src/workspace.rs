@@ -54,13 +54,14 @@ pub struct Gradient<T> {
     pub delta: Option<f64>,
 }
 
-/// Which gradients beyond the parameters' and the initial state's a workspace computes.
-/// Both cost memory of the size of the inputs (and little time), so they are opt-in.
+/// Which gradients beyond the parameters' and the initial state's a call of
+/// [`Workspace::gradient_with_options`] or [`Workspace::backward`] computes. They cost
+/// memory of the size of the inputs (and little time), so they are opt-in.
 ///
 /// ```
-/// use spikegrad::{GradientOptions, Workspace};
-/// let mut workspace = Workspace::<f64>::new();
-/// workspace.set_gradient_options(GradientOptions::default().with_input(true).with_current(true));
+/// use spikegrad::GradientOptions;
+/// let options = GradientOptions::default().with_input(true).with_current(true);
+/// assert!(options.input && options.current && !options.constants);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -90,17 +91,18 @@ impl GradientOptions {
     /// step and 3 N B values of memory; nothing when not asked.
     ///
     /// ```
-    /// use spikegrad::{Batch, Config, Gate, GradientOptions, Loss, Network, Step, Workspace};
+    /// use spikegrad::{Batch, Config, Gate, GradientOptions, Inputs, Loss, Network, Parameters, Step, Workspace};
     ///
     /// let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
     /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [1.5, 0.0], [-0.2, -0.2], [30.0, -30.0]);
     /// let tau_s = [50.0, 80.0]; // per neuron; tau stays the step's shared 20 ms
-    /// let net = Network::new(2, 1, 1, &w, &u, &i0, &o).with_tau_s(&tau_s);
+    /// let net = Network::new(Parameters { n: 2, n_in: 1, n_out: 1, w: &w, u: &u, i0: &i0, o: &o }).with_tau_s(&tau_s);
     /// let (x, target, mask) = (vec![1.0; 100], vec![0.5; 100], vec![1.0; 100]);
-    /// let batch = Batch::new(1, 100, &[-0.4, -0.4], &[0.0, 0.0], &x);
+    /// let batch = Batch::new(Inputs { b: 1, t: 100, v0: &[-0.4, -0.4], s0: &[0.0, 0.0], x: &x });
     /// let mut workspace = Workspace::new();
-    /// workspace.set_gradient_options(GradientOptions::default().with_constants(true));
-    /// let g = workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask))?;
+    /// let options = GradientOptions::default().with_constants(true);
+    /// let loss = Loss::mse(&target, &mask);
+    /// let g = workspace.gradient_with_options(&step, &net, &batch, &loss, options)?;
     /// let dl_dtau_shared: f64 = g.tau.iter().sum(); // tau is shared: the sum
     /// assert_eq!(g.tau_s.len(), 2); // dL/dtau_s,j per neuron
     /// assert!(dl_dtau_shared != 0.0 && g.delta.is_some());
@@ -161,15 +163,15 @@ impl<'a, T> Trajectory<'a, T> {
 /// first iteration: grown when a larger problem arrives, never shrunk.
 ///
 /// ```
-/// use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
+/// use spikegrad::{Batch, Config, Gate, Inputs, Loss, Network, Parameters, Step, Workspace};
 ///
 /// let config = Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 });
 /// let step = Step::<f32>::new(&config)?;
 /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [1.5, 0.0], [-0.2, -0.2], [30.0, -30.0]);
-/// let net = Network::new(2, 1, 1, &w, &u, &i0, &o);
+/// let net = Network::new(Parameters { n: 2, n_in: 1, n_out: 1, w: &w, u: &u, i0: &i0, o: &o });
 /// let t = 100;
 /// let (x, target, mask) = (vec![1.0; t], vec![0.5; t], vec![1.0; t]);
-/// let batch = Batch::new(1, t, &[-0.4, -0.4], &[0.0, 0.0], &x);
+/// let batch = Batch::new(Inputs { b: 1, t, v0: &[-0.4, -0.4], s0: &[0.0, 0.0], x: &x });
 /// let mut workspace = Workspace::new();
 /// let gradient = workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask))?;
 /// assert!(gradient.loss > 0.0 && gradient.u[0] != 0.0);
@@ -190,8 +192,10 @@ pub struct Workspace<T> {
     recording_limit: Option<usize>,
     /// The dimensions of the last successful forward run.
     dims: Option<Dims>,
-    /// Whether the buffers hold that run's whole trajectory (T + 1 slots) or two slots.
-    recorded: bool,
+    /// For a run whose buffers hold its whole trajectory (T + 1 slots, not two), the
+    /// fingerprint of its step, network and batch, which [`Workspace::backward`]
+    /// requires of its own.
+    recorded_fingerprint: Option<u64>,
     /// sum over t = 1..T, trials and neurons of s_t, for a run that was not recorded
     /// and was asked to count it (`Workspace::loss` with a rate penalty).
     pub(crate) streamed_charge: f64,
@@ -266,12 +270,30 @@ pub(crate) fn zeroed<T: Real>(buffer: &mut Vec<T>, len: usize) -> Result<(), Err
 
 impl<T: Real> Workspace<T> {
     /// An empty workspace using both cores for large products (the rayon pool's size).
+    /// Buffers are allocated by the first run of a size and reused by later ones.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::Workspace;
+    /// let workspace = Workspace::<f32>::new();
+    /// assert!(workspace.threads() >= 1 && workspace.readout().is_none());
+    /// ```
     pub fn new() -> Self {
         Self::with_threads(0)
     }
 
     /// An empty workspace whose matrix products use at most `threads` threads (1:
     /// sequential; 0: the rayon pool's size). Small products always run on one thread.
+    /// Results do not depend on the thread count (each product's sums run in a fixed
+    /// order), except for the activity-sparse dL/dW, summed per thread.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::Workspace;
+    /// assert_eq!(Workspace::<f64>::with_threads(1).threads(), 1);
+    /// ```
     pub fn with_threads(threads: usize) -> Self {
         let threads = if threads == 0 { rayon_threads() } else { threads };
         Workspace {
@@ -281,7 +303,7 @@ impl<T: Real> Workspace<T> {
             recording_limit: Some(DEFAULT_RECORDING_LIMIT),
             checkpoints: Checkpoints::default(),
             dims: None,
-            recorded: false,
+            recorded_fingerprint: None,
             streamed_charge: 0.0,
             states: States::default(),
             readout_gradient: Vec::new(),
@@ -299,26 +321,57 @@ impl<T: Real> Workspace<T> {
         self.threads
     }
 
-    /// Chooses which optional gradients later calls compute.
-    pub fn set_gradient_options(&mut self, options: GradientOptions) {
+    /// The optional gradients of the call under way (set at its start: options are
+    /// per call, this is how the sweeps read them).
+    pub(crate) fn gradient_options(&self) -> GradientOptions {
+        self.options
+    }
+
+    /// Sets the optional gradients of the call under way.
+    pub(crate) fn set_options(&mut self, options: GradientOptions) {
         self.options = options;
     }
 
-    /// The optional gradients this workspace computes.
-    pub fn gradient_options(&self) -> GradientOptions {
-        self.options
+    /// Takes the last gradient out of the workspace, without copying its arrays: an
+    /// owned value to keep while the workspace computes others (whose first call then
+    /// allocates its buffers again). Empty if no gradient was computed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::{Batch, Config, Gate, Inputs, Loss, Network, Parameters, Step, Workspace};
+    /// let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+    /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [1.5, 0.0], [-0.2, -0.2], [30.0, -30.0]);
+    /// let net = Network::new(Parameters { n: 2, n_in: 1, n_out: 1, w: &w, u: &u, i0: &i0, o: &o });
+    /// let (x, target, mask) = (vec![1.0; 100], vec![0.5; 100], vec![1.0; 100]);
+    /// let batch = Batch::new(Inputs { b: 1, t: 100, v0: &[-0.4, -0.4], s0: &[0.0, 0.0], x: &x });
+    /// let mut workspace = Workspace::new();
+    /// workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask))?;
+    /// let kept = workspace.take_gradient();
+    /// let again = workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask))?;
+    /// assert_eq!(&kept, again);
+    /// # Ok::<(), spikegrad::Error>(())
+    /// ```
+    pub fn take_gradient(&mut self) -> Gradient<T> {
+        core::mem::take(&mut self.gradient)
     }
 
     /// Forgets the last run (before a new one starts: a failed run leaves none).
     pub(crate) fn forget_run(&mut self) {
         self.dims = None;
-        self.recorded = false;
+        self.recorded_fingerprint = None;
     }
 
-    /// Keeps the dimensions of a successful run and whether it was recorded.
-    pub(crate) fn keep_run(&mut self, dims: Dims, recorded: bool) {
+    /// Keeps the dimensions of a successful run and, if it was recorded, the
+    /// fingerprint of its inputs.
+    pub(crate) fn keep_run(&mut self, dims: Dims, recorded: Option<u64>) {
         self.dims = Some(dims);
-        self.recorded = recorded;
+        self.recorded_fingerprint = recorded;
+    }
+
+    /// The fingerprint of the last successful run's inputs, if it was recorded.
+    pub(crate) fn recorded_fingerprint(&self) -> Option<u64> {
+        self.recorded_fingerprint
     }
 
     /// The dimensions of the last successful forward run.
@@ -326,24 +379,36 @@ impl<T: Real> Workspace<T> {
         self.dims
     }
 
-    /// Whether the last successful forward run was recorded (its buffers hold every
-    /// step).
-    pub(crate) fn was_recorded(&self) -> bool {
-        self.recorded
-    }
-
     /// The readout o_{t+1} = O s_{t+1} of the last successful forward run, recorded or
-    /// not, laid out (T, B, n_out).
+    /// not, laid out (T, B, n_out); `None` before a run or after a failed one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::{Batch, Config, Gate, Inputs, Network, Parameters, Record, Step, Workspace};
+    /// let step = Step::<f32>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+    /// let (w, u, i0, o) = ([0.0; 4], [1.5, 1.5], [-0.2, -0.2], [30.0, -30.0, -30.0, 30.0]);
+    /// let net = Network::new(Parameters { n: 2, n_in: 1, n_out: 2, w: &w, u: &u, i0: &i0, o: &o });
+    /// let x = vec![1.0; 50];
+    /// let batch = Batch::new(Inputs { b: 1, t: 50, v0: &[-0.4, -0.4], s0: &[0.0, 0.0], x: &x });
+    /// let mut workspace = Workspace::new();
+    /// workspace.forward(&step, &net, &batch, Record::Readout)?;
+    /// let readout = workspace.readout().unwrap(); // (T, B, n_out)
+    /// assert_eq!(readout.len(), 50 * 2);
+    /// # Ok::<(), spikegrad::Error>(())
+    /// ```
     pub fn readout(&self) -> Option<&[T]> {
         let dims = self.dims?;
         Some(self.states.readout(0..dims.t * dims.b * dims.n_out))
     }
 
-    /// The states of the last forward run, if it was recorded (and succeeded).
+    /// The states of the last forward run, if it recorded its trajectory (a
+    /// [`Record::Trajectory`](crate::Record::Trajectory) run, or a gradient's run that was
+    /// not checkpointed) and succeeded. The example of [`Workspace::forward`] reads one.
     pub fn trajectory(&self) -> Option<Trajectory<'_, T>> {
         let dims = self.dims?;
         let [v, s, current, readout] = self.states.buffers();
-        self.recorded.then_some(Trajectory {
+        self.recorded_fingerprint.map(|_| Trajectory {
             n: dims.n,
             n_out: dims.n_out,
             b: dims.b,
@@ -360,7 +425,7 @@ impl<T: Real> Workspace<T> {
     /// step ([`step_charge`]) on every path, so that all give the same bits.
     pub(crate) fn charge(&self) -> f64 {
         match self.dims {
-            Some(dims) if self.recorded => {
+            Some(dims) if self.recorded_fingerprint.is_some() => {
                 let nb = dims.nb();
                 let steps = self.states.s(1..dims.t + 1).chunks_exact(nb);
                 steps.fold(0.0, |total, s| total + step_charge(s))
@@ -509,7 +574,17 @@ impl<T: Real> Workspace<T> {
     }
 
     /// Chooses the form of the sweeps later calls run (docs/model.md sections 2-3, or
-    /// the activity-sparse form of section 8); [`SweepPath::Automatic`] by default.
+    /// the activity-sparse form of section 8); [`SweepPath::Automatic`] by default. Every
+    /// path computes the same function; they differ in rounding and in time.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::{SweepPath, Workspace};
+    /// let mut workspace = Workspace::<f32>::new();
+    /// workspace.set_sweep_path(SweepPath::Dense); // no activity probe: N^2 work per step
+    /// assert_eq!(workspace.sweep_path(), SweepPath::Dense);
+    /// ```
     pub fn set_sweep_path(&mut self, path: SweepPath) {
         self.activity.path = path;
     }
@@ -523,6 +598,23 @@ impl<T: Real> Workspace<T> {
     /// needs more is refused with [`Error::TooLarge`] before anything is allocated.
     /// `None`: no limit but addressability. The default is this machine's physical
     /// memory where the system says what it is (Linux), else `None`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use spikegrad::{Batch, Config, Error, Gate, Inputs, Network, Parameters, Record, Step, Workspace};
+    /// let step = Step::<f32>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
+    /// let (w, u, i0, o) = ([0.0], [0.0], [0.0], [1.0]);
+    /// let net = Network::new(Parameters { n: 1, n_in: 1, n_out: 1, w: &w, u: &u, i0: &i0, o: &o });
+    /// let x = vec![0.0; 1000];
+    /// let batch = Batch::new(Inputs { b: 1, t: 1000, v0: &[0.0], s0: &[0.0], x: &x });
+    /// let mut workspace = Workspace::new();
+    /// workspace.set_memory_limit(Some(10_000)); // bytes
+    /// let refused = workspace.forward(&step, &net, &batch, Record::Trajectory);
+    /// assert!(matches!(refused, Err(Error::TooLarge { .. })));
+    /// workspace.forward(&step, &net, &batch, Record::Readout)?; // O(N B + T B n_out) fits
+    /// # Ok::<(), spikegrad::Error>(())
+    /// ```
     pub fn set_memory_limit(&mut self, bytes: Option<usize>) {
         self.memory_limit = bytes;
     }
@@ -541,15 +633,17 @@ impl<T: Real> Workspace<T> {
     /// run on the same number of threads. `None`: always record.
     /// [`DEFAULT_RECORDING_LIMIT`] by default.
     ///
+    /// # Example
+    ///
     /// ```
-    /// use spikegrad::{Batch, Config, Gate, Loss, Network, Step, Workspace};
+    /// use spikegrad::{Batch, Config, Gate, Inputs, Loss, Network, Parameters, Step, Workspace};
     ///
     /// let step = Step::<f64>::new(&Config::new(1.0, 20.0, 50.0, Gate::RaisedCosine { delta: 1.0 }))?;
     /// let (w, u, i0, o) = ([0.0, 20.0, -20.0, 0.0], [1.5, 0.0], [-0.2, -0.2], [30.0, -30.0]);
-    /// let net = Network::new(2, 1, 1, &w, &u, &i0, &o);
+    /// let net = Network::new(Parameters { n: 2, n_in: 1, n_out: 1, w: &w, u: &u, i0: &i0, o: &o });
     /// let t = 5000;
     /// let (x, target, mask) = (vec![1.0; t], vec![0.5; t], vec![1.0; t]);
-    /// let batch = Batch::new(1, t, &[-0.4, -0.4], &[0.0, 0.0], &x);
+    /// let batch = Batch::new(Inputs { b: 1, t, v0: &[-0.4, -0.4], s0: &[0.0, 0.0], x: &x });
     /// let loss = Loss::mse(&target, &mask);
     /// let mut workspace = Workspace::new();
     /// let recorded = workspace.gradient(&step, &net, &batch, &loss)?.clone();

@@ -396,7 +396,12 @@ impl Trainer {
     /// the phases v_t (T + 1 slots of (B, N)) and the readout.
     pub fn record(&mut self, trials: &Trials) -> Result<Recording, Error> {
         let net = self.model.network();
-        self.step.forward(&mut self.workspace, &net, &trials.batch(), true)?;
+        self.step.forward(
+            &mut self.workspace,
+            &net,
+            &trials.batch(),
+            spikegrad::Record::Trajectory,
+        )?;
         let tr = self.workspace.trajectory().expect("recorded");
         let v = (0..=trials.t).flat_map(|t| tr.v(t).into_iter().flatten().copied()).collect();
         let readout = self.workspace.readout().expect("recorded").to_vec();

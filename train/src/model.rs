@@ -2,7 +2,7 @@
 
 use crate::phase_step::PhaseStep;
 use crate::rng::Rng;
-use spikegrad::{Batch, Config, Loss, Network, Real};
+use spikegrad::{Batch, Config, Inputs, Loss, Network, Parameters, Real};
 
 /// Parameters W, U, I0, O and the initial state (v0, s0) every trial starts from.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,8 +109,15 @@ impl Model {
 
     /// The parameter view (with the per-neuron time constants and the mask, where set).
     pub fn network(&self) -> Network<'_, f32> {
-        let mut net =
-            Network::new(self.n, self.n_in, self.n_out, &self.w, &self.u, &self.i0, &self.o);
+        let mut net = Network::new(Parameters {
+            n: self.n,
+            n_in: self.n_in,
+            n_out: self.n_out,
+            w: &self.w,
+            u: &self.u,
+            i0: &self.i0,
+            o: &self.o,
+        });
         if let Some(mask) = &self.w_mask {
             net = net.with_mask(mask);
         }
@@ -207,7 +214,8 @@ impl Trials {
 impl<T: Real> Trials<T> {
     /// The batch view (with the external current, where there is one).
     pub fn batch(&self) -> Batch<'_, T> {
-        let batch = Batch::new(self.b, self.t, &self.v0, &self.s0, &self.x);
+        let batch =
+            Batch::new(Inputs { b: self.b, t: self.t, v0: &self.v0, s0: &self.s0, x: &self.x });
         if self.i_ext.is_empty() {
             batch
         } else {

@@ -2,7 +2,8 @@
 //! run time, and the kernels' compiled step of either map behind one type.
 
 use spikegrad::{
-    Batch, Config, Error, Gradient, Loss, Network, Real, Step, Theta, ThetaMidpoint, Workspace,
+    Batch, Config, Error, Gradient, GradientOptions, Loss, Network, Real, Record, Step, Theta,
+    ThetaMidpoint, Workspace,
 };
 
 /// How a theta network's phases are stepped.
@@ -76,7 +77,7 @@ impl<T: Real> ModelStep<T> {
         workspace: &mut Workspace<T>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
-        record: bool,
+        record: Record,
     ) -> Result<(), Error> {
         with_step!(self, step => workspace.forward(step, net, batch, record))
     }
@@ -92,14 +93,15 @@ impl<T: Real> ModelStep<T> {
         with_step!(self, step => workspace.loss(step, net, batch, loss))
     }
 
-    /// [`Workspace::gradient`] with this step.
+    /// [`Workspace::gradient_with_options`] with this step.
     pub fn gradient<'w>(
         &self,
         workspace: &'w mut Workspace<T>,
         net: &Network<'_, T>,
         batch: &Batch<'_, T>,
         loss: &Loss<'_, T>,
+        options: GradientOptions,
     ) -> Result<&'w Gradient<T>, Error> {
-        with_step!(self, step => workspace.gradient(step, net, batch, loss))
+        with_step!(self, step => workspace.gradient_with_options(step, net, batch, loss, options))
     }
 }

@@ -19,7 +19,7 @@
 
 use crate::model::{Model, Objective, Trials};
 use crate::phase_step::{ModelStep, PhaseStep};
-use spikegrad::{Error, Gradient, Network, Real, Workspace};
+use spikegrad::{Error, Gradient, GradientOptions, Network, Parameters, Real, Workspace};
 
 /// The gradient of the whole batch, combined from its shards in f64.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -105,10 +105,11 @@ fn run_shard<'a, T: Real>(
     shard: &'a mut Shard<T>,
     step: &ModelStep<T>,
     net: &Network<'_, T>,
+    options: GradientOptions,
 ) -> Result<(usize, &'a Gradient<T>), Error> {
     let b = shard.trials.b;
     let (batch, loss) = (shard.trials.batch(), shard.trials.loss());
-    step.gradient(&mut shard.workspace, net, &batch, &loss).map(|g| (b, g))
+    step.gradient(&mut shard.workspace, net, &batch, &loss, options).map(|g| (b, g))
 }
 
 /// Adds `weight * from` into `into`.
@@ -157,7 +158,7 @@ impl<T: Real> Shards<T> {
             convert(from, into);
         }
         let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
-        let mut net = Network::new(n, n_in, n_out, w, u, i0, o);
+        let mut net = Network::new(Parameters { n, n_in, n_out, w, u, i0, o });
         if let Some(mask) = &model.w_mask {
             convert(mask, &mut self.mask);
             net = net.with_mask(&self.mask);
@@ -173,12 +174,9 @@ impl<T: Real> Shards<T> {
             convert(values, tau_s);
             net = net.with_tau_s(tau_s);
         }
-        for shard in shards.iter_mut() {
-            let options = shard.workspace.gradient_options().with_constants(per_neuron);
-            shard.workspace.set_gradient_options(options);
-        }
+        let options = GradientOptions::default().with_constants(per_neuron);
         let step = &self.step;
-        let run = |shard| run_shard(shard, step, &net);
+        let run = |shard| run_shard(shard, step, &net, options);
         let gradients = std::thread::scope(|scope| {
             let (first, rest) = shards.split_first_mut().expect("at least one shard");
             let handles: Vec<_> = rest.iter_mut().map(|s| scope.spawn(|| run(s))).collect();

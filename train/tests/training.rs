@@ -401,7 +401,9 @@ fn time_constants_train_per_neuron_and_stay_in_range() {
     // The trained model is valid for the kernels as it stands.
     let step = spikegrad::Step::<f32>::new(&end.config).unwrap();
     let trials = Trials::new(&end, 1, 10);
-    spikegrad::Workspace::new().forward(&step, &end.network(), &trials.batch(), false).unwrap();
+    spikegrad::Workspace::new()
+        .forward(&step, &end.network(), &trials.batch(), spikegrad::Record::Readout)
+        .unwrap();
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! engines; a trajectory index out of range; a run too large for memory.
 
 use proptest::prelude::*;
-use spikegrad::{Backend, Error, GradientOptions, Loss, Step, Workspace};
+use spikegrad::{
+    Backend, Error, GradientOptions, Inputs, Loss, Parameters, Record, Step, Workspace,
+};
 use spikegrad_harness::engines::{
     kernel_tolerance, kernels_config, normwise_difference, Converted,
 };
@@ -45,9 +47,9 @@ proptest! {
         let data = Converted::<f64>::new(&case);
         let (net, batch) = (data.network(), data.batch());
         let mut workspace = Workspace::with_threads(1);
-        workspace.set_gradient_options(GradientOptions::default().with_input(true).with_current(true));
-        workspace.forward(&step, &net, &batch, true).unwrap();
-        let got = workspace.backward(&step, &net, &batch, &dl_do, dl_ds.as_deref()).unwrap();
+        let options = GradientOptions::default().with_input(true).with_current(true);
+        workspace.forward(&step, &net, &batch, Record::Trajectory).unwrap();
+        let got = workspace.backward(&step, &net, &batch, &dl_do, dl_ds.as_deref(), options).unwrap();
         prop_assert!(normwise_difference(&[got.loss], &[want.loss]) <= tolerance.max(1e-12));
         for (name, g, w) in [
             ("dW", &got.w, &want.w), ("dU", &got.u, &want.u), ("dI0", &got.i0, &want.i0),
@@ -117,45 +119,57 @@ fn small_case() -> Case {
 }
 
 #[test]
-fn backward_needs_a_recorded_forward_run_of_the_same_shape() {
+fn backward_needs_a_recorded_forward_run_of_the_same_inputs() {
     let case = small_case();
     let step = Step::<f64>::new(&kernels_config(&case.cfg)).unwrap();
     let data = Converted::<f64>::new(&case);
     let (net, batch) = (data.network(), data.batch());
     let (t, b, n_out) = (case.batch.t, case.batch.b, case.net.n_out);
     let dl_do = vec![0.0; t * b * n_out];
+    let options = GradientOptions::default();
     let mut workspace = Workspace::new();
-    let err = workspace.backward(&step, &net, &batch, &dl_do, None).unwrap_err();
+    let err = workspace.backward(&step, &net, &batch, &dl_do, None, options).unwrap_err();
     assert!(matches!(err, Error::NotRecorded { .. }), "{err}");
-    workspace.forward(&step, &net, &batch, false).unwrap();
-    let err = workspace.backward(&step, &net, &batch, &dl_do, None).unwrap_err();
-    assert!(err.to_string().contains("not recorded"), "{err}");
-    workspace.forward(&step, &net, &batch, true).unwrap();
-    let err = workspace.backward(&step, &net, &batch, &dl_do[1..], None).unwrap_err();
+    workspace.forward(&step, &net, &batch, Record::Readout).unwrap();
+    let err = workspace.backward(&step, &net, &batch, &dl_do, None, options).unwrap_err();
+    assert!(err.to_string().contains("kept only its readout"), "{err}");
+    workspace.forward(&step, &net, &batch, Record::Trajectory).unwrap();
+    let err = workspace.backward(&step, &net, &batch, &dl_do[1..], None, options).unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { array: "dL/do", .. }), "{err}");
-    let shorter = spikegrad::Batch::new(
-        b,
-        t - 1,
-        batch.v0,
-        batch.s0,
-        &batch.x[..(t - 1) * b * case.net.n_in],
-    );
-    let err = workspace.backward(&step, &net, &shorter, &dl_do, None).unwrap_err();
+    let x = &batch.x[..(t - 1) * b * case.net.n_in];
+    let shorter = spikegrad::Batch::new(Inputs { t: t - 1, x, ..batch.inputs() });
+    let err = workspace.backward(&step, &net, &shorter, &dl_do, None, options).unwrap_err();
     assert!(
         matches!(err, Error::NotRecorded { .. }) && err.to_string().contains("recorded run had"),
         "{err}"
     );
-    let ok = workspace.backward(&step, &net, &batch, &dl_do, None).unwrap();
+    let ok = workspace.backward(&step, &net, &batch, &dl_do, None, options).unwrap();
     assert!(ok.w.iter().all(|&x| x == 0.0), "a zero dL/do has a zero gradient");
-    // A network with a mask the recorded run did not have: its own W * M is used, and
-    // nothing panics.
-    let unmasked = spikegrad::Network::new(net.n, net.n_in, net.n_out, net.w, net.u, net.i0, net.o);
-    let ones = vec![1.0; net.n * net.n];
-    workspace.forward(&step, &unmasked, &batch, true).unwrap();
-    let masked = unmasked.with_mask(&ones);
-    let from_masked = workspace.backward(&step, &masked, &batch, &dl_do, None).unwrap().clone();
-    let from_unmasked = workspace.backward(&step, &unmasked, &batch, &dl_do, None).unwrap();
-    assert_eq!(&from_masked, from_unmasked, "an all-ones mask changes nothing");
+
+    // Values other than the recorded run's, in arrays of the same shapes, are refused:
+    // the reverse sweep would read states that are not this network's.
+    let halves = vec![0.5; net.n * net.n];
+    let mut w = net.w.to_vec();
+    w[net.n * net.n - 1] += 1e-12;
+    let mut x = batch.x.to_vec();
+    x[0] = -x[0] + 1.0;
+    let other_w = spikegrad::Network::new(Parameters { w: &w, ..net.parameters() });
+    let other_x = spikegrad::Batch::new(Inputs { x: &x, ..batch.inputs() });
+    let mut config = kernels_config(&case.cfg);
+    config.tau *= 1.5;
+    let other_step = Step::<f64>::new(&config).unwrap();
+    let refusals = [
+        workspace.backward(&step, &net.with_mask(&halves), &batch, &dl_do, None, options).err(),
+        workspace.backward(&step, &other_w, &batch, &dl_do, None, options).err(),
+        workspace.backward(&step, &net, &other_x, &dl_do, None, options).err(),
+        workspace.backward(&other_step, &net, &batch, &dl_do, None, options).err(),
+    ];
+    for (what, err) in ["a mask", "one weight", "one input", "tau"].iter().zip(refusals) {
+        let err = err.unwrap_or_else(|| panic!("{what} other than the recorded run's is refused"));
+        assert!(err.to_string().contains("differ from the recorded run's"), "{what}: {err}");
+    }
+    // The recorded run is kept: the same inputs still go backward.
+    workspace.backward(&step, &net, &batch, &dl_do, None, options).unwrap();
 }
 
 #[test]
@@ -165,7 +179,7 @@ fn trajectory_accessors_return_none_out_of_range() {
     let data = Converted::<f32>::new(&case);
     let mut workspace = Workspace::new();
     assert!(workspace.trajectory().is_none() && workspace.readout().is_none());
-    workspace.forward(&step, &data.network(), &data.batch(), true).unwrap();
+    workspace.forward(&step, &data.network(), &data.batch(), Record::Trajectory).unwrap();
     let tr = workspace.trajectory().unwrap();
     let t = tr.steps();
     assert!(tr.v(t).is_some() && tr.v(t + 1).is_none() && tr.s(t + 1).is_none());
@@ -182,23 +196,31 @@ fn a_run_too_large_for_memory_is_refused_before_allocating() {
         spikegrad::Config::new(1.0, 20.0, 50.0, spikegrad::Gate::RaisedCosine { delta: 1.0 });
     let step = Step::<f32>::new(&config).unwrap();
     let (w, u, i0, o) = ([0.0f32], [0.0f32], [0.0f32], [1.0f32]);
-    let net = spikegrad::Network::new(1, 1, 1, &w, &u, &i0, &o);
+    let net = spikegrad::Network::new(Parameters {
+        n: 1,
+        n_in: 1,
+        n_out: 1,
+        w: &w,
+        u: &u,
+        i0: &i0,
+        o: &o,
+    });
     let x = vec![0.0f32; 1000];
-    let batch = spikegrad::Batch::new(1, 1000, &[0.0], &[0.0], &x);
+    let batch = spikegrad::Batch::new(Inputs { b: 1, t: 1000, v0: &[0.0], s0: &[0.0], x: &x });
     let mut workspace = Workspace::<f32>::new();
     if cfg!(target_os = "linux") {
         let limit = workspace.memory_limit();
         assert!(limit.is_some_and(|bytes| bytes > 1 << 20), "physical memory: {limit:?}");
     }
     workspace.set_memory_limit(Some(10_000));
-    let err = workspace.forward(&step, &net, &batch, true).unwrap_err();
+    let err = workspace.forward(&step, &net, &batch, Record::Trajectory).unwrap_err();
     assert!(
         matches!(err, Error::TooLarge { .. }) && err.to_string().contains("memory limit"),
         "{err}"
     );
     assert!(workspace.readout().is_none(), "nothing ran");
     // Streaming needs O(N B + T B n_out): 1000 steps fit in 10 kB.
-    workspace.forward(&step, &net, &batch, false).unwrap();
+    workspace.forward(&step, &net, &batch, Record::Readout).unwrap();
     let (target, mask) = (vec![0.0f32; 1000], vec![1.0f32; 1000]);
     let err = workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask)).unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err}");

@@ -26,8 +26,9 @@ fn gradient<T: Real>(
     workspace.set_recording_limit(limit);
     let constants = path != SweepPath::ActivitySparse;
     let options = GradientOptions::default().with_input(true).with_current(true);
-    workspace.set_gradient_options(options.with_constants(constants));
-    let g = workspace.gradient(&step, &data.network(), &data.batch(), &data.loss())?.clone();
+    let options = options.with_constants(constants);
+    let (net, batch, loss) = (data.network(), data.batch(), data.loss());
+    let g = workspace.gradient_with_options(&step, &net, &batch, &loss, options)?.clone();
     // A checkpointed run holds one segment: no whole trajectory to hand out.
     let checkpointed = limit.is_some() && segment(case.batch.b, case.batch.t) < case.batch.t;
     assert_eq!(workspace.trajectory().is_none(), checkpointed);

@@ -2,7 +2,9 @@
 //! with an error naming the step and neuron (or index), in both precisions, as the
 //! reference does (`invalid_input.rs` holds the reference's side).
 
-use spikegrad::{Batch, Config, Error, Gate, Loss, Network, Real, Step, Workspace};
+use spikegrad::{
+    Batch, Config, Error, Gate, Inputs, Loss, Network, Parameters, Real, Step, Workspace,
+};
 
 struct OneNeuron<T> {
     w: Vec<T>,
@@ -14,8 +16,16 @@ fn run<T: Real>(case: &OneNeuron<T>, t: usize) -> (Result<f64, Error>, Result<f6
     let z = |n: usize| vec![T::from_f64(0.0); n];
     let one = |n: usize| vec![T::from_f64(1.0); n];
     let (u, i0, v0, x, target, mask) = (z(1), z(1), vec![T::from_f64(-0.5)], z(t), z(t), one(t));
-    let net = Network::new(1, 1, 1, &case.w, &u, &i0, &case.o);
-    let batch = Batch::new(1, t, &v0, &case.s0, &x);
+    let net = Network::new(Parameters {
+        n: 1,
+        n_in: 1,
+        n_out: 1,
+        w: &case.w,
+        u: &u,
+        i0: &i0,
+        o: &case.o,
+    });
+    let batch = Batch::new(Inputs { b: 1, t, v0: &v0, s0: &case.s0, x: &x });
     let loss = Loss::mse(&target, &mask);
     let config = Config::new(0.5, 20.0, 1000.0, Gate::RaisedCosine { delta: 1.0 });
     let step = Step::<T>::new(&config).unwrap();

@@ -9,8 +9,8 @@
 
 use proptest::prelude::*;
 use spikegrad::{
-    check_neuron, Backend, Batch, Config, Gate, Gradient, GradientOptions, Loss, Network,
-    NeuronCheck, Real, Step, SweepPath, Theta, ThetaMidpoint, Workspace,
+    check_neuron, Backend, Batch, Config, Gate, Gradient, GradientOptions, Inputs, Loss, Network,
+    NeuronCheck, Parameters, Real, Record, Step, SweepPath, Theta, ThetaMidpoint, Workspace,
 };
 use spikegrad_harness::engines::{
     differences, kernel_outputs_on_path, kernel_tolerance, kernels_config, Converted,
@@ -54,10 +54,10 @@ fn inhibited<T: Real, N: spikegrad::Neuron>(
     let (s0, x) = (vec![t(0.0); n], vec![t(0.0); steps]);
     let target = vec![t(1.0); steps];
     let mask = vec![t(1.0); steps];
-    let net = Network::new(n, 1, 1, &w, &u, &i0, &o);
-    let batch = Batch::new(1, steps, &v0, &s0, &x);
+    let net = Network::new(Parameters { n, n_in: 1, n_out: 1, w: &w, u: &u, i0: &i0, o: &o });
+    let batch = Batch::new(Inputs { b: 1, t: steps, v0: &v0, s0: &s0, x: &x });
     let mut workspace = Workspace::<T>::new();
-    workspace.forward(&step, &net, &batch, true)?;
+    workspace.forward(&step, &net, &batch, Record::Trajectory)?;
     let recorded = workspace.trajectory().expect("recorded").v(steps).expect("recorded");
     let v_last = recorded.to_vec();
     let gradient = workspace.gradient(&step, &net, &batch, &Loss::mse(&target, &mask))?.clone();
@@ -119,8 +119,9 @@ fn midpoint_gradient<T: Real>(
     workspace.set_sweep_path(path);
     workspace.set_recording_limit(limit);
     let options = GradientOptions::default().with_input(true).with_current(true);
-    workspace.set_gradient_options(options.with_constants(path != SweepPath::ActivitySparse));
-    Ok(workspace.gradient(&step, &data.network(), &data.batch(), &data.loss())?.clone())
+    let options = options.with_constants(path != SweepPath::ActivitySparse);
+    let (net, batch, loss) = (data.network(), data.batch(), data.loss());
+    Ok(workspace.gradient_with_options(&step, &net, &batch, &loss, options)?.clone())
 }
 
 proptest! {

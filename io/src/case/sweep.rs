@@ -8,8 +8,8 @@ use super::arrays::Dims;
 use super::gradients::Gradients;
 use super::{Case, CaseLoss, NeuronModel};
 use spikegrad::{
-    Batch, Config, GradientOptions, HopfPhase, Loss, Network, Neuron, Real, Step, Theta,
-    ThetaMidpoint, Workspace,
+    Batch, Config, GradientOptions, HopfPhase, Inputs, Loss, Network, Neuron, Parameters, Real,
+    Record, Step, Theta, ThetaMidpoint, Workspace,
 };
 
 /// A checked case whose arrays are slices of one precision: what the kernels read,
@@ -47,7 +47,7 @@ fn network_and_batch<'a, T: Real>(
 ) -> (Network<'a, T>, Batch<'a, T>) {
     let Dims { n, n_in, n_out, b, t, shared_state, .. } = case.dims;
     let [w, u, i0, o, v0, s0, x] = case.arrays;
-    let mut net = Network::new(n, n_in, n_out, w, u, i0, o);
+    let mut net = Network::new(Parameters { n, n_in, n_out, w, u, i0, o });
     if let Some(mask) = case.w_mask {
         net = net.with_mask(mask);
     }
@@ -65,7 +65,7 @@ fn network_and_batch<'a, T: Real>(
     let [v0_tiled, s0_tiled] = tiled;
     let v0 = if shared_state[0] { &v0_tiled[..] } else { v0 };
     let s0 = if shared_state[1] { &s0_tiled[..] } else { s0 };
-    let mut batch = Batch::new(b, t, v0, s0, x);
+    let mut batch = Batch::new(Inputs { b, t, v0, s0, x });
     if let Some(i_ext) = case.i_ext {
         batch = batch.with_external_current(i_ext);
     }
@@ -86,8 +86,8 @@ pub fn gradient<T: Real, N: Neuron>(
     let mut workspace = Workspace::<T>::new();
     workspace.set_recording_limit(case.recording_limit);
     let options = GradientOptions::default().with_input(true).with_current(case.i_ext.is_some());
-    workspace.set_gradient_options(options.with_constants(true));
-    let g = workspace.gradient(&step, &net, &batch, &loss)?;
+    let options = options.with_constants(true);
+    let g = workspace.gradient_with_options(&step, &net, &batch, &loss, options)?;
     let widen = |x: &[T]| x.iter().map(|x| x.to_f64()).collect();
     let mut values = vec![
         widen(&g.w),
@@ -128,7 +128,7 @@ pub fn forward<T: Real, N: Neuron>(
     let (net, batch) = network_and_batch(case, &mut tiled);
     let step = Step::<T, N>::with_neuron(&case.config, neuron)?;
     let mut workspace = Workspace::<T>::new();
-    workspace.forward(&step, &net, &batch, true)?;
+    workspace.forward(&step, &net, &batch, Record::Trajectory)?;
     let Dims { n, b, t, .. } = case.dims;
     let trajectory = workspace.trajectory().expect("a recorded run has a trajectory");
     let v: Vec<&[T]> = (0..=t).map(|s| trajectory.v(s).expect("recorded")).collect();

@@ -194,7 +194,7 @@ pub fn initial_model(
     let stepper = ModelStep::<f32>::new(&task.config, model.step)?;
     let mut workspace = spikegrad::Workspace::new();
     stepper
-        .forward(&mut workspace, &model.network(), &trials.batch(), true)
+        .forward(&mut workspace, &model.network(), &trials.batch(), spikegrad::Record::Trajectory)
         .map_err(TrainError::InitialRun)?;
     let trajectory = workspace.trajectory().expect("the run was recorded");
     let s: Vec<f32> =
