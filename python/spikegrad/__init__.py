@@ -5,8 +5,8 @@ neurons whose synapses are driven by a smooth gate on the presynaptic phase, so 
 network is a differentiable dynamical system; the exact gradient of a loss comes from the
 adjoint (costate) dynamics run backward in time. The sweeps run in the Rust kernels of the
 spikegrad workspace, with the GIL released. The mathematical contract is docs/model.md of
-the repository; the arrays and config are those of a case folder (README, "Gradients for
-data in .npy files").
+the repository; the arrays and config are those of a case folder (docs/formats.md,
+"Case folder").
 
 Two lines::
 
@@ -37,6 +37,7 @@ __all__ = [
     "forward",
     "load_model",
     "save_model",
+    "initial_model",
     "train_task",
     "train_xor",
     "train_predict",
@@ -110,7 +111,7 @@ def _warn_unused(unused, why):
         _warnings.warn(f"{file} is not used by this case ({why}); ignored", stacklevel=3)
 
 
-def gradient(arrays, config, precision="f64"):
+def gradient(arrays, config, precision="f64", constants=True):
     """The loss and every gradient of docs/model.md sections 3, 5, 6 and 7.
 
     Parameters
@@ -127,6 +128,11 @@ def gradient(arrays, config, precision="f64"):
     precision : "f64" or "f32"
         The precision of the sweeps and of the returned gradients. Arrays already
         C-contiguous in this dtype are read in place, without a copy.
+    constants : bool
+        Whether to compute the gradients of the time constants and of the gate width
+        (``dconfig``, ``dtau``, ``dtau_s``): one more pass per reverse step, and the
+        reverse sweep then runs dense, so that a network at a few percent activity
+        computes the rest several times faster without them.
 
     Returns
     -------
@@ -134,7 +140,8 @@ def gradient(arrays, config, precision="f64"):
         ``grads`` holds ``dW dU dI0 dO dv0 ds0 dx`` (``dv0``/``ds0`` of the shape given),
         ``dI_ext`` when ``I_ext`` was given, ``dtau``/``dtau_s`` (N,) for per-neuron
         constants, and ``"dconfig"``: a dict with dL/dtau, dL/dtau_s (where shared) and
-        dL/dDelta (None for the boxcar gate).
+        dL/dDelta (None for the boxcar gate); without ``constants``, ``dconfig`` holds
+        ``delta: None`` only and ``dtau``/``dtau_s`` are absent.
 
     Raises
     ------
@@ -159,7 +166,7 @@ def gradient(arrays, config, precision="f64"):
     """
     dtype = _dtype(precision)
     loss, grads, dconfig, unused = _native.gradient(
-        _prepare(arrays, dtype), _config_text(config), precision
+        _prepare(arrays, dtype), _config_text(config), precision, bool(constants)
     )
     _warn_unused(unused, "not an array of this case's network, trials or loss")
     grads["dconfig"] = _json.loads(dconfig)
@@ -227,6 +234,68 @@ def _paths(options, keys=("out",)):
         if options.get(key) is not None:
             options[key] = _os.fspath(options[key])
     return options
+
+
+def initial_model(config, x, neurons=128, *, target=None, mask=None, labels=None, seed=1,
+                  input_current=2.0, recurrent_current=0.15, readout_scale=1.0):
+    """A fresh network for the trials ``x`` (T, K, n_in): the start ``spikegrad train
+    task`` draws, with its defaults, so that a model trained in Python (PyTorch, JAX, your
+    own loop) starts where the command line's trainer does.
+
+    I0 ~ N(-0.1, 0.5^2): a quiet, excitable start, each resting neuron at its rest phase
+    (``v0``) with no synaptic current (``s0`` = 0). U is scaled per input channel by the
+    channel's RMS over ``x``, so that the input current has standard deviation
+    ``input_current`` whatever the inputs' units; the synaptic currents of the network
+    without recurrence are measured on the first 64 trials, and W and O are drawn so that
+    the recurrent current has standard deviation ``recurrent_current`` and the readout
+    starts at ``readout_scale`` times the target's RMS (1 for classes). ``config`` is a
+    dict like config.json; its loss says which data the scales read: ``target`` (and
+    optionally ``mask``) (T, K, n_out) for "mse" and "linear", ``labels`` (K,) for
+    "cross_entropy" (n_out: ``loss["classes"]``, else 1 + the largest label).
+
+    Returns ``{"W", "U", "I0", "O", "v0", "s0"}`` as float32 arrays, the state of shape
+    (N,) (every trial starts from it). The same ``seed`` gives the same draw as
+    ``train task --seed``.
+
+    >>> import numpy as np, spikegrad
+    >>> config = dict(h=1.0, tau=20.0, tau_s=30.0, gate="raised_cosine", delta=1.0,
+    ...               loss=dict(kind="cross_entropy", from_step=50, to_step=100))
+    >>> x = np.random.default_rng(0).normal(size=(100, 32, 2))
+    >>> model = spikegrad.initial_model(config, x, neurons=16, labels=np.arange(32) % 3)
+    >>> {name: a.shape for name, a in model.items()}["O"]
+    (3, 16)
+    >>> bool((model["s0"] == 0).all() and (np.abs(model["v0"]) <= 1).all())
+    True
+    """
+    def array(name, value, ndim, dtype):
+        if value is None:
+            return None
+        try:
+            value = _np.ascontiguousarray(value, dtype=dtype)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{name}: not an array of numbers: {e}") from None
+        if value.ndim != ndim:
+            raise ValueError(f"{name}: {value.ndim} dimensions {list(value.shape)}, expected {ndim}")
+        return value
+
+    if isinstance(neurons, bool) or not isinstance(neurons, int) or neurons < 1:
+        raise ValueError(f"neurons={neurons!r}: must be an integer of at least 1")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed={seed!r}: must be an integer of at least 0")
+    if labels is not None and _np.asarray(labels).dtype.kind not in "iu":
+        raise ValueError(f"labels: dtype {_np.asarray(labels).dtype} is not an integer type")
+    return _native.initial_model(
+        _config_text(config),
+        array("x", x, 3, _np.float32),
+        neurons,
+        array("target", target, 3, _np.float32),
+        array("mask", mask, 3, _np.float32),
+        array("labels", labels, 1, _np.int64),
+        seed,
+        float(input_current),
+        float(recurrent_current),
+        float(readout_scale),
+    )
 
 
 def train_task(task_dir, **options):

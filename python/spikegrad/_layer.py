@@ -8,8 +8,12 @@ import numpy as np
 
 import spikegrad
 
-#: The layer's parameters, in the order the adapters pass them.
-PARAMETERS = ("W", "U", "I0", "O", "v0", "s0")
+#: The layer's trainable parameters.
+WEIGHTS = ("W", "U", "I0", "O")
+#: The initial state every trial starts from (not trained unless the caller asks).
+STATE = ("v0", "s0")
+#: Both, in the order the adapters pass them to the kernels.
+PARAMETERS = WEIGHTS + STATE
 
 
 def linear_config(config):
@@ -37,5 +41,5 @@ def readout(config, precision, x, params):
 def backward(config, precision, x, params, g):
     """(dL/dx, {name: dL/dparam}) for the framework's ``g`` = dL/do, (T, B, n_out)."""
     arrays = dict(params, x=x, G=g)
-    _, grads = spikegrad.gradient(arrays, config, precision)
+    _, grads = spikegrad.gradient(arrays, config, precision, constants=False)
     return grads["dx"], {name: grads["d" + name] for name in PARAMETERS}

@@ -8,11 +8,12 @@ of the inputs and parameters come back. float64 tensors run in f64, others in f3
 
 Example::
 
-    import torch
+    import torch, spikegrad
     from spikegrad.torch import SpikingLayer
 
-    layer = SpikingLayer(n=64, n_in=2, n_out=1,
-                         config=dict(h=1.0, tau=20.0, tau_s=30.0, gate="raised_cosine", delta=1.0))
+    config = dict(h=1.0, tau=20.0, tau_s=30.0, gate="raised_cosine", delta=1.0)
+    start = spikegrad.initial_model(dict(config, loss=dict(kind="mse")), x.numpy(), 64, target=y.numpy())
+    layer = SpikingLayer(n=64, n_in=2, n_out=1, config=config, init=start)
     readout = layer(x)                      # x: (T, B, n_in) -> (T, B, n_out)
     loss = ((readout[-20:].mean(0) - y) ** 2).mean()
     loss.backward()                         # layer.W.grad, ... by the exact adjoint
@@ -67,20 +68,42 @@ class SpikingFunction(torch.autograd.Function):
 class SpikingLayer(torch.nn.Module):
     """A recurrent layer of ``n`` theta neurons with gated synapses, read out linearly:
     parameters ``W`` (n, n), ``U`` (n, n_in), ``I0`` (n,), ``O`` (n_out, n), and the initial
-    state ``v0``, ``s0`` (n,) shared by every trial (trainable too). Initial values: a
-    quiet, excitable start (I0 ~ N(-0.1, 0.5^2), W ~ N(0, 1/n), U ~ N(0, 1), O ~ N(0, 1/n),
-    v0 = -0.5, s0 = 0); ``dtype`` float32 by default."""
+    state ``v0``, ``s0`` (n,) shared by every trial, kept as buffers: an optimiser given
+    ``layer.parameters()`` never trains the state (make them parameters to train it).
 
-    def __init__(self, n, n_in, n_out, config, dtype=torch.float32, generator=None):
+    ``init``: a dict of the six arrays to start from, e.g. the start ``spikegrad train
+    task`` draws, from :func:`spikegrad.initial_model` (recommended: its scales are read
+    from the data). Without it, a quiet, excitable start (I0 ~ N(-0.1, 0.5^2), W ~ N(0,
+    1/n), U ~ N(0, 1), O ~ N(0, 1/n), every neuron at its rest phase, s0 = 0). ``dtype``
+    float32 by default."""
+
+    def __init__(self, n, n_in, n_out, config, dtype=torch.float32, generator=None, init=None):
         super().__init__()
         self.config = _layer.linear_config(config)
-        normal = lambda *shape, sd: torch.randn(*shape, generator=generator, dtype=dtype) * sd
-        self.W = torch.nn.Parameter(normal(n, n, sd=1 / math.sqrt(n)))
-        self.U = torch.nn.Parameter(normal(n, n_in, sd=1.0))
-        self.I0 = torch.nn.Parameter(normal(n, sd=0.5) - 0.1)
-        self.O = torch.nn.Parameter(normal(n_out, n, sd=1 / math.sqrt(n)))
-        self.v0 = torch.nn.Parameter(torch.full((n,), -0.5, dtype=dtype))
-        self.s0 = torch.nn.Parameter(torch.zeros(n, dtype=dtype))
+        if init is None:
+            normal = lambda *shape, sd: torch.randn(*shape, generator=generator, dtype=dtype) * sd
+            init = dict(W=normal(n, n, sd=1 / math.sqrt(n)), U=normal(n, n_in, sd=1.0),
+                        I0=normal(n, sd=0.5) - 0.1, O=normal(n_out, n, sd=1 / math.sqrt(n)))
+            i0 = init["I0"].clamp(max=0.0)
+            rest = -torch.arccos((1 + i0) / (1 - i0)) / math.pi
+            init.update(v0=torch.where(init["I0"] < 0, rest, torch.zeros_like(rest)),
+                        s0=torch.zeros(n, dtype=dtype))
+        shapes = dict(W=(n, n), U=(n, n_in), I0=(n,), O=(n_out, n), v0=(n,), s0=(n,))
+        values = {}
+        for name, shape in shapes.items():
+            if name not in init:
+                raise ValueError(f"init: missing {name!r} (it needs W U I0 O v0 s0)")
+            value = init[name]
+            if isinstance(value, torch.Tensor):
+                value = value.detach()
+            value = torch.as_tensor(np.asarray(value), dtype=dtype)
+            if tuple(value.shape) != shape:
+                raise ValueError(f"init[{name!r}]: shape {list(value.shape)}, expected {list(shape)}")
+            values[name] = value.clone()
+        for name in _layer.WEIGHTS:
+            setattr(self, name, torch.nn.Parameter(values[name]))
+        for name in _layer.STATE:
+            self.register_buffer(name, values[name])
 
     def forward(self, x):
         """x (T, B, n_in) -> readout (T, B, n_out)."""

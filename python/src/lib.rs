@@ -20,9 +20,11 @@ use spikegrad_io::case::{
 };
 use spikegrad_io::model_folder;
 use spikegrad_io::{npy, staging};
+use spikegrad_train::model::Model;
 use std::path::{Path, PathBuf};
 
 mod folders;
+mod initial;
 mod keywords;
 mod progress;
 mod train_task;
@@ -148,6 +150,7 @@ impl<T: Precision> Source for Arrays<'_, T> {
 fn case_ref<'a, T: Precision>(
     layout: &'a Layout,
     arrays: &'a Arrays<'_, T>,
+    constants: bool,
 ) -> PyResult<CaseRef<'a, T>> {
     let mut values: [&[T]; 7] = [&[]; 7];
     for (slot, name) in values.iter_mut().zip(case_arrays::ARRAYS) {
@@ -173,6 +176,7 @@ fn case_ref<'a, T: Precision>(
         per_neuron: [per_neuron(&layout.per_neuron[0])?, per_neuron(&layout.per_neuron[1])?],
         loss: loss.map(|loss| loss.with_rate_penalty(layout.rate_penalty)),
         recording_limit: Some(spikegrad::DEFAULT_RECORDING_LIMIT),
+        constants,
     })
 }
 
@@ -215,9 +219,10 @@ fn gradient_in<'py, T: Precision>(
     py: Python<'py>,
     dict: &Bound<'py, PyDict>,
     config: &str,
+    constants: bool,
 ) -> PyResult<GradientResult<'py>> {
     let (arrays, layout) = checked::<T>(dict, config, true)?;
-    let case = case_ref(&layout, &arrays)?;
+    let case = case_ref(&layout, &arrays, constants)?;
     let computed = py
         .detach(|| grad::gradient_of(&case))
         .map_err(|e| value_error(format!("the run failed: {e}")))?;
@@ -229,15 +234,17 @@ fn gradient_in<'py, T: Precision>(
 }
 
 /// The loss and every gradient of a case: `(loss, grads, dconfig as JSON, unused array
-/// files)`; `precision` "f32" or "f64" (the arrays' dtype).
+/// files)`; `precision` "f32" or "f64" (the arrays' dtype); `constants`: with the
+/// gradients of the time constants and the gate width.
 #[pyfunction]
 fn gradient<'py>(
     py: Python<'py>,
     arrays: &Bound<'py, PyDict>,
     config: &str,
     precision: &str,
+    constants: bool,
 ) -> PyResult<GradientResult<'py>> {
-    by_precision!(precision, gradient_in(py, arrays, config))
+    by_precision!(precision, gradient_in(py, arrays, config, constants))
 }
 
 fn forward_in<'py, T: Precision>(
@@ -246,7 +253,7 @@ fn forward_in<'py, T: Precision>(
     config: &str,
 ) -> PyResult<(Bound<'py, PyDict>, Vec<String>)> {
     let (arrays, layout) = checked::<T>(dict, config, false)?;
-    let case = case_ref(&layout, &arrays)?;
+    let case = case_ref(&layout, &arrays, false)?;
     let run = py
         .detach(|| grad::forward_of(&case))
         .map_err(|e| value_error(format!("the run failed: {e}")))?;
@@ -273,12 +280,9 @@ fn forward<'py>(
 
 /// A model folder: `(arrays in float32, config.json's text)`, per-neuron constants under
 /// the names "tau" / "tau_s" (and config.json naming "tau.npy" / "tau_s.npy").
-#[pyfunction]
-fn load_model<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<(Bound<'py, PyDict>, String)> {
-    let saved = py
-        .detach(|| model_folder::load(&dir))
-        .map_err(|e| value_error(model_folder::error_at(&dir, &e)))?;
-    let model = &saved.model;
+/// A model's arrays by their files' names, float32: W U I0 O, v0 s0 (N,) and, where the
+/// model has them, tau, tau_s and W_mask.
+fn model_arrays<'py>(py: Python<'py>, model: &Model) -> PyResult<Bound<'py, PyDict>> {
     let (n, n_in, n_out) = (model.n, model.n_in, model.n_out);
     let arrays = PyDict::new(py);
     let fixed = [
@@ -301,6 +305,16 @@ fn load_model<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<(Bound<'py, PyDict
             arrays.set_item(name, to_numpy(py, values, &shape)?)?;
         }
     }
+    Ok(arrays)
+}
+
+#[pyfunction]
+fn load_model<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<(Bound<'py, PyDict>, String)> {
+    let saved = py
+        .detach(|| model_folder::load(&dir))
+        .map_err(|e| value_error(model_folder::error_at(&dir, &e)))?;
+    let model = &saved.model;
+    let arrays = model_arrays(py, model)?;
     let task = saved.task.clone().unwrap_or(serde_json::Value::Null);
     let config = model_folder::config_json(model, saved.loss.as_ref(), task);
     Ok((arrays, config.to_string()))
@@ -400,7 +414,7 @@ fn sweep_seconds_in<T: Precision>(
     for _ in 0..repeats {
         let clock = std::time::Instant::now();
         let (arrays, layout) = checked::<T>(dict, config, true)?;
-        let case = case_ref(&layout, &arrays)?;
+        let case = case_ref(&layout, &arrays, true)?;
         py.detach(|| grad::gradient_of(&case)).map_err(value_error)?;
         seconds.push(clock.elapsed().as_secs_f64());
     }
@@ -434,6 +448,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(gradient, module)?)?;
     module.add_function(wrap_pyfunction!(forward, module)?)?;
     module.add_function(wrap_pyfunction!(load_model, module)?)?;
+    module.add_function(wrap_pyfunction!(initial::initial_model, module)?)?;
     module.add_function(wrap_pyfunction!(save_model, module)?)?;
     module.add_function(wrap_pyfunction!(train_task::train_task, module)?)?;
     module.add_function(wrap_pyfunction!(folders::run, module)?)?;

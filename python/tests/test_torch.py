@@ -46,3 +46,14 @@ def test_torch_layer_trains_with_an_optimizer(rng):
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+def test_the_state_is_a_buffer_and_init_starts_the_layer(rng):
+    arrays, config = random_case(rng, loss="mse", n=16, b=8, t=60)
+    start = spikegrad.initial_model(config, arrays["x"], 16, target=arrays["target"])
+    layer = SpikingLayer(n=16, n_in=2, n_out=3, config=config, init=start)
+    assert {name for name, _ in layer.named_parameters()} == {"W", "U", "I0", "O"}
+    assert set(dict(layer.named_buffers())) == {"v0", "s0"}
+    np.testing.assert_array_equal(layer.W.detach().numpy(), start["W"])
+    with pytest.raises(ValueError, match=r"init\['O'\]: shape \[3, 16\], expected \[2, 16\]"):
+        SpikingLayer(n=16, n_in=2, n_out=2, config=config, init=start)

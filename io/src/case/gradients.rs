@@ -1,4 +1,4 @@
-//! The output of `spikegrad grad` (README, "Case folder"): the loss and every gradient
+//! The output of `spikegrad grad` (docs/formats.md, "Case folder"): the loss and every gradient
 //! of a case, named as their files, and the folder that holds them.
 
 use super::arrays::Dims;
@@ -60,6 +60,10 @@ impl Gradients {
         let mut dconfig = serde_json::Map::new();
         let constants = [("tau", "dtau"), ("tau_s", "dtau_s")].into_iter().zip(dims.per_neuron);
         for (((key, file), per_neuron), values) in constants.zip([dtau, dtau_s]) {
+            if values.is_empty() {
+                // Not computed (the caller did not ask for the constants' gradients).
+                continue;
+            }
             if per_neuron {
                 arrays.push((file, vec![n], values));
             } else {

@@ -37,6 +37,10 @@ pub struct CaseRef<'a, T> {
     /// The most bytes the gradient's recorded trajectory may take before it is
     /// checkpointed ([`Workspace::set_recording_limit`]).
     pub recording_limit: Option<usize>,
+    /// Whether the gradient includes dL/dtau, dL/dtau_s and dL/dDelta (docs/model.md
+    /// section 7): one more elementwise pass per reverse step, and the reverse sweep runs
+    /// dense (the constants need the costates of every neuron, active or not).
+    pub constants: bool,
 }
 
 /// The kernels' network and trials of `case` (v0 and s0 tiled to (B, N) into `tiled`
@@ -86,7 +90,7 @@ pub fn gradient<T: Real, N: Neuron>(
     let mut workspace = Workspace::<T>::new();
     workspace.set_recording_limit(case.recording_limit);
     let options = GradientOptions::default().with_input(true).with_current(case.i_ext.is_some());
-    let options = options.with_constants(true);
+    let options = options.with_constants(case.constants);
     let g = workspace.gradient_with_options(&step, &net, &batch, &loss, options)?;
     let widen = |x: &[T]| x.iter().map(|x| x.to_f64()).collect();
     let mut values = vec![
@@ -228,6 +232,7 @@ pub fn kernels_gradient<T: Real>(
         per_neuron: [tau.as_deref(), tau_s.as_deref()],
         loss: Some(loss),
         recording_limit,
+        constants: true,
     };
     gradient_of(&case_ref)
 }
