@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use spikegrad_io::predict_output;
 use spikegrad_io::staging::Writer;
 use spikegrad_io::xor_output;
-use spikegrad_train::model::Trials;
+use spikegrad_train::model::{Objective, Trials};
 use spikegrad_train::observer::{Control, Observer};
 use spikegrad_train::phase_step::PhaseStep;
 use spikegrad_train::predict;
@@ -24,7 +24,7 @@ pub struct Common {
     /// Seed of the initial weights and of the training trials (held-out trials use others).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Output folder [default: runs/<task>-<seed>].
+    /// Output folder [default: runs/TASK-SEED].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Neurons N.
@@ -132,7 +132,8 @@ pub(crate) fn progress(total: usize) -> ProgressBar {
 }
 
 /// Raster panels for the first trials of a recording, one per title; the target is
-/// drawn where the mask is positive (MSE trials; none for other losses).
+/// drawn where the mask is positive (MSE trials), and a classifier's panel marks its
+/// scored window and the class it reads out there.
 pub(crate) fn panels(
     rec: &Recording,
     trials: &Trials,
@@ -145,39 +146,51 @@ pub(crate) fn panels(
     titles
         .iter()
         .enumerate()
-        .map(|(k, title)| RasterPanel {
-            title: title.clone(),
-            inputs: (0..n_in)
+        .map(|(k, title)| {
+            let at = |t: usize, c: usize| (t * trials.b + k) * n_out + c;
+            let readouts: Vec<Vec<(f64, f64)>> = (0..n_out)
                 .map(|c| {
-                    (0..trials.t)
-                        .map(|t| (time(t), trials.x[(t * trials.b + k) * n_in + c] as f64))
-                        .collect()
+                    (0..trials.t).map(|t| (time(t + 1), rec.readout[at(t, c)] as f64)).collect()
                 })
-                .collect(),
-            spikes: (0..trials.t)
-                .flat_map(|t| {
-                    (0..rec.n).filter(move |&i| rec.spiked(t, k, i)).map(move |i| (time(t + 1), i))
+                .collect();
+            let scored = |t: usize, c: usize| trials.mask.get(at(t, c)).is_some_and(|&m| m > 0.0);
+            let targets = (0..n_out)
+                .map(|c| {
+                    let masked = (0..trials.t).filter(|&t| scored(t, c));
+                    masked.map(|t| (time(t + 1), trials.target[at(t, c)] as f64)).collect()
                 })
-                .collect(),
-            readout: (0..n_out)
-                .flat_map(|c| {
-                    let at = |t: usize| (t * trials.b + k) * n_out + c;
-                    let masked =
-                        (0..trials.t).filter(|&t| trials.mask.get(at(t)).is_some_and(|&m| m > 0.0));
-                    [
-                        (
-                            format!("readout {c}"),
-                            (0..trials.t)
-                                .map(|t| (time(t + 1), rec.readout[at(t)] as f64))
-                                .collect(),
-                        ),
-                        (
-                            format!("target {c}"),
-                            masked.map(|t| (time(t + 1), trials.target[at(t)] as f64)).collect(),
-                        ),
-                    ]
-                })
-                .collect(),
+                .collect();
+            let classified = match trials.objective {
+                Objective::CrossEntropy { from_step, to_step } if to_step <= trials.t => {
+                    let mean = |c: usize| {
+                        let window = from_step..to_step;
+                        window.map(|t| rec.readout[at(t, c)] as f64).sum::<f64>()
+                    };
+                    let class = (0..n_out).max_by(|&a, &b| mean(a).total_cmp(&mean(b)));
+                    class.map(|class| ((time(from_step), time(to_step)), class))
+                }
+                _ => None,
+            };
+            RasterPanel {
+                title: title.clone(),
+                inputs: (0..n_in)
+                    .map(|c| {
+                        (0..trials.t)
+                            .map(|t| (time(t), trials.x[(t * trials.b + k) * n_in + c] as f64))
+                            .collect()
+                    })
+                    .collect(),
+                spikes: (0..trials.t)
+                    .flat_map(|t| {
+                        (0..rec.n)
+                            .filter(move |&i| rec.spiked(t, k, i))
+                            .map(move |i| (time(t + 1), i))
+                    })
+                    .collect(),
+                readouts,
+                targets,
+                classified,
+            }
         })
         .collect()
 }
