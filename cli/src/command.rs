@@ -17,7 +17,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Loss and every gradient for a case folder (config.json and .npy arrays; see README).
+    /// Loss and every gradient for a case folder (config.json and .npy arrays; docs/formats.md).
     Grad {
         /// The case folder.
         case_dir: PathBuf,
@@ -74,9 +74,9 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum Training {
-    /// Your own data: a task folder (config.json, x.npy and the loss's files; README).
+    /// Your own data: a task folder (config.json, x.npy and the loss's files; docs/formats.md).
     Task(Box<train_task::TaskOptions>),
-    /// The delayed-memory XOR (README describes the task exactly).
+    /// The delayed-memory XOR (docs/training.md describes the task exactly).
     Xor {
         #[command(flatten)]
         common: train::Common,

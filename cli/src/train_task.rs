@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 pub struct TaskOptions {
     /// The task folder: config.json, x.npy (T, K, n_in) and the loss's files.
     pub dir: PathBuf,
-    /// Output folder [default: runs/<task folder's name>-<seed>]; replaced whole.
+    /// Output folder [default: runs/NAME-SEED, NAME the task folder's]; replaced whole.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// A task folder of held-out trials for the checks and the stopping rule [default:

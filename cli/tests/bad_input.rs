@@ -66,7 +66,7 @@ fn task_and_model(name: &str) -> (PathBuf, PathBuf) {
     (task, model)
 }
 
-/// A case folder for `grad`: the README's tiny network in f64.
+/// A case folder for `grad`: a tiny network in f64.
 fn write_case(dir: &Path, v0: f64) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(

@@ -16,8 +16,8 @@
 //! eps = 1e-9 c, where rounding begins: `examples/fd_probe.rs` showed a case (|dL/dI0|
 //! = 1.7e6, N 20, T 297) whose D(eps) reached the adjoint only from 3e-8 c down and erred
 //! by 7.7e-5 at 1.2e-9 c, while the Richardson extrapolation (4 D(eps/2) - D(eps)) / 3,
-//! which cancels the eps^2 term, agreed to 2e-8 there (the README's open case of 4.9e-5
-//! on I0 was of this kind). So the same step choice is also made for the extrapolated
+//! which cancels the eps^2 term, agreed to 2e-8 there (the open case of 4.9e-5 on I0 of
+//! docs/testing.md was of this kind). So the same step choice is also made for the extrapolated
 //! estimates, and a coordinate passes if either estimate agrees, each within its own
 //! rounding floor; a wrong gradient disagrees with both. The check accepts
 //!
@@ -197,7 +197,7 @@ fn scale(p: f64, rms: f64) -> f64 {
 /// Decades of the difference steps tried: eps = scale * 10^-k.
 const DECADES: std::ops::RangeInclusive<i32> = 2..=9;
 
-/// Compares `gradient` (claimed dL/d`param`[`index`] at `case`, where L = `loss`) with
+/// Compares `gradient` (claimed dL/d`param`\[`index`\] at `case`, where L = `loss`) with
 /// the central finite difference of the reference loss.
 pub fn check_gradient(
     case: &Case,

@@ -20,7 +20,7 @@ pub const DEFAULT_RNG_SEED: u64 = 1;
 /// `PROPTEST_RNG_SEED` is set: CI checks the same cases on every run, so a red run is a
 /// change in the code, not a new draw; other seeds explore (`PROPTEST_RNG_SEED=7 cargo
 /// test ...`). A random draw once found a reference case (gradient 3.2e7) where central
-/// differences disagree by 4.9e-5 relative (README, "What the tests prove").
+/// differences disagree by 4.9e-5 relative (docs/testing.md, "Finite differences").
 pub fn cases(default: u32) -> proptest::test_runner::Config {
     let cases =
         std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default);
@@ -32,8 +32,8 @@ pub fn cases(default: u32) -> proptest::test_runner::Config {
 }
 
 /// The environment variable that gives the long suites (finite differences, the
-/// neuron-model and stable-step checks) their full case counts. The README's long test
-/// command, which CI runs after the everyday one, sets it.
+/// neuron-model and stable-step checks) their full case counts. The long test
+/// command of docs/testing.md, which CI runs after the everyday one, sets it.
 pub const FULL_CASES_VAR: &str = "SPIKEGRAD_FULL_CASES";
 
 /// How many of a long suite's cases the quick run (the README's test command) checks:

@@ -1,4 +1,4 @@
-//! Writes a small case folder (README, "Case folder"), loads it with every check, and
+//! Writes a small case folder (docs/formats.md, "Case folder"), loads it with every check, and
 //! computes its loss and gradients with the kernels, as `spikegrad grad` does.
 //!
 //! `cargo run --release -p spikegrad-io --example case_folder`

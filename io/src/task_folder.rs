@@ -1,4 +1,4 @@
-//! A task folder (README, "Train and run on your own data"): `config.json` (the
+//! A task folder (docs/formats.md, "Task folder"): `config.json` (the
 //! constants and the `loss` object of a case folder) and the data of K trials: `x.npy`
 //! (T, K, n_in) and the loss's files (`target.npy` with an optional `mask.npy`, or
 //! `labels.npy`, or `G.npy`), optionally `I_ext.npy` (T, K, N) and `W_mask.npy` (N, N).
@@ -25,7 +25,7 @@ pub struct TaskData {
     pub n_fixed: Option<(usize, &'static str)>,
     /// Whether `config.json` names the step map; [`Task::step`] is then the one named,
     /// else the case folder's default (the Euler step), and a fresh training run chooses
-    /// its own ([`TaskData::training_step`]).
+    /// its own ([`PhaseStep::TRAINING`](spikegrad_train::phase_step::PhaseStep::TRAINING)).
     pub step_named: bool,
     /// The trials.
     pub task: Task,

@@ -7,25 +7,25 @@ use crate::real::Real;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
-/// Below this many flops per product, a rayon hand-off (~7 us measured here) costs more
-/// than the second core saves (the project's measurements, README "Benchmarks": W s at N = 128-256, B = 1 runs at
-/// ~35 GFLOP/s on one core and ~18 on two).
+/// Below this many flops per product, a hand-off to the thread pool (microseconds) costs
+/// more than the second core saves: a product this small is latency-bound
+/// (docs/benchmarks.md, "Thresholds").
 pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
 
 /// Columns (trials x steps) per block of the weight-gradient products: summing e_t s_t^T
-/// over 64+ columns in one GEMM runs 3-4x faster per flop than rank-1 updates
-/// (the project's measurements, README "Benchmarks"); 256 keeps a block of e_t within L2 at N = 256.
+/// over many columns in one GEMM runs at a GEMM's rate, not at rank-1 updates' memory-bound
+/// one (docs/benchmarks.md, "Thresholds"); 256 keeps a block of e_t within L2 at N = 256.
 pub const BLOCK_COLUMNS: usize = 256;
 
 /// Steps per block of the reverse sweep's gradient products for a batch of `b` trials
-/// and `steps` steps: [`BLOCK_COLUMNS`] columns, at least one step, at most all.
+/// and `steps` steps: `BLOCK_COLUMNS` columns, at least one step, at most all.
 pub fn block_steps(b: usize, steps: usize) -> usize {
     (BLOCK_COLUMNS / b).clamp(1, steps)
 }
 
 /// Whether the per-step products (N x N by N x B) go through the row-accumulating SIMD
 /// kernel instead of faer: for one or two trials, where a step is latency-bound and
-/// faer's per-call overhead dominates (measured by the `S1` benchmark).
+/// faer's per-call overhead dominates (the `S1` benchmark times it).
 pub fn use_rows_kernel(n: usize, b: usize) -> bool {
     b <= 2 && 2 * n * n * b < PARALLEL_MIN_FLOPS
 }
@@ -33,7 +33,7 @@ pub fn use_rows_kernel(n: usize, b: usize) -> bool {
 /// The threads a whole sweep may use: `threads`, or 1 when its per-step products
 /// (N x N by N x B) are too small to share. Such a sweep is latency-bound, and waking
 /// the pool for its occasional block products slows the steps around them more than the
-/// products gain (`S1`: 2.69 us per gradient step on one thread, 2.98 on two).
+/// products gain (docs/benchmarks.md, "Thresholds").
 pub fn sweep_threads(threads: usize, n: usize, b: usize) -> usize {
     if 2 * n * n * b < PARALLEL_MIN_FLOPS {
         1
@@ -103,7 +103,7 @@ pub(crate) fn row_major<T: Real>(data: &[T], rows: usize, cols: usize) -> MatRef
 }
 
 /// dst = lhs rhs (`accum` = Replace) or dst += lhs rhs (`Add`), on at most `threads`
-/// threads, fewer if the product is too small for threads to pay ([`par`]).
+/// threads, fewer if the product is too small for threads to pay (`par`).
 pub fn product<T: Real>(
     threads: usize,
     dst: MatMut<'_, T>,

@@ -68,6 +68,10 @@ mod gradient;
 mod loss;
 #[doc = include_str!("../../docs/model.md")]
 pub mod model {}
+/// The README's Rust example, compiled and run by the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}
 mod network;
 pub mod neuron;
 mod neuron_check;

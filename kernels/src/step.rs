@@ -72,7 +72,7 @@ impl<T: Real> Step<T, Theta> {
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] naming the field and the rule it breaks: h, tau, tau_s
-    /// finite and positive, h < tau_s, a gate width in (0, 1], and the jump rule
+    /// finite and positive, h < tau_s, a gate width in (0, 2), and the jump rule
     /// (h/tau) max f <= Delta/2, so that no phase steps over the gate.
     ///
     /// # Example

@@ -1,7 +1,7 @@
 //! Square transposes in tiles, so that both the rows read and the rows written stay in
-//! cache: the naive loop writes with a stride of N and, at N = 2048, spent ~20 ms on one
-//! 2048 x 2048 f32 transpose (the `A2` benchmark), a third of the sparse gradient's
-//! forward sweep.
+//! cache: the naive loop writes with a stride of N, and at N = 2048 (the `A2` benchmark)
+//! one transpose cost a large part of the sparse gradient's forward sweep
+//! (docs/benchmarks.md, "Thresholds").
 
 use crate::real::Real;
 

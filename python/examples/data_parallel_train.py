@@ -6,7 +6,7 @@ the same Adam step, so the parameters stay identical everywhere.
         [--batch B] [--neurons N] [--seed S]
 
 On several machines: ``mpirun -n 8 --hostfile hosts python data_parallel_train.py ...``
-(README, "Python"). TASK_DIR is a task folder as for ``spikegrad train task``
+(docs/python.md). TASK_DIR is a task folder as for ``spikegrad train task``
 (config.json, x.npy and labels.npy, target.npy [+ mask.npy] or G.npy). The initial model
 is the command line's data-driven start (``spikegrad.train_task`` with one iteration, on
 process 0, then broadcast); the optimiser is the command line's too: Adam with steps

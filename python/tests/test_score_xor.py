@@ -44,7 +44,7 @@ def test_scores_a_saved_model(tmp_path):
 
 def test_the_latch_start_holds_the_memory_before_training():
     # python/examples/latch_readout.py: a least-squares readout of the start's synaptic
-    # currents solves the task (README: the memory is in the start, not learned).
+    # currents solves the task (docs/training.md: the memory is in the start, not learned).
     spec = importlib.util.spec_from_file_location("latch_readout", _PATH.with_name("latch_readout.py"))
     latch_readout = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(latch_readout)

@@ -4,11 +4,10 @@
 //! strongly enough that, once an input pulse makes them fire, each neuron's spikes
 //! drive the others past threshold again before its synaptic current has decayed: the
 //! cluster keeps firing after the pulse is over, for as long as the trial lasts, with
-//! synapses far shorter than the memory (measured with tau 20 ms, tau_s 100 ms, h 2 ms,
-//! raised cosine of width 1, clusters of 12 at I0 -0.1: after a 50 ms pulse of amplitude
-//! 1 through an input weight of 2 the cluster fires through 1000 ms at a summed in-cluster
-//! weight of 16 (25 Hz), 32 (70 Hz) and 64 (120 Hz); at 8 it dies out; without a pulse it
-//! never starts). Its state, on or off, is a memory held by the recurrence (W), not by a
+//! synapses far shorter than the memory (`train/tests/training.rs` checks the XOR's
+//! layout: after a 50 ms pulse of +1 the positive clusters still fire 600-700 ms later,
+//! six time constants of the synapse, while the negative ones and a trial without a pulse
+//! stay silent). Its state, on or off, is a memory held by the recurrence (W), not by a
 //! time constant.
 //!
 //! [`LatchStart`] lays out such a network for a task whose input channel 0 carries signed

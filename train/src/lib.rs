@@ -26,6 +26,30 @@ pub mod xor_run;
 
 pub use error::TrainError;
 
+/// The guide's pages (docs/), whose Rust blocks the doc tests compile and run here, where
+/// both `spikegrad` and `spikegrad-train` are in reach.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../../docs/getting-started.md")]
+    mod getting_started {}
+    #[doc = include_str!("../../docs/training.md")]
+    mod training {}
+    #[doc = include_str!("../../docs/your-data.md")]
+    mod your_data {}
+    #[doc = include_str!("../../docs/python.md")]
+    mod python {}
+    #[doc = include_str!("../../docs/library.md")]
+    mod library {}
+    #[doc = include_str!("../../docs/benchmarks.md")]
+    mod benchmarks {}
+    #[doc = include_str!("../../docs/testing.md")]
+    mod testing {}
+    #[doc = include_str!("../../docs/fuzzing.md")]
+    mod fuzzing {}
+    #[doc = include_str!("../../docs/formats.md")]
+    mod formats {}
+}
+
 use adam::{Adam, AdamState, Clip};
 use model::{Model, Trials};
 use phase_step::ModelStep;

@@ -22,7 +22,7 @@ impl PhaseStep {
     /// Euler step's costates grow without bound through strongly inhibited neurons
     /// (docs/model.md section 9), so the gradient is dominated by a few of them; with the
     /// midpoint step the unstructured XOR start learns its memory and the rate penalty of
-    /// predictive coding acts (README, "Training"). (A model file without a step map
+    /// predictive coding acts (docs/training.md, "Which phase step"). (A model file without a step map
     /// still means the Euler step: [`PhaseStep::default`].)
     pub const TRAINING: PhaseStep = PhaseStep::Midpoint;
 

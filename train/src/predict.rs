@@ -23,13 +23,13 @@ pub struct Predict {
     pub time_scale_ms: f64,
 }
 
-/// Default membrane time constant (ms): twice as fast as the XOR's 20 ms, so the spikes
-/// follow a signal with a 50 ms time scale (at 20 ms the held-out NMSE stalled near 0.075);
-/// faster still (5-7 ms) fired tonically and the f32 gradient overflowed on every step.
+/// Default membrane time constant (ms): twice as fast as the XOR's 20 ms, so that the
+/// spikes follow a signal with a 50 ms time scale; much faster, the neurons fire
+/// tonically and their costates overflow f32 (docs/training.md, "Predictive coding").
 pub const TAU: f64 = 10.0;
 
 /// Default synaptic time constant (ms): the readout of one exponential filter of the
-/// signal with this time constant scores NMSE 0.037 (README, "Predictive coding").
+/// signal with this time constant scores NMSE 0.037 (docs/training.md, "Predictive coding").
 pub const TAU_S: f64 = 10.0;
 
 /// Default trial length (ms). Every trial starts from rest, and its first steps cost the

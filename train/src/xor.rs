@@ -116,11 +116,10 @@ pub const INIT: InitScales = InitScales {
 
 /// Adam's step scales (W, U, I0, O) from the latch start ([`crate::latch::LatchStart::XOR`]),
 /// with each parameter's gradient clipped to norm 1 alone: the readout moves at 4x the
-/// learning rate, the rest at 1/50 of it. Measured (seeds 1-3, learning rate 5e-3): at
-/// equal scales with one global clip, seed 1 passed 100% once and then moved between
-/// 41.7% and 97.7% as W, U and I0 moved (the latches stopped holding); with W, U, I0 at 0.2 and O at 4,
-/// seed 1 passed at 1000 iterations but seeds 2 and 3 were at 91.5% and 56.6% at the
-/// check of iteration 4000; at 0.02 and 4 all three passed by 1250 (README, Training).
+/// learning rate, the rest at 1/50 of it. The memory of the latch start is in W, U and
+/// I0, and steps that move them far break the latches, while the readout must travel
+/// far from its random start (docs/training.md, "Delayed-memory XOR", gives the scales
+/// measured).
 pub const LATCH_STEP_SCALES: [f64; 4] = [0.02, 0.02, 0.02, 4.0];
 
 /// From the latch start, training restarts from fresh initial weights after this many

@@ -1,4 +1,4 @@
-//! A case folder (README, "Case folder"): `config.json` and the .npy arrays of the
+//! A case folder (docs/formats.md, "Case folder"): `config.json` and the .npy arrays of the
 //! network, the trials and the loss, in the general form of docs/model.md sections 5
 //! and 6. Loading checks every file, key, shape, value and rule, and names the file at
 //! fault; [`arrays`] holds the same checks for arrays already in memory (the Python

@@ -1,4 +1,4 @@
-//! `config.json` of a case, task or model folder (README, "Case folder"): the step, the
+//! `config.json` of a case, task or model folder (docs/formats.md, "Case folder"): the step, the
 //! time constants (shared, or the name of a per-neuron file), the gate, the neuron and
 //! step map, and the loss's settings, every key checked against docs/model.md sections
 //! 4-6.

@@ -106,9 +106,9 @@ impl Slots {
 
 /// The steps of one parallel region of the sparse forward sweep, aligned to multiples of
 /// it from step 0: the parts synchronise, and the automatic path decides whether to go
-/// on sparse, once per segment. Fewer hand-offs to the thread pool than one per probe
-/// (16 steps): A1's forward sweep measured 44-49 ms at 64 against 45-52 at 16, within
-/// this machine's noise.
+/// on sparse, once per segment: four probes, so fewer hand-offs to the thread pool than
+/// one per probe, while the choice still follows the activity within 64 steps
+/// (docs/benchmarks.md, "Thresholds").
 pub(crate) const SEGMENT_STEPS: usize = 4 * PROBE_STEPS;
 
 /// The buffers and state of the activity-sparse path (in a workspace, reused).

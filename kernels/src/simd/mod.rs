@@ -110,8 +110,8 @@ pub(crate) fn lanes<S: Simd, T: Real>() -> usize {
 
 /// x, or zero where |x| is below the smallest normal number: subnormal values cost
 /// the floating-point unit a hundred cycles an operation, and a state or costate that
-/// decays for thousands of steps reaches them (A1's dense gradient ran 1.4-1.75x slower:
-/// README "Benchmarks"). A change below the smallest normal number is below the
+/// decays for thousands of steps reaches them (docs/benchmarks.md, "Thresholds", times the
+/// difference). A change below the smallest normal number is below the
 /// rounding of any sum it joins. NaN is kept (the finite checks see it).
 #[inline(always)]
 pub(crate) fn flush_subnormal<S: Simd, T: Real>(simd: S, x: T::Lanes<S>) -> T::Lanes<S> {

@@ -15,7 +15,7 @@ use spikegrad::{Config, Gate};
 #[non_exhaustive]
 pub enum TaskKind {
     /// Yin-Yang with its four features held over a 100 ms trial
-    /// ([`yin_yang`](super::yin_yang)).
+    /// ([`super::yin_yang`]).
     YinYang,
     /// Yin-Yang shown for 30 ms, read 10-30 ms after ([`timed_yin_yang`]).
     YinYangGap,

@@ -1,4 +1,4 @@
-//! Yin-Yang with the input in time: the points of [`yin_yang`](super::yin_yang), shown
+//! Yin-Yang with the input in time: the points of [`super::yin_yang`], shown
 //! briefly, so the network must carry the class past its input (a memory gap) or read
 //! it from spike timing (latency coding).
 //!

@@ -4,7 +4,7 @@
 //!
 //! Why: the probes rank learning rates by short runs, and a rate that wins a short run
 //! can be too large for a long one: its held-out checks rise, then fall and stay fallen
-//! (the task suite's latency-coded Yin-Yang is such a case; README, "The task suite").
+//! (the task suite's latency-coded Yin-Yang is such a case; docs/your-data.md, "The task suite").
 //! A run that falls and stays fallen is not noise; one that dips and recovers is left
 //! alone.
 

@@ -69,9 +69,10 @@ impl Pace {
         Ok((Pace { step, check }, score))
     }
 
-    /// The iterations and checks that fit in `seconds`: [`TIME_SHARE`] of them less the
-    /// final scoring of the kept model (a check) is planned, its checks as many as fit in
-    /// [`CHECK_SHARE`] of that, within [`MIN_CHECKS`, [`CHECKS`]], its steps the rest;
+    /// The iterations and checks that fit in `seconds`: a fixed share (`TIME_SHARE`) of
+    /// them less the final scoring of the kept model (a check) is planned, its checks as
+    /// many as fit in [`CHECK_SHARE`] of that, within [`MIN_CHECKS`, [`CHECKS`]], its
+    /// steps the rest;
     /// the iterations within [`minimum`, [`MAX_ITERATIONS`]].
     pub fn fit(self, seconds: f64, minimum: usize) -> (usize, usize) {
         let planned = (TIME_SHARE * seconds - self.check).max(0.0);

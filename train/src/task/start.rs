@@ -145,7 +145,7 @@ fn target_scale(task: &Task) -> f64 {
 /// the synaptic currents s of this network without recurrence are measured on the first
 /// `train` trials, and W and O drawn so that W s has standard deviation
 /// [`StartScales::recurrent_current`] and the readout O s that of the target times
-/// [`StartScales::readout`]. An error for an invalid task or scales, no neurons, or
+/// [`StartScales::readout_scale`]. An error for an invalid task or scales, no neurons, or
 /// training trials that are none or not the task's.
 pub fn initial_model(
     task: &Task,
