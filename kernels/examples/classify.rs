@@ -89,6 +89,11 @@ fn accuracy(readout: &[f32], labels: &[usize]) -> f64 {
     correct as f64 / labels.len() as f64
 }
 
+/// The network of parameters W, U, I0, O, with connectivity `mask`.
+fn network<'a>([w, u, i0, o]: [&'a [f32]; 4], mask: &'a [f32]) -> Network<'a, f32> {
+    Network::new(Parameters { n: N, n_in: N_IN, n_out: CLASSES, w, u, i0, o }).with_mask(mask)
+}
+
 fn main() -> Result<(), Error> {
     let config = Config::new(1.0, 10.0, 20.0, Gate::RaisedCosine { delta: 1.0 });
     let step = Step::<f32>::new(&config)?;
@@ -114,42 +119,30 @@ fn main() -> Result<(), Error> {
     let (test_x, test_labels) = trials(&mut rng);
     for iteration in 1..=300 {
         let (x, labels) = trials(&mut rng);
-        let net = Network::new(Parameters {
-            n: N,
-            n_in: N_IN,
-            n_out: CLASSES,
-            w: &w,
-            u: &u,
-            i0: &i0,
-            o: &o,
-        })
-        .with_mask(&mask);
         let batch = Batch::new(Inputs { b: B, t: T, v0: &v0, s0: &s0, x: &x });
         let loss = Loss::cross_entropy(&labels, WINDOW.0, WINDOW.1).with_rate_penalty(0.1);
-        let g = workspace.gradient(&step, &net, &batch, &loss)?;
-        let value = g.loss;
-        let grads = [g.w.clone(), g.u.clone(), g.i0.clone(), g.o.clone()];
-        for ((p, g), adam) in
-            [&mut w, &mut u, &mut i0, &mut o].into_iter().zip(&grads).zip(&mut adam)
+        workspace.gradient(&step, &network([&w, &u, &i0, &o], &mask), &batch, &loss)?;
+        // Owned, so that the parameters can change while it is read.
+        let g = workspace.take_gradient();
+        for ((p, g), adam) in [&mut w, &mut u, &mut i0, &mut o]
+            .into_iter()
+            .zip([&g.w, &g.u, &g.i0, &g.o])
+            .zip(&mut adam)
         {
             adam.step(p, g, iteration, 1e-2);
         }
         if iteration % 50 == 0 {
-            let net = Network::new(Parameters {
-                n: N,
-                n_in: N_IN,
-                n_out: CLASSES,
-                w: &w,
-                u: &u,
-                i0: &i0,
-                o: &o,
-            })
-            .with_mask(&mask);
             let batch = Batch::new(Inputs { b: B, t: T, v0: &v0, s0: &s0, x: &test_x });
-            workspace.forward(&step, &net, &batch, Record::Readout)?;
+            workspace.forward(
+                &step,
+                &network([&w, &u, &i0, &o], &mask),
+                &batch,
+                Record::Readout,
+            )?;
             let held_out = accuracy(workspace.readout().expect("ran"), &test_labels);
             println!(
-                "iteration {iteration}: loss {value:.4}, held-out accuracy {:.1}%",
+                "iteration {iteration}: loss {:.4}, held-out accuracy {:.1}%",
+                g.loss,
                 100.0 * held_out
             );
         }
