@@ -132,7 +132,7 @@ def gradient(arrays, config, precision="f64", constants=True):
         Whether to compute the gradients of the time constants and of the gate width
         (``dconfig``, ``dtau``, ``dtau_s``): one more pass per reverse step, and the
         reverse sweep then runs dense, so that a network at a few percent activity
-        computes the rest several times faster without them.
+        computes the rest about twice as fast without them.
 
     Returns
     -------
