@@ -171,10 +171,9 @@ impl<T: Real> Workspace<T> {
         };
         self.check_memory(dims, crate::workspace::Sweep::Gradient, net)?;
         self.compile_constants(step, net, dims)?;
-        // W * M of this `net` (its mask may differ from the recorded run's; the values
-        // are the caller's promise, the buffers must fit them). The reverse sweep's
-        // products read W * M itself, not the forward's transpose (the activity-sparse
-        // path transposes this W * M again).
+        // W * M of this `net`, the recorded run's (the fingerprint said so). The reverse
+        // sweep's products read W * M itself, not the forward's transpose (the
+        // activity-sparse path transposes this W * M again).
         self.weights.mask(net)?;
         self.reverse(step, net, batch, dims, readout_gradient, direct, false)?;
         let dot = |a: &[T], b: &[T]| a.iter().zip(b).map(|(x, y)| x.to_f64() * y.to_f64()).sum();

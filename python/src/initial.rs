@@ -11,10 +11,6 @@ use spikegrad_train::model::{Objective, Trials};
 use spikegrad_train::phase_step::PhaseStep;
 use spikegrad_train::task::{self, StartScales, Task, TaskOptions};
 
-/// The trials the synaptic currents of a fresh start are measured on: the first of the
-/// data, as many as `train task` measures.
-const MEASURED_TRIALS: usize = 64;
-
 /// The objective of config.json's loss, its window checked against T.
 fn objective(loss: &case::LossFile, t: usize) -> PyResult<Objective> {
     let words = |e: case::CaseError| value_error(crate::words::case_error(&e));
@@ -104,7 +100,7 @@ pub fn initial_model<'py>(
     (start.input_current, start.recurrent_current, start.readout_scale) =
         (input_current, recurrent_current, readout_scale);
     options.start = start;
-    let measured: Vec<usize> = (0..k.min(MEASURED_TRIALS)).collect();
+    let measured: Vec<usize> = (0..k.min(task::MEASURED_TRIALS)).collect();
     let model = py
         .detach(|| task::initial_model(&task, &measured, neurons, step, &options))
         .map_err(|e| train_error(&e, &format!("neurons={neurons}")))?;

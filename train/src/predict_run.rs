@@ -21,8 +21,6 @@ use std::time::Instant;
 
 /// Held-out trials of each check.
 pub const CHECK_TRIALS: usize = 200;
-/// Trials a network's start is read from (its first training trials).
-const MEASURED_TRIALS: usize = 64;
 /// Test trials, scored once per trained network.
 pub const TEST_TRIALS: usize = 1000;
 /// Test trials recorded for the firing rate (and figures).
@@ -192,7 +190,7 @@ pub fn train_network(
     let (n, step) = (options.neurons, options.step);
     // `train task`'s fresh start, read from the first training trials (the stream of the
     // seed), without recurrence for W = 0.
-    let first = task.task(config, MEASURED_TRIALS, step, &mut Rng::new(options.seed));
+    let first = task.task(config, task::MEASURED_TRIALS, step, &mut Rng::new(options.seed));
     let mut start = TaskOptions::default();
     (start.seed, start.train_time_constants) = (options.seed, options.train_time_constants);
     if !kind.recurrent {

@@ -20,8 +20,6 @@ use std::time::Instant;
 
 /// Held-out trials of each check.
 pub const CHECK_TRIALS: usize = 1000;
-/// Trials the random start's scales are read from (its first training trials).
-const MEASURED_TRIALS: usize = 64;
 /// Test trials, scored once after training.
 pub const TEST_TRIALS: usize = 1000;
 /// Trials recorded for the firing rate (one of each pattern kept for figures).
@@ -100,7 +98,7 @@ impl XorStart {
             XorStart::Random => {
                 // Read from the first training trials (the stream of `seed`), as `train
                 // task` reads its fresh start from its own.
-                let first = task.task(MEASURED_TRIALS, step, &mut Rng::new(seed));
+                let first = task.task(task::MEASURED_TRIALS, step, &mut Rng::new(seed));
                 let options = TaskOptions { seed, ..TaskOptions::default() };
                 let all: Vec<usize> = (0..first.k).collect();
                 task::initial_model(&first, &all, n, step, &options)?

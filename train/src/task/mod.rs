@@ -64,5 +64,6 @@ pub use progress::{Best, Check, Progress};
 pub use run::{adam_settings, train, Resume, Split, Start, StartFrom, Stopped, TaskRun};
 pub use score::{predictions, score, Score, SCORE_CHUNK};
 pub use start::{
-    initial_model, run_size, split, step_scales, StartScales, MAX_HELD_OUT, SHOWN_TRIALS,
+    initial_model, run_size, split, step_scales, StartScales, MAX_HELD_OUT, MEASURED_TRIALS,
+    SHOWN_TRIALS,
 };

@@ -13,8 +13,9 @@ use crate::TrainError;
 pub const MAX_HELD_OUT: usize = 2000;
 /// Held-out trials whose runs the caller may record for figures.
 pub const SHOWN_TRIALS: usize = 4;
-/// Trials the synaptic currents of a fresh model are measured on.
-const MEASURED_TRIALS: usize = 64;
+/// Trials the synaptic currents of a fresh model are measured on (the first training
+/// trials): enough for an RMS to a few percent, few enough to cost a check's time.
+pub const MEASURED_TRIALS: usize = 64;
 
 /// The sizes of a fresh model's currents, in the units of docs/model.md (a theta neuron
 /// fires tonically for I > 0, and about once per pi tau at I = 1): what
