@@ -10,6 +10,7 @@ use spikegrad_io::case;
 use spikegrad_train::model::{Objective, Trials};
 use spikegrad_train::phase_step::PhaseStep;
 use spikegrad_train::task::{self, StartScales, Task, TaskOptions};
+use spikegrad_train::TrainError;
 
 /// The objective of config.json's loss, its window checked against T.
 fn objective(loss: &case::LossFile, t: usize) -> PyResult<Objective> {
@@ -101,6 +102,11 @@ pub fn initial_model<'py>(
         (input_current, recurrent_current, readout_scale);
     options.start = start;
     let measured: Vec<usize> = (0..k.min(task::MEASURED_TRIALS)).collect();
+    // A network too large to train here is refused before its weights are drawn (an
+    // allocation that fails would abort the interpreter).
+    task::run_size(&options, &task, neurons, measured.len())
+        .check()
+        .map_err(|e| train_error(&TrainError::TooLarge(e), &format!("neurons={neurons}")))?;
     let model = py
         .detach(|| task::initial_model(&task, &measured, neurons, step, &options))
         .map_err(|e| train_error(&e, &format!("neurons={neurons}")))?;

@@ -39,6 +39,7 @@ def test_classes_read_the_labels(rng):
     "change, message",
     [
         (dict(neurons=0), "neurons=0: must be an integer of at least 1"),
+        (dict(neurons=10**6), "neurons=1000000: "),
         (dict(labels=None), "labels: the cross_entropy loss needs labels"),
         (dict(labels=np.array([0, -1, 1])), "labels: -1 is negative"),
         (dict(labels=np.array([0.5, 1.0, 0.0])), "labels: dtype float64 is not an integer type"),
