@@ -162,11 +162,12 @@ pub(crate) fn panels(
                 .collect();
             let classified = match trials.objective {
                 Objective::CrossEntropy { from_step, to_step } if to_step <= trials.t => {
-                    let mean = |c: usize| {
+                    // The window's sum: its argmax is the mean's.
+                    let summed = |c: usize| {
                         let window = from_step..to_step;
                         window.map(|t| rec.readout[at(t, c)] as f64).sum::<f64>()
                     };
-                    let class = (0..n_out).max_by(|&a, &b| mean(a).total_cmp(&mean(b)));
+                    let class = (0..n_out).max_by(|&a, &b| summed(a).total_cmp(&summed(b)));
                     class.map(|class| ((time(from_step), time(to_step)), class))
                 }
                 _ => None,
